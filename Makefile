@@ -1,0 +1,33 @@
+# Two commands do all the set-up on a fresh machine (see README):
+#   make demo   -> threads the bundled CNN live blog and writes report/report.{md,json,html}
+#   make test   -> runs the default (offline) test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test test-slow lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	# The CPU build of torch first: a plain `torch` requirement would pull a CUDA build.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/storythreads run examples/cnn-liveblog-2023-07-08.txt --out report
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -m slow
+
+lint: $(STAMP)
+	$(BIN)/ruff check storythreads tests
+
+clean:
+	rm -rf $(VENV) report

@@ -1,0 +1,29 @@
+"""storythreads: live blogs and news streams in, story threads and cited reports out.
+
+    from storythreads import analyze, read_posts, Settings
+    run = analyze(read_posts(["blog.txt"]).posts, Settings())
+    for thread in run.threads:
+        print(thread.id, thread.label, len(thread.post_ids))
+
+Nothing here loads a model at import time; the embedding model loads on first use.
+"""
+
+__version__ = "0.1.0"
+
+from .analysis.ingest import IngestResult, read_posts  # noqa: E402
+from .config import Settings  # noqa: E402
+from .errors import (  # noqa: E402
+    ConfigError,
+    EmbeddingError,
+    InputError,
+    StoreError,
+    StoryThreadsError,
+)
+from .pipeline import analyze  # noqa: E402
+from .types import Assignment, Citation, Link, Post, Problem, Run, Segment, Thread  # noqa: E402
+
+__all__ = [
+    "Assignment", "Citation", "ConfigError", "EmbeddingError", "IngestResult", "InputError",
+    "Link", "Post", "Problem", "Run", "Segment", "Settings", "StoreError", "StoryThreadsError",
+    "Thread", "analyze", "read_posts",
+]

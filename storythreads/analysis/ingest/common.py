@@ -1,0 +1,298 @@
+"""What every input format shares: cleaning text, reading times, making ids, keeping posts.
+
+Each format module only knows its own syntax. It hands plain values to a `PostSink`, so the
+rules for a valid post (a title or a text, a size limit, a UTC time, a stable id, one post
+per id) live here once and every format applies them the same way.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from ...config import LimitSettings
+from ...errors import InputError
+from ...types import Post, Problem
+
+# C0 controls except \t and \n, DEL, and C1 controls (mis-decoded Windows-1252 leaves those).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
+            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
+            ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}  # fmt: skip
+
+# Live blogs name a zone by its abbreviation. US and European ones follow daylight saving
+# time, so they map to a place (zoneinfo applies the rule of that day), not to an offset.
+_ZONES = {
+    "ET": "America/New_York", "EDT": "America/New_York", "EST": "America/New_York",
+    "CT": "America/Chicago", "CDT": "America/Chicago", "CST": "America/Chicago",
+    "MT": "America/Denver", "MDT": "America/Denver", "MST": "America/Denver",
+    "PT": "America/Los_Angeles", "PDT": "America/Los_Angeles", "PST": "America/Los_Angeles",
+    "GMT": "UTC", "UTC": "UTC", "BST": "Europe/London",
+    "CET": "Europe/Paris", "CEST": "Europe/Paris",
+}  # fmt: skip
+
+# "1:30 p.m. ET, July 8, 2023" (also "1:30pm", "17:30 GMT, Jul. 8, 2023", no zone = UTC).
+_STAMP = re.compile(
+    r"^(?P<hour>\d{1,2})[:.](?P<minute>\d{2})"
+    r"(?:\s*(?P<ampm>[ap])\.?\s?m\b\.?)?"
+    r"(?:\s+(?P<zone>[a-z]{2,5}))?"
+    r"\s*,?\s+(?P<month>[a-z]+)\.?\s+(?P<day>\d{1,2}),?\s+(?P<year>\d{4})$",
+    re.IGNORECASE,
+)
+_ISO_LINE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?$"
+)
+# A clock time with no date ("18:00", as the BBC blogs give it) cannot be placed in time;
+# it is read as "no time" rather than as an error.
+_CLOCK_ONLY = re.compile(r"^\d{1,2}[:.]\d{2}(?::\d{2})?$")
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines numbered as in the file: split on "\\n" only, so line N is the file's line N."""
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").split("\n")
+
+
+def clean_text(value: str) -> str:
+    """Multi-line text: newlines normalised, control characters dropped, ends trimmed."""
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", value).strip()
+
+
+def clean_line(value: str) -> str:
+    """One-line text (titles, bylines, ids): every run of whitespace becomes one space."""
+    return " ".join(_CONTROL.sub(" ", value).split())
+
+
+def is_stamp(line: str) -> bool:
+    """Whether a line is a live-blog post time, e.g. "1:30 p.m. ET, July 8, 2023"."""
+    line = clean_line(line)
+    if _ISO_LINE.match(line):
+        return True
+    match = _STAMP.match(line)
+    return bool(match) and match["month"].lower() in _MONTHS
+
+
+def to_utc(value: datetime) -> datetime:
+    """Aware UTC; a time without a zone is taken to be UTC already."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def parse_time(value: object) -> datetime | None:
+    """A record's time as aware UTC; None when it gives none. ValueError when unreadable.
+
+    TypeError for values that are not text, numbers or datetimes (a list, an object).
+
+    Accepts ISO 8601, RFC 2822 (feeds), live-blog stamps, and Unix epoch numbers (seconds,
+    or milliseconds when the number is too large to be seconds).
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return to_utc(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = value / 1000 if abs(value) >= 1e11 else value
+        try:
+            return datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not a usable Unix time") from exc
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string or a number, got {type(value).__name__}")
+    text = clean_line(value)
+    if not text or _CLOCK_ONLY.match(text):
+        return None
+    try:
+        return to_utc(datetime.fromisoformat(text))
+    except ValueError:
+        pass
+    match = _STAMP.match(text)
+    if match:
+        return _stamp_time(match)
+    try:
+        return to_utc(email.utils.parsedate_to_datetime(text))
+    except (TypeError, ValueError, IndexError):
+        raise ValueError(f"{value!r} is not a date this tool can read") from None
+
+
+def _stamp_time(match: re.Match) -> datetime:
+    month = _MONTHS.get(match["month"].lower())
+    if month is None:
+        raise ValueError(f"unknown month {match['month']!r}")
+    hour, minute = int(match["hour"]), int(match["minute"])
+    if match["ampm"]:
+        if not 1 <= hour <= 12:
+            raise ValueError(f"hour {hour} with a.m./p.m.")
+        hour = hour % 12 + (12 if match["ampm"].lower() == "p" else 0)
+    local = datetime(int(match["year"]), month, int(match["day"]), hour, minute)
+    zone = (match["zone"] or "UTC").upper()
+    if zone not in _ZONES:
+        raise ValueError(f"unknown time zone {match['zone']!r}")
+    return local.replace(tzinfo=ZoneInfo(_ZONES[zone])).astimezone(UTC)
+
+
+def make_id(source: str | None, published: datetime | None, title: str, body: str) -> str:
+    """A content id for a record without one: the same post always gets the same id.
+
+    Untitled posts add their text, so two different untitled posts do not collide.
+    """
+    parts = [source or "", published.isoformat() if published else "", title]
+    if not title:
+        parts.append(body)
+    return "p-" + hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:16]
+
+
+class _BadField(ValueError):
+    """A field whose value cannot be used as text (a list, an object, a boolean)."""
+
+
+class PostSink:
+    """Collects one file's posts: builds them, applies the checks, keeps the first per id.
+
+    Problems with single records are kept as `Problem`s so that one bad line does not
+    cost the user the whole file; only the limit on the number of posts is fatal.
+    """
+
+    def __init__(self, path: Path | str, limits: LimitSettings, source: str | None = None):
+        self.path = str(path)
+        self.limits = limits
+        self.source = source
+        self._posts: dict[str, Post] = {}
+        self.problems: list[Problem] = []
+
+    def problem(self, line: int | None, message: str) -> None:
+        self.problems.append(Problem(self.path, line, message))
+
+    def add_record(self, record: Mapping, line: int | None) -> None:
+        """A JSONL object or CSV row; field names are matched without regard to case.
+
+        Only the known fields are read, so labels such as gold_story_id never get in.
+        """
+        fields: dict[str, object] = {}
+        for key, value in record.items():
+            fields.setdefault(str(key).strip().lower(), value)
+        try:
+            values = {
+                "post_id": _first(fields, "id"),
+                "source": _first(fields, "source"),
+                "url": _first(fields, "url"),
+                "title": _first(fields, "title"),
+                "body": _first(fields, "text", "body"),
+                "byline": _first(fields, "byline", "author", names_list=True),
+            }
+        except _BadField as exc:
+            self.problem(line, f"{exc}; record skipped")
+            return
+        self.add(line, published=fields.get("published"), **values)
+
+    def add(
+        self,
+        line: int | None,
+        *,
+        title: str | None,
+        body: str | None,
+        post_id: str | None = None,
+        source: str | None = None,
+        url: str | None = None,
+        published: object = None,
+        byline: str | None = None,
+        captions: tuple[str, ...] = (),
+    ) -> None:
+        title = clean_line(title or "")
+        body = clean_text(body or "")
+        if not title and not body:
+            self.problem(line, "record has neither a title nor a text; skipped")
+            return
+        captions = tuple(c for c in (clean_line(c) for c in captions) if c)
+        size = len(title) + len(body) + sum(len(c) for c in captions)
+        if size > self.limits.max_post_chars:
+            self.problem(
+                line,
+                f"post has {size} characters, more than limits.max_post_chars "
+                f"({self.limits.max_post_chars}); skipped",
+            )
+            return
+        try:
+            when = parse_time(published)
+        except (ValueError, TypeError) as exc:
+            self.problem(line, f"unparseable date: {exc}; kept the post without a time")
+            when = None
+        source = clean_line(source or "") or self.source
+        given_id = clean_line(post_id or "")
+        post = Post(
+            id=given_id or make_id(source, when, title, body),
+            source=source,
+            url=clean_line(url or "") or None,
+            published=when,
+            title=title,
+            byline=clean_line(byline or "") or None,
+            body=body,
+            captions=captions,
+        )
+        self.keep(post, line, generated_id=not given_id)
+
+    def keep(self, post: Post, line: int | None, generated_id: bool = False) -> None:
+        """Adds a built post unless its id is taken; a clash with other content is reported."""
+        first = self._posts.get(post.id)
+        if first is not None:
+            if first != post:
+                self.problem(line, duplicate_message(post.id, generated_id))
+            return
+        if len(self._posts) >= self.limits.max_posts:
+            raise InputError(
+                f"more than limits.max_posts ({self.limits.max_posts}) posts; "
+                "raise the limit or split the input",
+                path=self.path,
+                line=line,
+            )
+        self._posts[post.id] = post
+
+    def result(self) -> tuple[list[Post], list[Problem]]:
+        return list(self._posts.values()), list(self.problems)
+
+
+def duplicate_message(post_id: str, generated_id: bool = False) -> str:
+    message = f"duplicate id {post_id} with different content; kept the first"
+    if generated_id:
+        message += " (the id is made from source, time and title, which are the same)"
+    return message
+
+
+def _first(fields: Mapping[str, object], *names: str, names_list: bool = False) -> str | None:
+    """The first non-empty value among alias field names, as text.
+
+    Numbers become text (ids are often numbers); a list of strings is accepted only where
+    it is a list of names (bylines).
+    """
+    for name in names:
+        value = fields.get(name)
+        if value is None or value == "":
+            continue
+        if isinstance(value, str):
+            return value
+        if isinstance(value, bool):
+            raise _BadField(f"field {name!r} is a boolean, not text")
+        if isinstance(value, int):
+            return str(value)
+        if isinstance(value, float):
+            return str(int(value)) if value.is_integer() else repr(value)
+        if names_list and isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return ", ".join(value)  # e.g. a list of author names
+        raise _BadField(f"field {name!r} is a {type(value).__name__}, not text")
+    return None

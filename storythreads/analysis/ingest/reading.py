@@ -1,0 +1,184 @@
+"""From file names to one sorted list of posts: load, decode, pick the format, merge.
+
+Everything about files as files lives here (missing, binary, empty, encodings), so each
+format reader gets clean text and only has to know its own syntax.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ...config import LimitSettings
+from ...errors import InputError
+from ...types import Post, Problem
+from . import csv_posts, jsonl, liveblog_text
+from .common import duplicate_message, is_stamp
+
+# read(path, text, limits, source=None) -> (posts, problems). `source` fills in the outlet
+# before ids are made, so an id always matches the post's final source.
+Reader = Callable[..., tuple[list[Post], list[Problem]]]
+
+FORMATS: dict[str, Reader] = {
+    "liveblog": liveblog_text.read,
+    "jsonl": jsonl.read,
+    "csv": csv_posts.read,
+}
+
+_EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".txt": "liveblog"}
+_UTF8_BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """The posts of all inputs in (published, id) order, and what was skipped or repaired."""
+
+    posts: tuple[Post, ...]
+    problems: tuple[Problem, ...]
+
+
+def sniff_format(path: Path, text: str) -> str:
+    """The format of a file: by its extension, else by its first lines."""
+    by_extension = _EXTENSIONS.get(Path(path).suffix.lower())
+    if by_extension:
+        return by_extension
+    lines = [line.strip() for line in text.removeprefix("\ufeff").splitlines() if line.strip()]
+    if lines and lines[0].startswith("{"):
+        return "jsonl"
+    if lines and "," in lines[0]:
+        header = {cell.strip().lower() for cell in next(csv.reader([lines[0]]))}
+        if header & {"text", "title", "body"}:
+            return "csv"
+    if any(is_stamp(line) for line in lines):
+        return "liveblog"
+    raise InputError(
+        "cannot tell the format of this file; use --format liveblog|jsonl|csv", path=str(path)
+    )
+
+
+def read_posts(
+    paths: Sequence[str | Path] | str | Path,
+    format: str | None = None,
+    limits: LimitSettings | None = None,
+    source: str | None = None,
+) -> IngestResult:
+    """Reads every file; posts are deduplicated by id (first wins) and sorted by time.
+
+    `format` applies to all files (None: sniff each one); `source` is the outlet of posts
+    whose input names none. Record-level problems are returned; file-level ones raise
+    InputError.
+    """
+    if format is not None and format not in FORMATS:
+        raise InputError(f"unknown format {format!r}; known formats: {', '.join(FORMATS)}")
+    limits = limits or LimitSettings()
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    if not paths:
+        raise InputError("no input files given")
+    kept: dict[str, Post] = {}
+    problems: list[Problem] = []
+    for path in map(Path, paths):
+        posts, file_problems = _read_file(path, format, limits, source)
+        problems.extend(file_problems)
+        for post in posts:  # a file has one post per id already; this merges files
+            first = kept.get(post.id)
+            if first is None:
+                kept[post.id] = post
+            elif first != post:
+                problems.append(Problem(str(path), None, duplicate_message(post.id)))
+        if len(kept) > limits.max_posts:
+            raise InputError(
+                f"more than limits.max_posts ({limits.max_posts}) posts in total; "
+                "raise the limit or read fewer files",
+                path=str(path),
+            )
+    ordered = sorted(kept.values(), key=lambda post: post.sort_key)
+    return IngestResult(posts=tuple(ordered), problems=tuple(problems))
+
+
+def _read_file(
+    path: Path, format: str | None, limits: LimitSettings, source: str | None
+) -> tuple[list[Post], list[Problem]]:
+    data = _load(path)
+    where = str(path)
+    text: str | None = None
+    if data.startswith(_UTF16_BOMS):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"not valid UTF-16 ({exc.reason})", path=where) from exc
+        if "\x00" in text:
+            raise InputError("looks like a binary file (it contains NUL bytes)", path=where)
+        preview = text
+    else:
+        data = data.removeprefix(_UTF8_BOM)
+        if b"\x00" in data:
+            raise InputError("looks like a binary file (it contains NUL bytes)", path=where)
+        preview = data.decode("utf-8", errors="replace")
+    if not preview.strip():
+        raise InputError("file contains only whitespace", path=where)
+    name = format or sniff_format(path, preview)
+    decode_problems: list[Problem] = []
+    if text is None:
+        if name == "liveblog":
+            text = _decode_strict(where, data)
+        else:
+            text, decode_problems = _decode_lines(where, data)
+    posts, problems = FORMATS[name](path, text, limits, source=source)
+    return posts, decode_problems + problems
+
+
+def _load(path: Path) -> bytes:
+    where = str(path)
+    if not path.exists():
+        raise InputError("file not found", path=where)
+    if path.is_dir():
+        raise InputError("is a directory, not a file", path=where)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the file ({exc.strerror or exc})", path=where) from exc
+    if not data:
+        raise InputError("file is empty", path=where)
+    return data
+
+
+def _decode_strict(where: str, data: bytes) -> str:
+    """Whole-file UTF-8; the error names the line, since one bad byte spoils a free text."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError(
+            f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at column {column}); "
+            "save the file as UTF-8",
+            path=where,
+            line=line,
+        ) from exc
+
+
+def _decode_lines(where: str, data: bytes) -> tuple[str, list[Problem]]:
+    """Line-by-line UTF-8 for record formats: a line with bad bytes is blanked and reported.
+
+    Blanking (rather than removing) keeps every later line at its number in the file.
+    """
+    lines: list[str] = []
+    problems: list[Problem] = []
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        try:
+            lines.append(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            lines.append("")
+            problems.append(
+                Problem(
+                    where,
+                    number,
+                    f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); "
+                    "line skipped",
+                )
+            )
+    return "\n".join(lines), problems

@@ -1,0 +1,86 @@
+"""Thread labels: class-based TF-IDF keyphrases plus the most central headline.
+
+c-TF-IDF (as in BERTopic) treats all text of one thread as one document and weighs a term
+by how much more that thread uses it than the average thread. Phrases of one or two words;
+a word already inside a chosen phrase is not repeated; stop words and bare numbers never
+appear.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.feature_extraction.text import CountVectorizer
+
+from .text import STOP_WORDS, TOKEN_PATTERN
+
+
+def _analyzer():
+    base = CountVectorizer(
+        token_pattern=TOKEN_PATTERN, lowercase=True, ngram_range=(1, 2)
+    ).build_analyzer()
+
+    def analyze(text: str) -> list[str]:
+        out = []
+        for term in base(text):
+            words = term.split()
+            if any(w in STOP_WORDS or w.replace(",", "").replace(".", "").isdigit() for w in words):
+                continue
+            if len(words) == 2 and words[0] == words[1]:
+                continue
+            out.append(term)
+        return out
+
+    return analyze
+
+
+def keyphrases(thread_texts: list[str], top_n: int = 6) -> list[list[str]]:
+    """Top ``top_n`` keyphrases for each thread, given all text of each thread."""
+    if not thread_texts:
+        return []
+    vectorizer = CountVectorizer(analyzer=_analyzer())
+    try:
+        counts = vectorizer.fit_transform(thread_texts)
+    except ValueError:  # no usable word at all (empty or all stop words)
+        return [[] for _ in thread_texts]
+    terms = vectorizer.get_feature_names_out()
+    counts = counts.astype(np.float64)
+    tf = counts.multiply(1.0 / np.maximum(counts.sum(axis=1), 1)).tocsr()
+    term_freq = np.asarray(counts.sum(axis=0)).ravel()
+    avg_words = counts.sum() / counts.shape[0]
+    idf = np.log1p(avg_words / np.maximum(term_freq, 1))
+    # bigrams that recur beat their own words; a bigram seen once is usually noise
+    ngram = np.array([1.0 + 0.5 * (" " in t) for t in terms])
+    scores = tf.multiply(idf * ngram).tocsr()
+    result = []
+    for row in range(scores.shape[0]):
+        start, end = scores.indptr[row], scores.indptr[row + 1]
+        idx, vals = scores.indices[start:end], scores.data[start:end]
+        raw = counts[row].toarray().ravel()
+        order = sorted(range(len(idx)), key=lambda k: (-vals[k], terms[idx[k]]))
+        chosen: list[str] = []
+        for k in order:
+            term = terms[idx[k]]
+            if " " in term and raw[idx[k]] < 2 and len(thread_texts) > 1:
+                continue
+            words = set(term.split())
+            if any(words & set(c.split()) for c in chosen):
+                continue
+            chosen.append(term)
+            if len(chosen) == top_n:
+                break
+        result.append(chosen)
+    return result
+
+
+def central_index(vectors: np.ndarray) -> int:
+    """Index of the row closest to the mean direction (ties: the first)."""
+    centroid = vectors.mean(axis=0)
+    return int(np.argmax(vectors @ centroid))
+
+
+def make_label(phrases: list[str], headline: str, n: int = 3) -> str:
+    """A short human label: the top keyphrases, or the headline when there are none."""
+    if phrases:
+        first = phrases[0][:1].upper() + phrases[0][1:]
+        return ", ".join([first, *phrases[1:n]])
+    return headline[:80] or "(untitled)"

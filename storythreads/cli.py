@@ -1,0 +1,130 @@
+"""Command line: thin wrappers over the Python API; errors become exit codes here only.
+
+Exit codes: 0 ok; 1 bad input (a file or record that cannot be used); 2 usage or settings;
+3 store problem; 4 embedding model problem.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .analysis.ingest import read_posts
+from .config import Settings
+from .errors import StoryThreadsError
+
+FORMAT_CHOICES = click.Choice(["liveblog", "jsonl", "csv"])
+
+
+def _settings(config: str | None, model: str | None) -> Settings:
+    settings = Settings.from_toml(config) if config else Settings()
+    if model:
+        settings = settings.replace("embedding", model=model)
+    return settings
+
+
+def _fail(exc: StoryThreadsError):
+    click.echo(f"storythreads: error: {exc}", err=True)
+    sys.exit(exc.exit_code)
+
+
+def _embedder(settings: Settings):
+    from .embeddings import CachedEmbedder, SentenceTransformerEmbedder
+
+    return CachedEmbedder(
+        SentenceTransformerEmbedder(settings.embedding, show_progress=sys.stderr.isatty())
+    )
+
+
+def _report_problems(problems) -> None:
+    for problem in problems[:20]:
+        click.echo(f"storythreads: skipped: {problem}", err=True)
+    if len(problems) > 20:
+        click.echo(f"storythreads: ... and {len(problems) - 20} more", err=True)
+    if problems:
+        click.echo(f"storythreads: {len(problems)} record(s) skipped or repaired", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="storythreads")
+def main():
+    """Turn live blogs and news streams into story threads with cited reports."""
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Directory for report.md, report.json and report.html.")
+@click.option("--format", "fmt", type=FORMAT_CHOICES, default=None,
+              help="Input format for all INPUTS (default: sniffed per file).")
+@click.option("--source", default=None, help="Outlet name for posts that carry none.")
+@click.option("--config", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="Settings file (TOML) with [embedding], [cluster], [report] ... sections.")
+@click.option("--model", default=None,
+              help="Embedding model: a packaged name or a local sentence-transformers directory.")
+def run(inputs, out_dir, fmt, source, config, model):
+    """Thread the posts in INPUTS (live-blog text, JSONL or CSV) and write reports to --out."""
+    from .pipeline import analyze
+    from .reports import write_reports
+
+    try:
+        settings = _settings(config, model)
+        result = read_posts(list(inputs), format=fmt, limits=settings.limits, source=source)
+        _report_problems(result.problems)
+        if not result.posts:
+            raise StoryThreadsError("no usable posts in the input")
+        run_ = analyze(result.posts, settings, _embedder(settings), problems=result.problems)
+        written = write_reports(run_, out_dir, settings.report.formats)
+    except StoryThreadsError as exc:
+        _fail(exc)
+    c = run_.counts
+    click.echo(
+        f"{c['posts']} posts -> {c['threads']} threads ({c['unthreaded']} unthreaded, "
+        f"{c['segments_embedded']} segments embedded); wrote "
+        + ", ".join(str(p) for p in written)
+    )
+
+
+@main.command("eval")
+@click.argument("input_file", type=click.Path(dir_okay=False, exists=True))
+@click.option("--gold-field", default="gold_story_id", show_default=True,
+              help="Field holding the reference story id; hidden from the pipeline.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Also write scores.json (and the reports) to this directory.")
+@click.option("--config", type=click.Path(dir_okay=False, exists=True), default=None)
+@click.option("--model", default=None)
+def evaluate(input_file, gold_field, out_dir, config, model):
+    """Score the threads of a JSONL file against a gold story field (BCubed, ARI, AMI)."""
+    from .analysis.evaluate import scores
+    from .pipeline import analyze
+    from .reports import write_reports
+
+    try:
+        settings = _settings(config, model)
+        gold = {}
+        with open(input_file, encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    row = json.loads(line)
+                    if "id" in row and gold_field in row:
+                        gold[str(row["id"])] = row[gold_field]
+        # The reader ignores every gold field: the pipeline never sees the labels.
+        result = read_posts([input_file], format="jsonl", limits=settings.limits)
+        run_ = analyze(result.posts, settings, _embedder(settings), problems=result.problems)
+    except (StoryThreadsError, json.JSONDecodeError, OSError) as exc:
+        if isinstance(exc, StoryThreadsError):
+            _fail(exc)
+        click.echo(f"storythreads: error: {input_file}: {exc}", err=True)
+        sys.exit(1)
+    ids = [p.id for p in run_.posts if p.id in gold]
+    predicted = [run_.primary_thread(i) or f"unthreaded:{i}" for i in ids]
+    result_scores = scores(predicted, [gold[i] for i in ids])
+    for key, value in result_scores.items():
+        click.echo(f"{key:>18}: {value:.4f}" if isinstance(value, float) else f"{key:>18}: {value}")
+    if out_dir:
+        write_reports(run_, out_dir, settings.report.formats)
+        Path(out_dir, "scores.json").write_text(json.dumps(result_scores, indent=2) + "\n")

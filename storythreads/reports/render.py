@@ -1,0 +1,369 @@
+"""Turn a Run into report files: Markdown to read, JSON for other tools, HTML to share.
+
+All three renderers read one view of the Run (``_view``) so they cannot disagree about
+what a thread contains. Post text comes from the outside world and is treated as hostile:
+HTML is escaped by Jinja2 (autoescape, never ``|safe`` on content), Markdown by ``_md``,
+anchors are reduced to a fixed alphabet, and only http(s) URLs ever become links.
+
+``write_reports`` renders every format before it writes any file, then replaces each file
+atomically, so a crash or a renderer bug never leaves a half-written or mixed report.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import re
+import tempfile
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+import jinja2
+
+from ..types import Post, Run
+
+SCHEMA = "storythreads.report/1"
+FILE_NAMES = {"md": "report.md", "json": "report.json", "html": "report.html"}
+_TEMPLATES = Path(__file__).parent / "templates"
+
+
+# -- small formatting helpers ----------------------------------------------------------
+
+
+def _utc(dt: datetime) -> datetime:
+    """Naive datetimes are taken to be UTC already; aware ones are converted."""
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def _iso(dt: datetime | None) -> str | None:
+    """ISO 8601 in UTC ending in 'Z' (sub-seconds only when present); None stays None."""
+    return None if dt is None else _utc(dt).replace(tzinfo=None).isoformat() + "Z"
+
+
+def _when(dt: datetime | None) -> str:
+    """The human form used in Markdown and HTML: '2023-07-08 17:30 UTC'."""
+    return "undated" if dt is None else _utc(dt).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _span(first: datetime | None, last: datetime | None) -> str:
+    if first is None and last is None:
+        return "undated"
+    if first == last or last is None:
+        return _when(first)
+    return f"{_when(first)} – {_when(last)}"
+
+
+def _score(value: float) -> float | None:
+    """Rounded for a stable, readable contract; NaN/inf would make the JSON invalid."""
+    value = float(value)
+    return round(value, 4) if math.isfinite(value) else None
+
+
+def _anchor(key: str) -> str:
+    """An id/fragment safe in HTML and Markdown: [A-Za-z0-9-] kept, other bytes '.XX'.
+
+    Injective, so two post ids never share an anchor; and nothing in it needs escaping,
+    in HTML or by ``_md`` (hence no leading '-'), so templates print it like any value.
+    """
+    out = "".join(
+        ch
+        if ch.isascii() and (ch.isalnum() or ch == "-")
+        else "".join(f".{b:02X}" for b in ch.encode())
+        for ch in key
+    )
+    return ".2D" + out[1:] if out.startswith("-") else out
+
+
+def _safe_url(url: str | None) -> str | None:
+    """Only absolute http(s) URLs become links; 'javascript:' and friends stay text."""
+    if not url or urlsplit(url.strip()).scheme.lower() not in ("http", "https"):
+        return None
+    return quote(url.strip(), safe=":/?#[]@!$&'*+,;=%~")
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&])")
+_MD_LEADING = re.compile(r"^(\d+[.)](?=\s|$)|[-+=])")  # list item, rule or underline
+
+
+def _md(value: object) -> str:
+    """Inline Markdown that renders as the literal text: one line, punctuation escaped.
+
+    Backslash escapes also hold inside link destinations, so an escaped http(s) URL
+    still points where it did.
+    """
+    text = _MD_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
+    return _MD_LEADING.sub(lambda m: f"{m[0][:-1]}\\{m[0][-1]}", text)
+
+
+# -- the JSON contract -----------------------------------------------------------------
+
+
+def _jsonable(value):
+    """Free-form parts of a Run (counts, changes) as JSON values, datetimes as 'Z' strings."""
+    if isinstance(value, datetime):
+        return _iso(value)
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted(_jsonable(v) for v in value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    return value
+
+
+def _links_by_src(run: Run) -> dict[str, list]:
+    """Each thread's outgoing links, strongest first; ties broken by (dst, kind)."""
+    out: dict[str, list] = {}
+    for link in sorted(run.links, key=lambda k: (-k.score, k.dst, k.kind)):
+        out.setdefault(link.src, []).append(link)
+    return out
+
+
+def report_dict(run: Run) -> dict:
+    """The report as plain data: the ``storythreads.report/1`` contract (additive changes only)."""
+    primary, also = {}, {}
+    for a in run.assignments:
+        if a.role == "primary":
+            primary.setdefault(a.post_id, a.thread_id)
+        else:
+            also.setdefault(a.post_id, set()).add(a.thread_id)
+    posts = [
+        {
+            "id": p.id,
+            "source": p.source,
+            "url": p.url,
+            "published": _iso(p.published),
+            "title": p.title,
+            "byline": p.byline,
+            "thread_id": primary.get(p.id),
+            "also": sorted(also.get(p.id, ())),
+        }
+        for p in sorted(run.posts, key=lambda p: p.sort_key)
+    ]
+    links, threads = _links_by_src(run), []
+    for t in run.threads:
+        threads.append(
+            {
+                "id": t.id,
+                "label": t.label,
+                "headline": t.headline,
+                "keywords": list(t.keyphrases),
+                "posts": list(t.post_ids),
+                "also_posts": list(t.also_post_ids),
+                "first_seen": _iso(t.first_seen),
+                "last_seen": _iso(t.last_seen),
+                "status": t.status,
+                "summary": [
+                    {
+                        "text": c.text,
+                        "post_id": c.post_id,
+                        "published": _iso(c.published),
+                        "byline": c.byline,
+                    }
+                    for c in t.summary
+                ],
+                "links": [
+                    {
+                        "thread_id": k.dst,
+                        "kind": k.kind,
+                        "score": _score(k.score),
+                        "reason": k.reason,
+                    }
+                    for k in links.get(t.id, ())
+                ],
+            }
+        )
+    return {
+        "schema": SCHEMA,
+        "run": {
+            "id": run.id,
+            "started": _iso(run.started),
+            "finished": _iso(run.finished),
+            "settings_digest": run.settings_digest,
+            "model": run.model,
+            "counts": _jsonable(run.counts),
+        },
+        "changes": _jsonable(run.changes),
+        "posts": posts,
+        "threads": threads,
+        "unthreaded": list(run.unthreaded),
+        "problems": [{"path": p.path, "line": p.line, "message": p.message} for p in run.problems],
+    }
+
+
+def render_json(run: Run) -> str:
+    return json.dumps(report_dict(run), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+# -- the view shared by Markdown and HTML ----------------------------------------------
+
+
+def _entry(post: Post, *, anchored: bool, also: bool = False) -> dict:
+    return {
+        "anchor": _anchor(post.id),
+        "anchored": anchored,  # only a post's primary entry carries its id (ids are unique)
+        "also": also,
+        "time": _when(post.published),
+        "title": post.title or post.id,
+        "byline": post.byline,
+        "url": _safe_url(post.url),
+        "captions": list(post.captions),
+    }
+
+
+def _view(run: Run) -> dict:
+    """What the human-readable reports show, already ordered and formatted, not yet escaped."""
+    posts = {p.id: p for p in run.posts}
+    labels = {t.id: t.label for t in run.threads}
+    dated = sorted(p.published for p in run.posts if p.published is not None)
+    links, threads = _links_by_src(run), []
+    for t in run.threads:
+        members = [(posts[i], False) for i in t.post_ids if i in posts]
+        members += [(posts[i], True) for i in t.also_post_ids if i in posts]
+        members.sort(key=lambda m: (m[0].sort_key, m[1]))
+        threads.append(
+            {
+                "id": t.id,
+                "anchor": _anchor(t.id),
+                "label": t.label,
+                "keywords": list(t.keyphrases),
+                "headline": t.headline,
+                "n_posts": len(t.post_ids),
+                "n_also": len(t.also_post_ids),
+                "span": _span(t.first_seen, t.last_seen),
+                "summary": [
+                    {
+                        "text": c.text,
+                        "anchor": _anchor(c.post_id),
+                        "cite": " · ".join(
+                            x for x in (c.post_id, _when(c.published), c.byline) if x
+                        ),
+                    }
+                    for c in t.summary
+                ],
+                "timeline": [_entry(p, anchored=not also, also=also) for p, also in members],
+                "links": [
+                    {
+                        "anchor": _anchor(k.dst),
+                        "label": labels.get(k.dst, k.dst),
+                        "kind": k.kind,
+                        "score": f"{k.score:.2f}",
+                        "reason": k.reason,
+                    }
+                    for k in links.get(t.id, ())
+                ],
+            }
+        )
+    return {
+        "run_id": run.id,
+        "model": run.model,
+        "span": _span(dated[0], dated[-1]) if dated else "undated",
+        "n_posts": len(run.posts),
+        "n_threads": len(run.threads),
+        "n_unthreaded": len(run.unthreaded),
+        "changes": _changes(run.changes, labels),
+        "threads": threads,
+        "unthreaded": [_entry(posts[i], anchored=True) for i in run.unthreaded if i in posts],
+        "problems": [str(p) for p in run.problems],
+    }
+
+
+def _changes(changes: dict, labels: dict) -> list[tuple[str, list[str]]]:
+    """run.changes is free-form: each key becomes a heading, each value a list of lines.
+
+    A bare thread id is shown with its label; anything structured is shown as JSON.
+    Empty values are dropped so 'What changed' only lists what did change.
+    """
+    out = []
+    for key, value in _jsonable(changes).items():
+        if isinstance(value, dict):
+            value = [f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in value.items()]
+        items = value if isinstance(value, list) else [] if value is None else [value]
+        lines = [
+            (f"{labels[i]} ({i})" if i in labels else i)
+            if isinstance(i, str)
+            else json.dumps(i, ensure_ascii=False)
+            for i in items
+        ]
+        if lines:
+            out.append((key.replace("_", " ").capitalize(), lines))
+    return out
+
+
+# -- Markdown and HTML: Jinja2 templates ----------------------------------------------
+
+
+@lru_cache(maxsize=2)
+def _environment(fmt: str) -> jinja2.Environment:
+    """Built on first use, not at import. Both environments escape every value by default:
+
+    HTML through autoescape, Markdown through ``finalize=_md``, so a template that forgets
+    a filter still cannot let post text through as markup. Never ``|safe`` on content.
+    """
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(_TEMPLATES),
+        autoescape=fmt == "html",
+        finalize=_md if fmt == "md" else None,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def render_markdown(run: Run) -> str:
+    return _environment("md").get_template("report.md.j2").render(v=_view(run))
+
+
+def render_html(run: Run) -> str:
+    return _environment("html").get_template("report.html.j2").render(v=_view(run))
+
+
+RENDERERS = {"md": render_markdown, "json": render_json, "html": render_html}
+
+
+# -- writing ---------------------------------------------------------------------------
+
+
+def write_reports(run: Run, out_dir: str | Path, formats=("md", "json", "html")) -> list[Path]:
+    """Render every format, then atomically replace each report file; return their paths.
+
+    Rendering comes first so a failing renderer leaves the previous reports untouched.
+    """
+    formats = list(dict.fromkeys(formats))
+    unknown = [f for f in formats if f not in RENDERERS]
+    if unknown:
+        raise ValueError(f"unknown report format(s) {unknown}; known: {sorted(RENDERERS)}")
+    rendered = {fmt: RENDERERS[fmt](run) for fmt in formats}
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for fmt, text in rendered.items():
+        path = out / FILE_NAMES[fmt]
+        _write_atomic(path, text.encode("utf-8"))
+        paths.append(path)
+    return paths
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write beside the target, fsync, then rename over it: readers see old or new, never half."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            # mkstemp makes the file 0600; a report is meant to be read by others too.
+            if hasattr(os, "fchmod"):
+                os.fchmod(fh.fileno(), 0o644)
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,146 @@
+"""The values that flow between stages: frozen dataclasses, no behaviour beyond helpers.
+
+ingest -> Post; segment -> Segment; cluster + label -> Thread and Assignment;
+summarize -> Citation; crossref -> Link; the pipeline gathers everything in a Run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+SegmentKind = Literal["title", "paragraph", "bullet"]
+Role = Literal["primary", "also"]
+LinkKind = Literal["similar", "shared-entity", "shared-post"]
+
+
+def sha256_text(text: str) -> str:
+    """Hex digest of a text; the content key for segments and the embedding cache."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Post:
+    """One live-blog post or one article, as read from the input."""
+
+    id: str
+    source: str | None
+    url: str | None
+    published: datetime | None  # timezone-aware UTC, or None when the input gives no time
+    title: str
+    byline: str | None
+    body: str
+    captions: tuple[str, ...] = ()
+
+    @property
+    def sort_key(self) -> tuple:
+        """Order used everywhere a stable order matters: time (undated last), then id."""
+        ts = self.published.timestamp() if self.published else float("inf")
+        return (ts, self.id)
+
+    @property
+    def content_sha(self) -> str:
+        """Hash of what the post says; an edit changes it, the id stays."""
+        return sha256_text("\x1f".join([self.title, self.body, *self.captions]))
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A unit of a post that can belong to a thread of its own: title, paragraph, bullet."""
+
+    id: str  # f"{post_id}#{ordinal}"
+    post_id: str
+    ordinal: int
+    kind: SegmentKind
+    text: str
+    sha: str
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A record that was skipped or repaired while reading input."""
+
+    path: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A post's membership in a thread. Every threaded post has exactly one primary."""
+
+    post_id: str
+    thread_id: str
+    role: Role
+    score: float  # cosine similarity of the post (or its segment) to the thread centroid
+    segment_ids: tuple[str, ...] = ()  # for `also`: the segments that carry the story
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One extractive summary sentence and where it comes from."""
+
+    text: str
+    post_id: str
+    published: datetime | None
+    byline: str | None
+    score: float
+
+
+@dataclass(frozen=True)
+class Link:
+    """A typed, explained relation between two threads."""
+
+    src: str
+    dst: str
+    kind: LinkKind
+    score: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class Thread:
+    """A story: the posts that tell it, how it is labelled, and when it was active."""
+
+    id: str
+    label: str
+    keyphrases: tuple[str, ...]
+    headline: str  # the most central post title
+    post_ids: tuple[str, ...]  # primary members, in time order
+    also_post_ids: tuple[str, ...]
+    first_seen: datetime | None
+    last_seen: datetime | None
+    summary: tuple[Citation, ...] = ()
+    status: str = "active"
+    centroid: object = field(default=None, compare=False, repr=False)  # np.ndarray
+
+
+@dataclass(frozen=True)
+class Run:
+    """Everything one analysis produced; what the renderers and the store consume."""
+
+    id: str
+    started: datetime
+    finished: datetime
+    settings_digest: str
+    model: str
+    counts: dict
+    posts: tuple[Post, ...]
+    threads: tuple[Thread, ...]
+    assignments: tuple[Assignment, ...]
+    links: tuple[Link, ...]
+    unthreaded: tuple[str, ...] = ()  # post ids with no text to thread on
+    problems: tuple[Problem, ...] = ()
+    changes: dict = field(default_factory=dict)
+
+    def primary_thread(self, post_id: str) -> str | None:
+        for a in self.assignments:
+            if a.post_id == post_id and a.role == "primary":
+                return a.thread_id
+        return None
