@@ -35,9 +35,19 @@ def _fail(exc: StoryThreadsError):
 def _embedder(settings: Settings):
     from .embeddings import CachedEmbedder, SentenceTransformerEmbedder
 
-    return CachedEmbedder(
-        SentenceTransformerEmbedder(settings.embedding, show_progress=sys.stderr.isatty())
-    )
+    interactive = sys.stderr.isatty()
+    if not interactive:
+        _quiet_model_loading()
+    return CachedEmbedder(SentenceTransformerEmbedder(settings.embedding, show_progress=interactive))
+
+
+def _quiet_model_loading() -> None:
+    """No progress bars in logs and cron mail: transformers draws one while loading weights."""
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:
+        return
+    hf_logging.disable_progress_bar()
 
 
 def _report_problems(problems) -> None:
