@@ -10,20 +10,34 @@ Nothing here loads a model at import time; the embedding model loads on first us
 
 __version__ = "0.1.0"
 
-from .analysis.ingest import IngestResult, read_posts  # noqa: E402
-from .config import Settings  # noqa: E402
-from .errors import (  # noqa: E402
+from .analysis.ingest import IngestResult, read_posts
+from .config import Settings
+from .errors import (
     ConfigError,
     EmbeddingError,
     InputError,
     StoreError,
     StoryThreadsError,
 )
-from .pipeline import analyze  # noqa: E402
-from .types import Assignment, Citation, Link, Post, Problem, Run, Segment, Thread  # noqa: E402
+from .pipeline import analyze
+from .types import Assignment, Citation, Link, Post, Problem, Run, Segment, Thread
 
 __all__ = [
-    "Assignment", "Citation", "ConfigError", "EmbeddingError", "IngestResult", "InputError",
-    "Link", "Post", "Problem", "Run", "Segment", "Settings", "StoreError", "StoryThreadsError",
-    "Thread", "analyze", "read_posts",
+    "Assignment",
+    "Citation",
+    "ConfigError",
+    "EmbeddingError",
+    "IngestResult",
+    "InputError",
+    "Link",
+    "Post",
+    "Problem",
+    "Run",
+    "Segment",
+    "Settings",
+    "StoreError",
+    "StoryThreadsError",
+    "Thread",
+    "analyze",
+    "read_posts",
 ]

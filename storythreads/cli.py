@@ -38,7 +38,9 @@ def _embedder(settings: Settings):
     interactive = sys.stderr.isatty()
     if not interactive:
         _quiet_model_loading()
-    return CachedEmbedder(SentenceTransformerEmbedder(settings.embedding, show_progress=interactive))
+    return CachedEmbedder(
+        SentenceTransformerEmbedder(settings.embedding, show_progress=interactive)
+    )
 
 
 def _quiet_model_loading() -> None:
@@ -67,15 +69,32 @@ def main():
 
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
-              help="Directory for report.md, report.json and report.html.")
-@click.option("--format", "fmt", type=FORMAT_CHOICES, default=None,
-              help="Input format for all INPUTS (default: sniffed per file).")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Directory for report.md, report.json and report.html.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=FORMAT_CHOICES,
+    default=None,
+    help="Input format for all INPUTS (default: sniffed per file).",
+)
 @click.option("--source", default=None, help="Outlet name for posts that carry none.")
-@click.option("--config", type=click.Path(dir_okay=False, exists=True), default=None,
-              help="Settings file (TOML) with [embedding], [cluster], [report] ... sections.")
-@click.option("--model", default=None,
-              help="Embedding model: a packaged name or a local sentence-transformers directory.")
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="Settings file (TOML) with [embedding], [cluster], [report] ... sections.",
+)
+@click.option(
+    "--model",
+    default=None,
+    help="Embedding model: a packaged name or a local sentence-transformers directory.",
+)
 def run(inputs, out_dir, fmt, source, config, model):
     """Thread the posts in INPUTS (live-blog text, JSONL or CSV) and write reports to --out."""
     from .pipeline import analyze
@@ -94,17 +113,25 @@ def run(inputs, out_dir, fmt, source, config, model):
     c = run_.counts
     click.echo(
         f"{c['posts']} posts -> {c['threads']} threads ({c['unthreaded']} unthreaded, "
-        f"{c['segments_embedded']} segments embedded); wrote "
-        + ", ".join(str(p) for p in written)
+        f"{c['segments_embedded']} segments embedded); wrote " + ", ".join(str(p) for p in written)
     )
 
 
 @main.command("eval")
 @click.argument("input_file", type=click.Path(dir_okay=False, exists=True))
-@click.option("--gold-field", default="gold_story_id", show_default=True,
-              help="Field holding the reference story id; hidden from the pipeline.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
-              help="Also write scores.json (and the reports) to this directory.")
+@click.option(
+    "--gold-field",
+    default="gold_story_id",
+    show_default=True,
+    help="Field holding the reference story id; hidden from the pipeline.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Also write scores.json (and the reports) to this directory.",
+)
 @click.option("--config", type=click.Path(dir_okay=False, exists=True), default=None)
 @click.option("--model", default=None)
 def evaluate(input_file, gold_field, out_dir, config, model):

@@ -139,7 +139,9 @@ class Settings:
     def replace(self, section: str, **changes) -> Settings:
         """A copy with some values of one section changed (CLI flags use this)."""
         current = getattr(self, section)
-        return dataclasses.replace(self, **{section: _build(type(current), section, changes, current)})
+        return dataclasses.replace(
+            self, **{section: _build(type(current), section, changes, current)}
+        )
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -154,7 +156,9 @@ def _build(kind, name, values, base=None):
     known = {f.name for f in dataclasses.fields(kind)}
     unknown = set(values) - known
     if unknown:
-        raise ConfigError(f"unknown setting(s) in [{name}]: {sorted(unknown)}; known: {sorted(known)}")
+        raise ConfigError(
+            f"unknown setting(s) in [{name}]: {sorted(unknown)}; known: {sorted(known)}"
+        )
     if "formats" in values and isinstance(values["formats"], list):
         values = {**values, "formats": tuple(values["formats"])}
     try:

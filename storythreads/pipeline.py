@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from datetime import datetime, timezone
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -40,7 +40,10 @@ def _post_vectors(posts, segments_by_post, seg_vectors, settings):
             weights = settings.lead_decay ** np.arange(len(body), dtype=np.float32)
             body_vec = (seg_vectors[body] * weights[:, None]).sum(0) / weights.sum()
         if title and body:
-            out[i] = settings.title_weight * seg_vectors[title[0]] + (1 - settings.title_weight) * body_vec
+            out[i] = (
+                settings.title_weight * seg_vectors[title[0]]
+                + (1 - settings.title_weight) * body_vec
+            )
         elif title:
             out[i] = seg_vectors[title[0]]
         elif body:
@@ -87,18 +90,22 @@ def analyze(
     depend on the order of ``posts``.
     """
     settings = settings or Settings()
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     posts = sorted({p.id: p for p in posts}.values(), key=lambda p: p.sort_key)
     if len(posts) > settings.limits.max_posts:
         from .errors import InputError
 
-        raise InputError(f"{len(posts)} posts exceed limits.max_posts ({settings.limits.max_posts})")
+        raise InputError(
+            f"{len(posts)} posts exceed limits.max_posts ({settings.limits.max_posts})"
+        )
     if not isinstance(embedder, CachedEmbedder):
         embedder = CachedEmbedder(embedder or SentenceTransformerEmbedder(settings.embedding))
     embedded_before = embedder.embedded
 
     segments: list[Segment] = segment_posts(posts, settings.segment)
-    seg_vectors = embedder.embed([s.text for s in segments]) if segments else np.zeros((0, 1), np.float32)
+    seg_vectors = (
+        embedder.embed([s.text for s in segments]) if segments else np.zeros((0, 1), np.float32)
+    )
     segments_by_post: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for row, seg in enumerate(segments):
         segments_by_post[seg.post_id].append((seg.kind, row))
@@ -110,13 +117,21 @@ def analyze(
     lexical = lexical_vectors([f"{p.title}\n{p.body}" for p in threaded])
     cs = settings.cluster
     labels = ThreadClusterer(
-        threshold=cs.threshold, floor=cs.floor, n_neighbors=cs.n_neighbors,
-        lexical_weight=cs.lexical_weight, large_n=cs.large_n, seed=cs.seed,
+        threshold=cs.threshold,
+        floor=cs.floor,
+        n_neighbors=cs.n_neighbors,
+        lexical_weight=cs.lexical_weight,
+        large_n=cs.large_n,
+        seed=cs.seed,
     ).fit_predict(post_vecs, lexical if len(threaded) else None)
 
     n_threads = int(labels.max() + 1) if len(labels) else 0
     members = [np.flatnonzero(labels == t) for t in range(n_threads)]
-    centroids = normalize_rows(np.stack([post_vecs[m].mean(0) for m in members])) if members else np.zeros((0, 1))
+    centroids = (
+        normalize_rows(np.stack([post_vecs[m].mean(0) for m in members]))
+        if members
+        else np.zeros((0, 1))
+    )
     also = _also(threaded, segments, seg_vectors, post_index, labels, centroids, cs)
 
     # Thread ids follow the order of each thread's first post: stable for the same input.
@@ -125,10 +140,14 @@ def analyze(
     assignments: list[Assignment] = []
     for i, post in enumerate(threaded):
         t = labels[i]
-        assignments.append(Assignment(post.id, thread_ids[t], "primary", float(post_vecs[i] @ centroids[t])))
+        assignments.append(
+            Assignment(post.id, thread_ids[t], "primary", float(post_vecs[i] @ centroids[t]))
+        )
     for (post_id, t), segs in sorted(also.items(), key=lambda kv: (post_index[kv[0][0]], kv[0][1])):
         assignments.append(
-            Assignment(post_id, thread_ids[t], "also", max(s for _, s in segs), tuple(s for s, _ in segs))
+            Assignment(
+                post_id, thread_ids[t], "also", max(s for _, s in segs), tuple(s for s, _ in segs)
+            )
         )
 
     texts = [" ".join(f"{threaded[i].title}\n{threaded[i].body}" for i in m) for m in members]
@@ -139,12 +158,16 @@ def analyze(
     for t, m in enumerate(members):
         tid = thread_ids[t]
         member_posts = [threaded[i] for i in m]
-        also_posts = sorted({pid for (pid, tt) in also if tt == t}, key=lambda pid: by_id[pid].sort_key)
+        also_posts = sorted(
+            {pid for (pid, tt) in also if tt == t}, key=lambda pid: by_id[pid].sort_key
+        )
         for pid in also_posts:
             shared_posts[(thread_ids[labels[post_index[pid]]], tid)].append(pid)
         also_seg_ids = {sid for (pid, tt), segs in also.items() if tt == t for sid, _ in segs}
         thread_segments = [
-            s for s in segments if (s.post_id in {p.id for p in member_posts}) or s.id in also_seg_ids
+            s
+            for s in segments
+            if (s.post_id in {p.id for p in member_posts}) or s.id in also_seg_ids
         ]
         rows = {s.id: r for r, s in enumerate(segments)}
         seg_scores = {s.id: float(seg_vectors[rows[s.id]] @ centroids[t]) for s in thread_segments}
@@ -156,10 +179,15 @@ def analyze(
         thread_names.append(set().union(*(names(f"{p.title}. {p.body}") for p in member_posts)))
         threads.append(
             Thread(
-                id=tid, label=make_label(phrases[t], headline), keyphrases=tuple(phrases[t]),
-                headline=headline, post_ids=tuple(p.id for p in member_posts),
-                also_post_ids=tuple(also_posts), first_seen=min(times, default=None),
-                last_seen=max(times, default=None), summary=tuple(summary),
+                id=tid,
+                label=make_label(phrases[t], headline),
+                keyphrases=tuple(phrases[t]),
+                headline=headline,
+                post_ids=tuple(p.id for p in member_posts),
+                also_post_ids=tuple(also_posts),
+                first_seen=min(times, default=None),
+                last_seen=max(times, default=None),
+                summary=tuple(summary),
                 centroid=centroids[t],
             )
         )
@@ -177,8 +205,16 @@ def analyze(
         "skipped_records": len(problems),
     }
     return Run(
-        id=_run_id(posts, settings), started=started, finished=datetime.now(timezone.utc),
-        settings_digest=settings.digest(), model=embedder.name, counts=counts,
-        posts=tuple(posts), threads=tuple(threads), assignments=tuple(assignments),
-        links=tuple(links), unthreaded=unthreaded, problems=tuple(problems),
+        id=_run_id(posts, settings),
+        started=started,
+        finished=datetime.now(UTC),
+        settings_digest=settings.digest(),
+        model=embedder.name,
+        counts=counts,
+        posts=tuple(posts),
+        threads=tuple(threads),
+        assignments=tuple(assignments),
+        links=tuple(links),
+        unthreaded=unthreaded,
+        problems=tuple(problems),
     )

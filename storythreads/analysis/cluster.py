@@ -34,9 +34,7 @@ def lexical_vectors(texts: list[str]) -> sparse.csr_matrix:
     """L2-normalised TF-IDF rows (sublinear tf; stop words out). Empty texts give zero rows."""
     if not any(t.strip() for t in texts):
         return sparse.csr_matrix((len(texts), 1), dtype=np.float32)
-    vectorizer = TfidfVectorizer(
-        analyzer=tokens, sublinear_tf=True, norm="l2", dtype=np.float32
-    )
+    vectorizer = TfidfVectorizer(analyzer=tokens, sublinear_tf=True, norm="l2", dtype=np.float32)
     try:
         return vectorizer.fit_transform(texts).tocsr()
     except ValueError:  # every text was only stop words

@@ -7,7 +7,7 @@ pipeline itself.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Hashable, Sequence
+from collections.abc import Hashable, Sequence
 
 from sklearn.metrics import adjusted_mutual_info_score, adjusted_rand_score
 

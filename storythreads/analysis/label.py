@@ -8,6 +8,9 @@ appear.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+
 import numpy as np
 from sklearn.feature_extraction.text import CountVectorizer
 
@@ -44,32 +47,48 @@ def keyphrases(thread_texts: list[str], top_n: int = 6) -> list[list[str]]:
         return [[] for _ in thread_texts]
     terms = vectorizer.get_feature_names_out()
     counts = counts.astype(np.float64)
-    tf = counts.multiply(1.0 / np.maximum(counts.sum(axis=1), 1)).tocsr()
+    # sqrt damps words every thread repeats (the country a whole blog is about)
+    tf = counts.sqrt().multiply(1.0 / np.maximum(counts.sum(axis=1), 1)).tocsr()
     term_freq = np.asarray(counts.sum(axis=0)).ravel()
     avg_words = counts.sum() / counts.shape[0]
     idf = np.log1p(avg_words / np.maximum(term_freq, 1))
-    # bigrams that recur beat their own words; a bigram seen once is usually noise
-    ngram = np.array([1.0 + 0.5 * (" " in t) for t in terms])
-    scores = tf.multiply(idf * ngram).tocsr()
+    scores = tf.multiply(idf).tocsr()
+    index = {t: i for i, t in enumerate(terms)}
     result = []
     for row in range(scores.shape[0]):
         start, end = scores.indptr[row], scores.indptr[row + 1]
         idx, vals = scores.indices[start:end], scores.data[start:end]
         raw = counts[row].toarray().ravel()
-        order = sorted(range(len(idx)), key=lambda k: (-vals[k], terms[idx[k]]))
+        unigrams = [k for k in range(len(idx)) if " " not in terms[idx[k]]]
+        order = sorted(unigrams, key=lambda k: (-vals[k], terms[idx[k]]))
+        bigrams = [terms[i] for i in idx if " " in terms[i]]
         chosen: list[str] = []
         for k in order:
-            term = terms[idx[k]]
-            if " " in term and raw[idx[k]] < 2 and len(thread_texts) > 1:
+            word = terms[idx[k]]
+            # upgrade a word to the collocation it mostly lives in ("cluster munitions")
+            best = max(
+                (b for b in bigrams if word in b.split()),
+                key=lambda b: (raw[index[b]], b),
+                default=None,
+            )
+            if best is not None and raw[index[best]] >= max(2, 0.6 * raw[idx[k]]):
+                word = best
+            if any(set(word.split()) & set(c.split()) for c in chosen):
                 continue
-            words = set(term.split())
-            if any(words & set(c.split()) for c in chosen):
-                continue
-            chosen.append(term)
+            chosen.append(word)
             if len(chosen) == top_n:
                 break
-        result.append(chosen)
+        result.append([_surface(term, thread_texts[row]) for term in chosen])
     return result
+
+
+def _surface(term: str, text: str) -> str:
+    """The spelling the text uses most for ``term`` ("NATO", "Azovstal"), else ``term``."""
+    pattern = r"\b" + r"\s+".join(re.escape(w) for w in term.split()) + r"\b"
+    forms = Counter(m.group(0) for m in re.finditer(pattern, text, flags=re.IGNORECASE))
+    if not forms:
+        return term
+    return " ".join(min(forms.items(), key=lambda kv: (-kv[1], kv[0]))[0].split())
 
 
 def central_index(vectors: np.ndarray) -> int:
@@ -82,5 +101,5 @@ def make_label(phrases: list[str], headline: str, n: int = 3) -> str:
     """A short human label: the top keyphrases, or the headline when there are none."""
     if phrases:
         first = phrases[0][:1].upper() + phrases[0][1:]
-        return ", ".join([first, *phrases[1:n]])
+        return " · ".join([first, *phrases[1:n]])
     return headline[:80] or "(untitled)"

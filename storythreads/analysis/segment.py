@@ -95,7 +95,11 @@ def segment_post(post: Post, settings: SegmentSettings | None = None) -> list[Se
         units.extend((kind, piece) for piece in _cut(text, settings.max_chars))
     return [
         Segment(
-            id=f"{post.id}#{i}", post_id=post.id, ordinal=i, kind=kind, text=text,
+            id=f"{post.id}#{i}",
+            post_id=post.id,
+            ordinal=i,
+            kind=kind,
+            text=text,
             sha=sha256_text(text),
         )
         for i, (kind, text) in enumerate(units)

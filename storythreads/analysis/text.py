@@ -11,15 +11,106 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 # Words frequent in news copy that carry no story: reporting verbs, days, months, chrome.
 NEWS_STOP_WORDS = frozenset(
-    """
-    said says say saying told tells according reported reports reporting report statement
-    added adds claimed claims including just like also new latest live update updates post
-    posts cnn bbc guardian reuters ap afp getty images photo video watch read contributed
-    monday tuesday wednesday thursday friday saturday sunday today yesterday tomorrow week
-    weeks month months year years day days time times et gmt bst utc am pm a.m p.m
-    january february march april may june july august september october november december
-    jan feb mar apr jun jul aug sep sept oct nov dec mr mrs ms dr people percent
-    """.split()
+    [
+        "said",
+        "says",
+        "say",
+        "saying",
+        "told",
+        "tells",
+        "according",
+        "reported",
+        "reports",
+        "reporting",
+        "report",
+        "statement",
+        "added",
+        "adds",
+        "claimed",
+        "claims",
+        "including",
+        "just",
+        "like",
+        "also",
+        "new",
+        "latest",
+        "live",
+        "update",
+        "updates",
+        "post",
+        "posts",
+        "cnn",
+        "bbc",
+        "guardian",
+        "reuters",
+        "ap",
+        "afp",
+        "getty",
+        "images",
+        "photo",
+        "video",
+        "watch",
+        "read",
+        "contributed",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "today",
+        "yesterday",
+        "tomorrow",
+        "week",
+        "weeks",
+        "month",
+        "months",
+        "year",
+        "years",
+        "day",
+        "days",
+        "time",
+        "times",
+        "et",
+        "gmt",
+        "bst",
+        "utc",
+        "am",
+        "pm",
+        "a.m",
+        "p.m",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "people",
+        "percent",
+    ]
 )
 STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | NEWS_STOP_WORDS
 
@@ -32,7 +123,9 @@ def tokens(text: str) -> list[str]:
     return [t for t in (m.group(0).lower() for m in _TOKEN.finditer(text)) if t not in STOP_WORDS]
 
 
-_NAME = re.compile(r"\b(?:[A-Z][\w’'-]*[a-z][\w’'-]*|[A-Z]{2,})(?:\s+(?:[A-Z][\w’'-]*[a-z][\w’'-]*|[A-Z]{2,}))*")
+_NAME = re.compile(
+    r"\b(?:[A-Z][\w’'-]*[a-z][\w’'-]*|[A-Z]{2,})(?:\s+(?:[A-Z][\w’'-]*[a-z][\w’'-]*|[A-Z]{2,}))*"
+)
 _NOT_NAMES = frozenset(
     w.capitalize() for w in (STOP_WORDS | {"here", "there", "what", "while", "however", "but"})
 )

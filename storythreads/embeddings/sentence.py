@@ -7,8 +7,8 @@ The model is loaded lazily on the first ``embed`` call and always from local fil
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 

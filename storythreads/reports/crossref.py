@@ -37,7 +37,9 @@ def cross_reference(
             a, b = thread_ids[i], thread_ids[j]
             found: list[tuple[str, float, str]] = []
             if sim[i, j] >= threshold:
-                found.append(("similar", float(sim[i, j]), f"similar content (cosine {sim[i, j]:.2f})"))
+                found.append(
+                    ("similar", float(sim[i, j]), f"similar content (cosine {sim[i, j]:.2f})")
+                )
             shared = sorted(thread_names[i] & thread_names[j] - common, key=lambda s: (df[s], s))
             if shared:
                 score = len(shared) / max(1, min(len(thread_names[i]), len(thread_names[j])))

@@ -91,8 +91,11 @@ def summarize_thread(
         post = posts[seg.post_id]
         out.append(
             Citation(
-                text=sentence, post_id=post.id, published=post.published,
-                byline=post.byline, score=round(float(relevance[k]), 4),
+                text=sentence,
+                post_id=post.id,
+                published=post.published,
+                byline=post.byline,
+                score=round(float(relevance[k]), 4),
             )
         )
     return out
