@@ -201,6 +201,8 @@ def analyze(
         "segments": len(segments),
         "segments_embedded": embedder.embedded - embedded_before,
         "threads": len(threads),
+        # posts close to no other post: a thread of their own, said so rather than binned
+        "single_post_threads": sum(1 for th in threads if len(th.post_ids) == 1),
         "unthreaded": len(unthreaded),
         "skipped_records": len(problems),
     }

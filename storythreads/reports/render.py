@@ -266,6 +266,7 @@ def _view(run: Run) -> dict:
         "span": _span(dated[0], dated[-1]) if dated else "undated",
         "n_posts": len(run.posts),
         "n_threads": len(run.threads),
+        "n_single": sum(1 for t in run.threads if len(t.post_ids) == 1),
         "n_unthreaded": len(run.unthreaded),
         "changes": _changes(run.changes, labels),
         "threads": threads,
