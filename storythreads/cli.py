@@ -15,7 +15,7 @@ import click
 from . import __version__
 from .analysis.ingest import read_posts
 from .config import Settings
-from .errors import StoryThreadsError
+from .errors import InputError, StoryThreadsError
 
 FORMAT_CHOICES = click.Choice(["liveblog", "jsonl", "csv"])
 
@@ -117,6 +117,25 @@ def run(inputs, out_dir, fmt, source, config, model):
     )
 
 
+def _gold_labels(path: str, field: str) -> dict[str, object]:
+    """id -> gold label for the records that have both; broken lines are the reader's to report."""
+    gold: dict[str, object] = {}
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if isinstance(row, dict) and "id" in row and field in row:
+                    gold[str(row["id"])] = row[field]
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc}", path=path) from exc
+    if not gold:
+        raise InputError(f"no record has both an id and the gold field {field!r}", path=path)
+    return gold
+
+
 @main.command("eval")
 @click.argument("input_file", type=click.Path(dir_okay=False, exists=True))
 @click.option(
@@ -142,21 +161,13 @@ def evaluate(input_file, gold_field, out_dir, config, model):
 
     try:
         settings = _settings(config, model)
-        gold = {}
-        with open(input_file, encoding="utf-8") as fh:
-            for line in fh:
-                if line.strip():
-                    row = json.loads(line)
-                    if "id" in row and gold_field in row:
-                        gold[str(row["id"])] = row[gold_field]
+        gold = _gold_labels(input_file, gold_field)
         # The reader ignores every gold field: the pipeline never sees the labels.
         result = read_posts([input_file], format="jsonl", limits=settings.limits)
+        _report_problems(result.problems)
         run_ = analyze(result.posts, settings, _embedder(settings), problems=result.problems)
-    except (StoryThreadsError, json.JSONDecodeError, OSError) as exc:
-        if isinstance(exc, StoryThreadsError):
-            _fail(exc)
-        click.echo(f"storythreads: error: {input_file}: {exc}", err=True)
-        sys.exit(1)
+    except StoryThreadsError as exc:
+        _fail(exc)
     ids = [p.id for p in run_.posts if p.id in gold]
     predicted = [run_.primary_thread(i) or f"unthreaded:{i}" for i in ids]
     result_scores = scores(predicted, [gold[i] for i in ids])

@@ -91,7 +91,10 @@ def analyze(
     """
     settings = settings or Settings()
     started = datetime.now(UTC)
-    posts = sorted({p.id: p for p in posts}.values(), key=lambda p: p.sort_key)
+    unique: dict[str, Post] = {}
+    for post in sorted(posts, key=lambda p: (p.sort_key, p.content_sha)):
+        unique.setdefault(post.id, post)  # one post per id, whatever the input order
+    posts = sorted(unique.values(), key=lambda p: p.sort_key)
     if len(posts) > settings.limits.max_posts:
         from .errors import InputError
 

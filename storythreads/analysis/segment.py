@@ -16,6 +16,12 @@ _BULLET = re.compile(r"^\s*(?:[•·▪●◦‣*–-]|\d+[.)])\s+")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)]?\s+(?=[\"'“‘(]?[A-Z0-9])")
 
 
+_ABBREVIATION = re.compile(
+    r"\b(?:Gen|Lt|Col|Sgt|Capt|Maj|Adm|Gov|Sen|Rep|Rev|Dr|Mr|Mrs|Ms|Prof|St|Jr|Sr|No|Vol"
+    r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|[A-Z])\.$"
+)
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences of a paragraph; a plain rule that keeps 'Gen. Mark Milley' mostly intact."""
     text = " ".join(text.split())
@@ -29,7 +35,7 @@ def split_sentences(text: str) -> list[str]:
     sentences: list[str] = []
     for part in parts:
         # Join back splits after abbreviations and initials ("Gen.", "U.S.", "J.").
-        if sentences and re.search(r"(?:\b[A-Z][a-z]{0,3}\.|\b[A-Z]\.)$", sentences[-1]):
+        if sentences and _ABBREVIATION.search(sentences[-1]):
             sentences[-1] = f"{sentences[-1]} {part}"
         else:
             sentences.append(part)

@@ -174,7 +174,10 @@ def test_output_is_deterministic(fmt):
 def test_markdown_content():
     md = render_markdown(make_run())
     assert md.startswith("# Story threads\n")
-    assert "2023-07-08 09:00 UTC – 2023-07-08 17:30 UTC · 3 posts · 2 threads (0 of a single post) · 1 unthreaded" in md
+    assert (
+        "2023-07-08 09:00 UTC – 2023-07-08 17:30 UTC · 3 posts · 2 threads (0 of a single post) · 1 unthreaded"
+        in md
+    )
     assert "## What changed" in md and "Wildfires (t-000002)" in md
     assert "Updated threads" not in md  # empty change lists are left out
     assert "## Heatwave \\& power cuts" in md

@@ -1,0 +1,59 @@
+"""Scores against gold labels: BCubed by hand, perfect and degenerate cases."""
+
+from __future__ import annotations
+
+import pytest
+
+from storythreads.analysis.evaluate import bcubed, pairwise_f1, scores
+
+
+def test_bcubed_hand_computed():
+    # predicted clusters: {a, b} {c, d};  gold clusters: {a, b, c} {d}
+    # precision per item = share of its predicted cluster with its gold label:
+    #   a: 2/2, b: 2/2, c: 1/2 (d is gold 1), d: 1/2  -> (1 + 1 + 0.5 + 0.5) / 4 = 3/4
+    # recall per item = share of its gold cluster in its predicted cluster:
+    #   a: 2/3, b: 2/3, c: 1/3, d: 1/1                -> (2/3 + 2/3 + 1/3 + 1) / 4 = 2/3
+    # F1 = 2 * 3/4 * 2/3 / (3/4 + 2/3) = 1 / (17/12) = 12/17
+    precision, recall, f1 = bcubed([0, 0, 1, 1], [0, 0, 0, 1])
+    assert precision == pytest.approx(3 / 4)
+    assert recall == pytest.approx(2 / 3)
+    assert f1 == pytest.approx(12 / 17)
+
+
+def test_bcubed_is_asymmetric_in_the_expected_way():
+    # swapping predicted and gold swaps precision and recall
+    p, r, _ = bcubed([0, 0, 0, 1], [0, 0, 1, 1])
+    assert (p, r) == pytest.approx((2 / 3, 3 / 4))
+
+
+def test_bcubed_perfect_whatever_the_label_values():
+    assert bcubed(["x", "x", "y"], [7, 7, 3]) == pytest.approx((1.0, 1.0, 1.0))
+
+
+def test_bcubed_all_in_one_and_all_apart():
+    gold = [0, 0, 1, 1]
+    assert bcubed([0, 0, 0, 0], gold)[:2] == pytest.approx((0.5, 1.0))
+    assert bcubed([0, 1, 2, 3], gold)[:2] == pytest.approx((1.0, 0.5))
+
+
+def test_bcubed_mismatched_lengths():
+    with pytest.raises(ValueError, match="3 items.*2"):
+        bcubed([0, 1, 2], [0, 1])
+
+
+def test_bcubed_empty():
+    assert bcubed([], []) == (0.0, 0.0, 0.0)
+
+
+def test_pairwise_f1_hand_computed():
+    # predicted pairs {ab, cd}; gold pairs {ab, ac, bc}; shared {ab}: P = 1/2, R = 1/3
+    assert pairwise_f1([0, 0, 1, 1], [0, 0, 0, 1]) == pytest.approx(2 * (1 / 2) * (1 / 3) / (5 / 6))
+
+
+def test_scores_perfect():
+    result = scores(["a", "a", "b", "c"], [1, 1, 2, 3])
+    assert result["bcubed_f1"] == pytest.approx(1.0)
+    assert result["pairwise_f1"] == pytest.approx(1.0)
+    assert result["ari"] == pytest.approx(1.0)
+    assert result["ami"] == pytest.approx(1.0)
+    assert (result["n_predicted"], result["n_gold"]) == (3, 3)

@@ -1,0 +1,209 @@
+"""The command line: reports, help, and one-line errors with the right exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from storythreads import cli
+from storythreads.embeddings import CachedEmbedder
+
+
+@pytest.fixture(autouse=True)
+def fake_model(monkeypatch, make_fake_embedder):
+    """No command in this file loads the real model."""
+    made = []
+
+    def embedder(settings):
+        made.append(settings)
+        return CachedEmbedder(make_fake_embedder())
+
+    monkeypatch.setattr(cli, "_embedder", embedder)
+    return made
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()  # click >= 8.2: result.stdout and result.stderr are kept apart
+
+
+def one_line_error(result) -> str:
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("storythreads: error: ")
+    return lines[0]
+
+
+def test_run_writes_all_three_reports(runner, seed_path, tmp_path, fake_model):
+    out = tmp_path / "out"
+    result = runner.invoke(cli.main, ["run", str(seed_path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in out.iterdir()} == {"report.md", "report.json", "report.html"}
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["schema"] == "storythreads.report/1"
+    assert report["run"]["model"] == "fake"
+    assert len(report["posts"]) == 9
+    assert (out / "report.md").read_text(encoding="utf-8").strip()
+    assert "<html" in (out / "report.html").read_text(encoding="utf-8").lower()
+    assert "9 posts ->" in result.stdout
+    assert len(fake_model) == 1
+
+
+def test_run_respects_report_formats_from_config(runner, seed_path, tmp_path):
+    config = tmp_path / "settings.toml"
+    config.write_text('[report]\nformats = ["json"]\n', encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(
+        cli.main, ["run", str(seed_path), "--out", str(out), "--config", str(config)]
+    )
+    assert result.exit_code == 0, result.output
+    assert [p.name for p in out.iterdir()] == ["report.json"]
+
+
+def test_help_for_main_and_every_command(runner):
+    result = runner.invoke(cli.main, ["--help"])
+    assert result.exit_code == 0
+    assert "Usage" in result.stdout
+    assert set(cli.main.commands) >= {"run", "eval"}
+    for name, command in cli.main.commands.items():
+        assert name in result.stdout
+        sub = runner.invoke(cli.main, [name, "--help"])
+        assert sub.exit_code == 0, (name, sub.output)
+        assert command.help and command.help.strip(), name
+        assert f"Usage: main {name}" in sub.stdout or f"{name} [OPTIONS]" in sub.stdout
+        short = runner.invoke(cli.main, [name, "-h"])
+        assert short.exit_code == 0 and short.stdout == sub.stdout
+
+
+def test_version(runner):
+    result = runner.invoke(cli.main, ["--version"])
+    assert result.exit_code == 0
+    assert "storythreads" in result.stdout
+
+
+def test_missing_input_file(runner, tmp_path):
+    missing = tmp_path / "nope.txt"
+    result = runner.invoke(cli.main, ["run", str(missing), "--out", str(tmp_path / "out")])
+    assert result.exit_code in (1, 2)
+    assert "nope.txt" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_empty_input_file(runner, tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    result = runner.invoke(cli.main, ["run", str(empty), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    line = one_line_error(result)
+    assert str(empty) in line
+    assert "empty" in line.removeprefix("storythreads: error: ").replace(str(empty), "")
+
+
+def test_jsonl_with_one_broken_line_is_reported_and_skipped(runner, tmp_path):
+    data = tmp_path / "posts.jsonl"
+    good = {
+        "id": "a1",
+        "title": "Biden arrives in Vilnius for the NATO summit",
+        "body": "The president landed on Monday evening ahead of two days of talks with allies.",
+        "published": "2023-07-10T18:00:00Z",
+    }
+    data.write_text('{"id": "broken", "title": \n' + json.dumps(good) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(cli.main, ["run", str(data), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "skipped" in result.stderr
+    assert f"{data}:1:" in result.stderr
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert [p["id"] for p in report["posts"]] == ["a1"]
+    assert [(p["line"], p["path"]) for p in report["problems"]] == [(1, str(data))]
+
+
+def test_unknown_format_is_a_usage_error(runner, seed_path, tmp_path):
+    result = runner.invoke(
+        cli.main, ["run", str(seed_path), "--out", str(tmp_path / "o"), "--format", "xml"]
+    )
+    assert result.exit_code == 2
+    assert "xml" in result.stderr
+
+
+def test_bad_config_is_exit_2(runner, seed_path, tmp_path):
+    config = tmp_path / "bad.toml"
+    config.write_text("[nonsense]\nx = 1\n", encoding="utf-8")
+    result = runner.invoke(
+        cli.main, ["run", str(seed_path), "--out", str(tmp_path / "o"), "--config", str(config)]
+    )
+    assert result.exit_code == 2
+    line = one_line_error(result)
+    assert "nonsense" in line and "bad.toml" in line
+
+
+def test_bad_setting_value_is_exit_2(runner, seed_path, tmp_path):
+    config = tmp_path / "bad.toml"
+    config.write_text("[cluster]\nthreshold = 7\n", encoding="utf-8")
+    result = runner.invoke(
+        cli.main, ["run", str(seed_path), "--out", str(tmp_path / "o"), "--config", str(config)]
+    )
+    assert result.exit_code == 2
+    assert "cluster.threshold" in one_line_error(result)
+
+
+def test_eval_scores_a_gold_field(runner, tmp_path):
+    rows = [
+        {"id": f"p{i}", "title": title, "body": body, "gold_story_id": story,
+         "published": f"2023-07-10T1{i}:00:00Z"}
+        for i, (story, title, body) in enumerate([
+            ("quake", "Earthquake hits Anatolia", "Rescuers search rubble after the earthquake."),
+            ("quake", "Anatolia earthquake toll rises", "Rescuers pull survivors from rubble."),
+            ("vote", "Thailand votes in election", "Turnout is high in the general election."),
+        ])
+    ]  # fmt: skip
+    data = tmp_path / "gold.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    result = runner.invoke(cli.main, ["eval", str(data), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    assert "bcubed_f1" in result.stdout
+    scores = json.loads((tmp_path / "o" / "scores.json").read_text(encoding="utf-8"))
+    assert 0.0 <= scores["bcubed_f1"] <= 1.0
+    assert scores["n_gold"] == 2
+
+
+def test_installed_entry_point_help():
+    script = shutil.which("storythreads", path=str(Path(sys.executable).parent))
+    assert script, "the storythreads console script is not installed in this environment"
+    done = subprocess.run(
+        [script, "--help"], check=False, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "run" in done.stdout and "eval" in done.stdout
+
+
+def _gold_file(tmp_path, bad_line: str) -> Path:
+    rows = [
+        {"id": "q1", "title": "Earthquake hits Anatolia", "gold_story_id": "quake",
+         "body": "Rescuers search the rubble after the earthquake struck overnight."},
+        {"id": "q2", "title": "Anatolia earthquake toll rises", "gold_story_id": "quake",
+         "body": "Rescuers pull more survivors from the rubble of the earthquake."},
+    ]  # fmt: skip
+    data = tmp_path / "gold.jsonl"
+    data.write_text(bad_line + "\n" + "".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return data
+
+
+def test_eval_skips_a_broken_json_line_like_run_does(runner, tmp_path):
+    data = _gold_file(tmp_path, '{"id": "broken", "title": ')
+    result = runner.invoke(cli.main, ["eval", str(data)])
+    assert result.exit_code == 0, result.output
+    assert "bcubed_f1" in result.stdout
+
+
+def test_eval_skips_a_line_that_is_not_an_object(runner, tmp_path):
+    data = _gold_file(tmp_path, "42")
+    result = runner.invoke(cli.main, ["eval", str(data)])
+    assert not isinstance(result.exception, TypeError), result.exception
+    assert result.exit_code == 0, result.output
