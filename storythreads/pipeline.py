@@ -158,22 +158,23 @@ def analyze(
     threads: list[Thread] = []
     thread_names: list[set[str]] = []
     shared_posts: dict[tuple[str, str], list[str]] = defaultdict(list)
+    row_of = {seg.id: row for row, seg in enumerate(segments)}
+    also_by_thread: dict[int, list[tuple[str, list[tuple[str, float]]]]] = defaultdict(list)
+    for (pid, t), segs in also.items():
+        also_by_thread[t].append((pid, segs))
     for t, m in enumerate(members):
         tid = thread_ids[t]
         member_posts = [threaded[i] for i in m]
-        also_posts = sorted(
-            {pid for (pid, tt) in also if tt == t}, key=lambda pid: by_id[pid].sort_key
-        )
+        also_here = sorted(also_by_thread[t], key=lambda item: by_id[item[0]].sort_key)
+        also_posts = [pid for pid, _ in also_here]
         for pid in also_posts:
             shared_posts[(thread_ids[labels[post_index[pid]]], tid)].append(pid)
-        also_seg_ids = {sid for (pid, tt), segs in also.items() if tt == t for sid, _ in segs}
-        thread_segments = [
-            s
-            for s in segments
-            if (s.post_id in {p.id for p in member_posts}) or s.id in also_seg_ids
-        ]
-        rows = {s.id: r for r, s in enumerate(segments)}
-        seg_scores = {s.id: float(seg_vectors[rows[s.id]] @ centroids[t]) for s in thread_segments}
+        rows = [r for p in member_posts for _, r in segments_by_post[p.id]]
+        rows += [row_of[sid] for _, segs in also_here for sid, _ in segs]
+        thread_segments = [segments[r] for r in rows]
+        seg_scores = dict(
+            zip((segments[r].id for r in rows), (seg_vectors[rows] @ centroids[t]).tolist())
+        )
         headline = member_posts[central_index(post_vecs[m])].title
         times = [p.published for p in member_posts if p.published]
         summary = summarize_thread(
