@@ -132,25 +132,23 @@ def test_unknown_format_is_a_usage_error(runner, seed_path, tmp_path):
     assert "xml" in result.stderr
 
 
-def test_bad_config_is_exit_2(runner, seed_path, tmp_path):
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ("[nonsense]\nx = 1\n", ["nonsense", "bad.toml"]),  # unknown section
+        ("[cluster]\nthreshold = 7\n", ["cluster.threshold", "bad.toml"]),  # out of range
+    ],
+)
+def test_bad_config_is_exit_2(runner, seed_path, tmp_path, toml, expected):
     config = tmp_path / "bad.toml"
-    config.write_text("[nonsense]\nx = 1\n", encoding="utf-8")
+    config.write_text(toml, encoding="utf-8")
     result = runner.invoke(
         cli.main, ["run", str(seed_path), "--out", str(tmp_path / "o"), "--config", str(config)]
     )
     assert result.exit_code == 2
     line = one_line_error(result)
-    assert "nonsense" in line and "bad.toml" in line
-
-
-def test_bad_setting_value_is_exit_2(runner, seed_path, tmp_path):
-    config = tmp_path / "bad.toml"
-    config.write_text("[cluster]\nthreshold = 7\n", encoding="utf-8")
-    result = runner.invoke(
-        cli.main, ["run", str(seed_path), "--out", str(tmp_path / "o"), "--config", str(config)]
-    )
-    assert result.exit_code == 2
-    assert "cluster.threshold" in one_line_error(result)
+    for word in expected:
+        assert word in line
 
 
 def test_eval_scores_a_gold_field(runner, tmp_path):
