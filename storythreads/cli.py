@@ -1,13 +1,14 @@
 """Command line: thin wrappers over the Python API; errors become exit codes here only.
 
 Exit codes: 0 ok; 1 bad input (a file or record that cannot be used); 2 usage or settings;
-3 store problem; 4 embedding model problem.
+3 store problem; 4 embedding model problem; 5 another run holds the store's lock.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -67,6 +68,38 @@ def main():
     """Turn live blogs and news streams into story threads with cited reports."""
 
 
+class _When(click.ParamType):
+    """An ISO 8601 date or time; without a zone it is taken as UTC."""
+
+    name = "datetime"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, datetime):
+            return value
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not an ISO 8601 date or time (e.g. 2023-07-08T12:00)")
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+WHEN = _When()
+STORE_HELP = "SQLite store (default: OUT/store.sqlite). Keeps posts, vectors, threads, runs."
+WAIT_HELP = "Seconds to wait for another run's lock on the store before exiting with code 5."
+
+
+def _window_options(command):
+    command = click.option(
+        "--until", type=WHEN, default=None, help="Report only posts published before this time."
+    )(command)
+    return click.option(
+        "--since",
+        type=WHEN,
+        default=None,
+        help="Report only posts published at or after this time.",
+    )(command)
+
+
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option(
@@ -95,19 +128,39 @@ def main():
     default=None,
     help="Embedding model: a packaged name or a local sentence-transformers directory.",
 )
-def run(inputs, out_dir, fmt, source, config, model):
-    """Thread the posts in INPUTS (live-blog text, JSONL or CSV) and write reports to --out."""
-    from .pipeline import analyze
-    from .reports import write_reports
+@click.option(
+    "--store", "store_path", type=click.Path(dir_okay=False), default=None, help=STORE_HELP
+)
+@click.option("--no-store", is_flag=True, help="Keep nothing between runs (no store file).")
+@click.option(
+    "--wait", type=click.FloatRange(min=0), default=30.0, show_default=True, help=WAIT_HELP
+)
+@_window_options
+def run(inputs, out_dir, fmt, source, config, model, store_path, no_store, wait, since, until):
+    """Thread the posts in INPUTS (live-blog text, JSONL or CSV) and write reports to --out.
+
+    With a store (the default), posts accumulate across runs: only new text is embedded,
+    threads keep their ids, and the report opens with what changed since the last run.
+    """
+    from .pipeline import analyze, update
+    from .reports import select_window, write_reports
+    from .store import Store
 
     try:
         settings = _settings(config, model)
         result = read_posts(list(inputs), format=fmt, limits=settings.limits, source=source)
         _report_problems(result.problems)
         if not result.posts:
-            raise StoryThreadsError("no usable posts in the input")
-        run_ = analyze(result.posts, settings, _embedder(settings), problems=result.problems)
-        written = write_reports(run_, out_dir, settings.report.formats)
+            raise InputError("no usable posts in the input", path=", ".join(inputs))
+        if no_store:
+            run_ = analyze(result.posts, settings, _embedder(settings), problems=result.problems)
+        else:
+            with Store(store_path or Path(out_dir) / "store.sqlite") as store:
+                store.lock(wait)
+                run_ = update(
+                    store, result.posts, settings, _embedder(settings), problems=result.problems
+                )
+        written = write_reports(select_window(run_, since, until), out_dir, settings.report.formats)
     except StoryThreadsError as exc:
         _fail(exc)
     c = run_.counts
@@ -115,6 +168,75 @@ def run(inputs, out_dir, fmt, source, config, model):
         f"{c['posts']} posts -> {c['threads']} threads ({c['unthreaded']} unthreaded, "
         f"{c['segments_embedded']} segments embedded); wrote " + ", ".join(str(p) for p in written)
     )
+
+
+@main.command()
+@click.option(
+    "--store",
+    "store_path",
+    type=click.Path(dir_okay=False, exists=True),
+    required=True,
+    help="The store a previous `run` wrote.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Directory for the reports.",
+)
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="Settings file; only [report] formats matter here.",
+)
+@_window_options
+def report(store_path, out_dir, config, since, until):
+    """Re-render the latest run's reports from the store, without recomputing anything."""
+    from .reports import select_window, write_reports
+    from .store import Store
+
+    try:
+        settings = _settings(config, None)
+        with Store(store_path) as store:
+            run_ = store.load_run()
+        written = write_reports(select_window(run_, since, until), out_dir, settings.report.formats)
+    except StoryThreadsError as exc:
+        _fail(exc)
+    click.echo("wrote " + ", ".join(str(p) for p in written))
+
+
+@main.command()
+@click.option(
+    "--store",
+    "store_path",
+    type=click.Path(dir_okay=False, exists=True),
+    required=True,
+    help="The store a previous `run` wrote.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--all", "show_all", is_flag=True, help="Include merged and retired threads.")
+def threads(store_path, as_json, show_all):
+    """List the store's threads with their history (born, continued, merged, split, dormant)."""
+    from .store import Store
+
+    try:
+        with Store(store_path) as store:
+            rows = store.thread_history()
+    except StoryThreadsError as exc:
+        _fail(exc)
+    if not show_all:
+        rows = [r for r in rows if r["status"] in ("active", "dormant")]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    for r in rows:
+        span = f"{(r['first_seen'] or '?')[:16]} .. {(r['last_seen'] or '?')[:16]}"
+        click.echo(f"{r['id']}  {r['status']:<8} {r['posts']:>4} posts  {span}  {r['label']}")
+        for e in r["history"]:
+            other = f" {e['other']}" if e["other"] else ""
+            click.echo(f"    {e['run']}: {e['event']}{other} {e['detail']}".rstrip())
 
 
 def _gold_labels(path: str, field: str) -> dict[str, object]:

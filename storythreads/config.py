@@ -72,6 +72,14 @@ class ClusterSettings:
 
 
 @dataclass(frozen=True)
+class IdentitySettings:
+    dormant_hours: float = 24.0  # a thread with no post for this long is dormant
+
+    def __post_init__(self):
+        _check(self.dormant_hours > 0, f"identity.dormant_hours ({self.dormant_hours}) must be > 0")
+
+
+@dataclass(frozen=True)
 class ReportSettings:
     summary_sentences: int = 4
     keyphrases: int = 6
@@ -101,6 +109,7 @@ _SECTIONS = {
     "embedding": EmbeddingSettings,
     "segment": SegmentSettings,
     "cluster": ClusterSettings,
+    "identity": IdentitySettings,
     "report": ReportSettings,
     "limits": LimitSettings,
 }
@@ -111,6 +120,7 @@ class Settings:
     embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
     segment: SegmentSettings = field(default_factory=SegmentSettings)
     cluster: ClusterSettings = field(default_factory=ClusterSettings)
+    identity: IdentitySettings = field(default_factory=IdentitySettings)
     report: ReportSettings = field(default_factory=ReportSettings)
     limits: LimitSettings = field(default_factory=LimitSettings)
 

@@ -6,7 +6,8 @@ catch them all in one place (the CLI turns them into exit codes there)::
     StoryThreadsError
     ├── InputError       a file or record the user gave cannot be read (exit code 1)
     ├── ConfigError      a setting has a bad value or a settings file is malformed (exit 2)
-    ├── StoreError       the SQLite store is missing, locked, or from a newer version (exit 3)
+    ├── StoreError       the SQLite store cannot be opened or is from a newer version (exit 3)
+    │   └── StoreLockedError  another run holds the store's lock (exit 5)
     └── EmbeddingError   the embedding model cannot be loaded or run (exit 4)
 """
 
@@ -48,6 +49,12 @@ class StoreError(StoryThreadsError):
     """The store cannot be opened, is locked by another run, or is from a newer version."""
 
     exit_code = 3
+
+
+class StoreLockedError(StoreError):
+    """Another run holds the store's lock and did not release it within the wait."""
+
+    exit_code = 5
 
 
 class EmbeddingError(StoryThreadsError):

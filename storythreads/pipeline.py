@@ -6,6 +6,7 @@ ingest (done by the caller) -> segment -> embed (cached) -> cluster -> `also` me
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -17,6 +18,7 @@ from .analysis.cluster import ThreadClusterer, lexical_vectors
 from .analysis.label import central_index, keyphrases, make_label
 from .analysis.segment import segment_posts
 from .analysis.text import names
+from .analysis.thread_identity import LineageEvent, PriorThread, match_threads
 from .config import Settings
 from .embeddings import CachedEmbedder, Embedder, SentenceTransformerEmbedder, normalize_rows
 from .reports.crossref import cross_reference
@@ -82,12 +84,17 @@ def analyze(
     settings: Settings | None = None,
     embedder: Embedder | None = None,
     problems: Sequence[Problem] = (),
+    prior: Sequence[PriorThread] | None = None,
+    next_thread_number: int = 1,
+    run_id: str | None = None,
 ) -> Run:
     """Thread ``posts`` and return everything the reports need.
 
     ``embedder`` defaults to the packaged all-MiniLM-L6-v2 behind an in-memory cache; pass
     a ``CachedEmbedder`` over a store to reuse vectors across runs. The result does not
-    depend on the order of ``posts``.
+    depend on the order of ``posts``. ``prior`` are the threads of the previous run (see
+    ``update``): clusters that continue them keep their ids, and ``run.changes`` says what
+    changed since; without it, ids are numbered from ``next_thread_number``.
     """
     settings = settings or Settings()
     started = datetime.now(UTC)
@@ -137,8 +144,9 @@ def analyze(
     )
     also = _also(threaded, segments, seg_vectors, post_index, labels, centroids, cs)
 
-    # Thread ids follow the order of each thread's first post: stable for the same input.
-    thread_ids = [f"t-{t + 1:04d}" for t in range(n_threads)]
+    # Clusters are numbered by first post, so new ids follow the order stories appeared.
+    clusters = [[threaded[i].id for i in m] for m in members]
+    thread_ids, lineage, _ = match_threads(clusters, prior or (), next_thread_number)
     by_id = {p.id: p for p in posts}
     assignments: list[Assignment] = []
     for i, post in enumerate(threaded):
@@ -195,6 +203,7 @@ def analyze(
                 centroid=centroids[t],
             )
         )
+    threads, lineage = _dormancy(threads, prior, lineage, settings.identity.dormant_hours)
     links = cross_reference(
         thread_ids, centroids, thread_names, shared_posts, settings.report.link_threshold
     )
@@ -211,7 +220,7 @@ def analyze(
         "skipped_records": len(problems),
     }
     return Run(
-        id=_run_id(posts, settings),
+        id=run_id or _run_id(posts, settings),
         started=started,
         finished=datetime.now(UTC),
         settings_digest=settings.digest(),
@@ -223,4 +232,120 @@ def analyze(
         links=tuple(links),
         unthreaded=unthreaded,
         problems=tuple(problems),
+        changes=_changes(threads, prior, lineage, by_id) if prior is not None else {},
+        segments=tuple(segments),
+        lineage=tuple(lineage),
     )
+
+
+def _dormancy(threads, prior, lineage, dormant_hours):
+    """Mark threads with no post for ``dormant_hours`` (measured from the newest post)."""
+    latest = max((t.last_seen for t in threads if t.last_seen), default=None)
+    was = {p.id: p.status for p in prior or ()}
+    out, events = [], list(lineage)
+    for t in threads:
+        quiet = (
+            latest and t.last_seen and (latest - t.last_seen).total_seconds() > dormant_hours * 3600
+        )
+        status = "dormant" if quiet else "active"
+        if status == "dormant" and was.get(t.id) == "active":
+            events.append(LineageEvent(t.id, "dormant", None, f"no post for {dormant_hours:g} h"))
+        elif status == "active" and was.get(t.id) == "dormant":
+            events.append(LineageEvent(t.id, "revived"))
+        out.append(dataclasses.replace(t, status=status))
+    return out, events
+
+
+def _changes(threads, prior, lineage, by_id) -> dict:
+    """What a reader of the previous report needs to know, in report order."""
+    before = {p.id: p.post_ids for p in prior}
+    changes: dict = {
+        "new_threads": [],
+        "updated_threads": [],
+        "merged": [],
+        "split": [],
+        "dormant": [],
+        "revived": [],
+    }
+    for t in threads:
+        if t.id not in before:
+            changes["new_threads"].append(t.id)
+            continue
+        new_posts = [pid for pid in t.post_ids if pid not in before[t.id]]
+        if new_posts:
+            newest = max(new_posts, key=lambda pid: by_id[pid].sort_key)
+            changes["updated_threads"].append(
+                {
+                    "id": t.id,
+                    "label": t.label,
+                    "new_posts": len(new_posts),
+                    "newest_headline": by_id[newest].title,
+                }
+            )
+    for e in lineage:
+        if e.event == "merged":
+            changes["merged"].append({"id": e.thread_id, "into": e.other_id})
+        elif e.event == "split":
+            changes["split"].append({"id": e.thread_id, "from": e.other_id})
+        elif e.event in ("dormant", "revived"):
+            changes[e.event].append(e.thread_id)
+    return {k: v for k, v in changes.items() if v}
+
+
+def update(
+    store,
+    posts: Iterable[Post],
+    settings: Settings | None = None,
+    embedder: Embedder | None = None,
+    problems: Sequence[Problem] = (),
+) -> Run:
+    """One scheduled run: add ``posts`` to ``store``, re-thread, keep ids, record the run.
+
+    Only segments the store has never embedded reach the model. Everything the run
+    produced is written in one transaction; the caller holds the store lock.
+    """
+    settings = settings or Settings()
+    stored = {p.id: p for p in store.load_posts()}
+    incoming: dict[str, Post] = {}
+    for post in sorted(posts, key=lambda p: (p.sort_key, p.content_sha)):
+        incoming.setdefault(post.id, post)
+    edits = [
+        (stored[i], p)
+        for i, p in incoming.items()
+        if i in stored and stored[i].content_sha != p.content_sha
+    ]
+    new = [i for i in incoming if i not in stored]
+    inner = embedder.inner if isinstance(embedder, CachedEmbedder) else embedder
+    cached = CachedEmbedder(inner or SentenceTransformerEmbedder(settings.embedding), store)
+    next_number = int(store.meta("next_thread_number", "1"))
+    run = analyze(
+        {**stored, **incoming}.values(),
+        settings,
+        cached,
+        problems,
+        prior=store.prior_threads(),
+        next_thread_number=next_number,
+        run_id=f"run-{store.next_run_seq():06d}",
+    )
+    used = [int(t.id.split("-")[1]) for t in run.threads if t.id.startswith("t-")]
+    next_number = max([next_number, *(u + 1 for u in used)])
+    counts = {
+        **run.counts,
+        "posts_new": len(new),
+        "posts_updated": len(edits),
+        "posts_unchanged": len(incoming) - len(new) - len(edits),
+    }
+    previous = store.last_run_id()
+    changes = {"since_run": previous or "none (first run)", **run.changes}
+    if previous and len(changes) == 1:
+        changes["no_change"] = "no new threads, new posts, merges or splits"
+    run = dataclasses.replace(run, counts=counts, changes=changes)
+    fingerprint = getattr(inner, "fingerprint", None)
+    store.save_run(
+        run,
+        run.lineage,
+        next_number,
+        edits,
+        model_hash=fingerprint() if callable(fingerprint) else None,
+    )
+    return run

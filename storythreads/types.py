@@ -138,6 +138,8 @@ class Run:
     unthreaded: tuple[str, ...] = ()  # post ids with no text to thread on
     problems: tuple[Problem, ...] = ()
     changes: dict = field(default_factory=dict)
+    segments: tuple[Segment, ...] = field(default=(), repr=False)
+    lineage: tuple = ()  # LineageEvent values of this run (analysis.thread_identity)
 
     def primary_thread(self, post_id: str) -> str | None:
         for a in self.assignments:

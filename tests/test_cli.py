@@ -42,9 +42,13 @@ def one_line_error(result) -> str:
 
 def test_run_writes_all_three_reports(runner, seed_path, tmp_path, fake_model):
     out = tmp_path / "out"
-    result = runner.invoke(cli.main, ["run", str(seed_path), "--out", str(out)])
+    store = tmp_path / "store.sqlite"
+    result = runner.invoke(
+        cli.main, ["run", str(seed_path), "--out", str(out), "--store", str(store)]
+    )
     assert result.exit_code == 0, result.output
     assert {p.name for p in out.iterdir()} == {"report.md", "report.json", "report.html"}
+    assert store.exists()
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert report["schema"] == "storythreads.report/1"
     assert report["run"]["model"] == "fake"
@@ -60,7 +64,7 @@ def test_run_respects_report_formats_from_config(runner, seed_path, tmp_path):
     config.write_text('[report]\nformats = ["json"]\n', encoding="utf-8")
     out = tmp_path / "out"
     result = runner.invoke(
-        cli.main, ["run", str(seed_path), "--out", str(out), "--config", str(config)]
+        cli.main, ["run", str(seed_path), "--out", str(out), "--config", str(config), "--no-store"]
     )
     assert result.exit_code == 0, result.output
     assert [p.name for p in out.iterdir()] == ["report.json"]

@@ -5,5 +5,6 @@ earlier, in their own modules, so rendering only formats and never decides.
 """
 
 from .render import RENDERERS, report_dict, write_reports
+from .window import select_window
 
-__all__ = ["RENDERERS", "report_dict", "write_reports"]
+__all__ = ["RENDERERS", "report_dict", "select_window", "write_reports"]

@@ -286,15 +286,30 @@ def _changes(changes: dict, labels: dict) -> list[tuple[str, list[str]]]:
         if isinstance(value, dict):
             value = [f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in value.items()]
         items = value if isinstance(value, list) else [] if value is None else [value]
-        lines = [
-            (f"{labels[i]} ({i})" if i in labels else i)
-            if isinstance(i, str)
-            else json.dumps(i, ensure_ascii=False)
-            for i in items
-        ]
+        lines = [_change_line(i, labels) for i in items]
         if lines:
             out.append((key.replace("_", " ").capitalize(), lines))
     return out
+
+
+def _change_line(item, labels: dict) -> str:
+    """One change as a sentence; the pipeline's known shapes get words, others JSON."""
+
+    def name(tid):
+        return f"{labels[tid]} ({tid})" if tid in labels else str(tid)
+
+    if isinstance(item, str):
+        return name(item)
+    if isinstance(item, dict) and {"id", "new_posts"} <= item.keys():
+        newest = item.get("newest_headline")
+        return f"{name(item['id'])}: +{item['new_posts']} post(s)" + (
+            f", newest “{newest}”" if newest else ""
+        )
+    if isinstance(item, dict) and {"id", "into"} <= item.keys():
+        return f"{item['id']} merged into {name(item['into'])}"
+    if isinstance(item, dict) and {"id", "from"} <= item.keys():
+        return f"{name(item['id'])} split from {item['from']}"
+    return json.dumps(item, ensure_ascii=False)
 
 
 # -- Markdown and HTML: Jinja2 templates ----------------------------------------------

@@ -1,0 +1,58 @@
+"""Report on a time window of a long store: the last day of a month of posts."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+
+from ..types import Run
+
+
+def select_window(run: Run, since: datetime | None = None, until: datetime | None = None) -> Run:
+    """The part of ``run`` whose posts were published in [since, until).
+
+    Undated posts are left out of a window. Threads keep their ids and labels; their
+    post lists, summaries and links shrink to what lies inside the window.
+    """
+    if since is None and until is None:
+        return run
+
+    def inside(ts):
+        return ts is not None and (since is None or ts >= since) and (until is None or ts < until)
+
+    posts = tuple(p for p in run.posts if inside(p.published))
+    keep = {p.id for p in posts}
+    threads = []
+    for t in run.threads:
+        primary = tuple(i for i in t.post_ids if i in keep)
+        if not primary:
+            continue
+        times = [p.published for p in posts if p.id in primary]
+        threads.append(
+            dataclasses.replace(
+                t,
+                post_ids=primary,
+                also_post_ids=tuple(i for i in t.also_post_ids if i in keep),
+                summary=tuple(c for c in t.summary if c.post_id in keep),
+                first_seen=min(times),
+                last_seen=max(times),
+            )
+        )
+    kept_threads = {t.id for t in threads}
+    return dataclasses.replace(
+        run,
+        posts=posts,
+        threads=tuple(threads),
+        assignments=tuple(
+            a for a in run.assignments if a.post_id in keep and a.thread_id in kept_threads
+        ),
+        links=tuple(k for k in run.links if k.src in kept_threads and k.dst in kept_threads),
+        unthreaded=tuple(i for i in run.unthreaded if i in keep),
+        counts={
+            **run.counts,
+            "window_since": since,
+            "window_until": until,
+            "window_posts": len(posts),
+            "window_threads": len(threads),
+        },
+    )

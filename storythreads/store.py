@@ -1,0 +1,459 @@
+"""The SQLite store: posts, segments, the embedding cache, threads and run history.
+
+Plain stdlib ``sqlite3`` in WAL mode, schema versions in ``PRAGMA user_version`` applied
+by numbered migrations. A run's results are written in **one transaction**, so a run
+killed at any point leaves the store as it was before that run (embedding vectors, a pure
+cache, are committed as they are computed and are reused by the next run). A file lock
+(``<store>.lock``) keeps two runs from writing the same store at once.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Self
+
+import numpy as np
+
+from .errors import StoreError, StoreLockedError
+from .types import Assignment, Citation, Link, Post, Problem, Run, Thread
+
+MIGRATIONS = [
+    # 1: the first schema
+    """
+    CREATE TABLE posts (
+        id TEXT PRIMARY KEY, source TEXT, url TEXT, published TEXT, title TEXT NOT NULL,
+        byline TEXT, body TEXT NOT NULL, captions TEXT NOT NULL, content_sha TEXT NOT NULL,
+        first_run TEXT NOT NULL, last_run TEXT NOT NULL);
+    CREATE TABLE post_edits (
+        post_id TEXT NOT NULL, run_id TEXT NOT NULL, old_sha TEXT NOT NULL,
+        new_sha TEXT NOT NULL, old_title TEXT, old_body TEXT, PRIMARY KEY (post_id, run_id));
+    CREATE TABLE segments (
+        id TEXT PRIMARY KEY, post_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
+        kind TEXT NOT NULL, text TEXT NOT NULL, sha TEXT NOT NULL);
+    CREATE INDEX segments_post ON segments (post_id);
+    CREATE TABLE vectors (
+        model TEXT NOT NULL, sha TEXT NOT NULL, dim INTEGER NOT NULL, vector BLOB NOT NULL,
+        PRIMARY KEY (model, sha));
+    CREATE TABLE threads (
+        id TEXT PRIMARY KEY, label TEXT NOT NULL, keyphrases TEXT NOT NULL, headline TEXT,
+        centroid BLOB, first_seen TEXT, last_seen TEXT, status TEXT NOT NULL,
+        summary TEXT NOT NULL, born_run TEXT NOT NULL, updated_run TEXT NOT NULL);
+    CREATE TABLE assignments (
+        post_id TEXT NOT NULL, thread_id TEXT NOT NULL, role TEXT NOT NULL,
+        score REAL NOT NULL, segment_ids TEXT NOT NULL, PRIMARY KEY (post_id, thread_id, role));
+    CREATE TABLE links (
+        src TEXT NOT NULL, dst TEXT NOT NULL, kind TEXT NOT NULL, score REAL NOT NULL,
+        reason TEXT NOT NULL, PRIMARY KEY (src, dst, kind));
+    CREATE TABLE lineage (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, thread_id TEXT NOT NULL,
+        event TEXT NOT NULL, other_id TEXT, detail TEXT NOT NULL);
+    CREATE TABLE runs (
+        seq INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, started TEXT NOT NULL,
+        finished TEXT NOT NULL, settings_digest TEXT NOT NULL, model TEXT NOT NULL,
+        model_hash TEXT, counts TEXT NOT NULL, changes TEXT NOT NULL, problems TEXT NOT NULL);
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
+]
+
+
+def _ts(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+class Store:
+    """An open storythreads store. Use as a context manager, or call ``close()``."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._lock_fd: int | None = None
+        if self.path.is_dir():
+            raise StoreError(f"{self.path}: is a directory, expected a store file")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: cannot open the store: {exc}") from exc
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.unlock()
+        self.db.close()
+
+    # -- schema -----------------------------------------------------------------------
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StoreError(
+                f"{self.path}: store schema {version} is newer than this storythreads "
+                f"understands ({len(MIGRATIONS)}); upgrade storythreads"
+            )
+        for number in range(version, len(MIGRATIONS)):
+            with self.transaction():
+                for statement in MIGRATIONS[number].split(";"):
+                    if statement.strip():
+                        self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {number + 1}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- lock ---------------------------------------------------------------------------
+    def lock(self, wait: float = 0.0) -> None:
+        """Take the store's run lock, waiting up to ``wait`` seconds; StoreLockedError if not."""
+        if self._lock_fd is not None:
+            return
+        fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self._lock_fd = fd
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise StoreLockedError(
+                        f"{self.path}: another storythreads run holds the store lock "
+                        f"(waited {wait:g} s); try again later or raise --wait"
+                    ) from None
+                time.sleep(0.2)
+
+    def unlock(self) -> None:
+        if self._lock_fd is not None:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    # -- embedding cache (the VectorStore protocol) ---------------------------------------
+    def get_vectors(self, model: str, shas: Sequence[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        shas = list(shas)
+        for start in range(0, len(shas), 500):
+            chunk = shas[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT sha, vector FROM vectors WHERE model = ? AND sha IN ({marks})",
+                [model, *chunk],
+            )
+            for sha, blob in rows:
+                found[sha] = np.frombuffer(blob, dtype=np.float32).copy()
+        return found
+
+    def put_vectors(self, model: str, items: dict[str, np.ndarray]) -> None:
+        with self.transaction():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO vectors (model, sha, dim, vector) VALUES (?, ?, ?, ?)",
+                [
+                    (model, sha, int(v.shape[0]), np.asarray(v, np.float32).tobytes())
+                    for sha, v in items.items()
+                ],
+            )
+
+    # -- reading ------------------------------------------------------------------------
+    def load_posts(self) -> list[Post]:
+        rows = self.db.execute(
+            "SELECT id, source, url, published, title, byline, body, captions FROM posts"
+        )
+        return [
+            Post(
+                id=r[0],
+                source=r[1],
+                url=r[2],
+                published=_dt(r[3]),
+                title=r[4],
+                byline=r[5],
+                body=r[6],
+                captions=tuple(json.loads(r[7])),
+            )
+            for r in rows
+        ]
+
+    def prior_threads(self):
+        from .analysis.thread_identity import PriorThread
+
+        members: dict[str, set[str]] = {}
+        for post_id, thread_id in self.db.execute(
+            "SELECT post_id, thread_id FROM assignments WHERE role = 'primary'"
+        ):
+            members.setdefault(thread_id, set()).add(post_id)
+        return [
+            PriorThread(id=tid, post_ids=frozenset(members.get(tid, ())), status=status)
+            for tid, status in self.db.execute(
+                "SELECT id, status FROM threads WHERE status IN ('active', 'dormant') ORDER BY id"
+            )
+        ]
+
+    def meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def last_run_id(self) -> str | None:
+        row = self.db.execute("SELECT id FROM runs ORDER BY seq DESC LIMIT 1").fetchone()
+        return row[0] if row else None
+
+    def next_run_seq(self) -> int:
+        return int(self.db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM runs").fetchone()[0])
+
+    def thread_history(self) -> list[dict]:
+        """Every thread ever made, newest activity first, with its lineage events."""
+        events: dict[str, list[dict]] = {}
+        for run_id, tid, event, other, detail in self.db.execute(
+            "SELECT run_id, thread_id, event, other_id, detail FROM lineage ORDER BY seq"
+        ):
+            events.setdefault(tid, []).append(
+                {"run": run_id, "event": event, "other": other, "detail": detail}
+            )
+        counts = dict(
+            self.db.execute(
+                "SELECT thread_id, COUNT(*) FROM assignments WHERE role='primary' GROUP BY thread_id"
+            ).fetchall()
+        )
+        out = []
+        for tid, label, status, first, last in self.db.execute(
+            "SELECT id, label, status, first_seen, last_seen FROM threads "
+            "ORDER BY COALESCE(last_seen, '') DESC, id"
+        ):
+            out.append(
+                {
+                    "id": tid,
+                    "label": label,
+                    "status": status,
+                    "first_seen": first,
+                    "last_seen": last,
+                    "posts": counts.get(tid, 0),
+                    "history": events.get(tid, []),
+                }
+            )
+        return out
+
+    def load_run(self) -> Run:
+        """The latest run's results, rebuilt from the tables (for `storythreads report`)."""
+        row = self.db.execute(
+            "SELECT id, started, finished, settings_digest, model, counts, changes, problems "
+            "FROM runs ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        if row is None:
+            raise StoreError(f"{self.path}: the store holds no run yet; use `storythreads run`")
+        posts = sorted(self.load_posts(), key=lambda p: p.sort_key)
+        assignments = [
+            Assignment(p, t, role, score, tuple(json.loads(segs)))
+            for p, t, role, score, segs in self.db.execute(
+                "SELECT post_id, thread_id, role, score, segment_ids FROM assignments"
+            )
+        ]
+        by_thread: dict[tuple[str, str], list[str]] = {}
+        for a in assignments:
+            by_thread.setdefault((a.thread_id, a.role), []).append(a.post_id)
+        order = {p.id: i for i, p in enumerate(posts)}
+        threads = []
+        for r in self.db.execute(
+            "SELECT id, label, keyphrases, headline, centroid, first_seen, last_seen, status, "
+            "summary FROM threads WHERE status IN ('active', 'dormant')"
+        ):
+            summary = tuple(
+                Citation(c["text"], c["post_id"], _dt(c["published"]), c["byline"], c["score"])
+                for c in json.loads(r[8])
+            )
+            threads.append(
+                Thread(
+                    id=r[0],
+                    label=r[1],
+                    keyphrases=tuple(json.loads(r[2])),
+                    headline=r[3],
+                    post_ids=tuple(sorted(by_thread.get((r[0], "primary"), []), key=order.get)),
+                    also_post_ids=tuple(sorted(by_thread.get((r[0], "also"), []), key=order.get)),
+                    first_seen=_dt(r[5]),
+                    last_seen=_dt(r[6]),
+                    summary=summary,
+                    status=r[7],
+                    centroid=np.frombuffer(r[4], np.float32) if r[4] else None,
+                )
+            )
+        threads.sort(key=lambda t: (-(len(t.post_ids) + len(t.also_post_ids)), t.id))
+        links = [
+            Link(*r)
+            for r in self.db.execute(
+                "SELECT src, dst, kind, score, reason FROM links ORDER BY src, score DESC, dst, kind"
+            )
+        ]
+        threaded = {a.post_id for a in assignments if a.role == "primary"}
+        return Run(
+            id=row[0],
+            started=_dt(row[1]),
+            finished=_dt(row[2]),
+            settings_digest=row[3],
+            model=row[4],
+            counts=json.loads(row[5]),
+            posts=tuple(posts),
+            threads=tuple(threads),
+            assignments=tuple(
+                sorted(assignments, key=lambda a: (order[a.post_id], a.role, a.thread_id))
+            ),
+            links=tuple(links),
+            unthreaded=tuple(p.id for p in posts if p.id not in threaded),
+            problems=tuple(Problem(**p) for p in json.loads(row[7])),
+            changes=json.loads(row[6]),
+        )
+
+    # -- writing --------------------------------------------------------------------------
+    def save_run(
+        self, run: Run, lineage, next_thread_number: int, edits=(), model_hash: str | None = None
+    ) -> None:
+        """Write everything ``run`` produced in one transaction (all or nothing)."""
+        touched = {e.thread_id for e in lineage if e.event in ("born", "split", "continued")}
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT INTO posts (id, source, url, published, title, byline, body, captions,"
+                " content_sha, first_run, last_run) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
+                "ON CONFLICT(id) DO UPDATE SET source=excluded.source, url=excluded.url,"
+                " published=excluded.published, title=excluded.title, byline=excluded.byline,"
+                " body=excluded.body, captions=excluded.captions,"
+                " content_sha=excluded.content_sha, last_run=excluded.last_run"
+                " WHERE posts.content_sha != excluded.content_sha",
+                [
+                    (
+                        p.id,
+                        p.source,
+                        p.url,
+                        _ts(p.published),
+                        p.title,
+                        p.byline,
+                        p.body,
+                        json.dumps(list(p.captions), ensure_ascii=False),
+                        p.content_sha,
+                        run.id,
+                        run.id,
+                    )
+                    for p in run.posts
+                ],
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO post_edits (post_id, run_id, old_sha, new_sha,"
+                " old_title, old_body) VALUES (?,?,?,?,?,?)",
+                [
+                    (old.id, run.id, old.content_sha, new.content_sha, old.title, old.body)
+                    for old, new in edits
+                ],
+            )
+            db.executemany("DELETE FROM segments WHERE post_id = ?", [(o.id,) for o, _ in edits])
+            db.executemany(
+                "INSERT OR IGNORE INTO segments (id, post_id, ordinal, kind, text, sha)"
+                " VALUES (?,?,?,?,?,?)",
+                [(g.id, g.post_id, g.ordinal, g.kind, g.text, g.sha) for g in run.segments],
+            )
+            for t in run.threads:
+                db.execute(
+                    "INSERT INTO threads (id, label, keyphrases, headline, centroid, first_seen,"
+                    " last_seen, status, summary, born_run, updated_run)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET"
+                    " label=excluded.label, keyphrases=excluded.keyphrases,"
+                    " headline=excluded.headline, centroid=excluded.centroid,"
+                    " first_seen=excluded.first_seen, last_seen=excluded.last_seen,"
+                    " status=excluded.status, summary=excluded.summary,"
+                    " updated_run=CASE WHEN ? THEN excluded.updated_run ELSE updated_run END",
+                    (
+                        t.id,
+                        t.label,
+                        json.dumps(list(t.keyphrases), ensure_ascii=False),
+                        t.headline,
+                        np.asarray(t.centroid, np.float32).tobytes()
+                        if t.centroid is not None
+                        else None,
+                        _ts(t.first_seen),
+                        _ts(t.last_seen),
+                        t.status,
+                        json.dumps([_citation(c) for c in t.summary], ensure_ascii=False),
+                        run.id,
+                        run.id,
+                        t.id in touched,
+                    ),
+                )
+            for event in lineage:
+                if event.event in ("merged", "retired"):
+                    db.execute(
+                        "UPDATE threads SET status = ?, updated_run = ? WHERE id = ?",
+                        (event.event, run.id, event.thread_id),
+                    )
+            db.execute("DELETE FROM assignments")
+            db.executemany(
+                "INSERT INTO assignments (post_id, thread_id, role, score, segment_ids)"
+                " VALUES (?,?,?,?,?)",
+                [
+                    (a.post_id, a.thread_id, a.role, a.score, json.dumps(list(a.segment_ids)))
+                    for a in run.assignments
+                ],
+            )
+            db.execute("DELETE FROM links")
+            db.executemany(
+                "INSERT INTO links (src, dst, kind, score, reason) VALUES (?,?,?,?,?)",
+                [(k.src, k.dst, k.kind, k.score, k.reason) for k in run.links],
+            )
+            db.executemany(
+                "INSERT INTO lineage (run_id, thread_id, event, other_id, detail)"
+                " VALUES (?,?,?,?,?)",
+                [(run.id, e.thread_id, e.event, e.other_id, e.detail) for e in lineage],
+            )
+            db.execute(
+                "INSERT INTO runs (seq, id, started, finished, settings_digest, model,"
+                " model_hash, counts, changes, problems) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    self.next_run_seq(),
+                    run.id,
+                    _ts(run.started),
+                    _ts(run.finished),
+                    run.settings_digest,
+                    run.model,
+                    model_hash,
+                    json.dumps(run.counts),
+                    json.dumps(run.changes, ensure_ascii=False, default=str),
+                    json.dumps(
+                        [
+                            {"path": p.path, "line": p.line, "message": p.message}
+                            for p in run.problems
+                        ],
+                        ensure_ascii=False,
+                    ),
+                ),
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('next_thread_number', ?)",
+                (str(next_thread_number),),
+            )
+
+
+def _citation(c: Citation) -> dict:
+    return {
+        "text": c.text,
+        "post_id": c.post_id,
+        "published": _ts(c.published),
+        "byline": c.byline,
+        "score": c.score,
+    }
