@@ -33,6 +33,12 @@ def _fail(exc: StoryThreadsError):
     sys.exit(exc.exit_code)
 
 
+def _fail_io(exc: OSError):
+    where = exc.filename or "output"
+    click.echo(f"storythreads: error: {where}: cannot write: {exc.strerror or exc}", err=True)
+    sys.exit(1)
+
+
 def _embedder(settings: Settings):
     from .embeddings import CachedEmbedder, SentenceTransformerEmbedder
 
@@ -157,12 +163,19 @@ def run(inputs, out_dir, fmt, source, config, model, store_path, no_store, wait,
         else:
             with Store(store_path or Path(out_dir) / "store.sqlite") as store:
                 store.lock(wait)
+                earlier = store.post_count()
+                if earlier:
+                    click.echo(
+                        f"storythreads: adding to {store.path} ({earlier} earlier posts)", err=True
+                    )
                 run_ = update(
                     store, result.posts, settings, _embedder(settings), problems=result.problems
                 )
         written = write_reports(select_window(run_, since, until), out_dir, settings.report.formats)
     except StoryThreadsError as exc:
         _fail(exc)
+    except OSError as exc:
+        _fail_io(exc)
     c = run_.counts
     click.echo(
         f"{c['posts']} posts -> {c['threads']} threads ({c['unthreaded']} unthreaded, "
@@ -199,11 +212,13 @@ def report(store_path, out_dir, config, since, until):
 
     try:
         settings = _settings(config, None)
-        with Store(store_path) as store:
+        with Store(store_path, create=False) as store:
             run_ = store.load_run()
         written = write_reports(select_window(run_, since, until), out_dir, settings.report.formats)
     except StoryThreadsError as exc:
         _fail(exc)
+    except OSError as exc:
+        _fail_io(exc)
     click.echo("wrote " + ", ".join(str(p) for p in written))
 
 
@@ -222,10 +237,12 @@ def threads(store_path, as_json, show_all):
     from .store import Store
 
     try:
-        with Store(store_path) as store:
+        with Store(store_path, create=False) as store:
             rows = store.thread_history()
     except StoryThreadsError as exc:
         _fail(exc)
+    except OSError as exc:
+        _fail_io(exc)
     if not show_all:
         rows = [r for r in rows if r["status"] in ("active", "dormant")]
     if as_json:
@@ -250,7 +267,7 @@ def _gold_labels(path: str, field: str) -> dict[str, object]:
                 except json.JSONDecodeError:
                     continue
                 if isinstance(row, dict) and "id" in row and field in row:
-                    gold[str(row["id"])] = row[field]
+                    gold.setdefault(str(row["id"]), row[field])  # the reader keeps the first
     except OSError as exc:
         raise InputError(f"cannot read: {exc}", path=path) from exc
     if not gold:
@@ -288,13 +305,19 @@ def evaluate(input_file, gold_field, out_dir, config, model):
         result = read_posts([input_file], format="jsonl", limits=settings.limits)
         _report_problems(result.problems)
         run_ = analyze(result.posts, settings, _embedder(settings), problems=result.problems)
+        primary = {a.post_id: a.thread_id for a in run_.assignments if a.role == "primary"}
+        ids = [p.id for p in run_.posts if p.id in gold]
+        if not ids:
+            raise InputError(f"no post kept has a {gold_field!r} label", path=input_file)
+        predicted = [primary.get(i, f"unthreaded:{i}") for i in ids]
+        result_scores = scores(predicted, [gold[i] for i in ids])
+        for key, value in result_scores.items():
+            shown = f"{value:.4f}" if isinstance(value, float) else value
+            click.echo(f"{key:>18}: {shown}")
+        if out_dir:
+            write_reports(run_, out_dir, settings.report.formats)
+            Path(out_dir, "scores.json").write_text(json.dumps(result_scores, indent=2) + "\n")
     except StoryThreadsError as exc:
         _fail(exc)
-    ids = [p.id for p in run_.posts if p.id in gold]
-    predicted = [run_.primary_thread(i) or f"unthreaded:{i}" for i in ids]
-    result_scores = scores(predicted, [gold[i] for i in ids])
-    for key, value in result_scores.items():
-        click.echo(f"{key:>18}: {value:.4f}" if isinstance(value, float) else f"{key:>18}: {value}")
-    if out_dir:
-        write_reports(run_, out_dir, settings.report.formats)
-        Path(out_dir, "scores.json").write_text(json.dumps(result_scores, indent=2) + "\n")
+    except OSError as exc:
+        _fail_io(exc)

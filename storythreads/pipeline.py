@@ -23,7 +23,7 @@ from .config import Settings
 from .embeddings import CachedEmbedder, Embedder, SentenceTransformerEmbedder, normalize_rows
 from .reports.crossref import cross_reference
 from .reports.summarize import summarize_thread
-from .types import Assignment, Post, Problem, Run, Segment, Thread
+from .types import Assignment, Post, Problem, Run, Segment, Thread, unique_posts
 
 
 def _post_vectors(posts, segments_by_post, seg_vectors, settings):
@@ -98,10 +98,7 @@ def analyze(
     """
     settings = settings or Settings()
     started = datetime.now(UTC)
-    unique: dict[str, Post] = {}
-    for post in sorted(posts, key=lambda p: (p.sort_key, p.content_sha)):
-        unique.setdefault(post.id, post)  # one post per id, whatever the input order
-    posts = sorted(unique.values(), key=lambda p: p.sort_key)
+    posts = unique_posts(posts)
     if len(posts) > settings.limits.max_posts:
         from .errors import InputError
 
@@ -146,7 +143,9 @@ def analyze(
 
     # Clusters are numbered by first post, so new ids follow the order stories appeared.
     clusters = [[threaded[i].id for i in m] for m in members]
-    thread_ids, lineage, _ = match_threads(clusters, prior or (), next_thread_number)
+    thread_ids, lineage, next_thread_number = match_threads(
+        clusters, prior or (), next_thread_number
+    )
     by_id = {p.id: p for p in posts}
     assignments: list[Assignment] = []
     for i, post in enumerate(threaded):
@@ -235,6 +234,7 @@ def analyze(
         changes=_changes(threads, prior, lineage, by_id) if prior is not None else {},
         segments=tuple(segments),
         lineage=tuple(lineage),
+        next_thread_number=next_thread_number,
     )
 
 
@@ -306,9 +306,7 @@ def update(
     """
     settings = settings or Settings()
     stored = {p.id: p for p in store.load_posts()}
-    incoming: dict[str, Post] = {}
-    for post in sorted(posts, key=lambda p: (p.sort_key, p.content_sha)):
-        incoming.setdefault(post.id, post)
+    incoming = {p.id: p for p in unique_posts(posts)}
     edits = [
         (stored[i], p)
         for i, p in incoming.items()
@@ -327,8 +325,6 @@ def update(
         next_thread_number=next_number,
         run_id=f"run-{store.next_run_seq():06d}",
     )
-    used = [int(t.id.split("-")[1]) for t in run.threads if t.id.startswith("t-")]
-    next_number = max([next_number, *(u + 1 for u in used)])
     counts = {
         **run.counts,
         "posts_new": len(new),
@@ -340,12 +336,11 @@ def update(
     if previous and len(changes) == 1:
         changes["no_change"] = "no new threads, new posts, merges or splits"
     run = dataclasses.replace(run, counts=counts, changes=changes)
-    fingerprint = getattr(inner, "fingerprint", None)
     store.save_run(
         run,
         run.lineage,
-        next_number,
+        run.next_thread_number,
         edits,
-        model_hash=fingerprint() if callable(fingerprint) else None,
+        model_hash=cached.key,
     )
     return run

@@ -75,19 +75,34 @@ def _dt(value: str | None) -> datetime | None:
 class Store:
     """An open storythreads store. Use as a context manager, or call ``close()``."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, create: bool = True):
+        """Open (``create``: or make) the store at ``path``.
+
+        With ``create=False`` (the read-only commands) a missing file or a SQLite file that
+        is not a storythreads store is an error, and nothing is written to it.
+        """
         self.path = Path(path)
         self._lock_fd: int | None = None
         if self.path.is_dir():
             raise StoreError(f"{self.path}: is a directory, expected a store file")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not create and not self.path.exists():
+            raise StoreError(f"{self.path}: no such store")
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not create:
+                version = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+                try:
+                    found = version.execute("PRAGMA user_version").fetchone()[0]
+                finally:
+                    version.close()
+                if found == 0:
+                    raise StoreError(f"{self.path}: not a storythreads store")
             self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, OSError) as exc:
             raise StoreError(f"{self.path}: cannot open the store: {exc}") from exc
 
     def __enter__(self) -> Self:
@@ -130,7 +145,10 @@ class Store:
         """Take the store's run lock, waiting up to ``wait`` seconds; StoreLockedError if not."""
         if self._lock_fd is not None:
             return
-        fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise StoreError(f"{self.path}.lock: cannot create the lock file: {exc}") from exc
         deadline = time.monotonic() + wait
         while True:
             try:
@@ -214,6 +232,9 @@ class Store:
     def meta(self, key: str, default: str | None = None) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else default
+
+    def post_count(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM posts").fetchone()[0])
 
     def last_run_id(self) -> str | None:
         row = self.db.execute("SELECT id FROM runs ORDER BY seq DESC LIMIT 1").fetchone()
@@ -337,7 +358,10 @@ class Store:
                 " published=excluded.published, title=excluded.title, byline=excluded.byline,"
                 " body=excluded.body, captions=excluded.captions,"
                 " content_sha=excluded.content_sha, last_run=excluded.last_run"
-                " WHERE posts.content_sha != excluded.content_sha",
+                " WHERE posts.content_sha IS NOT excluded.content_sha"
+                " OR posts.published IS NOT excluded.published"
+                " OR posts.url IS NOT excluded.url OR posts.byline IS NOT excluded.byline"
+                " OR posts.source IS NOT excluded.source",
                 [
                     (
                         p.id,

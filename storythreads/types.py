@@ -46,6 +46,18 @@ class Post:
         return sha256_text("\x1f".join([self.title, self.body, *self.captions]))
 
 
+def unique_posts(posts) -> list[Post]:
+    """One post per id, in (time, id) order, whatever order the posts came in.
+
+    When two different posts share an id, the earlier one wins (ties: the smaller content
+    hash), so the choice never depends on input order.
+    """
+    kept: dict[str, Post] = {}
+    for post in sorted(posts, key=lambda p: (p.sort_key, p.content_sha)):
+        kept.setdefault(post.id, post)
+    return sorted(kept.values(), key=lambda p: p.sort_key)
+
+
 @dataclass(frozen=True)
 class Segment:
     """A unit of a post that can belong to a thread of its own: title, paragraph, bullet."""
@@ -140,6 +152,7 @@ class Run:
     changes: dict = field(default_factory=dict)
     segments: tuple[Segment, ...] = field(default=(), repr=False)
     lineage: tuple = ()  # LineageEvent values of this run (analysis.thread_identity)
+    next_thread_number: int = 1  # the first id number no thread has used yet
 
     def primary_thread(self, post_id: str) -> str | None:
         for a in self.assignments:

@@ -16,31 +16,28 @@ from sklearn.feature_extraction.text import CountVectorizer
 
 from .text import STOP_WORDS, TOKEN_PATTERN
 
+_TOKEN = re.compile(TOKEN_PATTERN)
+_NUMBER = re.compile(r"[\d.,]+")
 
-def _analyzer():
-    base = CountVectorizer(
-        token_pattern=TOKEN_PATTERN, lowercase=True, ngram_range=(1, 2)
-    ).build_analyzer()
 
-    def analyze(text: str) -> list[str]:
-        out = []
-        for term in base(text):
-            words = term.split()
-            if any(w in STOP_WORDS or w.replace(",", "").replace(".", "").isdigit() for w in words):
-                continue
-            if len(words) == 2 and words[0] == words[1]:
-                continue
-            out.append(term)
-        return out
-
-    return analyze
+def _terms(text: str) -> list[str]:
+    """Content words and pairs of adjacent content words (no stop word, no bare number)."""
+    words = [w.lower() for w in _TOKEN.findall(text)]
+    good = [w not in STOP_WORDS and not _NUMBER.fullmatch(w) for w in words]
+    terms = [w for w, ok in zip(words, good) if ok]
+    terms += [
+        f"{a} {b}"
+        for a, b, ok_a, ok_b in zip(words, words[1:], good, good[1:])
+        if ok_a and ok_b and a != b
+    ]
+    return terms
 
 
 def keyphrases(thread_texts: list[str], top_n: int = 6) -> list[list[str]]:
     """Top ``top_n`` keyphrases for each thread, given all text of each thread."""
     if not thread_texts:
         return []
-    vectorizer = CountVectorizer(analyzer=_analyzer())
+    vectorizer = CountVectorizer(analyzer=_terms)
     try:
         counts = vectorizer.fit_transform(thread_texts)
     except ValueError:  # no usable word at all (empty or all stop words)

@@ -43,6 +43,9 @@ class CachedEmbedder:
         self.inner = inner
         self.store = store if store is not None else MemoryVectorStore()
         self.name = inner.name
+        # The cache key names the exact model: a changed local model never reuses vectors.
+        fingerprint = getattr(inner, "fingerprint", None)
+        self.key = f"{inner.name}@{fingerprint()}" if callable(fingerprint) else inner.name
         self.embedded = 0  # texts sent to the model over this object's life
         self.reused = 0
 
@@ -52,7 +55,7 @@ class CachedEmbedder:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         shas = [sha256_text(t) for t in texts]
-        found = self.store.get_vectors(self.name, sorted(set(shas)))
+        found = self.store.get_vectors(self.key, sorted(set(shas)))
         missing: dict[str, str] = {}
         for sha, text in zip(shas, texts):
             if sha not in found and sha not in missing:
@@ -61,7 +64,7 @@ class CachedEmbedder:
             order = sorted(missing)  # fixed order: the same batch gives the same floats
             vectors = self.inner.embed([missing[s] for s in order])
             new = dict(zip(order, vectors))
-            self.store.put_vectors(self.name, new)
+            self.store.put_vectors(self.key, new)
             found.update(new)
         self.embedded += len(missing)
         self.reused += len(texts) - len(missing)

@@ -2,18 +2,33 @@
 
 - ``similar``: the thread centroids are close (cosine at least ``threshold``);
 - ``shared-entity``: both threads name the same people, places or organisations (names
-  that most threads mention, like the country a whole blog is about, do not count);
+  that many threads mention — the country a whole blog is about — do not count);
 - ``shared-post``: a post belongs to one thread and, through a paragraph or bullet, to the
   other.
+
+Pairs are found from an inverted index and blockwise similarity, never by looping over
+every pair of threads, so thousands of threads cost seconds.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 
 import numpy as np
 
 from ..types import Link
+
+MAX_NAME_THREADS = 50  # a name in more threads than this says nothing about any two of them
+
+
+def _similar_pairs(centroids: np.ndarray, threshold: float, block: int = 1024):
+    n = len(centroids)
+    for start in range(0, n, block):
+        sim = centroids[start : start + block] @ centroids.T
+        for i, j in np.argwhere(sim >= threshold):
+            i = int(i) + start
+            if j > i:
+                yield i, int(j), float(sim[i - start, j])
 
 
 def cross_reference(
@@ -25,30 +40,46 @@ def cross_reference(
     max_names: int = 4,
 ) -> list[Link]:
     """Links in both directions for every related pair of threads."""
-    links: list[Link] = []
     n = len(thread_ids)
     if n < 2:
-        return links
-    sim = centroids @ centroids.T
+        return []
+    found: dict[tuple[int, int], list[tuple[str, float, str]]] = defaultdict(list)
+    for i, j, score in _similar_pairs(np.asarray(centroids, dtype=np.float32), threshold):
+        found[(i, j)].append(("similar", score, f"similar content (cosine {score:.2f})"))
+
     df = Counter(name for names in thread_names for name in names)
-    common = {name for name, c in df.items() if n >= 4 and c > n / 2}
-    for i in range(n):
-        for j in range(i + 1, n):
-            a, b = thread_ids[i], thread_ids[j]
-            found: list[tuple[str, float, str]] = []
-            if sim[i, j] >= threshold:
-                found.append(
-                    ("similar", float(sim[i, j]), f"similar content (cosine {sim[i, j]:.2f})")
-                )
-            shared = sorted(thread_names[i] & thread_names[j] - common, key=lambda s: (df[s], s))
-            if shared:
-                score = len(shared) / max(1, min(len(thread_names[i]), len(thread_names[j])))
-                shown = ", ".join(shared[:max_names]) + (" …" if len(shared) > max_names else "")
-                found.append(("shared-entity", score, f"both mention {shown}"))
-            posts = sorted(set(shared_posts.get((a, b), [])) | set(shared_posts.get((b, a), [])))
-            if posts:
-                found.append(("shared-post", 1.0, f"post(s) {', '.join(posts)} tell both stories"))
-            for kind, score, reason in found:
-                links.append(Link(src=a, dst=b, kind=kind, score=score, reason=reason))
-                links.append(Link(src=b, dst=a, kind=kind, score=score, reason=reason))
+    limit = min(MAX_NAME_THREADS, n / 2) if n >= 4 else n
+    holders: dict[str, list[int]] = defaultdict(list)
+    for t, names in enumerate(thread_names):
+        for name in names:
+            if 1 < df[name] <= limit:
+                holders[name].append(t)
+    shared: dict[tuple[int, int], list[str]] = defaultdict(list)
+    for name, ts in holders.items():
+        for a in range(len(ts)):
+            for b in range(a + 1, len(ts)):
+                shared[(ts[a], ts[b])].append(name)
+    for (i, j), names in shared.items():
+        names = sorted(names, key=lambda s: (df[s], s))
+        score = len(names) / max(1, min(len(thread_names[i]), len(thread_names[j])))
+        shown = ", ".join(names[:max_names]) + (" …" if len(names) > max_names else "")
+        found[(i, j)].append(("shared-entity", score, f"both mention {shown}"))
+
+    index = {tid: t for t, tid in enumerate(thread_ids)}
+    posts_by_pair: dict[tuple[int, int], set[str]] = defaultdict(set)
+    for (a, b), posts in shared_posts.items():
+        i, j = sorted((index[a], index[b]))
+        if i != j:
+            posts_by_pair[(i, j)].update(posts)
+    for pair, posts in posts_by_pair.items():
+        found[pair].append(
+            ("shared-post", 1.0, f"post(s) {', '.join(sorted(posts))} tell both stories")
+        )
+
+    links: list[Link] = []
+    for (i, j), items in found.items():
+        a, b = thread_ids[i], thread_ids[j]
+        for kind, score, reason in items:
+            links.append(Link(src=a, dst=b, kind=kind, score=score, reason=reason))
+            links.append(Link(src=b, dst=a, kind=kind, score=score, reason=reason))
     return sorted(links, key=lambda link: (link.src, -link.score, link.dst, link.kind))

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
-
 import numpy as np
 import pytest
 
@@ -107,22 +104,8 @@ def test_shuffling_rows_gives_the_same_partition(seed):
     assert partition(unshuffled) == partition(labels)
 
 
-class _ExactIndex:
-    """Stands in for pynndescent.NNDescent: exact cosine neighbours, self first."""
-
-    def __init__(self, data, metric="cosine", n_neighbors=15, random_state=None):
-        assert metric == "cosine"
-        unit = data / np.linalg.norm(data, axis=1, keepdims=True)
-        dist = 1.0 - unit @ unit.T
-        np.fill_diagonal(dist, -np.inf)
-        order = np.argsort(dist, axis=1, kind="stable")[:, :n_neighbors]
-        dist[np.diag_indices_from(dist)] = 0.0
-        self.neighbor_graph = (order, np.take_along_axis(dist, order, axis=1))
-
-
-def test_large_n_path_matches_exact_path_with_exact_neighbours(monkeypatch):
-    """The component-wise clustering of the large-n path, without numba's compile time."""
-    monkeypatch.setitem(sys.modules, "pynndescent", types.SimpleNamespace(NNDescent=_ExactIndex))
+def test_large_n_path_matches_exact_path():
+    """Blockwise neighbours + per-component clustering give the exact path's partition."""
     X, y = blobs(5, 40, noise=0.1)
     far = np.zeros((1, X.shape[1]), dtype=np.float32)
     far[0, -1] = 1.0
@@ -134,13 +117,12 @@ def test_large_n_path_matches_exact_path_with_exact_neighbours(monkeypatch):
     assert large[0] == 0
 
 
-@pytest.mark.slow
-def test_large_n_path_with_pynndescent_matches_exact_path():
-    """Real approximate neighbours (numba compiles pynndescent first: ~30 s per process)."""
-    X, y = blobs(5, 40, noise=0.1)
-    exact = ThreadClusterer(n_neighbors=15).fit_predict(X)
-    large = ThreadClusterer(n_neighbors=15, large_n=50).fit_predict(X)
-    assert partition(exact) == partition(y)
+def test_large_n_path_matches_exact_path_with_lexical_part():
+    X, y = blobs(4, 30, noise=0.3, seed=3)
+    texts = [f"story{label} word{label} common" for label in y]
+    L = lexical_vectors(texts)
+    exact = ThreadClusterer(lexical_weight=0.5).fit_predict(X, L)
+    large = ThreadClusterer(lexical_weight=0.5, large_n=50).fit_predict(X, L)
     assert partition(large) == partition(exact)
 
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from ...config import LimitSettings
 from ...errors import InputError
-from ...types import Post, Problem
+from ...types import Post, Problem, unique_posts
 
 # C0 controls except \t and \n, DEL, and C1 controls (mis-decoded Windows-1252 leaves those).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -163,7 +163,7 @@ class _BadField(ValueError):
 
 
 class PostSink:
-    """Collects one file's posts: builds them, applies the checks, keeps the first per id.
+    """Collects one file's posts: builds them, applies the checks, keeps one post per id.
 
     Problems with single records are kept as `Problem`s so that one bad line does not
     cost the user the whole file; only the limit on the number of posts is fatal.
@@ -230,7 +230,7 @@ class PostSink:
             return
         try:
             when = parse_time(published)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, OverflowError) as exc:
             self.problem(line, f"unparseable date: {exc}; kept the post without a time")
             when = None
         source = clean_line(source or "") or self.source
@@ -253,6 +253,7 @@ class PostSink:
         if first is not None:
             if first != post:
                 self.problem(line, duplicate_message(post.id, generated_id))
+                self._posts[post.id] = unique_posts([first, post])[0]
             return
         if len(self._posts) >= self.limits.max_posts:
             raise InputError(
@@ -268,7 +269,10 @@ class PostSink:
 
 
 def duplicate_message(post_id: str, generated_id: bool = False) -> str:
-    message = f"duplicate id {post_id} with different content; kept the first"
+    message = (
+        f"duplicate id {post_id} with different content; kept the earlier post "
+        "(at equal times, the one with the smaller content hash, so input order never matters)"
+    )
     if generated_id:
         message += " (the id is made from source, time and title, which are the same)"
     return message

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ...config import LimitSettings
 from ...errors import InputError
-from ...types import Post, Problem
+from ...types import Post, Problem, unique_posts
 from . import csv_posts, jsonl, liveblog_text
 from .common import duplicate_message, is_stamp
 
@@ -89,6 +89,8 @@ def read_posts(
                 kept[post.id] = post
             elif first != post:
                 problems.append(Problem(str(path), None, duplicate_message(post.id)))
+                # the same rule as everywhere else, so argument order does not matter
+                kept[post.id] = unique_posts([first, post])[0]
         if len(kept) > limits.max_posts:
             raise InputError(
                 f"more than limits.max_posts ({limits.max_posts}) posts in total; "
