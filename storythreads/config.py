@@ -91,6 +91,11 @@ class ReportSettings:
             1 <= self.summary_sentences <= 10,
             f"report.summary_sentences ({self.summary_sentences}) must be within [1, 10]",
         )
+        _check(self.keyphrases >= 1, f"report.keyphrases ({self.keyphrases}) must be >= 1")
+        _check(
+            -1.0 <= self.link_threshold <= 1.0,
+            f"report.link_threshold ({self.link_threshold}) must be within [-1, 1]",
+        )
         unknown = set(self.formats) - {"md", "json", "html"}
         _check(not unknown, f"report.formats has unknown format(s): {sorted(unknown)}")
 
@@ -169,9 +174,31 @@ def _build(kind, name, values, base=None):
         raise ConfigError(
             f"unknown setting(s) in [{name}]: {sorted(unknown)}; known: {sorted(known)}"
         )
-    if "formats" in values and isinstance(values["formats"], list):
+    annotations = {f.name: str(f.type) for f in dataclasses.fields(kind)}
+    for key, value in values.items():
+        _check_type(name, key, value, annotations[key])
+    if "formats" in values:
         values = {**values, "formats": tuple(values["formats"])}
     try:
         return dataclasses.replace(base, **values) if base else kind(**values)
     except TypeError as exc:
         raise ConfigError(f"[{name}]: {exc}") from exc
+
+
+def _check_type(section: str, key: str, value, annotation: str) -> None:
+    """TOML values must have the field's type: `batch_size = 1.5` or `formats = "md"` is
+    an error naming the setting, not a failure three stages later."""
+    expected = {
+        "int": (int,),
+        "float": (int, float),
+        "str": (str,),
+        "int | None": (int, type(None)),
+    }.get(annotation)
+    if annotation.startswith("tuple"):
+        ok = isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
+        expected_name = "a list of strings"
+    else:
+        ok = expected is not None and isinstance(value, expected) and not isinstance(value, bool)
+        expected_name = annotation.replace(" | None", " or nothing")
+    if not ok:
+        raise ConfigError(f"[{section}] {key} = {value!r}: expected {expected_name}")

@@ -98,7 +98,7 @@ class Store:
                 if found == 0:
                     raise StoreError(f"{self.path}: not a storythreads store")
             self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            self.db.execute("PRAGMA journal_mode=WAL")
+            self._wal()
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
@@ -116,6 +116,19 @@ class Store:
         self.db.close()
 
     # -- schema -----------------------------------------------------------------------
+    def _wal(self, wait: float = 30.0) -> None:
+        """Switch to WAL. SQLite answers "locked" at once (no busy wait) while another
+        process is creating the same store, so retry until ``wait`` runs out."""
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.05)
+
     def _migrate(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
         if version > len(MIGRATIONS):
@@ -123,8 +136,12 @@ class Store:
                 f"{self.path}: store schema {version} is newer than this storythreads "
                 f"understands ({len(MIGRATIONS)}); upgrade storythreads"
             )
-        for number in range(version, len(MIGRATIONS)):
-            with self.transaction():
+        if version == len(MIGRATIONS):
+            return
+        with self.transaction():
+            # Another process may have migrated since we looked: read again under the lock.
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            for number in range(version, len(MIGRATIONS)):
                 for statement in MIGRATIONS[number].split(";"):
                     if statement.strip():
                         self.db.execute(statement)

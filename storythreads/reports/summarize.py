@@ -20,7 +20,10 @@ MIN_WORDS = 8
 MAX_CHARS = 400
 
 
-def _candidates(segments: list[Segment], posts: dict[str, Post]):
+def _candidates(segments: list[Segment]):
+    """(segment, position, sentence) for every sentence worth citing; a sentence told twice
+    (syndicated copies, a roundup repeating a post) is offered once, from its first segment."""
+    seen: set[str] = set()
     for seg in segments:
         if seg.kind == "title":
             continue
@@ -30,6 +33,10 @@ def _candidates(segments: list[Segment], posts: dict[str, Post]):
                 continue
             if sentence.endswith(":"):  # a lead-in, not a statement
                 continue
+            key = " ".join(sentence.lower().split())
+            if key in seen:
+                continue
+            seen.add(key)
             yield seg, i, sentence
 
 
@@ -45,7 +52,7 @@ def summarize_thread(
     ``segment_scores`` maps a segment id to its cosine with the thread centroid. The result
     is in time order (then post, then position), as a reader expects a story told.
     """
-    cands = list(_candidates(segments, posts))
+    cands = list(_candidates(segments))
     if not cands:
         return []
     texts = [c[2] for c in cands]
@@ -61,11 +68,10 @@ def summarize_thread(
     else:
         lexical = np.zeros(len(cands))
         pairwise = np.eye(len(cands))
-    first_of_post: set[str] = set()
     relevance = np.zeros(len(cands))
     for k, (seg, i, _) in enumerate(cands):
-        lead = 0.1 if seg.post_id not in first_of_post else 0.0
-        first_of_post.add(seg.post_id)
+        # the first sentence of a post's first paragraph is where news puts the event
+        lead = 0.1 if seg.ordinal <= 1 and i == 0 else 0.0
         relevance[k] = 0.6 * segment_scores.get(seg.id, 0.0) + 0.4 * lexical[k] + lead
     chosen: list[int] = []
     while len(chosen) < min(n_sentences, len(cands)):
