@@ -141,8 +141,13 @@ def _window_options(command):
 @click.option(
     "--wait", type=click.FloatRange(min=0), default=30.0, show_default=True, help=WAIT_HELP
 )
+@click.option(
+    "--rethread", is_flag=True, help="Re-thread every stored post, even in a large store."
+)
 @_window_options
-def run(inputs, out_dir, fmt, source, config, model, store_path, no_store, wait, since, until):
+def run(
+    inputs, out_dir, fmt, source, config, model, store_path, no_store, wait, rethread, since, until
+):
     """Thread the posts in INPUTS (live-blog text, JSONL or CSV) and write reports to --out.
 
     With a store (the default), posts accumulate across runs: only new text is embedded,
@@ -169,7 +174,12 @@ def run(inputs, out_dir, fmt, source, config, model, store_path, no_store, wait,
                         f"storythreads: adding to {store.path} ({earlier} earlier posts)", err=True
                     )
                 run_ = update(
-                    store, result.posts, settings, _embedder(settings), problems=result.problems
+                    store,
+                    result.posts,
+                    settings,
+                    _embedder(settings),
+                    problems=result.problems,
+                    rethread=rethread,
                 )
         written = write_reports(select_window(run_, since, until), out_dir, settings.report.formats)
     except StoryThreadsError as exc:

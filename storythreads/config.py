@@ -74,6 +74,9 @@ class ClusterSettings:
 @dataclass(frozen=True)
 class IdentitySettings:
     dormant_hours: float = 24.0  # a thread with no post for this long is dormant
+    # Stores up to this many posts are re-threaded whole on every run (the result does not
+    # depend on how posts were batched); larger ones attach new posts to existing threads.
+    full_rethread_max_posts: int = 3000
 
     def __post_init__(self):
         _check(self.dormant_hours > 0, f"identity.dormant_hours ({self.dormant_hours}) must be > 0")

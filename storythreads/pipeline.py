@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from .analysis.cluster import ThreadClusterer, lexical_vectors
+from .analysis.cluster import ThreadClusterer, canonical_labels, lexical_vectors
 from .analysis.label import central_index, keyphrases, make_label
 from .analysis.segment import segment_posts
 from .analysis.text import names
@@ -87,6 +87,8 @@ def analyze(
     prior: Sequence[PriorThread] | None = None,
     next_thread_number: int = 1,
     run_id: str | None = None,
+    attach: bool = False,
+    reuse: dict[str, Thread] | None = None,
 ) -> Run:
     """Thread ``posts`` and return everything the reports need.
 
@@ -95,6 +97,10 @@ def analyze(
     depend on the order of ``posts``. ``prior`` are the threads of the previous run (see
     ``update``): clusters that continue them keep their ids, and ``run.changes`` says what
     changed since; without it, ids are numbered from ``next_thread_number``.
+
+    ``attach=True`` is the cheap path for large stores: posts of ``prior`` threads stay
+    where they are and only the other posts are placed (see ``attach_labels``); threads in
+    ``reuse`` whose posts did not change keep their stored label and summary.
     """
     settings = settings or Settings()
     started = datetime.now(UTC)
@@ -123,14 +129,18 @@ def analyze(
     post_vecs = _post_vectors(threaded, segments_by_post, seg_vectors, settings.cluster)
     lexical = lexical_vectors([f"{p.title}\n{p.body}" for p in threaded])
     cs = settings.cluster
-    labels = ThreadClusterer(
+    clusterer = ThreadClusterer(
         threshold=cs.threshold,
         floor=cs.floor,
         n_neighbors=cs.n_neighbors,
         lexical_weight=cs.lexical_weight,
         large_n=cs.large_n,
         seed=cs.seed,
-    ).fit_predict(post_vecs, lexical if len(threaded) else None)
+    )
+    if attach and prior:
+        labels = canonical_labels(attach_labels(threaded, post_vecs, lexical, prior, clusterer))
+    else:
+        labels = clusterer.fit_predict(post_vecs, lexical if len(threaded) else None)
 
     n_threads = int(labels.max() + 1) if len(labels) else 0
     members = [np.flatnonzero(labels == t) for t in range(n_threads)]
@@ -160,8 +170,18 @@ def analyze(
             )
         )
 
-    texts = [" ".join(f"{threaded[i].title}\n{threaded[i].body}" for i in m) for m in members]
-    phrases = keyphrases(texts, settings.report.keyphrases)
+    # A stored thread whose posts and `also` posts are unchanged keeps its description.
+    kept = {}
+    for t, m in enumerate(members):
+        old = (reuse or {}).get(thread_ids[t])
+        also_now = sorted(pid for (pid, tt) in also if tt == t)
+        if old and set(old.post_ids) == set(clusters[t]) and sorted(old.also_post_ids) == also_now:
+            kept[t] = old
+    fresh = [t for t in range(n_threads) if t not in kept]
+    texts = [
+        " ".join(f"{threaded[i].title}\n{threaded[i].body}" for i in members[t]) for t in fresh
+    ]
+    phrases = dict(zip(fresh, keyphrases(texts, settings.report.keyphrases)))
     threads: list[Thread] = []
     thread_names: list[set[str]] = []
     shared_posts: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -176,6 +196,10 @@ def analyze(
         also_posts = [pid for pid, _ in also_here]
         for pid in also_posts:
             shared_posts[(thread_ids[labels[post_index[pid]]], tid)].append(pid)
+        thread_names.append(set().union(*(names(f"{p.title}. {p.body}") for p in member_posts)))
+        if t in kept:
+            threads.append(dataclasses.replace(kept[t], centroid=centroids[t]))
+            continue
         rows = [r for p in member_posts for _, r in segments_by_post[p.id]]
         rows += [row_of[sid] for _, segs in also_here for sid, _ in segs]
         thread_segments = [segments[r] for r in rows]
@@ -187,7 +211,6 @@ def analyze(
         summary = summarize_thread(
             thread_segments, seg_scores, by_id, settings.report.summary_sentences
         )
-        thread_names.append(set().union(*(names(f"{p.title}. {p.body}") for p in member_posts)))
         threads.append(
             Thread(
                 id=tid,
@@ -236,6 +259,43 @@ def analyze(
         lineage=tuple(lineage),
         next_thread_number=next_thread_number,
     )
+
+
+def attach_labels(threaded, post_vecs, lexical, prior, clusterer) -> np.ndarray:
+    """Groups for the cheap path: stored posts stay in their thread; each other post joins
+    the thread that holds most of its neighbours (the clusterer's own neighbour rule:
+    its ``n_neighbors`` most similar posts above ``floor``); posts with no stored
+    neighbour are clustered among themselves into new groups."""
+    group_of: dict[str, int] = {}
+    for g, thread in enumerate(sorted(prior, key=lambda p: p.id)):
+        for pid in thread.post_ids:
+            group_of[pid] = g
+    n_groups = len(prior)
+    labels = np.array([group_of.get(p.id, -1) for p in threaded], dtype=np.int64)
+    loose = np.flatnonzero(labels < 0)
+    if loose.size == 0:
+        return labels
+    w = clusterer.lexical_weight
+    sim = (1 - w) * (post_vecs[loose] @ post_vecs.T)
+    if lexical is not None and w > 0:
+        sim += w * (lexical[loose] @ lexical.T).toarray()
+    sim[np.arange(loose.size), loose] = -np.inf
+    pool = []
+    for row, i in enumerate(loose):
+        order = np.argsort(-sim[row], kind="stable")[: clusterer.n_neighbors]
+        votes: dict[int, float] = defaultdict(float)
+        for j in order:
+            if sim[row, j] >= clusterer.floor and labels[j] >= 0 and j not in loose:
+                votes[int(labels[j])] += 1.0 + float(sim[row, j]) * 1e-3  # ties: closer
+        if votes:
+            labels[i] = max(votes, key=lambda g: (votes[g], -g))
+        else:
+            pool.append(i)
+    if pool:
+        pool = np.array(pool)
+        sub_lexical = lexical[pool] if lexical is not None else None
+        labels[pool] = clusterer.fit_predict(post_vecs[pool], sub_lexical) + n_groups
+    return labels
 
 
 def _dormancy(threads, prior, lineage, dormant_hours):
@@ -298,6 +358,7 @@ def update(
     settings: Settings | None = None,
     embedder: Embedder | None = None,
     problems: Sequence[Problem] = (),
+    rethread: bool = False,
 ) -> Run:
     """One scheduled run: add ``posts`` to ``store``, re-thread, keep ids, record the run.
 
@@ -316,6 +377,9 @@ def update(
     inner = embedder.inner if isinstance(embedder, CachedEmbedder) else embedder
     cached = CachedEmbedder(inner or SentenceTransformerEmbedder(settings.embedding), store)
     next_number = int(store.meta("next_thread_number", "1"))
+    # Small stores are re-threaded whole every run; large ones attach the new posts and
+    # are re-threaded whole only when asked (`--rethread`, e.g. from a nightly cron line).
+    attach = not rethread and len(stored) > settings.identity.full_rethread_max_posts
     run = analyze(
         {**stored, **incoming}.values(),
         settings,
@@ -324,12 +388,15 @@ def update(
         prior=store.prior_threads(),
         next_thread_number=next_number,
         run_id=f"run-{store.next_run_seq():06d}",
+        attach=attach,
+        reuse={t.id: t for t in store.load_threads()} if attach else None,
     )
     counts = {
         **run.counts,
         "posts_new": len(new),
         "posts_updated": len(edits),
         "posts_unchanged": len(incoming) - len(new) - len(edits),
+        "mode": "attach" if attach else "full",
     }
     previous = store.last_run_id()
     changes = {"since_run": previous or "none (first run)", **run.changes}

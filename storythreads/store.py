@@ -292,25 +292,23 @@ class Store:
             )
         return out
 
-    def load_run(self) -> Run:
-        """The latest run's results, rebuilt from the tables (for `storythreads report`)."""
-        row = self.db.execute(
-            "SELECT id, started, finished, settings_digest, model, counts, changes, problems "
-            "FROM runs ORDER BY seq DESC LIMIT 1"
-        ).fetchone()
-        if row is None:
-            raise StoreError(f"{self.path}: the store holds no run yet; use `storythreads run`")
-        posts = sorted(self.load_posts(), key=lambda p: p.sort_key)
-        assignments = [
-            Assignment(p, t, role, score, tuple(json.loads(segs)))
-            for p, t, role, score, segs in self.db.execute(
-                "SELECT post_id, thread_id, role, score, segment_ids FROM assignments"
-            )
-        ]
+    def load_threads(self, assignments=None, order=None) -> list[Thread]:
+        """The active and dormant threads as stored, with their members."""
+        if assignments is None:
+            assignments = [
+                Assignment(p, t, role, 0.0)
+                for p, t, role in self.db.execute(
+                    "SELECT post_id, thread_id, role FROM assignments"
+                )
+            ]
         by_thread: dict[tuple[str, str], list[str]] = {}
         for a in assignments:
             by_thread.setdefault((a.thread_id, a.role), []).append(a.post_id)
-        order = {p.id: i for i, p in enumerate(posts)}
+
+        def members(tid, role):
+            ids = by_thread.get((tid, role), [])
+            return tuple(sorted(ids, key=order.get) if order else sorted(ids))
+
         threads = []
         for r in self.db.execute(
             "SELECT id, label, keyphrases, headline, centroid, first_seen, last_seen, status, "
@@ -326,8 +324,8 @@ class Store:
                     label=r[1],
                     keyphrases=tuple(json.loads(r[2])),
                     headline=r[3],
-                    post_ids=tuple(sorted(by_thread.get((r[0], "primary"), []), key=order.get)),
-                    also_post_ids=tuple(sorted(by_thread.get((r[0], "also"), []), key=order.get)),
+                    post_ids=members(r[0], "primary"),
+                    also_post_ids=members(r[0], "also"),
                     first_seen=_dt(r[5]),
                     last_seen=_dt(r[6]),
                     summary=summary,
@@ -335,6 +333,25 @@ class Store:
                     centroid=np.frombuffer(r[4], np.float32) if r[4] else None,
                 )
             )
+        return threads
+
+    def load_run(self) -> Run:
+        """The latest run's results, rebuilt from the tables (for `storythreads report`)."""
+        row = self.db.execute(
+            "SELECT id, started, finished, settings_digest, model, counts, changes, problems "
+            "FROM runs ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        if row is None:
+            raise StoreError(f"{self.path}: the store holds no run yet; use `storythreads run`")
+        posts = sorted(self.load_posts(), key=lambda p: p.sort_key)
+        assignments = [
+            Assignment(p, t, role, score, tuple(json.loads(segs)))
+            for p, t, role, score, segs in self.db.execute(
+                "SELECT post_id, thread_id, role, score, segment_ids FROM assignments"
+            )
+        ]
+        order = {p.id: i for i, p in enumerate(posts)}
+        threads = self.load_threads(assignments, order)
         threads.sort(key=lambda t: (-(len(t.post_ids) + len(t.also_post_ids)), t.id))
         links = [
             Link(*r)

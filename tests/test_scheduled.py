@@ -116,6 +116,22 @@ def test_one_update_or_four_batches_give_the_same_threads(tmp_path, make_fake_em
     assert [t.label for t in again.threads] == [t.label for t in batched.threads]
 
 
+def test_attaching_to_a_large_store_matches_rethreading_on_separate_stories(
+    tmp_path, make_fake_embedder
+):
+    """The cheap path (new posts join the thread of their neighbours) gives the stories and
+    ids of a full re-thread when the stories are well apart, and says which path it took."""
+    attach = Settings().replace("identity", full_rethread_max_posts=4)
+    full = run_batches(tmp_path / "full.sqlite", quarters(POSTS), make_fake_embedder)
+    cheap = run_batches(tmp_path / "cheap.sqlite", quarters(POSTS), make_fake_embedder, attach)
+    assert cheap.counts["mode"] == "attach" and full.counts["mode"] == "full"
+    assert mapping(cheap) == mapping(full)
+    with Store(tmp_path / "cheap.sqlite") as store:
+        again = update(store, [], attach, make_fake_embedder(), rethread=True)
+    assert again.counts["mode"] == "full"
+    assert mapping(again) == mapping(full)
+
+
 def test_one_run_does_not_depend_on_input_order(tmp_path, make_fake_embedder):
     base = run_batches(tmp_path / "a.sqlite", [POSTS], make_fake_embedder)
     shuffled = list(POSTS)

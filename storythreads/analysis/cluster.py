@@ -47,7 +47,7 @@ def blended_similarity(semantic: np.ndarray, lexical, lexical_weight: float) -> 
     return np.clip(sim, -1.0, 1.0)
 
 
-def _canonical(labels: np.ndarray) -> np.ndarray:
+def canonical_labels(labels: np.ndarray) -> np.ndarray:
     """Renumber groups by first appearance so equal partitions get equal labels."""
     mapping: dict[int, int] = {}
     return np.array([mapping.setdefault(int(v), len(mapping)) for v in labels], dtype=np.int64)
@@ -148,7 +148,7 @@ class ThreadClusterer:
             labels = _average_linkage(shared_neighbour_similarity(members), self.threshold)
         else:
             labels = self._large(X, lexical)
-        self.labels_ = _canonical(labels)
+        self.labels_ = canonical_labels(labels)
         self.n_threads_ = int(self.labels_.max() + 1) if n else 0
         return self
 

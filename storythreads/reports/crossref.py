@@ -19,16 +19,26 @@ import numpy as np
 from ..types import Link
 
 MAX_NAME_THREADS = 50  # a name in more threads than this says nothing about any two of them
+MAX_SIMILAR = 5  # a reader follows a handful of "see also" links, not hundreds
 
 
 def _similar_pairs(centroids: np.ndarray, threshold: float, block: int = 1024):
+    """Each thread's ``MAX_SIMILAR`` nearest threads above ``threshold``, as pairs i < j."""
     n = len(centroids)
+    pairs: dict[tuple[int, int], float] = {}
+    m = min(MAX_SIMILAR + 1, n)
     for start in range(0, n, block):
         sim = centroids[start : start + block] @ centroids.T
-        for i, j in np.argwhere(sim >= threshold):
-            i = int(i) + start
-            if j > i:
-                yield i, int(j), float(sim[i - start, j])
+        local = np.arange(sim.shape[0])
+        sim[local, local + start] = -np.inf
+        top = np.argpartition(-sim, m - 1, axis=1)[:, :m]
+        for row, cols in enumerate(top):
+            i = row + start
+            for j in cols:
+                score = float(sim[row, j])
+                if score >= threshold:
+                    pairs[(min(i, int(j)), max(i, int(j)))] = score
+    return sorted((i, j, s) for (i, j), s in pairs.items())
 
 
 def cross_reference(
