@@ -206,7 +206,11 @@ def analyze(
         seg_scores = dict(
             zip((segments[r].id for r in rows), (seg_vectors[rows] @ centroids[t]).tolist())
         )
-        headline = member_posts[central_index(post_vecs[m])].title
+        central = member_posts[central_index(post_vecs[m])]
+        # an untitled central post: the first titled member, else its first words
+        headline = central.title or next(
+            (p.title for p in member_posts if p.title), " ".join(central.body.split()[:12])
+        )
         times = [p.published for p in member_posts if p.published]
         summary = summarize_thread(
             thread_segments, seg_scores, by_id, settings.report.summary_sentences

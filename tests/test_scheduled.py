@@ -195,7 +195,8 @@ def test_a_window_keeps_only_its_posts_and_threads(fake_embedder):
     assert {a.post_id for a in window.assignments} <= inside
     kept = {t.id for t in window.threads}
     assert all(k.src in kept and k.dst in kept for k in window.links)
-    assert window.counts["window_posts"] == len(inside)
+    assert window.counts["posts"] == len(inside)
+    assert window.counts["run_posts"] == len(run.posts)
     # the bounds are [since, until): a post exactly at `until` is out, one at `since` in
     edge = POSTS[10]
     assert edge.id in {p.id for p in select_window(run, edge.published, None).posts}
@@ -318,7 +319,7 @@ def test_cli_run_with_a_window_reports_only_that_window(runner, tmp_path, fake_m
     inside = {p.id for p in POSTS if DAY2 <= p.published < DAY2 + timedelta(hours=12)}
     assert {p["id"] for p in report["posts"]} == inside
     assert {pid for t in report["threads"] for pid in t["posts"]} == inside
-    assert report["run"]["counts"]["window_posts"] == len(inside)
+    assert report["run"]["counts"]["posts"] == len(inside)
     # the store still holds every post: a later report of everything sees them all
     with Store(out / "store.sqlite") as store:
         assert len(store.load_posts()) == len(POSTS)

@@ -24,6 +24,7 @@ from urllib.parse import quote, urlsplit
 
 import jinja2
 
+from ..errors import ConfigError
 from ..types import Post, Run
 
 SCHEMA = "storythreads.report/1"
@@ -355,7 +356,7 @@ def write_reports(run: Run, out_dir: str | Path, formats=("md", "json", "html"))
     formats = list(dict.fromkeys(formats))
     unknown = [f for f in formats if f not in RENDERERS]
     if unknown:
-        raise ValueError(f"unknown report format(s) {unknown}; known: {sorted(RENDERERS)}")
+        raise ConfigError(f"unknown report format(s) {unknown}; known: {sorted(RENDERERS)}")
     rendered = {fmt: RENDERERS[fmt](run) for fmt in formats}
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -21,13 +21,13 @@ def select_window(run: Run, since: datetime | None = None, until: datetime | Non
         return ts is not None and (since is None or ts >= since) and (until is None or ts < until)
 
     posts = tuple(p for p in run.posts if inside(p.published))
-    keep = {p.id for p in posts}
+    keep = {p.id: p for p in posts}
     threads = []
     for t in run.threads:
         primary = tuple(i for i in t.post_ids if i in keep)
         if not primary:
             continue
-        times = [p.published for p in posts if p.id in primary]
+        times = [keep[i].published for i in primary]
         threads.append(
             dataclasses.replace(
                 t,
@@ -50,9 +50,14 @@ def select_window(run: Run, since: datetime | None = None, until: datetime | Non
         unthreaded=tuple(i for i in run.unthreaded if i in keep),
         counts={
             **run.counts,
+            # the counts describe what the report shows; the whole run's stay beside them
+            "posts": len(posts),
+            "threads": len(threads),
+            "single_post_threads": sum(1 for t in threads if len(t.post_ids) == 1),
+            "unthreaded": sum(1 for i in run.unthreaded if i in keep),
+            "run_posts": run.counts.get("posts"),
+            "run_threads": run.counts.get("threads"),
             "window_since": since,
             "window_until": until,
-            "window_posts": len(posts),
-            "window_threads": len(threads),
         },
     )

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from storythreads.errors import ConfigError
 from storythreads.reports import render
 from storythreads.reports.render import (
     RENDERERS,
@@ -275,7 +276,7 @@ def test_write_failure_removes_temp_file(tmp_path, monkeypatch):
 
 
 def test_unknown_format_is_rejected(tmp_path):
-    with pytest.raises(ValueError, match="'pdf'"):
+    with pytest.raises(ConfigError, match="'pdf'"):
         write_reports(make_run(), tmp_path / "out", formats=("md", "pdf"))
     assert not (tmp_path / "out").exists()
 
