@@ -14,11 +14,21 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from .analysis.cluster import ThreadClusterer, canonical_labels, lexical_vectors
+from .analysis.cluster import (
+    ThreadClusterer,
+    attach_labels,
+    canonical_labels,
+    lexical_vectors,
+)
 from .analysis.label import central_index, keyphrases, make_label
 from .analysis.segment import segment_posts
 from .analysis.text import names
-from .analysis.thread_identity import LineageEvent, PriorThread, match_threads
+from .analysis.thread_identity import (
+    PriorThread,
+    describe_changes,
+    mark_dormant,
+    match_threads,
+)
 from .config import Settings
 from .embeddings import CachedEmbedder, Embedder, SentenceTransformerEmbedder, normalize_rows
 from .reports.crossref import cross_reference
@@ -138,7 +148,11 @@ def analyze(
         seed=cs.seed,
     )
     if attach and prior:
-        labels = canonical_labels(attach_labels(threaded, post_vecs, lexical, prior, clusterer))
+        group_of = {
+            pid: g for g, p in enumerate(sorted(prior, key=lambda p: p.id)) for pid in p.post_ids
+        }
+        ids = [p.id for p in threaded]
+        labels = canonical_labels(attach_labels(ids, group_of, post_vecs, lexical, clusterer))
     else:
         labels = clusterer.fit_predict(post_vecs, lexical if len(threaded) else None)
 
@@ -229,7 +243,7 @@ def analyze(
                 centroid=centroids[t],
             )
         )
-    threads, lineage = _dormancy(threads, prior, lineage, settings.identity.dormant_hours)
+    threads, lineage = mark_dormant(threads, prior, lineage, settings.identity.dormant_hours)
     links = cross_reference(
         thread_ids, centroids, thread_names, shared_posts, settings.report.link_threshold
     )
@@ -258,102 +272,11 @@ def analyze(
         links=tuple(links),
         unthreaded=unthreaded,
         problems=tuple(problems),
-        changes=_changes(threads, prior, lineage, by_id) if prior is not None else {},
+        changes=describe_changes(threads, prior, lineage, by_id) if prior is not None else {},
         segments=tuple(segments),
         lineage=tuple(lineage),
         next_thread_number=next_thread_number,
     )
-
-
-def attach_labels(threaded, post_vecs, lexical, prior, clusterer) -> np.ndarray:
-    """Groups for the cheap path: stored posts stay in their thread; each other post joins
-    the thread that holds most of its neighbours (the clusterer's own neighbour rule:
-    its ``n_neighbors`` most similar posts above ``floor``); posts with no stored
-    neighbour are clustered among themselves into new groups."""
-    group_of: dict[str, int] = {}
-    for g, thread in enumerate(sorted(prior, key=lambda p: p.id)):
-        for pid in thread.post_ids:
-            group_of[pid] = g
-    n_groups = len(prior)
-    labels = np.array([group_of.get(p.id, -1) for p in threaded], dtype=np.int64)
-    loose = np.flatnonzero(labels < 0)
-    if loose.size == 0:
-        return labels
-    w = clusterer.lexical_weight
-    sim = (1 - w) * (post_vecs[loose] @ post_vecs.T)
-    if lexical is not None and w > 0:
-        sim += w * (lexical[loose] @ lexical.T).toarray()
-    sim[np.arange(loose.size), loose] = -np.inf
-    pool = []
-    for row, i in enumerate(loose):
-        order = np.argsort(-sim[row], kind="stable")[: clusterer.n_neighbors]
-        votes: dict[int, float] = defaultdict(float)
-        for j in order:
-            if sim[row, j] >= clusterer.floor and labels[j] >= 0 and j not in loose:
-                votes[int(labels[j])] += 1.0 + float(sim[row, j]) * 1e-3  # ties: closer
-        if votes:
-            labels[i] = max(votes, key=lambda g: (votes[g], -g))
-        else:
-            pool.append(i)
-    if pool:
-        pool = np.array(pool)
-        sub_lexical = lexical[pool] if lexical is not None else None
-        labels[pool] = clusterer.fit_predict(post_vecs[pool], sub_lexical) + n_groups
-    return labels
-
-
-def _dormancy(threads, prior, lineage, dormant_hours):
-    """Mark threads with no post for ``dormant_hours`` (measured from the newest post)."""
-    latest = max((t.last_seen for t in threads if t.last_seen), default=None)
-    was = {p.id: p.status for p in prior or ()}
-    out, events = [], list(lineage)
-    for t in threads:
-        quiet = (
-            latest and t.last_seen and (latest - t.last_seen).total_seconds() > dormant_hours * 3600
-        )
-        status = "dormant" if quiet else "active"
-        if status == "dormant" and was.get(t.id) == "active":
-            events.append(LineageEvent(t.id, "dormant", None, f"no post for {dormant_hours:g} h"))
-        elif status == "active" and was.get(t.id) == "dormant":
-            events.append(LineageEvent(t.id, "revived"))
-        out.append(dataclasses.replace(t, status=status))
-    return out, events
-
-
-def _changes(threads, prior, lineage, by_id) -> dict:
-    """What a reader of the previous report needs to know, in report order."""
-    before = {p.id: p.post_ids for p in prior}
-    changes: dict = {
-        "new_threads": [],
-        "updated_threads": [],
-        "merged": [],
-        "split": [],
-        "dormant": [],
-        "revived": [],
-    }
-    for t in threads:
-        if t.id not in before:
-            changes["new_threads"].append(t.id)
-            continue
-        new_posts = [pid for pid in t.post_ids if pid not in before[t.id]]
-        if new_posts:
-            newest = max(new_posts, key=lambda pid: by_id[pid].sort_key)
-            changes["updated_threads"].append(
-                {
-                    "id": t.id,
-                    "label": t.label,
-                    "new_posts": len(new_posts),
-                    "newest_headline": by_id[newest].title,
-                }
-            )
-    for e in lineage:
-        if e.event == "merged":
-            changes["merged"].append({"id": e.thread_id, "into": e.other_id})
-        elif e.event == "split":
-            changes["split"].append({"id": e.thread_id, "from": e.other_id})
-        elif e.event in ("dormant", "revived"):
-            changes[e.event].append(e.thread_id)
-    return {k: v for k, v in changes.items() if v}
 
 
 def update(

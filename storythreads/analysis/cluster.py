@@ -20,6 +20,8 @@ memory stays near-linear; the result is the same partition.
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import numpy as np
 from scipy import sparse
 from scipy.cluster.hierarchy import fcluster, linkage
@@ -202,3 +204,36 @@ class ThreadClusterer:
             labels[idx] = sub_labels + next_label
             next_label += int(sub_labels.max()) + 1
         return labels
+
+
+def attach_labels(post_ids, group_of, post_vecs, lexical, clusterer) -> np.ndarray:
+    """Groups for the cheap path: posts in ``group_of`` keep their group; each other post joins
+    the thread that holds most of its neighbours (the clusterer's own neighbour rule:
+    its ``n_neighbors`` most similar posts above ``floor``); posts with no stored
+    neighbour are clustered among themselves into new groups."""
+    n_groups = max(group_of.values(), default=-1) + 1
+    labels = np.array([group_of.get(pid, -1) for pid in post_ids], dtype=np.int64)
+    loose = np.flatnonzero(labels < 0)
+    if loose.size == 0:
+        return labels
+    w = clusterer.lexical_weight
+    sim = (1 - w) * (post_vecs[loose] @ post_vecs.T)
+    if lexical is not None and w > 0:
+        sim += w * (lexical[loose] @ lexical.T).toarray()
+    sim[np.arange(loose.size), loose] = -np.inf
+    pool = []
+    for row, i in enumerate(loose):
+        order = np.argsort(-sim[row], kind="stable")[: clusterer.n_neighbors]
+        votes: dict[int, float] = defaultdict(float)
+        for j in order:
+            if sim[row, j] >= clusterer.floor and labels[j] >= 0 and j not in loose:
+                votes[int(labels[j])] += 1.0 + float(sim[row, j]) * 1e-3  # ties: closer
+        if votes:
+            labels[i] = max(votes, key=lambda g: (votes[g], -g))
+        else:
+            pool.append(i)
+    if pool:
+        pool = np.array(pool)
+        sub_lexical = lexical[pool] if lexical is not None else None
+        labels[pool] = clusterer.fit_predict(post_vecs[pool], sub_lexical) + n_groups
+    return labels

@@ -16,6 +16,7 @@ New ids come from a counter that only grows, so a retired id is never reused.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -98,3 +99,57 @@ def match_threads(
         else:
             events.append(LineageEvent(thread.id, "retired", None, "no threaded posts left"))
     return [str(i) for i in ids], events, next_number
+
+
+def mark_dormant(threads, prior, lineage, dormant_hours):
+    """Mark threads with no post for ``dormant_hours`` (measured from the newest post)."""
+    latest = max((t.last_seen for t in threads if t.last_seen), default=None)
+    was = {p.id: p.status for p in prior or ()}
+    out, events = [], list(lineage)
+    for t in threads:
+        quiet = (
+            latest and t.last_seen and (latest - t.last_seen).total_seconds() > dormant_hours * 3600
+        )
+        status = "dormant" if quiet else "active"
+        if status == "dormant" and was.get(t.id) == "active":
+            events.append(LineageEvent(t.id, "dormant", None, f"no post for {dormant_hours:g} h"))
+        elif status == "active" and was.get(t.id) == "dormant":
+            events.append(LineageEvent(t.id, "revived"))
+        out.append(dataclasses.replace(t, status=status))
+    return out, events
+
+
+def describe_changes(threads, prior, lineage, by_id) -> dict:
+    """What a reader of the previous report needs to know, in report order."""
+    before = {p.id: p.post_ids for p in prior}
+    changes: dict = {
+        "new_threads": [],
+        "updated_threads": [],
+        "merged": [],
+        "split": [],
+        "dormant": [],
+        "revived": [],
+    }
+    for t in threads:
+        if t.id not in before:
+            changes["new_threads"].append(t.id)
+            continue
+        new_posts = [pid for pid in t.post_ids if pid not in before[t.id]]
+        if new_posts:
+            newest = max(new_posts, key=lambda pid: by_id[pid].sort_key)
+            changes["updated_threads"].append(
+                {
+                    "id": t.id,
+                    "label": t.label,
+                    "new_posts": len(new_posts),
+                    "newest_headline": by_id[newest].title,
+                }
+            )
+    for e in lineage:
+        if e.event == "merged":
+            changes["merged"].append({"id": e.thread_id, "into": e.other_id})
+        elif e.event == "split":
+            changes["split"].append({"id": e.thread_id, "from": e.other_id})
+        elif e.event in ("dormant", "revived"):
+            changes[e.event].append(e.thread_id)
+    return {k: v for k, v in changes.items() if v}

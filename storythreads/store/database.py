@@ -22,46 +22,9 @@ from typing import Self
 
 import numpy as np
 
-from .errors import StoreError, StoreLockedError
-from .types import Assignment, Citation, Link, Post, Problem, Run, Thread
-
-MIGRATIONS = [
-    # 1: the first schema
-    """
-    CREATE TABLE posts (
-        id TEXT PRIMARY KEY, source TEXT, url TEXT, published TEXT, title TEXT NOT NULL,
-        byline TEXT, body TEXT NOT NULL, captions TEXT NOT NULL, content_sha TEXT NOT NULL,
-        first_run TEXT NOT NULL, last_run TEXT NOT NULL);
-    CREATE TABLE post_edits (
-        post_id TEXT NOT NULL, run_id TEXT NOT NULL, old_sha TEXT NOT NULL,
-        new_sha TEXT NOT NULL, old_title TEXT, old_body TEXT, PRIMARY KEY (post_id, run_id));
-    CREATE TABLE segments (
-        id TEXT PRIMARY KEY, post_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
-        kind TEXT NOT NULL, text TEXT NOT NULL, sha TEXT NOT NULL);
-    CREATE INDEX segments_post ON segments (post_id);
-    CREATE TABLE vectors (
-        model TEXT NOT NULL, sha TEXT NOT NULL, dim INTEGER NOT NULL, vector BLOB NOT NULL,
-        PRIMARY KEY (model, sha));
-    CREATE TABLE threads (
-        id TEXT PRIMARY KEY, label TEXT NOT NULL, keyphrases TEXT NOT NULL, headline TEXT,
-        centroid BLOB, first_seen TEXT, last_seen TEXT, status TEXT NOT NULL,
-        summary TEXT NOT NULL, born_run TEXT NOT NULL, updated_run TEXT NOT NULL);
-    CREATE TABLE assignments (
-        post_id TEXT NOT NULL, thread_id TEXT NOT NULL, role TEXT NOT NULL,
-        score REAL NOT NULL, segment_ids TEXT NOT NULL, PRIMARY KEY (post_id, thread_id, role));
-    CREATE TABLE links (
-        src TEXT NOT NULL, dst TEXT NOT NULL, kind TEXT NOT NULL, score REAL NOT NULL,
-        reason TEXT NOT NULL, PRIMARY KEY (src, dst, kind));
-    CREATE TABLE lineage (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, thread_id TEXT NOT NULL,
-        event TEXT NOT NULL, other_id TEXT, detail TEXT NOT NULL);
-    CREATE TABLE runs (
-        seq INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, started TEXT NOT NULL,
-        finished TEXT NOT NULL, settings_digest TEXT NOT NULL, model TEXT NOT NULL,
-        model_hash TEXT, counts TEXT NOT NULL, changes TEXT NOT NULL, problems TEXT NOT NULL);
-    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    """,
-]
+from ..errors import StoreError, StoreLockedError
+from ..types import Assignment, Citation, Link, Post, Problem, Run, Thread
+from .schema import MIGRATIONS
 
 
 def _ts(value: datetime | None) -> str | None:
@@ -232,7 +195,7 @@ class Store:
         ]
 
     def prior_threads(self):
-        from .analysis.thread_identity import PriorThread
+        from ..analysis.thread_identity import PriorThread
 
         members: dict[str, set[str]] = {}
         for post_id, thread_id in self.db.execute(
@@ -379,139 +342,9 @@ class Store:
         )
 
     # -- writing --------------------------------------------------------------------------
-    def save_run(
-        self, run: Run, lineage, next_thread_number: int, edits=(), model_hash: str | None = None
-    ) -> None:
+
+    def save_run(self, run: Run, lineage, next_thread_number: int, edits=(), model_hash=None):
         """Write everything ``run`` produced in one transaction (all or nothing)."""
-        touched = {e.thread_id for e in lineage if e.event in ("born", "split", "continued")}
-        with self.transaction() as db:
-            db.executemany(
-                "INSERT INTO posts (id, source, url, published, title, byline, body, captions,"
-                " content_sha, first_run, last_run) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
-                "ON CONFLICT(id) DO UPDATE SET source=excluded.source, url=excluded.url,"
-                " published=excluded.published, title=excluded.title, byline=excluded.byline,"
-                " body=excluded.body, captions=excluded.captions,"
-                " content_sha=excluded.content_sha, last_run=excluded.last_run"
-                " WHERE posts.content_sha IS NOT excluded.content_sha"
-                " OR posts.published IS NOT excluded.published"
-                " OR posts.url IS NOT excluded.url OR posts.byline IS NOT excluded.byline"
-                " OR posts.source IS NOT excluded.source",
-                [
-                    (
-                        p.id,
-                        p.source,
-                        p.url,
-                        _ts(p.published),
-                        p.title,
-                        p.byline,
-                        p.body,
-                        json.dumps(list(p.captions), ensure_ascii=False),
-                        p.content_sha,
-                        run.id,
-                        run.id,
-                    )
-                    for p in run.posts
-                ],
-            )
-            db.executemany(
-                "INSERT OR REPLACE INTO post_edits (post_id, run_id, old_sha, new_sha,"
-                " old_title, old_body) VALUES (?,?,?,?,?,?)",
-                [
-                    (old.id, run.id, old.content_sha, new.content_sha, old.title, old.body)
-                    for old, new in edits
-                ],
-            )
-            db.executemany("DELETE FROM segments WHERE post_id = ?", [(o.id,) for o, _ in edits])
-            db.executemany(
-                "INSERT OR IGNORE INTO segments (id, post_id, ordinal, kind, text, sha)"
-                " VALUES (?,?,?,?,?,?)",
-                [(g.id, g.post_id, g.ordinal, g.kind, g.text, g.sha) for g in run.segments],
-            )
-            for t in run.threads:
-                db.execute(
-                    "INSERT INTO threads (id, label, keyphrases, headline, centroid, first_seen,"
-                    " last_seen, status, summary, born_run, updated_run)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET"
-                    " label=excluded.label, keyphrases=excluded.keyphrases,"
-                    " headline=excluded.headline, centroid=excluded.centroid,"
-                    " first_seen=excluded.first_seen, last_seen=excluded.last_seen,"
-                    " status=excluded.status, summary=excluded.summary,"
-                    " updated_run=CASE WHEN ? THEN excluded.updated_run ELSE updated_run END",
-                    (
-                        t.id,
-                        t.label,
-                        json.dumps(list(t.keyphrases), ensure_ascii=False),
-                        t.headline,
-                        np.asarray(t.centroid, np.float32).tobytes()
-                        if t.centroid is not None
-                        else None,
-                        _ts(t.first_seen),
-                        _ts(t.last_seen),
-                        t.status,
-                        json.dumps([_citation(c) for c in t.summary], ensure_ascii=False),
-                        run.id,
-                        run.id,
-                        t.id in touched,
-                    ),
-                )
-            for event in lineage:
-                if event.event in ("merged", "retired"):
-                    db.execute(
-                        "UPDATE threads SET status = ?, updated_run = ? WHERE id = ?",
-                        (event.event, run.id, event.thread_id),
-                    )
-            db.execute("DELETE FROM assignments")
-            db.executemany(
-                "INSERT INTO assignments (post_id, thread_id, role, score, segment_ids)"
-                " VALUES (?,?,?,?,?)",
-                [
-                    (a.post_id, a.thread_id, a.role, a.score, json.dumps(list(a.segment_ids)))
-                    for a in run.assignments
-                ],
-            )
-            db.execute("DELETE FROM links")
-            db.executemany(
-                "INSERT INTO links (src, dst, kind, score, reason) VALUES (?,?,?,?,?)",
-                [(k.src, k.dst, k.kind, k.score, k.reason) for k in run.links],
-            )
-            db.executemany(
-                "INSERT INTO lineage (run_id, thread_id, event, other_id, detail)"
-                " VALUES (?,?,?,?,?)",
-                [(run.id, e.thread_id, e.event, e.other_id, e.detail) for e in lineage],
-            )
-            db.execute(
-                "INSERT INTO runs (seq, id, started, finished, settings_digest, model,"
-                " model_hash, counts, changes, problems) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (
-                    self.next_run_seq(),
-                    run.id,
-                    _ts(run.started),
-                    _ts(run.finished),
-                    run.settings_digest,
-                    run.model,
-                    model_hash,
-                    json.dumps(run.counts),
-                    json.dumps(run.changes, ensure_ascii=False, default=str),
-                    json.dumps(
-                        [
-                            {"path": p.path, "line": p.line, "message": p.message}
-                            for p in run.problems
-                        ],
-                        ensure_ascii=False,
-                    ),
-                ),
-            )
-            db.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES ('next_thread_number', ?)",
-                (str(next_thread_number),),
-            )
+        from .save import save_run
 
-
-def _citation(c: Citation) -> dict:
-    return {
-        "text": c.text,
-        "post_id": c.post_id,
-        "published": _ts(c.published),
-        "byline": c.byline,
-        "score": c.score,
-    }
+        save_run(self, run, lineage, next_thread_number, edits, model_hash)

@@ -1,0 +1,44 @@
+"""The store's schema: numbered migrations, applied in order, version in PRAGMA user_version.
+
+A migration is never edited once released; a change to the schema is a new entry.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS = [
+    # 1: the first schema
+    """
+    CREATE TABLE posts (
+        id TEXT PRIMARY KEY, source TEXT, url TEXT, published TEXT, title TEXT NOT NULL,
+        byline TEXT, body TEXT NOT NULL, captions TEXT NOT NULL, content_sha TEXT NOT NULL,
+        first_run TEXT NOT NULL, last_run TEXT NOT NULL);
+    CREATE TABLE post_edits (
+        post_id TEXT NOT NULL, run_id TEXT NOT NULL, old_sha TEXT NOT NULL,
+        new_sha TEXT NOT NULL, old_title TEXT, old_body TEXT, PRIMARY KEY (post_id, run_id));
+    CREATE TABLE segments (
+        id TEXT PRIMARY KEY, post_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
+        kind TEXT NOT NULL, text TEXT NOT NULL, sha TEXT NOT NULL);
+    CREATE INDEX segments_post ON segments (post_id);
+    CREATE TABLE vectors (
+        model TEXT NOT NULL, sha TEXT NOT NULL, dim INTEGER NOT NULL, vector BLOB NOT NULL,
+        PRIMARY KEY (model, sha));
+    CREATE TABLE threads (
+        id TEXT PRIMARY KEY, label TEXT NOT NULL, keyphrases TEXT NOT NULL, headline TEXT,
+        centroid BLOB, first_seen TEXT, last_seen TEXT, status TEXT NOT NULL,
+        summary TEXT NOT NULL, born_run TEXT NOT NULL, updated_run TEXT NOT NULL);
+    CREATE TABLE assignments (
+        post_id TEXT NOT NULL, thread_id TEXT NOT NULL, role TEXT NOT NULL,
+        score REAL NOT NULL, segment_ids TEXT NOT NULL, PRIMARY KEY (post_id, thread_id, role));
+    CREATE TABLE links (
+        src TEXT NOT NULL, dst TEXT NOT NULL, kind TEXT NOT NULL, score REAL NOT NULL,
+        reason TEXT NOT NULL, PRIMARY KEY (src, dst, kind));
+    CREATE TABLE lineage (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, thread_id TEXT NOT NULL,
+        event TEXT NOT NULL, other_id TEXT, detail TEXT NOT NULL);
+    CREATE TABLE runs (
+        seq INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, started TEXT NOT NULL,
+        finished TEXT NOT NULL, settings_digest TEXT NOT NULL, model TEXT NOT NULL,
+        model_hash TEXT, counts TEXT NOT NULL, changes TEXT NOT NULL, problems TEXT NOT NULL);
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
+]
