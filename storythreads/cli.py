@@ -106,15 +106,24 @@ def _window_options(command):
     )(command)
 
 
+EXISTING_STORE = click.option(
+    "--store",
+    "store_path",
+    type=click.Path(dir_okay=False, exists=True),
+    required=True,
+    help="The store a previous `run` wrote.",
+)
+
+
+def _out_option(help_text: str):
+    return click.option(
+        "--out", "out_dir", required=True, type=click.Path(file_okay=False), help=help_text
+    )
+
+
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option(
-    "--out",
-    "out_dir",
-    required=True,
-    type=click.Path(file_okay=False),
-    help="Directory for report.md, report.json and report.html.",
-)
+@_out_option("Directory for report.md, report.json and report.html.")
 @click.option(
     "--format",
     "fmt",
@@ -194,20 +203,8 @@ def run(
 
 
 @main.command()
-@click.option(
-    "--store",
-    "store_path",
-    type=click.Path(dir_okay=False, exists=True),
-    required=True,
-    help="The store a previous `run` wrote.",
-)
-@click.option(
-    "--out",
-    "out_dir",
-    required=True,
-    type=click.Path(file_okay=False),
-    help="Directory for the reports.",
-)
+@EXISTING_STORE
+@_out_option("Directory for the reports.")
 @click.option(
     "--config",
     type=click.Path(dir_okay=False, exists=True),
@@ -233,13 +230,7 @@ def report(store_path, out_dir, config, since, until):
 
 
 @main.command()
-@click.option(
-    "--store",
-    "store_path",
-    type=click.Path(dir_okay=False, exists=True),
-    required=True,
-    help="The store a previous `run` wrote.",
-)
+@EXISTING_STORE
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--all", "show_all", is_flag=True, help="Include merged and retired threads.")
 def threads(store_path, as_json, show_all):
