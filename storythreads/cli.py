@@ -18,7 +18,7 @@ from .analysis.ingest import read_posts
 from .config import Settings
 from .errors import InputError, StoryThreadsError
 
-FORMAT_CHOICES = click.Choice(["liveblog", "jsonl", "csv"])
+FORMAT_CHOICES = click.Choice(["liveblog", "jsonl", "csv", "html", "feed"])
 
 
 def _settings(config: str | None, model: str | None) -> Settings:
@@ -199,6 +199,77 @@ def run(
     click.echo(
         f"{c['posts']} posts -> {c['threads']} threads ({c['unthreaded']} unthreaded, "
         f"{c['segments_embedded']} segments embedded); wrote " + ", ".join(str(p) for p in written)
+    )
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@_out_option("Directory for compare.md, compare.json and the CSV/Parquet tables.")
+@click.option(
+    "--format",
+    "fmt",
+    type=FORMAT_CHOICES,
+    default=None,
+    help="Input format for all INPUTS (default: sniffed per file).",
+)
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="Settings file (TOML).",
+)
+@click.option("--model", default=None, help="Embedding model (packaged name or local directory).")
+@click.option(
+    "--store",
+    "store_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Add the posts to this store and compare over everything it holds.",
+)
+@click.option(
+    "--terms",
+    "top_terms",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Distinctive terms per outlet and thread.",
+)
+@_window_options
+def compare(inputs, out_dir, fmt, config, model, store_path, top_terms, since, until):
+    """Compare outlets: coverage, who reported first, distinctive words, voices, figures.
+
+    Threads are built over all outlets together (an outlet is a post's source, or its URL's
+    host); the tables are then computed per thread and per outlet.
+    """
+    from .pipeline import analyze, update
+    from .reports import select_window
+    from .reports.compare_report import build_comparison, write_comparison
+    from .store import Store
+
+    try:
+        settings = _settings(config, model)
+        result = read_posts(list(inputs), format=fmt, limits=settings.limits)
+        _report_problems(result.problems)
+        if not result.posts:
+            raise InputError("no usable posts in the input", path=", ".join(inputs))
+        if store_path:
+            with Store(store_path) as store:
+                store.lock(30)
+                run_ = update(
+                    store, result.posts, settings, _embedder(settings), problems=result.problems
+                )
+        else:
+            run_ = analyze(result.posts, settings, _embedder(settings), problems=result.problems)
+        comparison = build_comparison(select_window(run_, since, until), top_terms)
+        written = write_comparison(comparison, out_dir)
+    except StoryThreadsError as exc:
+        _fail(exc)
+    except OSError as exc:
+        _fail_io(exc)
+    outlets = len({p.source or "unknown" for p in comparison.run.posts})
+    click.echo(
+        f"{len(comparison.run.posts)} posts from {outlets} outlet(s) -> "
+        f"{len(comparison.run.threads)} threads; wrote {len(written)} files to {out_dir}"
     )
 
 

@@ -363,12 +363,12 @@ def write_reports(run: Run, out_dir: str | Path, formats=("md", "json", "html"))
     paths = []
     for fmt, text in rendered.items():
         path = out / FILE_NAMES[fmt]
-        _write_atomic(path, text.encode("utf-8"))
+        write_atomic(path, text.encode("utf-8"))
         paths.append(path)
     return paths
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes) -> None:
     """Write beside the target, fsync, then rename over it: readers see old or new, never half."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -313,7 +313,7 @@ def test_format_argument_overrides_sniffing_and_is_checked(tmp_path):
     assert [p.id for p in read_posts([path], format="jsonl").posts] == ["a"]
     with pytest.raises(InputError, match=r"unknown format 'xml'.*liveblog, jsonl, csv"):
         read_posts([path], format="xml")
-    assert set(FORMATS) == {"liveblog", "jsonl", "csv"}
+    assert set(FORMATS) == {"liveblog", "jsonl", "csv", "html", "feed"}
 
 
 @pytest.mark.parametrize(

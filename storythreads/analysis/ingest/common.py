@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from ...config import LimitSettings
 from ...errors import InputError
 from ...types import Post, Problem, unique_posts
+from .outlets import outlet_from_url
 
 # C0 controls except \t and \n, DEL, and C1 controls (mis-decoded Windows-1252 leaves those).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -233,7 +234,8 @@ class PostSink:
         except (ValueError, TypeError, OverflowError) as exc:
             self.problem(line, f"unparseable date: {exc}; kept the post without a time")
             when = None
-        source = clean_line(source or "") or self.source
+        # a record that names no outlet (nor does the user) is attributed to its URL's host
+        source = clean_line(source or "") or self.source or outlet_from_url(url)
         given_id = clean_line(post_id or "")
         post = Post(
             id=given_id or make_id(source, when, title, body),

@@ -14,7 +14,7 @@ from pathlib import Path
 from ...config import LimitSettings
 from ...errors import InputError
 from ...types import Post, Problem, unique_posts
-from . import csv_posts, jsonl, liveblog_text
+from . import csv_posts, feeds, html, jsonl, liveblog_text
 from .common import duplicate_message, is_stamp
 
 # read(path, text, limits, source=None) -> (posts, problems). `source` fills in the outlet
@@ -25,9 +25,14 @@ FORMATS: dict[str, Reader] = {
     "liveblog": liveblog_text.read,
     "jsonl": jsonl.read,
     "csv": csv_posts.read,
+    "html": html.read,
+    "feed": feeds.read,
 }
 
-_EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".txt": "liveblog"}
+_EXTENSIONS = {
+    ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".txt": "liveblog",
+    ".html": "html", ".htm": "html", ".xml": "feed", ".rss": "feed", ".atom": "feed",
+}  # fmt: skip
 _UTF8_BOM = b"\xef\xbb\xbf"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
@@ -45,6 +50,9 @@ def sniff_format(path: Path, text: str) -> str:
     by_extension = _EXTENSIONS.get(Path(path).suffix.lower())
     if by_extension:
         return by_extension
+    markup = _sniff_markup(text)
+    if markup:
+        return markup
     lines = [line.strip() for line in text.removeprefix("\ufeff").splitlines() if line.strip()]
     if lines and lines[0].startswith("{"):
         return "jsonl"
@@ -55,8 +63,22 @@ def sniff_format(path: Path, text: str) -> str:
     if any(is_stamp(line) for line in lines):
         return "liveblog"
     raise InputError(
-        "cannot tell the format of this file; use --format liveblog|jsonl|csv", path=str(path)
+        f"cannot tell the format of this file; use --format {'|'.join(FORMATS)}", path=str(path)
     )
+
+
+def _sniff_markup(text: str) -> str | None:
+    """The format of a file that starts with a tag ("html" or "feed"), by its root element."""
+    head = text.removeprefix("\ufeff").lstrip()[:4096].lower()
+    if not head.startswith("<"):
+        return None
+    if head.startswith(("<!doctype html", "<html")):
+        return "html"
+    if "<rss" in head or "<feed" in head or "<rdf:rdf" in head:
+        return "feed"
+    if "<html" in head:  # after an XML declaration or a comment
+        return "html"
+    return None
 
 
 def read_posts(

@@ -1,0 +1,215 @@
+"""Compare outlets over a finished Run: who covered which thread, how much, how soon, in which words.
+
+Pure functions of a `Run`; nothing is re-clustered. An outlet is ``post.source or "unknown"``
+and a post counts for a thread only through its *primary* assignment, so every threaded
+post is counted once. Rows are frozen dataclasses in a documented order, ready for
+``dataclasses.asdict`` and a DataFrame.
+
+The framing comparison is the "Fightin' Words" log-odds ratio with an informative Dirichlet
+prior (Monroe, Colaresi & Quinn 2008, *Political Analysis* 16(4)), computed within a thread
+so that it contrasts how outlets tell the *same* story, not which stories they chose.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..types import Post, Run, Thread
+from .text import tokens
+
+
+def outlet_of(post: Post) -> str:
+    return post.source or "unknown"
+
+
+def thread_posts(run: Run) -> list[tuple[Thread, list[Post]]]:
+    """Each thread of the run (in run order) with its primary posts in (time, id) order."""
+    by_id = {p.id: p for p in run.posts}
+    members: dict[str, list[Post]] = {t.id: [] for t in run.threads}
+    for a in run.assignments:
+        if a.role == "primary" and a.thread_id in members and a.post_id in by_id:
+            members[a.thread_id].append(by_id[a.post_id])
+    return [(t, sorted(set(members[t.id]), key=lambda p: p.sort_key)) for t in run.threads]
+
+
+def _by_outlet(posts: list[Post]) -> dict[str, list[Post]]:
+    grouped: dict[str, list[Post]] = {}
+    for post in posts:
+        grouped.setdefault(outlet_of(post), []).append(post)
+    return dict(sorted(grouped.items()))
+
+
+def _dated(posts: list[Post]) -> list[datetime]:
+    return sorted(p.published for p in posts if p.published is not None)
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    thread_id: str
+    outlet: str
+    posts: int
+    words: int  # whitespace-separated words of title and body
+    share_of_outlet: float  # this thread's posts / all of the outlet's threaded posts
+    first: datetime | None
+    last: datetime | None
+
+
+def coverage(run: Run) -> list[CoverageRow]:
+    """One row per (thread, outlet) with at least one primary post; (thread order, outlet)."""
+    grouped = [(t, _by_outlet(posts)) for t, posts in thread_posts(run)]
+    totals: Counter = Counter()
+    for _, outlets in grouped:
+        totals.update({o: len(ps) for o, ps in outlets.items()})
+    rows = []
+    for thread, outlets in grouped:
+        for outlet, posts in outlets.items():
+            times = _dated(posts)
+            rows.append(
+                CoverageRow(
+                    thread_id=thread.id,
+                    outlet=outlet,
+                    posts=len(posts),
+                    words=sum(len(f"{p.title} {p.body}".split()) for p in posts),
+                    share_of_outlet=len(posts) / totals[outlet],
+                    first=times[0] if times else None,
+                    last=times[-1] if times else None,
+                )
+            )
+    return rows
+
+
+@dataclass(frozen=True)
+class LeadRow:
+    thread_id: str
+    outlet: str
+    first: datetime | None  # the outlet's first dated post in the thread
+    lag_minutes: float | None  # behind the thread's first dated post by anyone
+    is_first: bool  # lag_minutes == 0 (ties: every outlet that posted at that minute)
+
+
+@dataclass(frozen=True)
+class LeadTimes:
+    rows: list[LeadRow]  # (thread order, lag with unknown last, outlet)
+    median_lag: dict[str, float]  # outlet -> median lag over shared threads, by outlet name
+    single_outlet: list[str]  # ids of threads only one outlet covered, in thread order
+
+
+def lead_times(run: Run) -> LeadTimes:
+    """Who reported each story first, and how far behind the others were.
+
+    Undated posts are ignored for timing. `median_lag` only uses threads where at least two
+    outlets have dated posts (otherwise "first" says nothing), including lag 0 for the
+    outlet that was first.
+    """
+    rows: list[LeadRow] = []
+    lags: dict[str, list[float]] = {}
+    single: list[str] = []
+    for thread, posts in thread_posts(run):
+        outlets = _by_outlet(posts)
+        if len(outlets) == 1:
+            single.append(thread.id)
+        firsts = {o: (_dated(ps) or [None])[0] for o, ps in outlets.items()}
+        known = [t for t in firsts.values() if t is not None]
+        start = min(known) if known else None
+        here = []
+        for outlet, first in firsts.items():
+            lag = (first - start).total_seconds() / 60 if first is not None else None
+            here.append(LeadRow(thread.id, outlet, first, lag, lag == 0))
+            if lag is not None and len(known) >= 2:
+                lags.setdefault(outlet, []).append(lag)
+        here.sort(key=lambda r: (r.lag_minutes is None, r.lag_minutes or 0.0, r.outlet))
+        rows.extend(here)
+    median = {o: float(statistics.median(v)) for o, v in sorted(lags.items())}
+    return LeadTimes(rows=rows, median_lag=median, single_outlet=single)
+
+
+def log_odds_dirichlet(
+    counts_i: Counter, counts_j: Counter, prior: Counter, prior_scale: float | None = None
+) -> dict[str, tuple[float, float]]:
+    """Log-odds ratio of each term in corpus i vs corpus j, with an informative Dirichlet prior.
+
+    Monroe, Colaresi & Quinn (2008), eq. 16 and 18. With y the term counts, n = Σ y, and the
+    prior counts scaled so that α0 = Σ_w α_w equals ``prior_scale`` (default: the prior's own
+    total, i.e. the raw prior counts)::
+
+        α_w = prior_w · α0 / Σ prior
+        δ_w = log((y_iw + α_w) / (n_i + α0 − y_iw − α_w))
+            − log((y_jw + α_w) / (n_j + α0 − y_jw − α_w))
+        var(δ_w) ≈ 1 / (y_iw + α_w) + 1 / (y_jw + α_w)
+        z_w = δ_w / √var(δ_w)
+
+    Returns ``{term: (δ, z)}`` for every term in either corpus, by term. Positive z: the term
+    is more typical of i. Every such term needs a positive prior count (use a prior that
+    covers both corpora, e.g. their union or the whole collection).
+    """
+    total = sum(prior.values())
+    if total <= 0:
+        raise ValueError(f"the prior must have a positive total count, got {total}")
+    alpha0 = float(total if prior_scale is None else prior_scale)
+    if alpha0 <= 0:
+        raise ValueError(f"prior_scale ({prior_scale}) must be positive")
+    vocab = sorted(set(counts_i) | set(counts_j))
+    missing = [w for w in vocab if prior.get(w, 0) <= 0]
+    if missing:
+        raise ValueError(f"terms without a positive prior count: {missing[:10]}")
+    n_i, n_j = sum(counts_i.values()), sum(counts_j.values())
+    out = {}
+    for w in vocab:
+        a = prior[w] * alpha0 / total
+        y_i, y_j = counts_i.get(w, 0), counts_j.get(w, 0)
+        rest_i, rest_j = n_i + alpha0 - y_i - a, n_j + alpha0 - y_j - a
+        if rest_i <= 0 or rest_j <= 0:
+            raise ValueError(f"the prior must hold more than one term (only {w!r})")
+        delta = math.log((y_i + a) / rest_i) - math.log((y_j + a) / rest_j)
+        z = delta / math.sqrt(1 / (y_i + a) + 1 / (y_j + a))
+        out[w] = (delta, z)
+    return out
+
+
+@dataclass(frozen=True)
+class TermRow:
+    thread_id: str
+    outlet: str
+    term: str
+    count: int  # the term's count in this outlet's posts of the thread
+    log_odds: float
+    z: float
+
+
+def _counts(posts: list[Post]) -> Counter:
+    return Counter(t for p in posts for t in tokens(f"{p.title}\n{p.body}"))
+
+
+def framing(run: Run, top_n: int = 10, min_count: int = 2) -> list[TermRow]:
+    """Each outlet's most distinctive words within each thread at least two outlets covered.
+
+    Per (thread, outlet): its words vs the other outlets' words in the same thread, with the
+    whole run's word counts (all posts) as the prior. Keeps up to `top_n` terms with
+    count ≥ `min_count` and z > 0; rows by (thread order, outlet, -z, term).
+    """
+    if top_n < 0:
+        raise ValueError(f"top_n ({top_n}) must be at least 0")
+    if min_count < 1:
+        raise ValueError(f"min_count ({min_count}) must be at least 1")
+    prior = _counts(list(run.posts))
+    rows: list[TermRow] = []
+    for thread, posts in thread_posts(run):
+        outlets = _by_outlet(posts)
+        if len(outlets) < 2:
+            continue
+        counts = {o: _counts(ps) for o, ps in outlets.items()}
+        for outlet, mine in counts.items():
+            others = sum((c for o, c in counts.items() if o != outlet), Counter())
+            scores = log_odds_dirichlet(mine, others, prior)
+            kept = [
+                TermRow(thread.id, outlet, w, mine[w], scores[w][0], scores[w][1])
+                for w in mine
+                if mine[w] >= min_count and scores[w][1] > 0
+            ]
+            kept.sort(key=lambda r: (-r.z, r.term))
+            rows.extend(kept[:top_n])
+    return rows

@@ -1,0 +1,145 @@
+"""What a page's markup says on its own: the text of HTML, and live-blog posts found by tags.
+
+Kept apart from `html` (which reads JSON-LD and decides how to read a page) because feeds
+need the same text rules: one paragraph per block element, bullets for list items, and
+no text from scripts, styles, buttons or navigation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import lxml.html
+from lxml import etree
+
+from .common import clean_line
+
+# Elements that start a new paragraph, and elements whose text is never story text.
+_BLOCK = frozenset({
+    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
+    "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "ol", "p",
+    "pre", "section", "table", "tr", "ul",
+})  # fmt: skip
+_NOT_TEXT = frozenset({
+    "button", "form", "iframe", "nav", "noscript", "script", "select", "style", "svg", "template",
+})  # fmt: skip
+# Inside a post: parts that are not its body (title, time and byline are read on their own).
+_POST_CHROME = frozenset({"aside", "figure", "footer", "header", "nav", "time"})
+_POST_CLASS = re.compile(r"block|post|liveblog|update|entry", re.IGNORECASE)
+_LIVE = re.compile(r"(?<![a-z])live", re.IGNORECASE)  # "live-blog", not "delivery"
+_BYLINE_CLASS = re.compile(r"byline|author|contributor", re.IGNORECASE)
+_BY = re.compile(r"^(?:by|from)\s+", re.IGNORECASE)
+_MARKUP = re.compile(r"<[a-zA-Z!/]")
+
+
+def html_to_text(markup: str | None) -> str:
+    """The text of an HTML fragment: one paragraph per block element, blank lines between.
+
+    Text without tags keeps its line breaks as paragraph breaks; entities are decoded either
+    way. List items become "• " bullets, as in the plain-text live-blog reader.
+    """
+    markup = markup or ""
+    if not _MARKUP.search(markup):
+        markup = "".join(f"<p>{line}</p>" for line in markup.split("\n"))
+    try:
+        root = lxml.html.fragment_fromstring(markup, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return clean_line(markup)
+    return "\n\n".join(paragraphs(root))
+
+
+def paragraphs(root, skip: Callable[[etree._Element], bool] | None = None) -> list[str]:
+    """Text runs of `root` split at block elements; a walk, not recursion, for deep pages."""
+    parts: list[list[str]] = [[]]
+    walker = etree.iterwalk(root, events=("start", "end", "comment", "pi"))
+    for event, element in walker:
+        tag = element.tag.lower() if isinstance(element.tag, str) else ""
+        if tag in _BLOCK:
+            parts.append([])
+        if event in ("end", "comment", "pi"):  # a comment's text is not shown, its tail is
+            if element is not root:
+                parts[-1].append(element.tail or "")
+        elif tag in _NOT_TEXT or (skip is not None and skip(element)):
+            walker.skip_subtree()  # its "end" event still comes, with the tail
+        else:
+            parts[-1].append(("• " if tag == "li" else "") + (element.text or ""))
+    texts = (clean_line("".join(part)) for part in parts)
+    return [text for text in texts if text and text != "•"]
+
+
+@dataclass(frozen=True)
+class MarkupPost:
+    """One post as its markup shows it; `anchor` is the element's id attribute."""
+
+    line: int | None
+    anchor: str | None
+    published: str
+    title: str
+    byline: str | None
+    body: str
+    captions: tuple[str, ...]
+
+
+def markup_posts(tree) -> list[MarkupPost]:
+    """The posts of a live blog that has no JSON-LD, in page order.
+
+    The heuristic: every post carries one `<time datetime=...>`. From each such time, the
+    post is the outermost ancestor that still holds no other dated time and is an
+    `<article>` or has a post-like class ("block", "post", "live-post", "update", "entry").
+    Posts count only where the page says it is live ("live" in the class or id of a post or
+    of one of its ancestors) and there are at least two of them, so that an ordinary
+    article, or its list of related stories, is read as an article and not as a live blog.
+    In a post, the first h2-h4 is the title, an element classed "byline"/"author" (or an
+    `<address>`) the byline, figcaptions the captions, and the rest, less header, footer,
+    figures and share buttons, the body.
+    """
+    times = [time for time in tree.iter("time") if time.get("datetime")]
+    dated: dict = {}  # element -> number of dated times inside it
+    for time in times:
+        for ancestor in time.iterancestors():
+            dated[ancestor] = dated.get(ancestor, 0) + 1
+    found = []
+    for time in times:
+        post = None
+        for ancestor in time.iterancestors():
+            if dated[ancestor] > 1 or ancestor.tag in ("body", "html"):
+                break
+            if ancestor.tag == "article" or _POST_CLASS.search(ancestor.get("class") or ""):
+                post = ancestor
+        if post is not None and _is_live(post):
+            found.append(_read_post(post, time))
+    return found if len(found) >= 2 else []
+
+
+def _is_live(element) -> bool:
+    for node in (element, *element.iterancestors()):
+        if _LIVE.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
+            return True
+    return False
+
+
+def _read_post(post, time) -> MarkupPost:
+    heading = next(post.iter("h2", "h3", "h4"), None)
+    byline = next((node for node in post.iterdescendants() if _is_byline(node)), None)
+    body = paragraphs(post, lambda node: node in (heading, byline) or node.tag in _POST_CHROME)
+    return MarkupPost(
+        line=post.sourceline,
+        anchor=post.get("id"),
+        published=time.get("datetime"),
+        title=clean_line(heading.text_content()) if heading is not None else "",
+        byline=_BY.sub("", clean_line(byline.text_content())) if byline is not None else None,
+        body="\n\n".join(body),
+        captions=tuple(node.text_content() for node in post.iter("figcaption")),
+    )
+
+
+def _is_byline(node) -> bool:
+    if not isinstance(node.tag, str):
+        return False
+    return (
+        node.tag == "address"
+        or node.get("rel") == "author"
+        or bool(_BYLINE_CLASS.search(node.get("class") or ""))
+    )

@@ -1,0 +1,213 @@
+"""The `compare` report: who covered which story, how much, first, in which words and voices.
+
+``build_comparison`` runs the analysis functions over one Run whose threads span all
+outlets; ``write_comparison`` writes ``compare.md``, ``compare.json`` and tidy tables (CSV,
+and Parquet where pyarrow is installed) that load straight into pandas or R:
+one row per (thread, outlet), per (thread, outlet, term), per speaker, per figure.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..analysis.compare import coverage, framing, lead_times
+from ..analysis.figures import figures, revisions
+from ..analysis.voices import hedging, voices
+from ..types import Run
+from .render import _iso, _jsonable, _md, write_atomic
+
+SCHEMA = "storythreads.compare/1"
+TABLES = ("coverage", "lead", "terms", "voices", "hedges", "figures", "revisions")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    run: Run
+    coverage: tuple
+    lead: tuple
+    median_lag: dict
+    single_outlet: tuple
+    terms: tuple
+    voices: tuple
+    hedges: tuple
+    figures: tuple
+    revisions: tuple
+
+
+def build_comparison(run: Run, top_terms: int = 10) -> Comparison:
+    lead = lead_times(run)
+    rows = figures(run)
+    return Comparison(
+        run=run,
+        coverage=tuple(coverage(run)),
+        lead=tuple(lead.rows),
+        median_lag=dict(lead.median_lag),
+        single_outlet=tuple(lead.single_outlet),
+        terms=tuple(framing(run, top_n=top_terms)),
+        voices=tuple(voices(run)),
+        hedges=tuple(hedging(run)),
+        figures=tuple(rows),
+        revisions=tuple(revisions(rows)),
+    )
+
+
+def _rows(items) -> list[dict]:
+    out = []
+    for item in items:
+        row = dataclasses.asdict(item) if dataclasses.is_dataclass(item) else dict(item)
+        out.append({k: _jsonable(v) for k, v in row.items()})
+    return out
+
+
+def table_rows(c: Comparison) -> dict[str, list[dict]]:
+    """Each tidy table as a list of flat rows (lists become JSON strings)."""
+    tables = {name: _rows(getattr(c, name)) for name in TABLES}
+    for rows in tables.values():
+        for row in rows:
+            for key, value in row.items():
+                if isinstance(value, (list, dict)):
+                    row[key] = json.dumps(value, ensure_ascii=False)
+    return tables
+
+
+def comparison_dict(c: Comparison) -> dict:
+    labels = {t.id: t.label for t in c.run.threads}
+    outlets = sorted({p.source or "unknown" for p in c.run.posts})
+    return {
+        "schema": SCHEMA,
+        "run": {
+            "id": c.run.id,
+            "settings_digest": c.run.settings_digest,
+            "model": c.run.model,
+            "counts": _jsonable(c.run.counts),
+        },
+        "outlets": outlets,
+        "threads": [
+            {"id": t.id, "label": labels[t.id], "posts": list(t.post_ids)} for t in c.run.threads
+        ],
+        "median_lag_minutes": _jsonable(c.median_lag),
+        "single_outlet_threads": list(c.single_outlet),
+        **{name: _rows(getattr(c, name)) for name in TABLES},
+    }
+
+
+def _by_thread(rows) -> dict[str, list]:
+    grouped: dict[str, list] = {}
+    for row in rows:
+        grouped.setdefault(row.thread_id, []).append(row)
+    return grouped
+
+
+def render_compare_markdown(c: Comparison) -> str:
+    run = c.run
+    outlets = sorted({p.source or "unknown" for p in run.posts})
+    lines = [
+        "# Coverage compared",
+        "",
+        (
+            f"{len(run.posts)} posts from {len(outlets)} outlet(s) "
+            f"({', '.join(_md(o) for o in outlets)}) in {len(run.threads)} threads."
+        ),
+        "",
+    ]
+    if c.median_lag:
+        lines += [
+            "## Who reports first",
+            "",
+            "| outlet | median lag behind the first report |",
+            "|---|---|",
+        ]
+        lines += [f"| {_md(o)} | {lag:.0f} min |" for o, lag in sorted(c.median_lag.items())]
+        lines.append("")
+    cov, lead, terms = _by_thread(c.coverage), _by_thread(c.lead), _by_thread(c.terms)
+    speak, revs = _by_thread(c.voices), _by_thread(c.revisions)
+    for t in run.threads:
+        if t.id not in cov:
+            continue
+        lines += [f"## {_md(t.label)} ({t.id})", "", f"*{_md(t.headline)}*", ""]
+        lines += [
+            "| outlet | posts | words | share of outlet | first | lag |",
+            "|---|---|---|---|---|---|",
+        ]
+        lags = {r.outlet: r for r in lead.get(t.id, [])}
+        for r in cov[t.id]:
+            lag = lags.get(r.outlet)
+            lag_text = (
+                ("first" if lag.is_first else f"+{lag.lag_minutes:.0f} min")
+                if lag and lag.lag_minutes is not None
+                else "—"
+            )
+            lines.append(
+                f"| {_md(r.outlet)} | {r.posts} | {r.words} | {r.share_of_outlet:.0%} | "
+                f"{_iso(r.first) or '—'} | {lag_text} |"
+            )
+        lines.append("")
+        if t.id in terms:
+            lines.append("Distinctive words (log-odds z against the other outlets in this thread):")
+            outlets_here = sorted({r.outlet for r in terms[t.id]})
+            for o in outlets_here:
+                words = [f"{_md(r.term)} ({r.z:.1f})" for r in terms[t.id] if r.outlet == o]
+                lines.append(f"- {_md(o)}: {', '.join(words)}")
+            lines.append("")
+        if t.id in speak:
+            lines.append("Voices:")
+            for r in speak[t.id][:12]:
+                lines.append(
+                    f"- {_md(r.outlet)}: {_md(r.speaker)} — {r.quotes} quote(s), "
+                    f"{r.attributions} attribution(s)"
+                )
+            lines.append("")
+        for rev in revs.get(t.id, []):
+            lines.append(f"- ⚠ figures differ: {_md(rev.note)}")
+        if t.id in revs:
+            lines.append("")
+    if c.single_outlet:
+        lines += ["## Covered by one outlet only", ""]
+        labels = {t.id: t.label for t in run.threads}
+        lines += [f"- {_md(labels.get(tid, tid))} ({tid})" for tid in c.single_outlet]
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _csv(rows: list[dict]) -> str:
+    buffer = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def write_comparison(c: Comparison, out_dir: str | Path) -> list[Path]:
+    """Render everything first, then replace each file atomically; return the paths."""
+    out = Path(out_dir)
+    files: dict[str, bytes] = {
+        "compare.md": render_compare_markdown(c).encode(),
+        "compare.json": (
+            json.dumps(comparison_dict(c), indent=2, ensure_ascii=False) + "\n"
+        ).encode(),
+    }
+    tables = table_rows(c)
+    for name, rows in tables.items():
+        files[f"{name}.csv"] = _csv(rows).encode()
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        pa = None
+    if pa is not None:
+        for name, rows in tables.items():
+            sink = pa.BufferOutputStream()
+            pq.write_table(pa.Table.from_pylist(rows), sink)
+            files[f"{name}.parquet"] = sink.getvalue().to_pybytes()
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, data in files.items():
+        write_atomic(out / name, data)
+        paths.append(out / name)
+    return paths

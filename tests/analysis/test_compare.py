@@ -1,0 +1,211 @@
+"""Outlet comparison: coverage shares, lead times, and the Fightin' Words log-odds."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from datetime import UTC, datetime
+
+import pytest
+
+from storythreads.analysis.compare import (
+    CoverageRow,
+    coverage,
+    framing,
+    lead_times,
+    log_odds_dirichlet,
+)
+from storythreads.types import Assignment, Post, Run, Thread
+
+
+def at(hour: int, minute: int = 0) -> datetime:
+    return datetime(2023, 7, 8, hour, minute, tzinfo=UTC)
+
+
+def post(pid: str, source: str | None, when: datetime | None, title: str, body: str = "") -> Post:
+    return Post(pid, source, None, when, title, None, body)
+
+
+def thread(tid: str, post_ids: tuple[str, ...]) -> Thread:
+    return Thread(tid, tid, (), tid, post_ids, (), None, None)
+
+
+def make_run(posts, threads, assignments) -> Run:
+    return Run(
+        id="run-1",
+        started=at(20),
+        finished=at(21),
+        settings_digest="x",
+        model="fake",
+        counts={},
+        posts=tuple(posts),
+        threads=tuple(threads),
+        assignments=tuple(assignments),
+        links=(),
+    )
+
+
+@pytest.fixture
+def run() -> Run:
+    """3 outlets; t1 covered by all three, t2 by the guardian only, t3 by bbc and cnn."""
+    posts = [
+        post("b1", "bbc", at(9), "Shelling hits Lyman", "Eight people were killed."),
+        post("c1", "cnn", at(9, 30), "Lyman shelled", "Russian shelling hit the city."),
+        post("g1", "guardian", at(10), "Lyman attack", "Officials said eight died."),
+        post("c2", "cnn", at(11), "Lyman toll rises", "The toll rose."),
+        post("g2", "guardian", None, "Lyman undated", "No time given."),
+        post("g3", "guardian", at(12), "Cricket", "England won."),
+        post("b2", "bbc", at(14), "NATO summit", "Leaders meet."),
+        post("c3", "cnn", at(13), "NATO summit opens", "Leaders gather in Vilnius."),
+        post("u1", None, at(15), "Unthreaded", "Never assigned."),
+    ]
+    threads = [
+        thread("t1", ("b1", "c1", "g1", "c2", "g2")),
+        thread("t2", ("g3",)),
+        thread("t3", ("c3", "b2")),
+    ]
+    primary = {"b1": "t1", "c1": "t1", "g1": "t1", "c2": "t1", "g2": "t1", "g3": "t2"}
+    primary |= {"b2": "t3", "c3": "t3"}
+    assignments = [Assignment(p, t, "primary", 0.9) for p, t in primary.items()]
+    assignments.append(Assignment("c2", "t2", "also", 0.5, ("c2#1",)))  # never counted
+    return make_run(posts, threads, assignments)
+
+
+def test_coverage_counts_words_and_shares(run):
+    rows = coverage(run)
+    assert [(r.thread_id, r.outlet) for r in rows] == [
+        ("t1", "bbc"),
+        ("t1", "cnn"),
+        ("t1", "guardian"),
+        ("t2", "guardian"),
+        ("t3", "bbc"),
+        ("t3", "cnn"),
+    ]
+    by_key = {(r.thread_id, r.outlet): r for r in rows}
+    assert by_key["t1", "cnn"] == CoverageRow("t1", "cnn", 2, 13, 2 / 3, at(9, 30), at(11))
+    assert by_key["t1", "bbc"].words == 7  # "Shelling hits Lyman" + "Eight people were killed."
+    assert by_key["t1", "bbc"].share_of_outlet == 0.5
+    assert by_key["t3", "cnn"].share_of_outlet == pytest.approx(1 / 3)
+    # the undated guardian post counts as a post but not for first/last
+    guardian = by_key["t1", "guardian"]
+    assert (guardian.posts, guardian.first, guardian.last) == (2, at(10), at(10))
+    assert by_key["t2", "guardian"].share_of_outlet == pytest.approx(1 / 3)
+    for outlet in ("bbc", "cnn", "guardian"):
+        assert sum(r.share_of_outlet for r in rows if r.outlet == outlet) == pytest.approx(1.0)
+
+
+def test_unknown_outlet_and_only_primary_assignments_count():
+    posts = [post("a", None, at(9), "A"), post("b", "bbc", at(10), "B")]
+    run = make_run(
+        posts,
+        [thread("t1", ("a",)), thread("t2", ())],
+        [Assignment("a", "t1", "primary", 1.0), Assignment("b", "t2", "also", 0.5)],
+    )
+    assert [(r.thread_id, r.outlet, r.posts) for r in coverage(run)] == [("t1", "unknown", 1)]
+
+
+def test_lead_times_lags_medians_and_single_outlet_threads(run):
+    lead = lead_times(run)
+    assert [(r.thread_id, r.outlet, r.lag_minutes, r.is_first) for r in lead.rows] == [
+        ("t1", "bbc", 0.0, True),
+        ("t1", "cnn", 30.0, False),
+        ("t1", "guardian", 60.0, False),
+        ("t2", "guardian", 0.0, True),
+        ("t3", "cnn", 0.0, True),
+        ("t3", "bbc", 60.0, False),
+    ]
+    assert lead.rows[2].first == at(10)  # the undated guardian post is ignored
+    # t2 has one outlet: it says nothing about who is faster
+    assert lead.median_lag == {"bbc": 30.0, "cnn": 15.0, "guardian": 60.0}
+    assert list(lead.median_lag) == ["bbc", "cnn", "guardian"]
+    assert lead.single_outlet == ["t2"]
+
+
+def test_lead_times_with_undated_outlet():
+    posts = [post("a", "bbc", at(9), "A"), post("b", "cnn", None, "B")]
+    run = make_run(
+        posts,
+        [thread("t1", ("a", "b"))],
+        [Assignment("a", "t1", "primary", 1.0), Assignment("b", "t1", "primary", 1.0)],
+    )
+    lead = lead_times(run)
+    assert [(r.outlet, r.lag_minutes, r.is_first) for r in lead.rows] == [
+        ("bbc", 0.0, True),
+        ("cnn", None, False),
+    ]
+    assert lead.median_lag == {} and lead.single_outlet == []
+
+
+def _by_hand(y_i: int, y_j: int, n_i: int, n_j: int, a_w: float, a0: float) -> tuple:
+    delta = math.log((y_i + a_w) / (n_i + a0 - y_i - a_w)) - math.log(
+        (y_j + a_w) / (n_j + a0 - y_j - a_w)
+    )
+    return delta, delta / math.sqrt(1 / (y_i + a_w) + 1 / (y_j + a_w))
+
+
+def test_log_odds_matches_the_formula_by_hand():
+    i = Counter({"shelling": 3, "attack": 1})
+    j = Counter({"shelling": 1, "attack": 2, "strike": 1})
+    prior = Counter({"shelling": 4, "attack": 3, "strike": 1})  # α0 = 8
+    scores = log_odds_dirichlet(i, j, prior)
+    assert list(scores) == ["attack", "shelling", "strike"]
+    # shelling: α = 4, n_i = n_j = 4 -> δ = log(7/5) - log(5/7), var = 1/7 + 1/5
+    delta, z = scores["shelling"]
+    assert delta == pytest.approx(2 * math.log(7 / 5), abs=1e-9)
+    assert z == pytest.approx(2 * math.log(7 / 5) / math.sqrt(1 / 7 + 1 / 5), abs=1e-9)
+    for term, (y_i, y_j) in {"attack": (1, 2), "strike": (0, 1)}.items():
+        expected = _by_hand(y_i, y_j, 4, 4, prior[term], 8)
+        assert scores[term] == pytest.approx(expected, abs=1e-9)
+    ranking = sorted(scores, key=lambda w: -scores[w][1])
+    # attack: z = (log(4/8) - log(5/7)) / √(1/4 + 1/5) ≈ -0.532
+    # strike: z = (log(1/11) - log(2/10)) / √(1/1 + 1/2) ≈ -0.64
+    assert ranking == ["shelling", "attack", "strike"]
+    assert scores["attack"][1] == pytest.approx(-0.5317, abs=1e-4)
+    assert scores["strike"][1] == pytest.approx(-0.6438, abs=1e-4)
+
+
+def test_log_odds_prior_scale_rescales_alpha():
+    i, j = Counter({"x": 5, "y": 1}), Counter({"x": 1, "y": 5})
+    prior = Counter({"x": 1, "y": 1})
+    scaled = log_odds_dirichlet(i, j, prior, prior_scale=100)
+    assert scaled["x"] == pytest.approx(_by_hand(5, 1, 6, 6, 50, 100), abs=1e-9)
+    # a stronger prior shrinks the estimate towards zero
+    assert 0 < scaled["x"][0] < log_odds_dirichlet(i, j, prior)["x"][0]
+
+
+def test_log_odds_rejects_bad_priors():
+    with pytest.raises(ValueError, match="without a positive prior count"):
+        log_odds_dirichlet(Counter(a=1), Counter(b=1), Counter(a=1))
+    with pytest.raises(ValueError, match="positive total"):
+        log_odds_dirichlet(Counter(a=1), Counter(a=1), Counter())
+    with pytest.raises(ValueError, match="prior_scale"):
+        log_odds_dirichlet(Counter(a=1), Counter(b=1), Counter(a=1, b=1), prior_scale=0)
+
+
+def test_framing_finds_each_outlets_words_within_a_thread():
+    posts = [
+        post("b1", "bbc", at(9), "Shelling in Lyman", "Shelling killed civilians. Shelling."),
+        post("b2", "bbc", at(10), "More shelling", "Civilians flee the shelling."),
+        post("r1", "rt", at(9, 30), "Strike on Lyman", "A strike on militants. Strike."),
+        post("r2", "rt", at(11), "Strike", "Militants hit in precision strike."),
+        post("x1", "bbc", at(12), "Cricket", "Cricket cricket cricket."),  # alone in t2
+    ]
+    run = make_run(
+        posts,
+        [thread("t1", ("b1", "r1", "b2", "r2")), thread("t2", ("x1",))],
+        [Assignment(p, "t1", "primary", 1.0) for p in ("b1", "b2", "r1", "r2")]
+        + [Assignment("x1", "t2", "primary", 1.0)],
+    )
+    rows = framing(run, top_n=2, min_count=2)
+    assert {r.thread_id for r in rows} == {"t1"}  # t2 has a single outlet
+    assert [(r.outlet, r.term) for r in rows] == [
+        ("bbc", "shelling"),
+        ("bbc", "civilians"),
+        ("rt", "strike"),
+        ("rt", "militants"),
+    ]
+    assert all(r.z > 0 and r.count >= 2 for r in rows)
+    assert rows[0].count == 5 and rows[0].z > rows[1].z
+    assert "lyman" not in {r.term for r in rows}  # both outlets use it
+    with pytest.raises(ValueError, match="top_n"):
+        framing(run, top_n=-1)
