@@ -111,7 +111,8 @@ def render_compare_markdown(c: Comparison) -> str:
         "",
         (
             f"{len(run.posts)} posts from {len(outlets)} outlet(s) "
-            f"({', '.join(_md(o) for o in outlets)}) in {len(run.threads)} threads."
+            f"({', '.join(_md(o) for o in outlets[:12])}{', …' if len(outlets) > 12 else ''}) "
+            f"in {len(run.threads)} threads."
         ),
         "",
     ]

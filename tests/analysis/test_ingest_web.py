@@ -348,3 +348,15 @@ def test_jsonl_record_with_url_and_no_source_gets_the_outlet(tmp_path):
 def test_csv_row_with_url_and_no_source_gets_the_outlet(tmp_path):
     path = write(tmp_path, "posts.csv", "title,url\nA,https://apnews.com/article/1\n")
     assert [p.source for p in read_posts([path]).posts] == ["AP"]
+
+
+def test_a_source_that_is_a_bare_host_becomes_the_outlet_name(tmp_path):
+    path = tmp_path / "hosts.jsonl"
+    rows = [
+        {"id": "1", "source": "news.bbc.co.uk", "title": "a", "text": "x"},
+        {"id": "2", "source": "www.examiner.com", "title": "b", "text": "y"},
+        {"id": "3", "source": "Reuters wire", "title": "c", "text": "z"},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    sources = {p.id: p.source for p in read_posts([path]).posts}
+    assert sources == {"1": "BBC", "2": "examiner.com", "3": "Reuters wire"}

@@ -63,6 +63,8 @@ _ISO_LINE = re.compile(
 # it is read as "no time" rather than as an error.
 _CLOCK_ONLY = re.compile(r"^\d{1,2}[:.]\d{2}(?::\d{2})?$")
 
+_HOST = re.compile(r"(?:[a-z0-9-]+\.)+[a-z]{2,}", re.IGNORECASE)
+
 
 def split_lines(text: str) -> list[str]:
     """Lines numbered as in the file: split on "\\n" only, so line N is the file's line N."""
@@ -236,6 +238,8 @@ class PostSink:
             when = None
         # a record that names no outlet (nor does the user) is attributed to its URL's host
         source = clean_line(source or "") or self.source or outlet_from_url(url)
+        if source and _HOST.fullmatch(source):  # a bare host ("news.bbc.co.uk") -> "BBC"
+            source = outlet_from_url(f"https://{source}") or source
         given_id = clean_line(post_id or "")
         post = Post(
             id=given_id or make_id(source, when, title, body),
