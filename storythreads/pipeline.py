@@ -243,7 +243,9 @@ def analyze(
                 centroid=centroids[t],
             )
         )
-    threads, lineage = mark_dormant(threads, prior, lineage, settings.identity.dormant_hours)
+    threads, lineage = mark_dormant(
+        threads, prior, lineage, settings.identity.dormant_hours, now=started
+    )
     links = cross_reference(
         thread_ids, centroids, thread_names, shared_posts, settings.report.link_threshold
     )

@@ -53,7 +53,10 @@ def unique_posts(posts) -> list[Post]:
     hash), so the choice never depends on input order.
     """
     kept: dict[str, Post] = {}
-    for post in sorted(posts, key=lambda p: (p.sort_key, p.content_sha)):
+    for post in sorted(
+        posts,
+        key=lambda p: (p.sort_key, p.content_sha, p.source or "", p.url or "", p.byline or ""),
+    ):
         kept.setdefault(post.id, post)
     return sorted(kept.values(), key=lambda p: p.sort_key)
 

@@ -43,9 +43,11 @@ def lexical_vectors(texts: list[str]) -> sparse.csr_matrix:
 
 
 def blended_similarity(semantic: np.ndarray, lexical, lexical_weight: float) -> np.ndarray:
-    sim = (1.0 - lexical_weight) * (semantic @ semantic.T)
-    if lexical is not None and lexical_weight > 0:
-        sim = sim + lexical_weight * (lexical @ lexical.T).toarray()
+    """The blend; without TF-IDF rows it is the semantic cosine alone (weight 0)."""
+    w = lexical_weight if lexical is not None else 0.0
+    sim = (1.0 - w) * (semantic @ semantic.T)
+    if w > 0:
+        sim = sim + w * (lexical @ lexical.T).toarray()
     return np.clip(sim, -1.0, 1.0)
 
 
@@ -216,7 +218,7 @@ def attach_labels(post_ids, group_of, post_vecs, lexical, clusterer) -> np.ndarr
     loose = np.flatnonzero(labels < 0)
     if loose.size == 0:
         return labels
-    w = clusterer.lexical_weight
+    w = clusterer.lexical_weight if lexical is not None else 0.0
     sim = (1 - w) * (post_vecs[loose] @ post_vecs.T)
     if lexical is not None and w > 0:
         sim += w * (lexical[loose] @ lexical.T).toarray()

@@ -101,9 +101,12 @@ def match_threads(
     return [str(i) for i in ids], events, next_number
 
 
-def mark_dormant(threads, prior, lineage, dormant_hours):
-    """Mark threads with no post for ``dormant_hours`` (measured from the newest post)."""
+def mark_dormant(threads, prior, lineage, dormant_hours, now=None):
+    """Mark threads with no post for ``dormant_hours``, counted from the newest post (or from
+    ``now`` when a post claims a future time, so one bad date cannot put every story to sleep)."""
     latest = max((t.last_seen for t in threads if t.last_seen), default=None)
+    if latest and now and latest > now:
+        latest = now
     was = {p.id: p.status for p in prior or ()}
     out, events = [], list(lineage)
     for t in threads:

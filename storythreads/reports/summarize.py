@@ -64,28 +64,28 @@ def summarize_thread(
         centre = np.asarray(tfidf.mean(axis=0)).ravel()
         centre /= np.linalg.norm(centre) or 1.0
         lexical = tfidf @ centre
-        pairwise = (tfidf @ tfidf.T).toarray()
     else:
         lexical = np.zeros(len(cands))
-        pairwise = np.eye(len(cands))
     relevance = np.zeros(len(cands))
     for k, (seg, i, _) in enumerate(cands):
         # the first sentence of a post's first paragraph is where news puts the event
         lead = 0.1 if seg.ordinal <= 1 and i == 0 else 0.0
         relevance[k] = 0.6 * segment_scores.get(seg.id, 0.0) + 0.4 * lexical[k] + lead
+    # MMR, one pick at a time: redundancy is the highest similarity to a sentence already
+    # chosen, updated per pick (memory linear in the candidates, not quadratic).
+    n = len(cands)
+    redundancy = np.zeros(n)
     chosen: list[int] = []
-    while len(chosen) < min(n_sentences, len(cands)):
-        best, best_score = None, -np.inf
-        for k in range(len(cands)):
-            if k in chosen:
-                continue
-            redundancy = max((pairwise[k, j] for j in chosen), default=0.0)
-            score = (1 - diversity) * relevance[k] - diversity * redundancy
-            if score > best_score + 1e-12:
-                best, best_score = k, score
-        if best is None:
-            break
+    for _ in range(min(n_sentences, n)):
+        score = (1 - diversity) * relevance - diversity * redundancy
+        score[chosen] = -np.inf
+        best = int(np.argmax(score))  # the first maximum: ties go to the earlier candidate
         chosen.append(best)
+        if tfidf is not None:
+            sims = (tfidf @ tfidf[best].T).toarray().ravel()
+        else:
+            sims = (np.arange(n) == best).astype(float)
+        redundancy = np.maximum(redundancy, sims)
 
     def order(k):
         post = posts[cands[k][0].post_id]
