@@ -172,8 +172,10 @@ def run(
         _report_problems(result.problems)
         if not result.posts:
             raise InputError("no usable posts in the input", path=", ".join(inputs))
+        formats = settings.report.formats
         if no_store:
             run_ = analyze(result.posts, settings, _embedder(settings), problems=result.problems)
+            written = write_reports(select_window(run_, since, until), out_dir, formats)
         else:
             with Store(store_path or Path(out_dir) / "store.sqlite") as store:
                 store.lock(wait)
@@ -190,7 +192,8 @@ def run(
                     problems=result.problems,
                     rethread=rethread,
                 )
-        written = write_reports(select_window(run_, since, until), out_dir, settings.report.formats)
+                # still under the lock: a later run cannot overwrite these with older reports
+                written = write_reports(select_window(run_, since, until), out_dir, formats)
     except StoryThreadsError as exc:
         _fail(exc)
     except OSError as exc:

@@ -17,6 +17,7 @@ import math
 import os
 import re
 import tempfile
+import time
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -360,12 +361,23 @@ def write_reports(run: Run, out_dir: str | Path, formats=("md", "json", "html"))
     rendered = {fmt: RENDERERS[fmt](run) for fmt in formats}
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temp_files(out)
     paths = []
     for fmt, text in rendered.items():
         path = out / FILE_NAMES[fmt]
         write_atomic(path, text.encode("utf-8"))
         paths.append(path)
     return paths
+
+
+def _remove_stale_temp_files(out: Path, age_s: float = 3600.0) -> None:
+    """Temp files a killed run left behind (SIGKILL skips cleanup); only old ones, since a
+    run writing to the same folder right now owns its fresh ones."""
+    now = time.time()
+    for tmp in out.glob(".*.tmp"):
+        with contextlib.suppress(OSError):
+            if now - tmp.stat().st_mtime > age_s:
+                tmp.unlink()
 
 
 def write_atomic(path: Path, data: bytes) -> None:

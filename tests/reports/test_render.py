@@ -288,3 +288,18 @@ def test_empty_run_renders():
     md, html = render_markdown(run), render_html(run)
     assert "undated · 0 posts · 0 threads" in md and "Unthreaded" not in md
     assert "0 posts" in html and "Skipped records" not in html
+
+
+def test_write_reports_removes_only_stale_temp_files(tmp_path):
+    import os
+    import time
+
+    stale = tmp_path / ".report.md.abc123.tmp"  # left by a run killed long ago
+    fresh = tmp_path / ".report.json.def456.tmp"  # another run may be writing it now
+    stale.write_text("half")
+    fresh.write_text("half")
+    old = time.time() - 7200
+    os.utime(stale, (old, old))
+    write_reports(make_run(), tmp_path)
+    assert not stale.exists()
+    assert fresh.exists()
