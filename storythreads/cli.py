@@ -115,6 +115,27 @@ EXISTING_STORE = click.option(
 )
 
 
+FORMAT_OPTION = click.option(
+    "--format",
+    "fmt",
+    type=FORMAT_CHOICES,
+    default=None,
+    help="Input format for all INPUTS (default: sniffed per file).",
+)
+CONFIG_OPTION = click.option(
+    "--config",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="Settings file (TOML) with [embedding], [cluster], [report] ... sections.",
+)
+
+MODEL_OPTION = click.option(
+    "--model",
+    default=None,
+    help="Embedding model: a packaged name or a local sentence-transformers directory.",
+)
+
+
 def _out_option(help_text: str):
     return click.option(
         "--out", "out_dir", required=True, type=click.Path(file_okay=False), help=help_text
@@ -124,25 +145,10 @@ def _out_option(help_text: str):
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @_out_option("Directory for report.md, report.json and report.html.")
-@click.option(
-    "--format",
-    "fmt",
-    type=FORMAT_CHOICES,
-    default=None,
-    help="Input format for all INPUTS (default: sniffed per file).",
-)
+@FORMAT_OPTION
 @click.option("--source", default=None, help="Outlet name for posts that carry none.")
-@click.option(
-    "--config",
-    type=click.Path(dir_okay=False, exists=True),
-    default=None,
-    help="Settings file (TOML) with [embedding], [cluster], [report] ... sections.",
-)
-@click.option(
-    "--model",
-    default=None,
-    help="Embedding model: a packaged name or a local sentence-transformers directory.",
-)
+@CONFIG_OPTION
+@MODEL_OPTION
 @click.option(
     "--store", "store_path", type=click.Path(dir_okay=False), default=None, help=STORE_HELP
 )
@@ -208,20 +214,9 @@ def run(
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @_out_option("Directory for compare.md, compare.json and the CSV/Parquet tables.")
-@click.option(
-    "--format",
-    "fmt",
-    type=FORMAT_CHOICES,
-    default=None,
-    help="Input format for all INPUTS (default: sniffed per file).",
-)
-@click.option(
-    "--config",
-    type=click.Path(dir_okay=False, exists=True),
-    default=None,
-    help="Settings file (TOML).",
-)
-@click.option("--model", default=None, help="Embedding model (packaged name or local directory).")
+@FORMAT_OPTION
+@CONFIG_OPTION
+@MODEL_OPTION
 @click.option(
     "--store",
     "store_path",
@@ -365,8 +360,8 @@ def _gold_labels(path: str, field: str) -> dict[str, object]:
     default=None,
     help="Also write scores.json (and the reports) to this directory.",
 )
-@click.option("--config", type=click.Path(dir_okay=False, exists=True), default=None)
-@click.option("--model", default=None)
+@CONFIG_OPTION
+@MODEL_OPTION
 def evaluate(input_file, gold_field, out_dir, config, model):
     """Score the threads of a JSONL file against a gold story field (BCubed, ARI, AMI)."""
     from .analysis.evaluate import scores
