@@ -364,7 +364,7 @@ def _gold_labels(path: str, field: str) -> dict[str, object]:
 @MODEL_OPTION
 def evaluate(input_file, gold_field, out_dir, config, model):
     """Score the threads of a JSONL file against a gold story field (BCubed, ARI, AMI)."""
-    from .analysis.evaluate import scores
+    from .analysis.evaluate import scores, worst_errors
     from .pipeline import analyze
     from .reports import write_reports
 
@@ -384,6 +384,16 @@ def evaluate(input_file, gold_field, out_dir, config, model):
         for key, value in result_scores.items():
             shown = f"{value:.4f}" if isinstance(value, float) else value
             click.echo(f"{key:>18}: {shown}")
+        titles = {p.id: p.title or p.body[:80] for p in run_.posts}
+        errors = worst_errors(predicted, [gold[i] for i in ids], [titles[i] for i in ids])
+        for kind, rows in errors.items():
+            click.echo(f"\nworst {kind}:")
+            for row in rows:
+                click.echo(f"  {row['id']} ({row['stray_items']} stray)")
+                for part in row["parts"]:
+                    key = "gold" if "gold" in part else "thread"
+                    click.echo(f"    {part[key]} x{part['items']}: {part['example'][:90]}")
+        result_scores = {**result_scores, **errors}
         if out_dir:
             write_reports(run_, out_dir, settings.report.formats)
             Path(out_dir, "scores.json").write_text(json.dumps(result_scores, indent=2) + "\n")

@@ -52,3 +52,47 @@ def scores(predicted: Sequence[Hashable], gold: Sequence[Hashable]) -> dict[str,
         "n_predicted": len(set(predicted)),
         "n_gold": len(set(gold)),
     }
+
+
+def worst_errors(
+    predicted: Sequence[Hashable],
+    gold: Sequence[Hashable],
+    titles: Sequence[str],
+    n: int = 5,
+) -> dict[str, list[dict]]:
+    """The ``n`` worst merges and splits, with one headline per part, so a person sees why.
+
+    A merge is a thread holding several gold stories, ranked by the items outside its
+    largest story; a split is a gold story spread over several threads, ranked the same way.
+    """
+
+    def parts(keys, values):
+        groups: dict = {}
+        for i, (k, v) in enumerate(zip(keys, values)):
+            groups.setdefault(k, {}).setdefault(v, []).append(i)
+        return groups
+
+    def worst(groups, part_name):
+        rows = []
+        for key, split in groups.items():
+            if len(split) < 2:
+                continue
+            sizes = sorted(((len(ix), str(v), ix) for v, ix in split.items()), reverse=True)
+            stray = sum(size for size, _, _ in sizes[1:])
+            rows.append(
+                {
+                    "id": str(key),
+                    "stray_items": stray,
+                    "parts": [
+                        {part_name: v, "items": size, "example": titles[ix[0]]}
+                        for size, v, ix in sizes
+                    ],
+                }
+            )
+        rows.sort(key=lambda r: (-r["stray_items"], r["id"]))
+        return rows[:n]
+
+    return {
+        "merges": worst(parts(predicted, gold), "gold"),
+        "splits": worst(parts(gold, predicted), "thread"),
+    }

@@ -57,3 +57,18 @@ def test_scores_perfect():
     assert result["ari"] == pytest.approx(1.0)
     assert result["ami"] == pytest.approx(1.0)
     assert (result["n_predicted"], result["n_gold"]) == (3, 3)
+
+
+def test_worst_errors_names_merges_and_splits_with_examples():
+    from storythreads.analysis.evaluate import worst_errors
+
+    predicted = ["t1", "t1", "t1", "t2", "t3"]
+    gold = ["a", "a", "b", "c", "c"]
+    titles = ["A one", "A two", "B one", "C one", "C two"]
+    errors = worst_errors(predicted, gold, titles)
+    (merge,) = errors["merges"]
+    assert merge["id"] == "t1" and merge["stray_items"] == 1
+    assert [p["gold"] for p in merge["parts"]] == ["a", "b"]
+    assert merge["parts"][1]["example"] == "B one"
+    (split,) = errors["splits"]
+    assert split["id"] == "c" and {p["thread"] for p in split["parts"]} == {"t2", "t3"}
