@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sqlite3
 import time
 from pathlib import Path
@@ -84,14 +83,19 @@ def main() -> None:
     inc_s, inc_counts = timed_update(inc_store, added, settings)
     ratio = inc_s / full_s
     result = {
-        "posts_full": len(posts), "full_s": round(full_s, 2), "full_counts": full_counts,
+        "posts_full": len(posts),
+        "full_s": round(full_s, 2),
+        "full_counts": full_counts,
         "base_run_without_embedding_s": round(warm_s, 2),
-        "incremental_added": len(added), "incremental_s": round(inc_s, 2),
-        "incremental_counts": inc_counts, "ratio": round(ratio, 4), "target": 0.05,
+        "incremental_added": len(added),
+        "incremental_s": round(inc_s, 2),
+        "incremental_counts": inc_counts,
+        "ratio": round(ratio, 4),
+        "target": 0.05,
     }
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     print(f"{'full run':<28}{full_s:>9.1f} s  ({len(posts)} posts)")
-    print(f"{'incremental run (+%d)' % len(added):<28}{inc_s:>9.1f} s")
+    print(f"{f'incremental run (+{len(added)})':<28}{inc_s:>9.1f} s")
     print(f"{'ratio (target <= 0.05)':<28}{ratio:>9.3f}")
 
 

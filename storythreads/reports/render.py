@@ -24,9 +24,11 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import jinja2
+from markupsafe import Markup
 
 from ..errors import ConfigError
 from ..types import Post, Run
+from . import figures_html
 
 SCHEMA = "storythreads.report/1"
 FILE_NAMES = {"md": "report.md", "json": "report.json", "html": "report.html"}
@@ -239,6 +241,9 @@ def _view(run: Run) -> dict:
                 "n_posts": len(t.post_ids),
                 "n_also": len(t.also_post_ids),
                 "span": _span(t.first_seen, t.last_seen),
+                "first": _when(t.first_seen),
+                "last": _when(t.last_seen),
+                "outlets": _outlets(posts[i] for i in t.post_ids if i in posts),
                 "summary": [
                     {
                         "text": c.text,
@@ -270,11 +275,21 @@ def _view(run: Run) -> dict:
         "n_threads": len(run.threads),
         "n_single": sum(1 for t in run.threads if len(t.post_ids) == 1),
         "n_unthreaded": len(run.unthreaded),
+        "n_outlets": len({p.source for p in run.posts if p.source}),
         "changes": _changes(run.changes, labels),
         "threads": threads,
         "unthreaded": [_entry(posts[i], anchored=True) for i in run.unthreaded if i in posts],
         "problems": [str(p) for p in run.problems],
     }
+
+
+def _outlets(posts) -> list[tuple[str, int]]:
+    """(outlet, posts) pairs, most posts first, ties by name; posts without a source skipped."""
+    counts: dict[str, int] = {}
+    for p in posts:
+        if p.source:
+            counts[p.source] = counts.get(p.source, 0) + 1
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
 def _changes(changes: dict, labels: dict) -> list[tuple[str, list[str]]]:
@@ -340,7 +355,24 @@ def render_markdown(run: Run) -> str:
 
 
 def render_html(run: Run) -> str:
-    return _environment("html").get_template("report.html.j2").render(v=_view(run))
+    """One self-contained page: the view, plus plot data and the one inlined plotly.js.
+
+    Plot data reaches the page only through ``|tojson`` (which escapes <, >, & and ');
+    the only unescaped insert is the bundled plotly.js itself, never post text.
+    """
+    v = _view(run)
+    hour_list = figures_html.hours(run)
+    for i, (t, thread) in enumerate(zip(v["threads"], run.threads, strict=True)):
+        t["colour"] = figures_html.colour(i)
+        t["spark"] = figures_html.sparkline(run, thread.post_ids, i, hour_list)
+    anchors = {t["id"]: t["anchor"] for t in v["threads"]}
+    figs = {"map": figures_html.post_map(run, anchors), "timeline": figures_html.timeline(run)}
+    plotly_js = Markup(figures_html.plotly_js()) if any(figs.values()) else ""
+    return (
+        _environment("html")
+        .get_template("report.html.j2")
+        .render(v=v, figs=figs, plotly_js=plotly_js)
+    )
 
 
 RENDERERS = {"md": render_markdown, "json": render_json, "html": render_html}

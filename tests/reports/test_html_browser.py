@@ -1,0 +1,151 @@
+"""report.html in a real browser (Debian's chromium through Playwright): it draws its plots
+offline without console or CSP errors, the cards, map and filter work, and hostile post
+text never runs. Skipped when the playwright package or /usr/bin/chromium is missing.
+
+Leaves a screenshot of the seed report at tests/artifacts/seed-report.png to look at.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+from storythreads.analysis.ingest import read_posts
+from storythreads.pipeline import analyze
+from storythreads.reports.render import write_reports
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).parents[1] / "artifacts"
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+XSS_TITLE = "<script>alert(1)</script>"
+XSS_BODY = (
+    "<img src=x onerror=alert(1)> Harbour fire at Port Elsmere grows tonight, say firefighters."
+)
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.is_file(), reason="no /usr/bin/chromium (apt-get install chromium)"
+)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+def _report(tmp: Path, paths, embedder) -> Path:
+    result = read_posts([str(p) for p in paths])
+    run = analyze(result.posts, embedder=embedder, problems=result.problems)
+    write_reports(run, tmp, formats=("html",))
+    return tmp / "report.html"
+
+
+@pytest.fixture(scope="module")
+def seed_report(tmp_path_factory, real_embedder) -> Path:
+    """The real packaged model: the fake one puts all 9 seed posts in one thread."""
+    from conftest import SEED
+
+    return _report(tmp_path_factory.mktemp("seed"), [SEED], real_embedder)
+
+
+@pytest.fixture(scope="module")
+def make_fake_embedder():
+    from conftest import FakeEmbedder
+
+    return FakeEmbedder
+
+
+def _open(browser, path: Path, width=1280, height=900):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    log = {"errors": [], "dialogs": [], "requests": []}
+    page.on("console", lambda m: m.type in ("error", "warning") and log["errors"].append(m.text))
+    page.on("pageerror", lambda e: log["errors"].append(str(e)))
+    page.on("dialog", lambda d: (log["dialogs"].append(d.message), d.dismiss()))
+    page.on("request", lambda r: r.url.startswith("file:") or log["requests"].append(r.url))
+    page.goto(path.as_uri())
+    page.wait_for_load_state("load")
+    return page, log
+
+
+def test_seed_report_draws_without_errors(browser, seed_report):
+    page, log = _open(browser, seed_report)
+    page.wait_for_selector("#plot-map .main-svg")
+    page.wait_for_selector("#plot-timeline .main-svg")
+    assert page.locator("a.card").count() >= 3
+    assert page.locator("#plot-map .scatterlayer .point").count() == 9  # every seed post
+    assert page.locator(".spark .main-svg").count() >= 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "seed-report.png"), full_page=False)
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    page.screenshot(path=str(ARTIFACTS / "seed-report-phone.png"), full_page=False)
+    assert log == {"errors": [], "dialogs": [], "requests": []}
+    page.close()
+
+
+def test_clicking_a_card_shows_its_thread(browser, seed_report):
+    page, log = _open(browser, seed_report)
+    card = page.locator("a.card").nth(1)
+    anchor = card.get_attribute("data-thread")
+    card.click()
+    section = page.locator(f'[id="thread-{anchor}"]')
+    page.wait_for_function(f"location.hash === '#thread-{anchor}'")
+    sync_api.expect(section.locator("h2")).to_be_in_viewport()
+    sync_api.expect(section.locator("ul.summary")).to_be_visible()
+    assert log["errors"] == []
+    page.close()
+
+
+def test_clicking_the_map_opens_a_thread(browser, seed_report):
+    page, log = _open(browser, seed_report)
+    page.wait_for_selector("#plot-map .scatterlayer .point")
+    point = page.locator("#plot-map .scatterlayer .point").first
+    point.click(force=True)
+    page.wait_for_function("location.hash.startsWith('#thread-')", timeout=5000)
+    assert log["errors"] == []
+    page.close()
+
+
+def test_filter_hides_non_matching_cards(browser, seed_report):
+    page, _ = _open(browser, seed_report)
+    cards = page.locator("#contents .cards > li")
+    total = cards.count()
+    label = page.locator("a.card strong").first.inner_text()
+    page.fill("#filter", label)
+    visible = page.locator("#contents .cards > li:not(.hidden)").count()
+    assert 1 <= visible < total
+    assert page.locator("a.card").first.is_visible()
+    page.fill("#filter", "zzzz-no-such-words-zzzz")
+    assert page.locator("#contents .cards > li:not(.hidden)").count() == 0
+    assert page.locator('main > section[id^="thread-"]:not(.hidden)').count() == 0
+    page.fill("#filter", "")
+    assert page.locator("#contents .cards > li:not(.hidden)").count() == total
+    page.close()
+
+
+def test_hostile_post_never_runs(browser, tmp_path, make_fake_embedder):
+    posts = [
+        {"id": "x1", "published": "2023-07-09T01:00:00Z", "title": XSS_TITLE, "text": XSS_BODY},
+        {"id": "x2", "published": "2023-07-09T02:00:00Z", "title": f"{XSS_TITLE} fire update",
+         "text": f"Firefighters at the Port Elsmere harbour {XSS_BODY}"},
+        {"id": "x3", "published": "2023-07-09T04:00:00Z", "title": "Harbour fire out",
+         "text": "The Port Elsmere harbour fire is out tonight, firefighters say."},
+    ]  # fmt: skip
+    data = tmp_path / "posts.jsonl"
+    data.write_text("".join(json.dumps(p) + "\n" for p in posts), encoding="utf-8")
+    report = _report(tmp_path / "out", [data], make_fake_embedder())
+    page, log = _open(browser, report)
+    page.wait_for_selector("#plot-map .scatterlayer .point")
+    page.locator("#plot-map .scatterlayer .point").first.hover(force=True)  # hover labels
+    page.fill("#filter", "script")
+    assert page.get_by_text(XSS_TITLE).first.is_visible()  # shown as text
+    assert page.locator("main img, main script").count() == 0
+    page.wait_for_timeout(300)
+    assert log["dialogs"] == [] and log["errors"] == [] and log["requests"] == []
+    page.close()
