@@ -8,17 +8,24 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 from . import __version__
 from .analysis.ingest import read_posts
+from .cli_options import (
+    CONFIG_OPTION,
+    EXISTING_STORE,
+    FORMAT_OPTION,
+    MODEL_OPTION,
+    STORE_HELP,
+    WAIT_HELP,
+    out_option,
+    window_options,
+)
 from .config import Settings
 from .errors import InputError, StoryThreadsError
-
-FORMAT_CHOICES = click.Choice(["liveblog", "jsonl", "csv", "html", "feed"])
 
 
 def _settings(config: str | None, model: str | None) -> Settings:
@@ -74,77 +81,9 @@ def main():
     """Turn live blogs and news streams into story threads with cited reports."""
 
 
-class _When(click.ParamType):
-    """An ISO 8601 date or time; without a zone it is taken as UTC."""
-
-    name = "datetime"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, datetime):
-            return value
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            self.fail(f"{value!r} is not an ISO 8601 date or time (e.g. 2023-07-08T12:00)")
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-WHEN = _When()
-STORE_HELP = "SQLite store (default: OUT/store.sqlite). Keeps posts, vectors, threads, runs."
-WAIT_HELP = "Seconds to wait for another run's lock on the store before exiting with code 5."
-
-
-def _window_options(command):
-    command = click.option(
-        "--until", type=WHEN, default=None, help="Report only posts published before this time."
-    )(command)
-    return click.option(
-        "--since",
-        type=WHEN,
-        default=None,
-        help="Report only posts published at or after this time.",
-    )(command)
-
-
-EXISTING_STORE = click.option(
-    "--store",
-    "store_path",
-    type=click.Path(dir_okay=False, exists=True),
-    required=True,
-    help="The store a previous `run` wrote.",
-)
-
-
-FORMAT_OPTION = click.option(
-    "--format",
-    "fmt",
-    type=FORMAT_CHOICES,
-    default=None,
-    help="Input format for all INPUTS (default: sniffed per file).",
-)
-CONFIG_OPTION = click.option(
-    "--config",
-    type=click.Path(dir_okay=False, exists=True),
-    default=None,
-    help="Settings file (TOML) with [embedding], [cluster], [report] ... sections.",
-)
-
-MODEL_OPTION = click.option(
-    "--model",
-    default=None,
-    help="Embedding model: a packaged name or a local sentence-transformers directory.",
-)
-
-
-def _out_option(help_text: str):
-    return click.option(
-        "--out", "out_dir", required=True, type=click.Path(file_okay=False), help=help_text
-    )
-
-
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@_out_option("Directory for report.md, report.json and report.html.")
+@out_option("Directory for report.md, report.json and report.html.")
 @FORMAT_OPTION
 @click.option("--source", default=None, help="Outlet name for posts that carry none.")
 @CONFIG_OPTION
@@ -159,7 +98,7 @@ def _out_option(help_text: str):
 @click.option(
     "--rethread", is_flag=True, help="Re-thread every stored post, even in a large store."
 )
-@_window_options
+@window_options
 def run(
     inputs, out_dir, fmt, source, config, model, store_path, no_store, wait, rethread, since, until
 ):
@@ -213,7 +152,7 @@ def run(
 
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@_out_option("Directory for compare.md, compare.json and the CSV/Parquet tables.")
+@out_option("Directory for compare.md, compare.json and the CSV/Parquet tables.")
 @FORMAT_OPTION
 @CONFIG_OPTION
 @MODEL_OPTION
@@ -232,7 +171,7 @@ def run(
     show_default=True,
     help="Distinctive terms per outlet and thread.",
 )
-@_window_options
+@window_options
 def compare(inputs, out_dir, fmt, config, model, store_path, top_terms, since, until):
     """Compare outlets: coverage, who reported first, distinctive words, voices, figures.
 
@@ -273,14 +212,14 @@ def compare(inputs, out_dir, fmt, config, model, store_path, top_terms, since, u
 
 @main.command()
 @EXISTING_STORE
-@_out_option("Directory for the reports.")
+@out_option("Directory for the reports.")
 @click.option(
     "--config",
     type=click.Path(dir_okay=False, exists=True),
     default=None,
     help="Settings file; only [report] formats matter here.",
 )
-@_window_options
+@window_options
 def report(store_path, out_dir, config, since, until):
     """Re-render the latest run's reports from the store, without recomputing anything."""
     from .reports import select_window, write_reports

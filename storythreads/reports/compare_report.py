@@ -19,7 +19,8 @@ from ..analysis.compare import coverage, framing, lead_times
 from ..analysis.figures import figures, revisions
 from ..analysis.voices import hedging, voices
 from ..types import Run
-from .render import _iso, _jsonable, _md, write_atomic
+from .files import write_atomic
+from .values import _iso, _jsonable, _md
 
 SCHEMA = "storythreads.compare/1"
 TABLES = ("coverage", "lead", "terms", "voices", "hedges", "figures", "revisions")

@@ -11,17 +11,9 @@ atomically, so a crash or a renderer bug never leaves a half-written or mixed re
 
 from __future__ import annotations
 
-import contextlib
 import json
-import math
-import os
-import re
-import tempfile
-import time
-from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import quote, urlsplit
 
 import jinja2
 from markupsafe import Markup
@@ -29,6 +21,8 @@ from markupsafe import Markup
 from ..errors import ConfigError
 from ..types import Post, Run
 from . import figures_html
+from .files import _remove_stale_temp_files, write_atomic
+from .values import _anchor, _iso, _jsonable, _md, _safe_url, _score, _span, _when
 
 SCHEMA = "storythreads.report/1"
 FILE_NAMES = {"md": "report.md", "json": "report.json", "html": "report.html"}
@@ -36,89 +30,6 @@ _TEMPLATES = Path(__file__).parent / "templates"
 
 
 # -- small formatting helpers ----------------------------------------------------------
-
-
-def _utc(dt: datetime) -> datetime:
-    """Naive datetimes are taken to be UTC already; aware ones are converted."""
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
-
-
-def _iso(dt: datetime | None) -> str | None:
-    """ISO 8601 in UTC ending in 'Z' (sub-seconds only when present); None stays None."""
-    return None if dt is None else _utc(dt).replace(tzinfo=None).isoformat() + "Z"
-
-
-def _when(dt: datetime | None) -> str:
-    """The human form used in Markdown and HTML: '2023-07-08 17:30 UTC'."""
-    return "undated" if dt is None else _utc(dt).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _span(first: datetime | None, last: datetime | None) -> str:
-    if first is None and last is None:
-        return "undated"
-    if first == last or last is None:
-        return _when(first)
-    return f"{_when(first)} – {_when(last)}"
-
-
-def _score(value: float) -> float | None:
-    """Rounded for a stable, readable contract; NaN/inf would make the JSON invalid."""
-    value = float(value)
-    return round(value, 4) if math.isfinite(value) else None
-
-
-def _anchor(key: str) -> str:
-    """An id/fragment safe in HTML and Markdown: [A-Za-z0-9-] kept, other bytes '.XX'.
-
-    Injective, so two post ids never share an anchor; and nothing in it needs escaping,
-    in HTML or by ``_md`` (hence no leading '-'), so templates print it like any value.
-    """
-    out = "".join(
-        ch
-        if ch.isascii() and (ch.isalnum() or ch == "-")
-        else "".join(f".{b:02X}" for b in ch.encode())
-        for ch in key
-    )
-    return ".2D" + out[1:] if out.startswith("-") else out
-
-
-def _safe_url(url: str | None) -> str | None:
-    """Only absolute http(s) URLs become links; 'javascript:' and friends stay text."""
-    if not url or urlsplit(url.strip()).scheme.lower() not in ("http", "https"):
-        return None
-    return quote(url.strip(), safe=":/?#[]@!$&'*+,;=%~")
-
-
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&])")
-_MD_LEADING = re.compile(r"^(\d+[.)](?=\s|$)|[-+=])")  # list item, rule or underline
-
-
-def _md(value: object) -> str:
-    """Inline Markdown that renders as the literal text: one line, punctuation escaped.
-
-    Backslash escapes also hold inside link destinations, so an escaped http(s) URL
-    still points where it did.
-    """
-    text = _MD_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
-    return _MD_LEADING.sub(lambda m: f"{m[0][:-1]}\\{m[0][-1]}", text)
-
-
-# -- the JSON contract -----------------------------------------------------------------
-
-
-def _jsonable(value):
-    """Free-form parts of a Run (counts, changes) as JSON values, datetimes as 'Z' strings."""
-    if isinstance(value, datetime):
-        return _iso(value)
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (set, frozenset)):
-        return sorted(_jsonable(v) for v in value)
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    return value
 
 
 def _links_by_src(run: Run) -> dict[str, list]:
@@ -400,31 +311,3 @@ def write_reports(run: Run, out_dir: str | Path, formats=("md", "json", "html"))
         write_atomic(path, text.encode("utf-8"))
         paths.append(path)
     return paths
-
-
-def _remove_stale_temp_files(out: Path, age_s: float = 3600.0) -> None:
-    """Temp files a killed run left behind (SIGKILL skips cleanup); only old ones, since a
-    run writing to the same folder right now owns its fresh ones."""
-    now = time.time()
-    for tmp in out.glob(".*.tmp"):
-        with contextlib.suppress(OSError):
-            if now - tmp.stat().st_mtime > age_s:
-                tmp.unlink()
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write beside the target, fsync, then rename over it: readers see old or new, never half."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            # mkstemp makes the file 0600; a report is meant to be read by others too.
-            if hasattr(os, "fchmod"):
-                os.fchmod(fh.fileno(), 0o644)
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from storythreads.errors import ConfigError
-from storythreads.reports import render
+from storythreads.reports import files, render
 from storythreads.reports.render import (
     RENDERERS,
     render_html,
@@ -271,7 +271,7 @@ def test_write_failure_removes_temp_file(tmp_path, monkeypatch):
     def failing_replace(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(render.os, "replace", failing_replace)
+    monkeypatch.setattr(files.os, "replace", failing_replace)
     with pytest.raises(OSError, match="disk full"):
         write_reports(make_run(), tmp_path, formats=("json",))
     assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,77 @@
+"""Options shared by several CLI commands: one definition each, the same help everywhere."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import click
+
+FORMAT_CHOICES = click.Choice(["liveblog", "jsonl", "csv", "html", "feed"])
+
+
+class _When(click.ParamType):
+    """An ISO 8601 date or time; without a zone it is taken as UTC."""
+
+    name = "datetime"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, datetime):
+            return value
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not an ISO 8601 date or time (e.g. 2023-07-08T12:00)")
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+WHEN = _When()
+STORE_HELP = "SQLite store (default: OUT/store.sqlite). Keeps posts, vectors, threads, runs."
+WAIT_HELP = "Seconds to wait for another run's lock on the store before exiting with code 5."
+
+
+def window_options(command):
+    command = click.option(
+        "--until", type=WHEN, default=None, help="Report only posts published before this time."
+    )(command)
+    return click.option(
+        "--since",
+        type=WHEN,
+        default=None,
+        help="Report only posts published at or after this time.",
+    )(command)
+
+
+EXISTING_STORE = click.option(
+    "--store",
+    "store_path",
+    type=click.Path(dir_okay=False, exists=True),
+    required=True,
+    help="The store a previous `run` wrote.",
+)
+
+
+FORMAT_OPTION = click.option(
+    "--format",
+    "fmt",
+    type=FORMAT_CHOICES,
+    default=None,
+    help="Input format for all INPUTS (default: sniffed per file).",
+)
+CONFIG_OPTION = click.option(
+    "--config",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="Settings file (TOML) with [embedding], [cluster], [report] ... sections.",
+)
+
+MODEL_OPTION = click.option(
+    "--model",
+    default=None,
+    help="Embedding model: a packaged name or a local sentence-transformers directory.",
+)
+
+
+def out_option(help_text: str):
+    return click.option(
+        "--out", "out_dir", required=True, type=click.Path(file_okay=False), help=help_text
+    )
