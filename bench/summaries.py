@@ -52,6 +52,13 @@ def lexrank(posts, k: int) -> list[str]:
     return [str(s) for s in LexRankSummarizer()(document, k)]
 
 
+def lexrank_headlines(posts, k: int) -> list[str]:
+    """LexRank choosing among the same candidates as the headline overview: post titles."""
+    words = _Words()
+    titles = [Paragraph([Sentence(p.title, words)]) for p in posts if p.title.strip()]
+    return [str(s) for s in LexRankSummarizer()(ObjectDocumentModel(titles), k)]
+
+
 def lead(posts, k: int) -> list[str]:
     firsts = [(_sentences(p.body) or [p.title])[0] for p in posts]
     return firsts[:k]
@@ -84,7 +91,7 @@ def main() -> None:
     posts = {p.id: p for p in read_posts([DATA / "liveblogs-dev-posts.jsonl"]).posts}
     embedder = CachedEmbedder(SentenceTransformerEmbedder())
     scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
-    systems = ("storythreads", "storythreads-headlines", "lexrank", "lead")
+    systems = ("storythreads", "storythreads-headlines", "lexrank", "lexrank-headlines", "lead")
     scores = {name: defaultdict(list) for name in systems}
     for blog in blogs:
         blog_posts = sorted((posts[i] for i in by_blog[blog["blog_id"]]), key=lambda p: p.sort_key)
@@ -95,6 +102,7 @@ def main() -> None:
             ("storythreads", ours(run, k)),
             ("storythreads-headlines", ours_headlines(run, k)),
             ("lexrank", lexrank(blog_posts, k)),
+            ("lexrank-headlines", lexrank_headlines(blog_posts, k)),
             ("lead", lead(blog_posts, k)),
         ):
             result = scorer.score(reference, "\n".join(summary))

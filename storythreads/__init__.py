@@ -5,6 +5,12 @@
     for thread in run.threads:
         print(thread.id, thread.label, len(thread.post_ids))
 
+Scheduled use keeps a store between runs::
+
+    with Store("store.sqlite") as store:
+        store.lock(wait=30)
+        run = update(store, read_posts(["new-posts.jsonl"]).posts)
+
 Nothing here loads a model at import time; the embedding model loads on first use.
 """
 
@@ -19,7 +25,8 @@ from .errors import (
     StoreError,
     StoryThreadsError,
 )
-from .pipeline import analyze
+from .pipeline import analyze, update
+from .store import Store
 from .types import Assignment, Citation, Link, Post, Problem, Run, Segment, Thread
 
 __all__ = [
@@ -35,9 +42,11 @@ __all__ = [
     "Run",
     "Segment",
     "Settings",
+    "Store",
     "StoreError",
     "StoryThreadsError",
     "Thread",
     "analyze",
     "read_posts",
+    "update",
 ]
