@@ -98,9 +98,22 @@ def main():
 @click.option(
     "--rethread", is_flag=True, help="Re-thread every stored post, even in a large store."
 )
+@click.option("--profile", is_flag=True, help="Print the seconds each stage took (to stderr).")
 @window_options
 def run(
-    inputs, out_dir, fmt, source, config, model, store_path, no_store, wait, rethread, since, until
+    inputs,
+    out_dir,
+    fmt,
+    source,
+    config,
+    model,
+    store_path,
+    no_store,
+    wait,
+    rethread,
+    since,
+    until,
+    profile,
 ):
     """Thread the posts in INPUTS (live-blog text, JSONL or CSV) and write reports to --out.
 
@@ -110,17 +123,23 @@ def run(
     from .pipeline import analyze, update
     from .reports import select_window, write_reports
     from .store import Store
+    from .timing import StageTimer, profile_table
 
+    timer = StageTimer()
     try:
         settings = _settings(config, model)
-        result = read_posts(list(inputs), format=fmt, limits=settings.limits, source=source)
+        with timer.stage("ingest"):
+            result = read_posts(list(inputs), format=fmt, limits=settings.limits, source=source)
         _report_problems(result.problems)
         if not result.posts:
             raise InputError("no usable posts in the input", path=", ".join(inputs))
         formats = settings.report.formats
         if no_store:
-            run_ = analyze(result.posts, settings, _embedder(settings), problems=result.problems)
-            written = write_reports(select_window(run_, since, until), out_dir, formats)
+            run_ = analyze(
+                result.posts, settings, _embedder(settings), problems=result.problems, timer=timer
+            )
+            with timer.stage("render"):
+                written = write_reports(select_window(run_, since, until), out_dir, formats)
         else:
             with Store(store_path or Path(out_dir) / "store.sqlite") as store:
                 store.lock(wait)
@@ -136,14 +155,18 @@ def run(
                     _embedder(settings),
                     problems=result.problems,
                     rethread=rethread,
+                    timer=timer,
                 )
                 # still under the lock: a later run cannot overwrite these with older reports
-                written = write_reports(select_window(run_, since, until), out_dir, formats)
+                with timer.stage("render"):
+                    written = write_reports(select_window(run_, since, until), out_dir, formats)
     except StoryThreadsError as exc:
         _fail(exc)
     except OSError as exc:
         _fail_io(exc)
     c = run_.counts
+    if profile:
+        click.echo(profile_table(timer.seconds, c["segments_embedded"]), err=True)
     click.echo(
         f"{c['posts']} posts -> {c['threads']} threads ({c['unthreaded']} unthreaded, "
         f"{c['segments_embedded']} segments embedded); wrote " + ", ".join(str(p) for p in written)

@@ -33,6 +33,7 @@ from .config import Settings
 from .embeddings import CachedEmbedder, Embedder, SentenceTransformerEmbedder, normalize_rows
 from .reports.crossref import cross_reference
 from .reports.summarize import summarize_thread
+from .timing import StageTimer
 from .types import Assignment, Post, Problem, Run, Segment, Thread, unique_posts
 
 
@@ -99,6 +100,7 @@ def analyze(
     run_id: str | None = None,
     attach: bool = False,
     reuse: dict[str, Thread] | None = None,
+    timer: StageTimer | None = None,
 ) -> Run:
     """Thread ``posts`` and return everything the reports need.
 
@@ -111,6 +113,8 @@ def analyze(
     ``attach=True`` is the cheap path for large stores: posts of ``prior`` threads stay
     where they are and only the other posts are placed (see ``attach_labels``); threads in
     ``reuse`` whose posts did not change keep their stored label and summary.
+
+    ``timer`` collects seconds per stage; they are also on ``run.timings``.
     """
     settings = settings or Settings()
     started = datetime.now(UTC)
@@ -125,10 +129,13 @@ def analyze(
         embedder = CachedEmbedder(embedder or SentenceTransformerEmbedder(settings.embedding))
     embedded_before = embedder.embedded
 
-    segments: list[Segment] = segment_posts(posts, settings.segment)
-    seg_vectors = (
-        embedder.embed([s.text for s in segments]) if segments else np.zeros((0, 1), np.float32)
-    )
+    timer = timer if timer is not None else StageTimer()
+    with timer.stage("segment"):
+        segments: list[Segment] = segment_posts(posts, settings.segment)
+    with timer.stage("embed"):
+        texts = [s.text for s in segments]
+        seg_vectors = embedder.embed(texts) if segments else np.zeros((0, 1), np.float32)
+    timer.start("cluster")
     segments_by_post: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for row, seg in enumerate(segments):
         segments_by_post[seg.post_id].append((seg.kind, row))
@@ -164,6 +171,8 @@ def analyze(
         else np.zeros((0, 1))
     )
     also = _also(threaded, segments, seg_vectors, post_index, labels, centroids, cs)
+    timer.stop()
+    timer.start("label")
 
     # Clusters are numbered by first post, so new ids follow the order stories appeared.
     clusters = [[threaded[i].id for i in m] for m in members]
@@ -226,9 +235,10 @@ def analyze(
             (p.title for p in member_posts if p.title), " ".join(central.body.split()[:12])
         )
         times = [p.published for p in member_posts if p.published]
-        summary = summarize_thread(
-            thread_segments, seg_scores, by_id, settings.report.summary_sentences
-        )
+        with timer.stage("summarize"):
+            summary = summarize_thread(
+                thread_segments, seg_scores, by_id, settings.report.summary_sentences
+            )
         threads.append(
             Thread(
                 id=tid,
@@ -243,12 +253,14 @@ def analyze(
                 centroid=centroids[t],
             )
         )
-    threads, lineage = mark_dormant(
-        threads, prior, lineage, settings.identity.dormant_hours, now=started
-    )
-    links = cross_reference(
-        thread_ids, centroids, thread_names, shared_posts, settings.report.link_threshold
-    )
+    timer.stop()
+    with timer.stage("crossref"):
+        threads, lineage = mark_dormant(
+            threads, prior, lineage, settings.identity.dormant_hours, now=started
+        )
+        links = cross_reference(
+            thread_ids, centroids, thread_names, shared_posts, settings.report.link_threshold
+        )
     # Most active first; ties by first post, which the id order already encodes.
     threads.sort(key=lambda th: (-(len(th.post_ids) + len(th.also_post_ids)), th.id))
     counts = {
@@ -278,6 +290,7 @@ def analyze(
         segments=tuple(segments),
         lineage=tuple(lineage),
         next_thread_number=next_thread_number,
+        timings=dict(timer.seconds),
     )
 
 
@@ -288,6 +301,7 @@ def update(
     embedder: Embedder | None = None,
     problems: Sequence[Problem] = (),
     rethread: bool = False,
+    timer: StageTimer | None = None,
 ) -> Run:
     """One scheduled run: add ``posts`` to ``store``, re-thread, keep ids, record the run.
 
@@ -295,7 +309,9 @@ def update(
     produced is written in one transaction; the caller holds the store lock.
     """
     settings = settings or Settings()
-    stored = {p.id: p for p in store.load_posts()}
+    timer = timer if timer is not None else StageTimer()
+    with timer.stage("load"):
+        stored = {p.id: p for p in store.load_posts()}
     incoming = {p.id: p for p in unique_posts(posts)}
     edits = [
         (stored[i], p)
@@ -319,6 +335,7 @@ def update(
         run_id=f"run-{store.next_run_seq():06d}",
         attach=attach,
         reuse={t.id: t for t in store.load_threads()} if attach else None,
+        timer=timer,
     )
     counts = {
         **run.counts,
@@ -332,11 +349,12 @@ def update(
     if previous and len(changes) == 1:
         changes["no_change"] = "no new threads, new posts, merges or splits"
     run = dataclasses.replace(run, counts=counts, changes=changes)
-    store.save_run(
-        run,
-        run.lineage,
-        run.next_thread_number,
-        edits,
-        model_hash=cached.key,
-    )
-    return run
+    with timer.stage("save"):
+        store.save_run(
+            run,
+            run.lineage,
+            run.next_thread_number,
+            edits,
+            model_hash=cached.key,
+        )
+    return dataclasses.replace(run, timings=dict(timer.seconds))

@@ -156,6 +156,8 @@ class Run:
     segments: tuple[Segment, ...] = field(default=(), repr=False)
     lineage: tuple = ()  # LineageEvent values of this run (analysis.thread_identity)
     next_thread_number: int = 1  # the first id number no thread has used yet
+    # seconds per stage (storythreads.timing); never written to the reports or the store
+    timings: dict = field(default_factory=dict, compare=False, repr=False)
 
     def primary_thread(self, post_id: str) -> str | None:
         for a in self.assignments:
