@@ -15,12 +15,14 @@ import click
 from . import __version__
 from .analysis.ingest import read_posts
 from .cli_options import (
+    BACKEND_OPTION,
     CONFIG_OPTION,
     EXISTING_STORE,
     FORMAT_OPTION,
     MODEL_OPTION,
     STORE_HELP,
     WAIT_HELP,
+    engine_options,
     out_option,
     window_options,
 )
@@ -28,10 +30,12 @@ from .config import Settings
 from .errors import InputError, StoryThreadsError
 
 
-def _settings(config: str | None, model: str | None) -> Settings:
+def _settings(config: str | None, model: str | None, backend: str | None = None) -> Settings:
     settings = Settings.from_toml(config) if config else Settings()
     if model:
         settings = settings.replace("embedding", model=model)
+    if backend:
+        settings = settings.replace("embedding", backend=backend)
     return settings
 
 
@@ -47,14 +51,28 @@ def _fail_io(exc: OSError):
 
 
 def _embedder(settings: Settings):
-    from .embeddings import CachedEmbedder, SentenceTransformerEmbedder
+    from .embeddings import CachedEmbedder, make_embedder
 
     interactive = sys.stderr.isatty()
     if not interactive:
         _quiet_model_loading()
+    return CachedEmbedder(make_embedder(settings.embedding, show_progress=interactive))
+
+
+def _ray_embedder(settings: Settings, address: str | None):
+    """--engine ray: new segments are embedded on a Ray cluster (embeddings/ray_engine.py)."""
+    from .embeddings import CachedEmbedder
+    from .embeddings.ray_engine import RayEmbedder, import_ray
+
+    import_ray()  # a missing extra is an error before any work is done
+    _quiet_model_loading()
     return CachedEmbedder(
-        SentenceTransformerEmbedder(settings.embedding, show_progress=interactive)
+        RayEmbedder(settings=settings.embedding, address=address, show_progress=sys.stderr.isatty())
     )
+
+
+def _engine_embedder(settings: Settings, engine: str, address: str | None):
+    return _ray_embedder(settings, address) if engine == "ray" else _embedder(settings)
 
 
 def _quiet_model_loading() -> None:
@@ -99,6 +117,8 @@ def main():
     "--rethread", is_flag=True, help="Re-thread every stored post, even in a large store."
 )
 @click.option("--profile", is_flag=True, help="Print the seconds each stage took (to stderr).")
+@BACKEND_OPTION
+@engine_options
 @window_options
 def run(
     inputs,
@@ -114,6 +134,9 @@ def run(
     since,
     until,
     profile,
+    backend,
+    engine,
+    ray_address,
 ):
     """Thread the posts in INPUTS (live-blog text, JSONL or CSV) and write reports to --out.
 
@@ -127,7 +150,7 @@ def run(
 
     timer = StageTimer()
     try:
-        settings = _settings(config, model)
+        settings = _settings(config, model, backend)
         with timer.stage("ingest"):
             result = read_posts(list(inputs), format=fmt, limits=settings.limits, source=source)
         _report_problems(result.problems)
@@ -135,9 +158,8 @@ def run(
             raise InputError("no usable posts in the input", path=", ".join(inputs))
         formats = settings.report.formats
         if no_store:
-            run_ = analyze(
-                result.posts, settings, _embedder(settings), problems=result.problems, timer=timer
-            )
+            embedder = _engine_embedder(settings, engine, ray_address)
+            run_ = analyze(result.posts, settings, embedder, problems=result.problems, timer=timer)
             with timer.stage("render"):
                 written = write_reports(select_window(run_, since, until), out_dir, formats)
         else:
@@ -152,7 +174,7 @@ def run(
                     store,
                     result.posts,
                     settings,
-                    _embedder(settings),
+                    _engine_embedder(settings, engine, ray_address),
                     problems=result.problems,
                     rethread=rethread,
                     timer=timer,
@@ -324,14 +346,15 @@ def _gold_labels(path: str, field: str) -> dict[str, object]:
 )
 @CONFIG_OPTION
 @MODEL_OPTION
-def evaluate(input_file, gold_field, out_dir, config, model):
+@BACKEND_OPTION
+def evaluate(input_file, gold_field, out_dir, config, model, backend):
     """Score the threads of a JSONL file against a gold story field (BCubed, ARI, AMI)."""
     from .analysis.evaluate import scores, worst_errors
     from .pipeline import analyze
     from .reports import write_reports
 
     try:
-        settings = _settings(config, model)
+        settings = _settings(config, model, backend)
         gold = _gold_labels(input_file, gold_field)
         # The reader ignores every gold field: the pipeline never sees the labels.
         result = read_posts([input_file], format="jsonl", limits=settings.limits)

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 import click
 
+from .config import EMBEDDING_BACKENDS
+
 FORMAT_CHOICES = click.Choice(["liveblog", "jsonl", "csv", "html", "feed"])
 
 
@@ -69,6 +71,29 @@ MODEL_OPTION = click.option(
     default=None,
     help="Embedding model: a packaged name or a local sentence-transformers directory.",
 )
+BACKEND_OPTION = click.option(
+    "--backend",
+    type=click.Choice(EMBEDDING_BACKENDS),
+    default=None,
+    help="Embedding backend (overrides embedding.backend): torch, or onnx / onnx-int8 "
+    "with the onnx extra.",
+)
+
+
+def engine_options(command):
+    command = click.option(
+        "--ray-address",
+        default=None,
+        help="Ray cluster to join with --engine ray (e.g. ray://head:10001); default: a "
+        "local Ray on this machine.",
+    )(command)
+    return click.option(
+        "--engine",
+        type=click.Choice(["local", "ray"]),
+        default="local",
+        show_default=True,
+        help="Where new segments are embedded: this process, or a Ray cluster (ray extra).",
+    )(command)
 
 
 def out_option(help_text: str):

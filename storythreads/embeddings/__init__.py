@@ -2,6 +2,7 @@
 
 from .base import Embedder, normalize_rows
 from .cache import CachedEmbedder, MemoryVectorStore
+from .factory import make_embedder
 from .sentence import SentenceTransformerEmbedder, resolve_model_path
 
 __all__ = [
@@ -9,6 +10,7 @@ __all__ = [
     "Embedder",
     "MemoryVectorStore",
     "SentenceTransformerEmbedder",
+    "make_embedder",
     "normalize_rows",
     "resolve_model_path",
 ]

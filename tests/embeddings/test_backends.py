@@ -1,0 +1,104 @@
+"""embedding.backend: the setting, one cache key per backend, the ONNX export and its
+quality against torch, and the error when the `onnx` extra is missing."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from storythreads import cli
+from storythreads.config import EmbeddingSettings, Settings
+from storythreads.embeddings import CachedEmbedder, SentenceTransformerEmbedder, make_embedder
+from storythreads.embeddings.onnx_backend import OnnxEmbedder, pooling_mode
+from storythreads.embeddings.sentence import resolve_model_path
+from storythreads.errors import ConfigError, EmbeddingError
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [("tensorflow", "must be one of"), (1, "expected str")],
+)
+def test_the_backend_setting_is_checked(value, message):
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_dict({"embedding": {"backend": value}})
+
+
+def test_make_embedder_follows_the_backend_setting():
+    assert isinstance(make_embedder(EmbeddingSettings()), SentenceTransformerEmbedder)
+    onnx = make_embedder(EmbeddingSettings(backend="onnx"))
+    int8 = make_embedder(EmbeddingSettings(backend="onnx-int8"))
+    assert isinstance(onnx, OnnxEmbedder) and not onnx.quantized
+    assert isinstance(int8, OnnxEmbedder) and int8.quantized
+
+
+def test_each_backend_keeps_its_own_vectors_in_the_cache():
+    keys = {
+        backend: CachedEmbedder(make_embedder(EmbeddingSettings(backend=backend))).key
+        for backend in ("torch", "onnx", "onnx-int8")
+    }
+    assert len(set(keys.values())) == 3
+    torch_key = keys["torch"]
+    assert torch_key.startswith("all-MiniLM-L6-v2@") and "+" not in torch_key  # stores keep theirs
+    assert keys["onnx"] == torch_key + "+onnx"
+    assert keys["onnx-int8"] == torch_key + "+onnx-int8"
+
+
+def test_the_packaged_model_pools_by_mean_and_others_are_refused(tmp_path):
+    from pathlib import Path
+
+    assert pooling_mode(Path(resolve_model_path("all-MiniLM-L6-v2"))) == "mean"
+    modules = [
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+        {"idx": 2, "name": "2", "path": "2_Dense", "type": "sentence_transformers.models.Dense"},
+    ]  # fmt: skip
+    (tmp_path / "modules.json").write_text(json.dumps(modules))
+    with pytest.raises(EmbeddingError, match="Dense"):
+        pooling_mode(tmp_path)
+
+
+def test_backend_onnx_without_the_extra_exits_4_and_says_what_to_install(
+    tmp_path, monkeypatch, seed_path
+):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # `import onnxruntime` fails
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        cli.main, ["run", str(seed_path), "--out", str(out), "--no-store", "--backend", "onnx"]
+    )
+    assert result.exit_code == 4, result.output
+    assert "embedding.backend = 'onnx' needs onnxruntime" in result.output
+    assert "pip install 'storythreads[onnx]'" in result.output
+    assert not (out / "report.json").exists()
+
+
+@pytest.mark.slow  # the one-off export takes 20-50 s on 2 cores
+def test_onnx_backends_match_torch_and_the_export_is_made_once(tmp_path, monkeypatch):
+    pytest.importorskip("onnxruntime", reason="the `onnx` extra is not installed")
+    from storythreads.embeddings import onnx_backend
+
+    texts = [
+        "Ukraine says it recaptured territory near Bakhmut.",
+        "one",
+        "Cluster munitions: the US will send them to Kyiv, the Pentagon said on Friday. " * 20,
+        "Turkey backs Sweden's NATO bid, Zelensky says after talks in Istanbul.",
+    ]
+    reference = SentenceTransformerEmbedder().embed(texts)
+    settings = EmbeddingSettings(backend="onnx", onnx_dir=str(tmp_path / "cache"), batch_size=2)
+    fp32 = make_embedder(settings).embed(texts)
+    assert fp32.shape == reference.shape and fp32.dtype == np.float32
+    assert np.abs(fp32 - reference).max() < 1e-4  # the same model, another runtime
+    exported = sorted(p.name for p in (tmp_path / "cache").rglob("*.onnx"))
+    assert exported == ["model-int8.onnx", "model.onnx"]
+
+    def no_second_export(*args):
+        raise AssertionError("exported again")
+
+    monkeypatch.setattr(onnx_backend, "_build", no_second_export)
+    int8 = make_embedder(EmbeddingSettings(backend="onnx-int8", onnx_dir=settings.onnx_dir))
+    cosines = (int8.embed(texts) * reference).sum(1)
+    assert cosines.min() > 0.95 and cosines.mean() > 0.98  # close, not equal: int8 weights
+    assert np.abs(int8.embed(texts[::-1])[::-1] - int8.embed(texts)).max() < 1e-5  # order
