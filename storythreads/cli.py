@@ -197,7 +197,7 @@ def run(
 
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@out_option("Directory for compare.md, compare.json and the CSV/Parquet tables.")
+@out_option("Directory for compare.md, compare.html, compare.json and the CSV/Parquet tables.")
 @FORMAT_OPTION
 @CONFIG_OPTION
 @MODEL_OPTION

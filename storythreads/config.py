@@ -97,8 +97,15 @@ class ReportSettings:
     keyphrases: int = 6
     link_threshold: float = 0.45  # centroid cosine above which threads are 'similar'
     formats: tuple[str, ...] = ("md", "json", "html")
+    # report.html's map of posts: "umap" (2-D UMAP of the post vectors), "pca" (no numba,
+    # no compile; threads overlap more) or "none". Computed only when html is written.
+    map: str = "umap"
 
     def __post_init__(self):
+        _check(
+            self.map in ("umap", "pca", "none"),
+            f"report.map ({self.map!r}) must be one of ['umap', 'pca', 'none']",
+        )
         _check(
             1 <= self.summary_sentences <= 10,
             f"report.summary_sentences ({self.summary_sentences}) must be within [1, 10]",

@@ -21,6 +21,7 @@ from .analysis.cluster import (
     lexical_vectors,
 )
 from .analysis.label import central_index, keyphrases, make_label
+from .analysis.layout import place_new, project
 from .analysis.segment import segment_posts
 from .analysis.text import names
 from .analysis.thread_identity import (
@@ -64,6 +65,22 @@ def _post_vectors(posts, segments_by_post, seg_vectors, settings):
     return normalize_rows(out)
 
 
+def _layout(threaded, post_vecs, settings, placed=None) -> tuple:
+    """The report map's (post_id, x, y), only when report.html is written (analysis.layout).
+
+    ``placed`` (attach mode): stored positions stay, new posts go near their neighbours.
+    """
+    if settings.report.map == "none" or "html" not in settings.report.formats:
+        return ()
+    index = {p.id: i for i, p in enumerate(threaded)}
+    known = {index[pid]: xy for pid, xy in (placed or {}).items() if pid in index}
+    if known:
+        xy = place_new(post_vecs, known)
+    else:
+        xy = project(post_vecs, settings.cluster.seed, settings.report.map)
+    return tuple((p.id, float(x), float(y)) for p, (x, y) in zip(threaded, xy, strict=True))
+
+
 def _run_id(posts: Sequence[Post], settings: Settings) -> str:
     h = hashlib.sha256(settings.digest().encode())
     for post in posts:
@@ -101,6 +118,7 @@ def analyze(
     attach: bool = False,
     reuse: dict[str, Thread] | None = None,
     timer: StageTimer | None = None,
+    layout: dict[str, tuple[float, float]] | None = None,
 ) -> Run:
     """Thread ``posts`` and return everything the reports need.
 
@@ -112,7 +130,8 @@ def analyze(
 
     ``attach=True`` is the cheap path for large stores: posts of ``prior`` threads stay
     where they are and only the other posts are placed (see ``attach_labels``); threads in
-    ``reuse`` whose posts did not change keep their stored label and summary.
+    ``reuse`` whose posts did not change keep their stored label and summary, and posts in
+    ``layout`` (post id -> stored map position) keep their place on the map.
 
     ``timer`` collects seconds per stage; they are also on ``run.timings``.
     """
@@ -261,6 +280,8 @@ def analyze(
         links = cross_reference(
             thread_ids, centroids, thread_names, shared_posts, settings.report.link_threshold
         )
+    with timer.stage("layout"):
+        run_layout = _layout(threaded, post_vecs, settings, layout if attach else None)
     # Most active first; ties by first post, which the id order already encodes.
     threads.sort(key=lambda th: (-(len(th.post_ids) + len(th.also_post_ids)), th.id))
     counts = {
@@ -290,6 +311,7 @@ def analyze(
         segments=tuple(segments),
         lineage=tuple(lineage),
         next_thread_number=next_thread_number,
+        layout=run_layout,
         timings=dict(timer.seconds),
     )
 
@@ -336,6 +358,7 @@ def update(
         attach=attach,
         reuse={t.id: t for t in store.load_threads()} if attach else None,
         timer=timer,
+        layout=store.load_layout() if attach else None,
     )
     counts = {
         **run.counts,

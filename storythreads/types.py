@@ -156,6 +156,9 @@ class Run:
     segments: tuple[Segment, ...] = field(default=(), repr=False)
     lineage: tuple = ()  # LineageEvent values of this run (analysis.thread_identity)
     next_thread_number: int = 1  # the first id number no thread has used yet
+    # the report's map: (post_id, x, y) per threaded post in (time, id) order, x and y in
+    # [-1, 1] (analysis.layout); empty when report.map = "none" or html is not written
+    layout: tuple[tuple[str, float, float], ...] = field(default=(), repr=False)
     # seconds per stage (storythreads.timing); never written to the reports or the store
     timings: dict = field(default_factory=dict, compare=False, repr=False)
 

@@ -1,7 +1,8 @@
 """The `compare` report: who covered which story, how much, first, in which words and voices.
 
 ``build_comparison`` runs the analysis functions over one Run whose threads span all
-outlets; ``write_comparison`` writes ``compare.md``, ``compare.json`` and tidy tables (CSV,
+outlets; ``write_comparison`` writes ``compare.md``, ``compare.html`` (compare_html.py),
+``compare.json`` and tidy tables (CSV,
 and Parquet where pyarrow is installed) that load straight into pandas or R:
 one row per (thread, outlet), per (thread, outlet, term), per speaker, per figure.
 """
@@ -19,6 +20,7 @@ from ..analysis.compare import coverage, framing, lead_times
 from ..analysis.figures import figures, revisions
 from ..analysis.voices import hedging, voices
 from ..types import Run
+from .compare_html import render_compare_html
 from .files import write_atomic
 from .values import _iso, _jsonable, _md
 
@@ -190,6 +192,7 @@ def write_comparison(c: Comparison, out_dir: str | Path) -> list[Path]:
     out = Path(out_dir)
     files: dict[str, bytes] = {
         "compare.md": render_compare_markdown(c).encode(),
+        "compare.html": render_compare_html(c).encode(),
         "compare.json": (
             json.dumps(comparison_dict(c), indent=2, ensure_ascii=False) + "\n"
         ).encode(),

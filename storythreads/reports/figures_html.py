@@ -8,20 +8,21 @@ Plotly reads a small set of HTML tags (``<a href>``, ``<b>``, ``<br>``) inside h
 legend names and tick labels, so every string from the outside world is HTML-escaped
 before it reaches a figure; plotly shows the entities as the literal characters.
 
-The map is a layout, not a measurement: the Run keeps thread centroids but not post
-vectors, so threads are placed by a PCA of their centroids and each thread's posts sit
-around it on a fixed spiral, in time order.
+The map draws ``run.layout``: one point per threaded post at its 2-D UMAP projection
+(cosine) of the post vectors the threads were built from, computed by the pipeline
+(``analysis.layout``; PCA below 5 posts or with ``report.map = "pca"``) and kept in the
+store, so ``storythreads report`` redraws the same map. Near points are posts the model
+finds alike; the colours are the threads, so a thread whose posts scatter across the map
+is one the clustering joined on names and words more than on meaning. Axes have no units.
+A Run without a layout (``report.map = "none"``) has no map.
 """
 
 from __future__ import annotations
 
 import html
 import json
-import math
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-
-import numpy as np
 
 from ..types import Run
 
@@ -35,7 +36,6 @@ PALETTE = (
 TIMELINE_THREADS = (
     12  # the busiest threads get their own colour in the timeline; the rest are "other"
 )
-_GOLDEN = math.pi * (3 - math.sqrt(5))
 
 
 def colour(index: int) -> str:
@@ -69,58 +69,36 @@ def _as_json(fig) -> dict:
     return json.loads(pio.to_json(fig, validate=False, remove_uids=True, engine="json"))
 
 
-def _thread_positions(run: Run) -> np.ndarray:
-    """2-D places for the threads: PCA of the centroids, scaled to about [-1, 1].
-
-    Without usable centroids (or fewer than 3 threads) the threads go round a circle in
-    report order, which is as honest as a layout without vectors can be.
-    """
-    n = len(run.threads)
-    cents = [t.centroid for t in run.threads]
-    if n >= 3 and all(c is not None for c in cents):
-        from sklearn.decomposition import PCA
-
-        X = np.asarray(np.vstack([np.asarray(c, dtype=np.float64).ravel() for c in cents]))
-        xy = PCA(n_components=2, svd_solver="full").fit_transform(X)
-        # PCA's signs are arbitrary; fix them so the first thread lies in x>=0, y>=0
-        xy *= np.where(xy[0] < 0, -1.0, 1.0)
-        scale = np.abs(xy).max() or 1.0
-        return xy / scale
-    angles = [2 * math.pi * i / max(n, 1) for i in range(n)]
-    return np.array([[math.cos(a), math.sin(a)] for a in angles]).reshape(n, 2)
-
-
 def post_map(run: Run, anchors: dict[str, str]) -> dict | None:
-    """Scatter of posts coloured by their primary thread; click data is the thread anchor."""
+    """Scatter of the posts at their ``run.layout`` places, one trace per thread in report
+    order (colour i = thread i); hover: headline, time, thread; click data: thread anchor."""
     import plotly.graph_objects as go
 
+    place = {pid: (x, y) for pid, x, y in run.layout}
     posts = {p.id: p for p in run.posts}
-    if not run.threads:
+    if not run.threads or not place:
         return None
-    centres = _thread_positions(run)
-    spacing = 0.6 / math.sqrt(max(len(run.posts), 1))
     fig = go.Figure()
     for i, t in enumerate(run.threads):
-        members = [posts[p] for p in t.post_ids if p in posts]
+        members = sorted(
+            (posts[p] for p in t.post_ids if p in posts and p in place), key=lambda p: p.sort_key
+        )
         if not members:
             continue
-        xs, ys, hover = [], [], []
-        for k, post in enumerate(sorted(members, key=lambda p: p.sort_key)):
-            r = spacing * math.sqrt(k)  # a sunflower spiral: even spacing, no randomness
-            xs.append(round(float(centres[i, 0]) + r * math.cos(k * _GOLDEN), 4))
-            ys.append(round(float(centres[i, 1]) + r * math.sin(k * _GOLDEN), 4))
+        hover = []
+        for post in members:
             when = post.published.strftime("%Y-%m-%d %H:%M UTC") if post.published else "undated"
             hover.append(f"{_text(post.title or post.id)}<br>{when}<br><i>{_text(t.label)}</i>")
         fig.add_trace(
             go.Scatter(
-                x=xs,
-                y=ys,
+                x=[place[p.id][0] for p in members],
+                y=[place[p.id][1] for p in members],
                 mode="markers",
                 name=_text(t.label),
                 marker={"color": colour(i), "size": 9, "line": {"width": 0.5, "color": "#fff"}},
                 hovertext=hover,
                 hoverinfo="text",
-                customdata=[anchors[t.id]] * len(xs),
+                customdata=[anchors[t.id]] * len(members),
                 legendrank=i + 1,
             )
         )

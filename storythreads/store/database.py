@@ -298,6 +298,10 @@ class Store:
             )
         return threads
 
+    def load_layout(self) -> dict[str, tuple[float, float]]:
+        """The latest run's map positions: post id -> (x, y)."""
+        return {pid: (x, y) for pid, x, y in self.db.execute("SELECT post_id, x, y FROM layout")}
+
     def load_run(self) -> Run:
         """The latest run's results, rebuilt from the tables (for `storythreads report`)."""
         row = self.db.execute(
@@ -339,6 +343,12 @@ class Store:
             unthreaded=tuple(p.id for p in posts if p.id not in threaded),
             problems=tuple(Problem(**p) for p in json.loads(row[7])),
             changes=json.loads(row[6]),
+            layout=tuple(
+                (pid, x, y)
+                for pid, (x, y) in sorted(
+                    self.load_layout().items(), key=lambda kv: order.get(kv[0], -1)
+                )
+            ),
         )
 
     # -- writing --------------------------------------------------------------------------

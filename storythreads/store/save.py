@@ -100,6 +100,8 @@ def save_run(
                 for a in run.assignments
             ],
         )
+        db.execute("DELETE FROM layout")
+        db.executemany("INSERT INTO layout (post_id, x, y) VALUES (?,?,?)", run.layout)
         db.execute("DELETE FROM links")
         db.executemany(
             "INSERT INTO links (src, dst, kind, score, reason) VALUES (?,?,?,?,?)",

@@ -41,4 +41,8 @@ MIGRATIONS = [
         model_hash TEXT, counts TEXT NOT NULL, changes TEXT NOT NULL, problems TEXT NOT NULL);
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    # 2: the report map's position of each threaded post in the latest run
+    """
+    CREATE TABLE layout (post_id TEXT PRIMARY KEY, x REAL NOT NULL, y REAL NOT NULL);
+    """,
 ]

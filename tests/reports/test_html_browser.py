@@ -2,7 +2,8 @@
 offline without console or CSP errors, the cards, map and filter work, and hostile post
 text never runs. Skipped when the playwright package or /usr/bin/chromium is missing.
 
-Leaves a screenshot of the seed report at tests/artifacts/seed-report.png to look at.
+Leaves screenshots to look at in tests/artifacts/: seed-report.png (and -phone, -map) and
+compare.png, the outlet comparison page.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not 
 
 from storythreads.analysis.ingest import read_posts
 from storythreads.pipeline import analyze
+from storythreads.reports.compare_report import build_comparison, write_comparison
 from storythreads.reports.render import write_reports
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -83,6 +85,7 @@ def test_seed_report_draws_without_errors(browser, seed_report):
     assert page.locator(".spark .main-svg").count() >= 1
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "seed-report.png"), full_page=False)
+    page.locator("#plot-map").screenshot(path=str(ARTIFACTS / "seed-report-map.png"))
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
     page.screenshot(path=str(ARTIFACTS / "seed-report-phone.png"), full_page=False)
     assert log == {"errors": [], "dialogs": [], "requests": []}
@@ -148,4 +151,60 @@ def test_hostile_post_never_runs(browser, tmp_path, make_fake_embedder):
     assert page.locator("main img, main script").count() == 0
     page.wait_for_timeout(300)
     assert log["dialogs"] == [] and log["errors"] == [] and log["requests"] == []
+    page.close()
+
+
+def test_the_map_draws_each_post_at_its_projected_place(browser, seed_report):
+    """One point per seed post, at the run's layout positions (not a made-up arrangement)."""
+    page, log = _open(browser, seed_report)
+    page.wait_for_selector("#plot-map .scatterlayer .point")
+    drawn = page.evaluate(
+        "() => document.getElementById('plot-map').data.flatMap("
+        "t => t.x.map((x, i) => [x, t.y[i]]))"
+    )
+    assert len(drawn) == 9
+    assert len({tuple(p) for p in drawn}) == 9  # no two posts stacked on one place
+    assert all(-1 <= x <= 1 and -1 <= y <= 1 for x, y in drawn)
+    assert log["errors"] == []
+    page.close()
+
+
+def _compare_posts() -> list[dict]:
+    quake = "earthquake Izmir rescuers rubble magnitude aftershock survivors"
+    vote = "election Valdoria ballots turnout candidate parliament count"
+    return [
+        {"id": "a1", "source": "Alpha", "published": "2024-03-04T08:00:00Z",
+         "title": f"{XSS_TITLE} Earthquake hits Izmir", "text": f"{quake}. At least 12 people were killed."},
+        {"id": "a2", "source": "Alpha", "published": "2024-03-04T10:00:00Z",
+         "title": "Valdoria election count", "text": f"{vote} ballots."},
+        {"id": "b1", "source": "Beta", "published": "2024-03-04T08:30:00Z",
+         "title": f"{XSS_TITLE} Izmir earthquake", "text": f"{quake} {XSS_BODY} 14 people were killed."},
+        {"id": "b2", "source": "Beta", "published": "2024-03-04T09:00:00Z",
+         "title": "Valdoria votes", "text": f"{vote} turnout, \"We will win\", said Mara Voss."},
+    ]  # fmt: skip
+
+
+def test_compare_page_loads_offline_and_hostile_text_never_runs(
+    browser, tmp_path, make_fake_embedder
+):
+    data = tmp_path / "posts.jsonl"
+    data.write_text("".join(json.dumps(p) + "\n" for p in _compare_posts()), encoding="utf-8")
+    result = read_posts([str(data)])
+    run = analyze(result.posts, embedder=make_fake_embedder())
+    write_comparison(build_comparison(run), tmp_path / "cmp")
+    page, log = _open(browser, tmp_path / "cmp" / "compare.html")
+    page.wait_for_selector("#plot-coverage .main-svg")
+    assert page.locator("#plot-coverage .heatmaplayer image, #plot-coverage .hm").count() >= 1
+    assert page.locator('main > section[id^="thread-"]').count() >= 1
+    assert page.get_by_text(XSS_TITLE).first.is_visible()  # the headline, shown as text
+    assert page.locator("main img, main script").count() == 0
+    page.locator("#plot-coverage .nsewdrag").first.hover(force=True)  # hover labels
+    box = page.locator("#plot-coverage .nsewdrag").first.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.25)
+    page.wait_for_function("location.hash.startsWith('#thread-')", timeout=5000)  # row 1
+    page.fill("#filter", "izmir")
+    page.wait_for_timeout(300)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
+    assert log == {"errors": [], "dialogs": [], "requests": []}
     page.close()

@@ -4,6 +4,7 @@ never eval or any network source, and no post text reaches a script unescaped.""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -28,8 +29,15 @@ def test_only_the_templates_scripts():
     assert not re.search(r"<script[^>]+src=", html, re.IGNORECASE)
 
 
+def _with_layout(run):
+    """make_run() has no map positions (the pipeline computes them); give every post one."""
+    return dataclasses.replace(
+        run, layout=tuple((p.id, round(i / 10, 4), 0.0) for i, p in enumerate(run.posts))
+    )
+
+
 def test_figure_data_is_escaped_json():
-    html = render_html(make_run())
+    html = render_html(_with_layout(make_run()))
     raw = re.search(
         r'<script type="application/json" id="figures">(.*?)</script>', html, re.DOTALL
     )[1]

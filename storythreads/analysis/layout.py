@@ -1,0 +1,142 @@
+"""The report's map: a 2-D projection of the post vectors (UMAP, cosine metric).
+
+``project`` turns the pipeline's post vectors into one (x, y) per post, scaled into
+[-1, 1] and rounded to 4 decimals, so the same vectors in the same order always give the
+same bytes in report.html. The caller passes the posts in a canonical order (the pipeline
+uses (time, id)); UMAP runs single-threaded with a fixed ``random_state``.
+
+Fewer than ``MIN_UMAP`` posts get PCA instead: UMAP needs a neighbourhood graph, and with a
+handful of points it is all noise. ``method="pca"`` asks for PCA at any size (no numba).
+
+Cost. umap-learn compiles its numba kernels on first use; some (``smooth_knn_dist``,
+``compute_membership_strengths``, some of pynndescent's, used above 4,096 posts) are
+declared without ``cache=True`` and cost ~30-50 s to compile in *every* process.
+``_numba_cache`` turns on numba's own on-disk cache for them, so only the first process on a
+machine pays it and later ones load the machine code (numba writes next to umap's sources
+when that is writable, else to ``NUMBA_CACHE_DIR`` or the user's cache directory; with none
+writable it compiles as before). What stays is importing umap-learn (~3-4 s on 2 busy
+cores) once per process.
+
+``place_new`` is the cheap path for attach-mode runs: posts already on the map keep their
+place, a new post goes to the similarity-weighted mean of its nearest placed posts (how
+UMAP's own ``transform`` initialises new points). ``--rethread`` recomputes the whole map.
+"""
+
+from __future__ import annotations
+
+import warnings
+from functools import lru_cache
+
+import numpy as np
+
+MIN_UMAP = 5  # below this many posts: PCA
+N_NEIGHBORS = 15
+DECIMALS = 4
+_CACHED = ("umap.", "pynndescent.")  # modules whose numba kernels get the on-disk cache
+
+
+def _scaled(xy: np.ndarray) -> np.ndarray:
+    """Centre on the mean, scale into [-1, 1], fix signs (first point in x, y >= 0), round."""
+    xy = np.asarray(xy, dtype=np.float64)
+    xy = xy - xy.mean(0)
+    xy *= np.where(xy[0] < 0, -1.0, 1.0)
+    scale = float(np.abs(xy).max())
+    if scale > 0:
+        xy /= scale
+    return np.round(xy, DECIMALS) + 0.0  # + 0.0: no "-0.0" in the JSON
+
+
+def _pca(vectors: np.ndarray) -> np.ndarray:
+    from sklearn.decomposition import PCA
+
+    n = len(vectors)
+    if n < 2:
+        return np.zeros((n, 2))
+    k = min(2, n, vectors.shape[1])
+    xy = PCA(n_components=k, svd_solver="full").fit_transform(vectors.astype(np.float64))
+    return np.hstack([xy, np.zeros((n, 2 - k))])
+
+
+@lru_cache(maxsize=1)
+def _numba_cache() -> int:
+    """Enable numba's on-disk cache on umap's (and pynndescent's) uncached kernels."""
+    import sys
+
+    import umap  # noqa: F401  (loads umap.* and pynndescent.*)
+    from numba.core.caching import NullCache
+    from numba.core.registry import CPUDispatcher
+
+    enabled = 0
+    modules = [m for name, m in sorted(sys.modules.items()) if name.startswith(_CACHED)]
+    for module in modules:
+        for obj in vars(module).values():
+            if isinstance(obj, CPUDispatcher) and isinstance(obj._cache, NullCache):
+                try:
+                    obj.enable_caching()
+                    enabled += 1
+                except RuntimeError:  # no writable cache location: compile as before
+                    return enabled
+    return enabled
+
+
+def _umap(vectors: np.ndarray, seed: int) -> np.ndarray:
+    import umap
+
+    _numba_cache()
+    n = len(vectors)
+    model = umap.UMAP(
+        n_components=2,
+        n_neighbors=min(N_NEIGHBORS, n - 1),
+        metric="cosine",
+        # spectral init needs a well-connected graph; small maps start from PCA instead
+        init="spectral" if n >= 50 else "pca",
+        random_state=seed,
+        n_jobs=1,
+        low_memory=True,
+        verbose=False,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # n_jobs overridden by random_state; graph notices
+        return model.fit_transform(vectors.astype(np.float32))
+
+
+def project(vectors, seed: int = 42, method: str = "umap") -> np.ndarray:
+    """One (x, y) per row of ``vectors``: UMAP (cosine) to 2-D, or PCA for tiny inputs.
+
+    Deterministic for a given ``seed`` and row order; scaled into [-1, 1], 4 decimals.
+    """
+    vectors = np.asarray(vectors)
+    n = len(vectors)
+    if n == 0:
+        return np.zeros((0, 2))
+    if method not in ("umap", "pca"):
+        raise ValueError(f"unknown projection {method!r}; use 'umap' or 'pca'")
+    if method == "pca" or n < MIN_UMAP:
+        return _scaled(_pca(vectors))
+    return _scaled(_umap(vectors, seed))
+
+
+def place_new(vectors, placed: dict[int, tuple[float, float]], k: int = 5) -> np.ndarray:
+    """Positions for every row: rows in ``placed`` keep theirs, the rest go near their
+    ``k`` most similar placed rows (weights: cosine similarity, clipped at 0).
+
+    Rows are assumed unit-length (the pipeline's post vectors are). With nothing placed
+    yet, falls back to ``project``.
+    """
+    vectors = np.asarray(vectors, dtype=np.float32)
+    n = len(vectors)
+    if not placed:
+        return project(vectors)
+    known = np.array(sorted(placed), dtype=np.int64)
+    known_xy = np.array([placed[i] for i in known], dtype=np.float64)
+    out = np.zeros((n, 2))
+    out[known] = known_xy
+    todo = np.setdiff1d(np.arange(n), known)
+    for start in range(0, len(todo), 1024):  # a block of rows at a time: memory stays flat
+        rows = todo[start : start + 1024]
+        sims = vectors[rows] @ vectors[known].T
+        kk = min(k, len(known))
+        near = np.argsort(-sims, axis=1, kind="stable")[:, :kk]
+        w = np.clip(np.take_along_axis(sims, near, axis=1), 0.0, None) + 1e-6
+        out[rows] = (w[:, :, None] * known_xy[near]).sum(1) / w.sum(1, keepdims=True)
+    return np.round(out, DECIMALS) + 0.0

@@ -1,0 +1,203 @@
+"""compare.html: the outlet comparison as one self-contained page, beside compare.md.
+
+The same rules as report.html (see render.py): Jinja2 autoescape on every value, the same
+head (strict CSP, shared styles, ``_head.html.j2``), plotly.js inlined once, figure data only
+through ``|tojson``, and every outside string HTML-escaped before it reaches a plot label.
+
+The page shows a heatmap of posts per outlet per thread (click a row to open the thread),
+the median lag per outlet, and per thread: coverage and lag side by side, each outlet's
+distinctive words, its voices and hedges, and the figures it reported (differences flagged).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from markupsafe import Markup
+
+from . import figures_html
+from .values import _anchor, _safe_url, _when
+
+if TYPE_CHECKING:
+    from .compare_report import Comparison
+
+HEATMAP_THREADS = 40  # the busiest threads get a heatmap row; every thread gets a section
+LABEL_CHARS = 48
+
+
+def _grouped(rows) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for row in rows:
+        out.setdefault(row.thread_id, []).append(row)
+    return out
+
+
+def _lag(row) -> str:
+    if row is None or row.lag_minutes is None:
+        return "—"
+    return "first" if row.is_first else f"+{row.lag_minutes:.0f} min"
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1].rstrip() + "…"
+
+
+def coverage_heatmap(c: Comparison, outlets: list[str], anchors: dict[str, str]) -> dict | None:
+    """Posts per (thread, outlet) for the busiest threads; row i's anchor is anchors[i]."""
+    import plotly.graph_objects as go
+
+    cov = _grouped(c.coverage)
+    threads = [t for t in c.run.threads if t.id in cov][:HEATMAP_THREADS]
+    if not threads or not outlets:
+        return None
+    z, hover = [], []
+    for t in threads:
+        posts = {r.outlet: r.posts for r in cov[t.id]}
+        z.append([posts.get(o, 0) for o in outlets])
+        hover.append(
+            [
+                f"{figures_html._text(t.label)}<br>{figures_html._text(o)}: {posts.get(o, 0)} post(s)"
+                for o in outlets
+            ]
+        )
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=[figures_html._text(o) for o in outlets],
+            y=list(range(len(threads))),
+            text=hover,
+            texttemplate="%{z}",
+            hovertemplate="%{text}<extra></extra>",
+            colorscale="Blues",
+            showscale=False,
+            xgap=2,
+            ygap=2,
+        )
+    )
+    fig.update_layout(
+        height=80 + 26 * len(threads),
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        xaxis={"side": "top", "type": "category"},
+        yaxis={
+            "tickmode": "array",
+            "tickvals": list(range(len(threads))),
+            "ticktext": [figures_html._text(_short(t.label)) for t in threads],
+            "autorange": "reversed",
+            "automargin": True,
+        },
+        plot_bgcolor="rgba(0,0,0,0)",
+        paper_bgcolor="rgba(0,0,0,0)",
+    )
+    data = figures_html._as_json(fig)
+    data["anchors"] = [anchors[t.id] for t in threads]
+    return data
+
+
+def _thread_view(t, cov, lead, terms, speak, hedge, figs, revs, posts) -> dict:
+    lags = {r.outlet: r for r in lead}
+    by_outlet: dict[str, list] = {}
+    for r in terms:
+        by_outlet.setdefault(r.outlet, []).append(f"{r.term} ({r.z:.1f})")
+    hedges: dict[str, list] = {}
+    for r in hedge:
+        hedges.setdefault(r.outlet, []).append(f"{r.phrase} ×{r.count}")
+    return {
+        "id": t.id,
+        "anchor": _anchor(t.id),
+        "label": t.label,
+        "headline": t.headline,
+        "coverage": [
+            {
+                "outlet": r.outlet,
+                "posts": r.posts,
+                "words": r.words,
+                "share": f"{r.share_of_outlet:.0%}",
+                "first": _when(r.first),
+                "last": _when(r.last),
+                "lag": _lag(lags.get(r.outlet)),
+            }
+            for r in cov
+        ],
+        "terms": sorted(by_outlet.items()),
+        "voices": [
+            {"outlet": r.outlet, "speaker": r.speaker, "quotes": r.quotes, "attr": r.attributions}
+            for r in sorted(speak, key=lambda r: (-(r.quotes + r.attributions), r.outlet))[:15]
+        ],
+        "hedges": sorted(hedges.items()),
+        "figures": [
+            {
+                "subject": r.subject,
+                "value": f"{r.qualifier + ' ' if r.qualifier else ''}{r.value:g}"
+                + (f" {r.unit}" if r.unit else ""),
+                "outlet": r.outlet,
+                "time": _when(r.published),
+                "earlier": r.earlier,
+                "text": r.text,
+                "url": _safe_url(posts[r.post_id].url) if r.post_id in posts else None,
+                "post_id": r.post_id,
+            }
+            for r in figs
+        ],
+        "revisions": [r.note for r in revs],
+    }
+
+
+def compare_view(c: Comparison) -> dict:
+    """What compare.html shows, ordered and formatted, not yet escaped."""
+    run = c.run
+    posts = {p.id: p for p in run.posts}
+    outlets = sorted({p.source or "unknown" for p in run.posts})
+    cov, lead, terms = _grouped(c.coverage), _grouped(c.lead), _grouped(c.terms)
+    speak, hedge = _grouped(c.voices), _grouped(c.hedges)
+    figs, revs = _grouped(c.figures), _grouped(c.revisions)
+    labels = {t.id: t.label for t in run.threads}
+    threads = [
+        _thread_view(
+            t,
+            cov[t.id],
+            lead.get(t.id, []),
+            terms.get(t.id, []),
+            speak.get(t.id, []),
+            hedge.get(t.id, []),
+            figs.get(t.id, []),
+            revs.get(t.id, []),
+            posts,
+        )
+        for t in run.threads
+        if t.id in cov
+    ]
+    firsts: dict[str, int] = {}
+    for r in c.lead:
+        if r.is_first and r.thread_id not in c.single_outlet:
+            firsts[r.outlet] = firsts.get(r.outlet, 0) + 1
+    return {
+        "run_id": run.id,
+        "model": run.model,
+        "n_posts": len(run.posts),
+        "n_threads": len(run.threads),
+        "outlets": outlets,
+        "median_lag": [
+            {"outlet": o, "lag": f"{lag:.0f} min", "first": firsts.get(o, 0)}
+            for o, lag in sorted(c.median_lag.items(), key=lambda kv: (kv[1], kv[0]))
+        ],
+        "single_outlet": [
+            {"anchor": _anchor(tid), "label": labels.get(tid, tid), "id": tid}
+            for tid in c.single_outlet
+        ],
+        "threads": threads,
+    }
+
+
+def render_compare_html(c: Comparison) -> str:
+    """One self-contained page; the plot reaches it only as ``|tojson`` data."""
+    from .render import _environment
+
+    v = compare_view(c)
+    anchors = {t["id"]: t["anchor"] for t in v["threads"]}
+    heatmap = coverage_heatmap(c, v["outlets"], anchors)
+    plotly_js = Markup(figures_html.plotly_js()) if heatmap else ""
+    return (
+        _environment("html")
+        .get_template("compare.html.j2")
+        .render(v=v, figs={"coverage": heatmap}, plotly_js=plotly_js)
+    )
