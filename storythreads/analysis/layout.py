@@ -113,7 +113,13 @@ def project(vectors, seed: int = 42, method: str = "umap") -> np.ndarray:
         raise ValueError(f"unknown projection {method!r}; use 'umap' or 'pca'")
     if method == "pca" or n < MIN_UMAP:
         return _scaled(_pca(vectors))
-    return _scaled(_umap(vectors, seed))
+    try:
+        return _scaled(_umap(vectors, seed))
+    except (ImportError, RuntimeError, OSError) as exc:
+        # umap-learn missing, or numba with no writable cache directory at all (umap's own
+        # cache=True kernels then fail at import): a PCA map beats no report
+        warnings.warn(f"report map: UMAP unavailable ({exc}); using PCA", RuntimeWarning)
+        return _scaled(_pca(vectors))
 
 
 def place_new(vectors, placed: dict[int, tuple[float, float]], k: int = 5) -> np.ndarray:

@@ -53,6 +53,18 @@ def test_pca_method_and_empty_input():
         project(_blobs(), method="tsne")
 
 
+def test_without_umap_the_map_falls_back_to_pca(monkeypatch):
+    from storythreads.analysis import layout
+
+    def broken(vectors, seed):
+        raise RuntimeError("cannot cache function: no locator available")
+
+    monkeypatch.setattr(layout, "_umap", broken)
+    with pytest.warns(RuntimeWarning, match="using PCA"):
+        xy = project(_blobs())
+    assert np.array_equal(xy, project(_blobs(), method="pca"))
+
+
 def test_place_new_keeps_placed_posts_and_puts_new_ones_near_their_neighbours():
     X = _blobs()
     placed = {i: (float(i), 0.0) for i in range(24) if i % 8 != 0}
