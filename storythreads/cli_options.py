@@ -84,8 +84,8 @@ def engine_options(command):
     command = click.option(
         "--ray-address",
         default=None,
-        help="Ray cluster to join with --engine ray (e.g. ray://head:10001); default: a "
-        "local Ray on this machine.",
+        help="Ray cluster to join with --engine ray: 'auto' on a node of a running "
+        "cluster, or HEAD:6379; default: a local Ray on this machine.",
     )(command)
     return click.option(
         "--engine",
