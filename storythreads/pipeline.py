@@ -93,17 +93,22 @@ def _also(posts, segments, seg_vectors, post_index, primary, centroids, settings
     found: dict[tuple[str, int], list[tuple[str, float]]] = defaultdict(list)
     if len(centroids) < 2:
         return found
-    sims = seg_vectors @ centroids.T
-    for row, seg in enumerate(segments):
-        if seg.kind == "title":
-            continue
-        own = primary[post_index[seg.post_id]]
-        if own < 0:
-            continue
-        best = int(np.argmax(np.where(np.arange(len(centroids)) == own, -np.inf, sims[row])))
-        score = float(sims[row, best])
-        if score >= settings.also_threshold and score >= sims[row, own] + settings.also_margin:
-            found[(seg.post_id, best)].append((seg.id, score))
+    rows = np.array([r for r, seg in enumerate(segments) if seg.kind != "title"], dtype=np.int64)
+    owns = np.array([primary[post_index[segments[r].post_id]] for r in rows], dtype=np.int64)
+    rows, owns = rows[owns >= 0], owns[owns >= 0]
+    # a block of segments at a time: segments x threads would not fit at 100k posts
+    for start in range(0, rows.size, 2048):
+        block, own = rows[start : start + 2048], owns[start : start + 2048]
+        sims = seg_vectors[block] @ centroids.T
+        at = np.arange(block.size)
+        own_sim = sims[at, own].copy()
+        sims[at, own] = -np.inf
+        best = np.argmax(sims, axis=1)
+        score = sims[at, best]
+        hit = (score >= settings.also_threshold) & (score >= own_sim + settings.also_margin)
+        for i in np.flatnonzero(hit):
+            seg = segments[block[i]]
+            found[(seg.post_id, int(best[i]))].append((seg.id, float(score[i])))
     return found
 
 

@@ -1,0 +1,186 @@
+"""Near-linear pieces of the clusterer for large inputs (above ``ThreadClusterer.large_n``).
+
+* ``approximate_neighbours``: each item's ``k`` most similar items under the blended
+  similarity, from candidates instead of all pairs. Candidates are an HNSW index's
+  nearest semantic neighbours (faiss; built single-threaded so the graph, and with it the
+  result, is the same on every run) plus the items sharing the rarest words of the item
+  (its top TF-IDF terms). Every candidate is scored with the exact blend, so what is
+  missed is only what no candidate list holds.
+* ``sparse_average_linkage``: average linkage cut at a threshold on a sparse similarity
+  graph, merging the best pair first. Pairs with no edge have similarity 0 and never merge
+  (threshold > 0), so on the shared-neighbour graph it gives the dense linkage's clusters
+  without an n x n matrix.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+import numpy as np
+from scipy import sparse
+
+SEMANTIC_CANDIDATES = 32
+LEXICAL_CANDIDATES = 32
+TOP_TERMS = 12  # per item, the terms whose shared use makes a lexical candidate
+TERM_POSTINGS_CAP = 2000  # terms that are a top term of more items say little; skipped
+HNSW_M = 32
+HNSW_EF = 96
+
+
+def semantic_candidates(X: np.ndarray, count: int) -> np.ndarray:
+    """(n, count) item indices from an HNSW index on inner product; -1 where none."""
+    import faiss
+
+    n, dim = X.shape
+    count = min(count, n)
+    index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = HNSW_EF
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)  # insertion order fixed: the same graph every run
+    try:
+        index.add(np.ascontiguousarray(X, dtype=np.float32))
+    finally:
+        faiss.omp_set_num_threads(threads)
+    index.hnsw.efSearch = max(HNSW_EF, count)
+    _, found = index.search(np.ascontiguousarray(X, dtype=np.float32), count)
+    return found.astype(np.int64)
+
+
+def lexical_candidates(lexical: sparse.csr_matrix, count: int, block: int = 2000) -> np.ndarray:
+    """(n, count) items sharing the most weight in each item's top TF-IDF terms; -1 pads."""
+    n = lexical.shape[0]
+    pruned = _top_terms(lexical.tocsr(), TOP_TERMS)
+    postings = np.bincount(pruned.indices, minlength=pruned.shape[1])
+    common = np.flatnonzero(postings > TERM_POSTINGS_CAP)
+    if common.size:
+        keep = np.ones(pruned.shape[1], dtype=np.float32)
+        keep[common] = 0.0
+        pruned = (pruned @ sparse.diags(keep)).tocsr()
+        pruned.eliminate_zeros()
+    out = np.full((n, count), -1, dtype=np.int64)
+    transposed = pruned.T.tocsr()
+    for start in range(0, n, block):
+        scores = _top_terms((pruned[start : start + block] @ transposed).tocsr(), count).tocoo()
+        rank = _rank_in_row(scores.row, scores.col, -scores.data)
+        out[start + scores.row, rank] = scores.col
+    return out
+
+
+def _rank_in_row(rows, cols, keys) -> np.ndarray:
+    """Position of each entry in its row when the row is ordered by ``keys``, then column."""
+    order = np.lexsort((cols, keys, rows))
+    rank = np.empty(rows.size, dtype=np.int64)
+    sorted_rows = rows[order]
+    starts = np.searchsorted(sorted_rows, sorted_rows, side="left")
+    rank[order] = np.arange(rows.size) - starts
+    return rank
+
+
+def _top_terms(matrix: sparse.csr_matrix, top: int) -> sparse.csr_matrix:
+    """Each row's ``top`` largest entries (ties: the lower column)."""
+    coo = matrix.tocoo()
+    keep = _rank_in_row(coo.row, coo.col, -coo.data) < top
+    return sparse.csr_matrix(
+        (coo.data[keep], (coo.row[keep], coo.col[keep])), shape=matrix.shape, dtype=np.float32
+    )
+
+
+def blended_pairs(X, lexical, w: float, rows, cols, chunk: int = 200_000) -> np.ndarray:
+    """The exact blended similarity of each (rows[i], cols[i]) pair."""
+    out = np.empty(rows.size, dtype=np.float32)
+    for s in range(0, rows.size, chunk):
+        r, c = rows[s : s + chunk], cols[s : s + chunk]
+        sim = (1.0 - w) * np.einsum("ij,ij->i", X[r], X[c])
+        if w > 0:
+            sim += w * np.asarray(lexical[r].multiply(lexical[c]).sum(axis=1)).ravel()
+        out[s : s + chunk] = sim
+    return out
+
+
+def approximate_neighbours(X, lexical, n_neighbors: int, floor: float, w: float):
+    """Indicator rows like ``neighbour_sets``: self plus the ``n_neighbors`` best candidates
+    whose blended similarity is at least ``floor``."""
+    n = X.shape[0]
+    parts = [semantic_candidates(X, SEMANTIC_CANDIDATES)]
+    if lexical is not None and w > 0:
+        parts.append(lexical_candidates(lexical, LEXICAL_CANDIDATES))
+    cand = np.sort(np.hstack(parts), axis=1)
+    repeated = np.zeros(cand.shape, dtype=bool)
+    repeated[:, 1:] = cand[:, 1:] == cand[:, :-1]
+    cand[repeated] = -1
+    own = np.arange(n)[:, None]
+    rows = np.broadcast_to(own, cand.shape).ravel()
+    cols = cand.ravel()
+    sim = np.full(cols.size, -np.inf, dtype=np.float32)
+    valid = (cols >= 0) & (cols != rows)
+    sim[valid] = blended_pairs(X, lexical, w, rows[valid], cols[valid])
+    sim = sim.reshape(cand.shape)
+    # ties: the lower index, as the exact path's stable sort does
+    k = min(n_neighbors, cand.shape[1])
+    order = np.lexsort((cand, -sim), axis=1)[:, :k]
+    best = np.take_along_axis(cand, order, axis=1)
+    keep = np.take_along_axis(sim, order, axis=1) >= floor
+    r = np.concatenate([np.arange(n), np.repeat(np.arange(n), k)[keep.ravel()]])
+    c = np.concatenate([np.arange(n), best.ravel()[keep.ravel()]])
+    return sparse.csr_matrix((np.ones(r.size, dtype=np.float32), (r, c)), shape=(n, n))
+
+
+def sparse_shared_neighbours(members: sparse.csr_matrix) -> sparse.csr_matrix:
+    """Jaccard overlap of neighbour sets, only for pairs that share a neighbour."""
+    inter = (members @ members.T).tocoo()
+    size = np.asarray(members.sum(axis=1)).ravel()
+    union = size[inter.row] + size[inter.col] - inter.data
+    return sparse.csr_matrix(
+        (inter.data / np.maximum(union, 1.0), (inter.row, inter.col)), shape=inter.shape
+    )
+
+
+def sparse_average_linkage(similarity: sparse.spmatrix, threshold: float) -> np.ndarray:
+    """Flat clusters (0..m-1) of average linkage on a symmetric sparse similarity, merging
+    while the best pair's mean similarity is at least ``threshold`` (> 0)."""
+    n = similarity.shape[0]
+    upper = sparse.triu(similarity, k=1).tocoo()
+    links: list[dict[int, float]] = [{} for _ in range(n)]
+    for a, b, v in zip(upper.row.tolist(), upper.col.tolist(), upper.data.tolist(), strict=True):
+        links[a][b] = links[b][a] = v
+    size = [1] * n
+    parent = list(range(n))
+    heap = [(-v, a, b) for a, b, v in zip(upper.row.tolist(), upper.col.tolist(),
+                                           upper.data.tolist(), strict=True) if v >= threshold]  # fmt: skip
+    heapq.heapify(heap)
+    while heap:
+        neg, a, b = heapq.heappop(heap)
+        if parent[a] != a or parent[b] != b or b not in links[a]:
+            continue
+        now = links[a][b] / (size[a] * size[b])
+        if abs(now - (-neg)) > 1e-12:  # sizes or sums changed since it was queued
+            if now >= threshold:
+                heapq.heappush(heap, (-now, a, b))
+            continue
+        if len(links[a]) < len(links[b]):
+            a, b = b, a  # fold the smaller neighbourhood into the larger
+        parent[b] = a
+        del links[a][b]
+        folded, links[b] = links[b], {}
+        size[a] += size[b]
+        for c, v in folded.items():
+            if c == a:
+                continue
+            del links[c][b]
+            total = links[a].get(c, 0.0) + v
+            links[a][c] = links[c][a] = total
+            # pairs of `a` with its other neighbours only got smaller: their queued
+            # entries are re-checked when popped
+            mean = total / (size[a] * size[c])
+            if mean >= threshold:
+                heapq.heappush(heap, (-mean, min(a, c), max(a, c)))
+    roots = np.array([_root(parent, i) for i in range(n)])
+    _, labels = np.unique(roots, return_inverse=True)
+    return labels
+
+
+def _root(parent: list[int], i: int) -> int:
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i

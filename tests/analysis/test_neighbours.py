@@ -1,0 +1,105 @@
+"""The large-input path: approximate neighbours and average linkage on a sparse graph."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+from storythreads.analysis import cluster
+from storythreads.analysis.cluster import (
+    ThreadClusterer,
+    _average_linkage,
+    blended_similarity,
+    canonical_labels,
+    lexical_vectors,
+    neighbour_sets,
+)
+from storythreads.analysis.neighbours import (
+    approximate_neighbours,
+    lexical_candidates,
+    sparse_average_linkage,
+    sparse_shared_neighbours,
+)
+
+
+def partition(labels) -> set[frozenset[int]]:
+    groups: dict[int, set[int]] = {}
+    for i, label in enumerate(labels):
+        groups.setdefault(int(label), set()).add(i)
+    return {frozenset(g) for g in groups.values()}
+
+
+def blobs(n_groups: int, per_group: int, dim: int = 32, noise: float = 0.05, seed: int = 0):
+    """Unit vectors around random unit centres, rows shuffled."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(n_groups, dim))
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    X = np.repeat(centres, per_group, axis=0) + noise * rng.normal(size=(n_groups * per_group, dim))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    y = np.repeat(np.arange(n_groups), per_group)
+    order = rng.permutation(len(y))
+    return X[order].astype(np.float32), y[order]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_sparse_linkage_gives_the_dense_linkage_clusters(seed):
+    """Without ties, best-pair-first merging on the sparse graph is scipy's average linkage."""
+    rng = np.random.default_rng(seed)
+    n = 80
+    S = sparse.random(n, n, density=0.15, random_state=seed, data_rvs=rng.random).toarray()
+    S = np.triu(S, 1)
+    S = S + S.T
+    dense = canonical_labels(_average_linkage(S.copy(), 0.1))
+    fast = canonical_labels(sparse_average_linkage(sparse.csr_matrix(S), 0.1))
+    assert np.array_equal(dense, fast)
+    assert 1 < dense.max() + 1 < n  # some merges, not all
+
+
+def test_sparse_shared_neighbours_is_the_dense_jaccard_where_nonzero():
+    X, _ = blobs(3, 20, noise=0.2, seed=4)
+    members = neighbour_sets(blended_similarity(X, None, 0.0), 5, 0.3)
+    dense = cluster.shared_neighbour_similarity(members)
+    fast = sparse_shared_neighbours(members).toarray()
+    assert np.allclose(fast, dense, atol=1e-6)
+
+
+def _texts(y, rng):
+    vocab = [f"w{i}" for i in range(400)]
+    return [
+        f"event{label} place{label} " + " ".join(rng.choice(vocab, 12)) for label in y
+    ]  # a rare pair of words per group, and noise
+
+
+def test_approximate_neighbours_are_the_exact_ones_on_clustered_data():
+    X, y = blobs(30, 20, dim=48, noise=0.4, seed=5)
+    L = lexical_vectors(_texts(y, np.random.default_rng(5)))
+    exact = neighbour_sets(blended_similarity(X, L, 0.5), 5, 0.3)
+    approx = approximate_neighbours(X, L, 5, 0.3, 0.5)
+    recall = approx.multiply(exact).sum() / exact.sum()
+    assert recall >= 0.99
+    assert approx.sum() <= exact.sum()  # never more than self + 5 per row
+
+
+def test_lexical_candidates_find_items_sharing_rare_words():
+    texts = ["alpha beta gamma", "alpha beta delta", "zeta eta theta", "zeta eta iota"]
+    found = lexical_candidates(lexical_vectors(texts), 2)
+    assert set(found[0]) == {0, 1} and set(found[2]) == {2, 3}
+
+
+def test_large_path_with_sparse_linkage_recovers_the_groups(monkeypatch):
+    """Connected parts above DENSE_PART_MAX go through the sparse linkage; same groups."""
+    X, y = blobs(6, 40, noise=0.1, seed=7)
+    exact = ThreadClusterer(n_neighbors=15).fit_predict(X)
+    monkeypatch.setattr(cluster, "DENSE_PART_MAX", 10)
+    large = ThreadClusterer(n_neighbors=15, large_n=50).fit_predict(X)
+    assert partition(exact) == partition(y)
+    assert partition(large) == partition(exact)
+
+
+def test_large_path_is_deterministic():
+    X, y = blobs(40, 30, dim=48, noise=0.5, seed=8)
+    L = lexical_vectors(_texts(y, np.random.default_rng(8)))
+    first = ThreadClusterer(large_n=100).fit_predict(X, L)
+    second = ThreadClusterer(large_n=100).fit_predict(X, L)
+    assert np.array_equal(first, second)
