@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-slow lint clean
+.PHONY: setup demo test test-slow lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,12 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
+
+# Speed and memory at scale, ours vs BERTopic (bench/scale.py; tens of minutes on 2 cores).
+# Pick sizes with: make bench BENCH_ARGS="--sizes 1k,10k"
+bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/scale.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check storythreads tests

@@ -30,6 +30,31 @@ CACHE = HERE / ".cache"
 RESULTS = HERE / "results-incremental.json"
 
 
+def remove_store(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", ".lock"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def seed_vectors(source_store: Path, target_store: Path, posts, settings) -> int:
+    """Copy the stored vectors of ``posts``' segments from one store into a fresh one, as a
+    store that has been running for a while would hold them; returns how many were copied."""
+    remove_store(target_store)
+    shas = sorted({s.sha for s in segment_posts(posts, settings.segment)})
+    with Store(target_store) as store:
+        src = sqlite3.connect(source_store)
+        rows = []
+        for i in range(0, len(shas), 500):
+            chunk = shas[i : i + 500]
+            rows += src.execute(
+                f"SELECT model, sha, dim, vector FROM vectors WHERE sha IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ).fetchall()
+        src.close()
+        with store.transaction():
+            store.db.executemany("INSERT INTO vectors VALUES (?,?,?,?)", rows)
+    return len(rows)
+
+
 def timed_update(store_path: Path, posts, settings) -> tuple[float, dict]:
     start = time.perf_counter()
     with Store(store_path) as store:
@@ -57,28 +82,14 @@ def main() -> None:
     if args.reuse_full and full_store.exists() and "full_s" in previous:
         full_s, full_counts = previous["full_s"], previous["full_counts"]
     else:
-        for suffix in ("", "-wal", "-shm", ".lock"):
-            Path(f"{full_store}{suffix}").unlink(missing_ok=True)
+        remove_store(full_store)
         full_s, full_counts = timed_update(full_store, posts, settings)
         print(f"full run, {len(posts)} posts: {full_s:.1f} s {full_counts}")
 
     # The incremental store starts with the base posts' vectors already computed, as a
     # store that has been running for a while would: only the new posts get embedded.
     inc_store = CACHE / "incremental.sqlite"
-    for suffix in ("", "-wal", "-shm", ".lock"):
-        Path(f"{inc_store}{suffix}").unlink(missing_ok=True)
-    shas = sorted({s.sha for s in segment_posts(base, settings.segment)})
-    with Store(inc_store) as store:
-        src = sqlite3.connect(full_store)
-        rows = []
-        for i in range(0, len(shas), 500):
-            chunk = shas[i : i + 500]
-            rows += src.execute(
-                f"SELECT model, sha, dim, vector FROM vectors WHERE sha IN ({','.join('?' * len(chunk))})",
-                chunk,
-            ).fetchall()
-        with store.transaction():
-            store.db.executemany("INSERT INTO vectors VALUES (?,?,?,?)", rows)
+    seed_vectors(full_store, inc_store, base, settings)
     warm_s, _ = timed_update(inc_store, base, settings)
     inc_s, inc_counts = timed_update(inc_store, added, settings)
     ratio = inc_s / full_s
