@@ -7,6 +7,13 @@ uses (time, id)); UMAP runs single-threaded with a fixed ``random_state``.
 
 Fewer than ``MIN_UMAP`` posts get PCA instead: UMAP needs a neighbourhood graph, and with a
 handful of points it is all noise. ``method="pca"`` asks for PCA at any size (no numba).
+From 4,096 posts on, UMAP gets 200 epochs, and up to ``EXACT_KNN_MAX`` posts exact cosine
+neighbours from ``exact_knn`` (blocked matrix products, quadratic) instead of a pynndescent
+index: pynndescent builds its search kernels per call, so they compile in every process
+(~25 s on 2 cores), which costs more than exact neighbours up to about 20,000 posts
+(measured, fresh processes, 2 busy cores: 20,000 posts 37 s with exact neighbours,
+21,000 posts 83 s with pynndescent). Above that, UMAP's own near-linear pynndescent search
+is used.
 
 Cost. umap-learn compiles its numba kernels on first use; some (``smooth_knn_dist``,
 ``compute_membership_strengths``, some of pynndescent's, used above 4,096 posts) are
@@ -32,6 +39,7 @@ import numpy as np
 MIN_UMAP = 5  # below this many posts: PCA
 N_NEIGHBORS = 15
 DECIMALS = 4
+EXACT_KNN_MAX = 20_000  # above: UMAP's approximate (pynndescent) neighbours, near-linear
 _CACHED = ("umap.", "pynndescent.")  # modules whose numba kernels get the on-disk cache
 
 
@@ -79,15 +87,48 @@ def _numba_cache() -> int:
     return enabled
 
 
+def exact_knn(vectors: np.ndarray, k: int, block: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's ``k`` nearest rows by cosine distance (itself first), a block at a time.
+
+    Rows are unit-length. Quadratic time, memory ``block`` x n: see the module docstring
+    for where it is used instead of pynndescent.
+    """
+    n = len(vectors)
+    idx = np.zeros((n, k), dtype=np.int64)
+    dist = np.zeros((n, k), dtype=np.float32)
+    for start in range(0, n, block):
+        sims = vectors[start : start + block] @ vectors.T
+        rows = np.arange(len(sims))
+        sims[rows, start + rows] = np.inf  # each row is its own nearest neighbour
+        part = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        order = np.argsort(-np.take_along_axis(sims, part, axis=1), axis=1, kind="stable")
+        near = np.take_along_axis(part, order, axis=1)
+        idx[start : start + block] = near
+        d = 1.0 - np.take_along_axis(sims, near, axis=1)
+        d[:, 0] = 0.0
+        dist[start : start + block] = np.clip(d, 0.0, 2.0)
+    return idx, dist
+
+
 def _umap(vectors: np.ndarray, seed: int) -> np.ndarray:
     import umap
 
     _numba_cache()
     n = len(vectors)
+    vectors = vectors.astype(np.float32)
+    k = min(N_NEIGHBORS, n - 1)
+    # UMAP itself computes exact distances below 4,096 rows; above, hand it exact neighbours
+    # up to EXACT_KNN_MAX rows, and let it search approximately beyond
+    exact = 4096 <= n <= EXACT_KNN_MAX
+    knn = exact_knn(vectors, k) if exact else (None, None, None)
     model = umap.UMAP(
+        precomputed_knn=knn,
         n_components=2,
-        n_neighbors=min(N_NEIGHBORS, n - 1),
+        n_neighbors=k,
         metric="cosine",
+        # the layout's epochs are most of the cost; UMAP's own default is 500 below 10,000
+        # rows and 200 above: 200 from 4,096 up keeps large maps to seconds, not minutes
+        n_epochs=200 if n >= 4096 else None,
         # spectral init needs a well-connected graph; small maps start from PCA instead
         init="spectral" if n >= 50 else "pca",
         random_state=seed,
@@ -97,7 +138,7 @@ def _umap(vectors: np.ndarray, seed: int) -> np.ndarray:
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # n_jobs overridden by random_state; graph notices
-        return model.fit_transform(vectors.astype(np.float32))
+        return model.fit_transform(vectors)
 
 
 def project(vectors, seed: int = 42, method: str = "umap") -> np.ndarray:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from helpers.fixture_posts import DAY1_POSTS, POSTS
 
-from storythreads.analysis.layout import place_new, project
+from storythreads.analysis.layout import exact_knn, place_new, project
 from storythreads.config import Settings
 from storythreads.pipeline import analyze, update
 from storythreads.reports import figures_html
@@ -51,6 +51,18 @@ def test_pca_method_and_empty_input():
     assert xy.shape == (24, 2) and np.abs(xy).max() == pytest.approx(1.0)
     with pytest.raises(ValueError):
         project(_blobs(), method="tsne")
+
+
+def test_exact_neighbours_match_a_brute_force_search():
+    from sklearn.neighbors import NearestNeighbors
+
+    X = _unit(np.random.default_rng(3).normal(size=(500, 16)))
+    idx, dist = exact_knn(X, 15, block=128)  # several blocks
+    want_d, want_i = (
+        NearestNeighbors(n_neighbors=15, metric="cosine", algorithm="brute").fit(X).kneighbors(X)
+    )
+    assert np.array_equal(idx, want_i) and np.allclose(dist, want_d, atol=1e-5)
+    assert np.array_equal(idx[:, 0], np.arange(500))  # each post is its own first neighbour
 
 
 def test_without_umap_the_map_falls_back_to_pca(monkeypatch):
@@ -127,3 +139,18 @@ def test_a_window_draws_only_its_posts(make_fake_embedder):
     fig = figures_html.post_map(window, {t.id: t.id for t in window.threads})
     drawn = sum(len(trace["x"]) for trace in fig["data"])
     assert drawn == sum(len(t.post_ids) for t in window.threads) < len(run.layout)
+
+
+@pytest.mark.slow
+def test_large_maps_use_exact_neighbours_and_stay_deterministic():
+    X = _blobs(n_per=1400, k=3, dim=32)  # 4,200 posts: above UMAP's brute-force size
+    xy = project(X, seed=1)
+    assert np.array_equal(xy, project(X, seed=1))
+    centres = np.array([xy[i * 1400 : (i + 1) * 1400].mean(0) for i in range(3)])
+    spread = max(
+        np.linalg.norm(xy[i * 1400 : (i + 1) * 1400] - centres[i], axis=1).mean() for i in range(3)
+    )
+    assert (
+        min(np.linalg.norm(centres[i] - centres[j]) for i, j in ((0, 1), (0, 2), (1, 2)))
+        > 2 * spread
+    )
