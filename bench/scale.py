@@ -70,7 +70,11 @@ def input_file(size: str) -> Path:
     path = WORK / name
     if path.exists():
         return path
-    lines = DATA.read_text(encoding="utf-8").splitlines()[:base]
+    from storythreads import read_posts
+
+    # "first" in read order (time, then id), as bench/incremental.py takes them
+    first = {p.id for p in read_posts([DATA], format="jsonl").posts[:base]}
+    lines = [ln for ln in DATA.read_text(encoding="utf-8").splitlines() if _id(ln) in first]
     out = []
     for k in range(-(-n // len(lines))):
         for line in lines[: n - len(out)]:
@@ -81,6 +85,10 @@ def input_file(size: str) -> Path:
     WORK.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(out) + "\n", encoding="utf-8")
     return path
+
+
+def _id(line: str) -> str:
+    return str(json.loads(line)["id"])
 
 
 # ---------------------------------------------------------------- child processes
@@ -295,8 +303,7 @@ def print_table(res: dict) -> None:
 def _stage_rank(name: str) -> int:
     from storythreads.timing import STAGES
 
-    order = ("load", *STAGES)
-    return order.index(name) if name in order else len(order)
+    return STAGES.index(name) if name in STAGES else len(STAGES)
 
 
 # ---------------------------------------------------------------- main

@@ -14,12 +14,14 @@ from contextlib import contextmanager
 # The order of the table; stages not in this list are printed after these.
 STAGES = (
     "ingest",
+    "load",  # posts already in the store
     "segment",
     "embed",
     "cluster",
     "label",
     "summarize",
     "crossref",
+    "layout",  # the report map
     "save",
     "render",
 )
