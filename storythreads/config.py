@@ -100,8 +100,19 @@ class ReportSettings:
     # report.html's map of posts: "umap" (2-D UMAP of the post vectors), "pca" (no numba,
     # no compile; threads overlap more) or "none". Computed only when html is written.
     map: str = "umap"
+    # the report's key points: posts chosen across all threads (reports.key_points);
+    # recency weighs newness against centrality (0: ignore time, 1: alike)
+    key_points: int = 7
+    key_points_recency: float = 1.0
 
     def __post_init__(self):
+        _check(
+            0 <= self.key_points <= 50, f"report.key_points ({self.key_points}) must be within [0, 50]"
+        )
+        _check(
+            0.0 <= self.key_points_recency <= 10.0,
+            f"report.key_points_recency ({self.key_points_recency}) must be within [0, 10]",
+        )
         _check(
             self.map in ("umap", "pca", "none"),
             f"report.map ({self.map!r}) must be one of ['umap', 'pca', 'none']",

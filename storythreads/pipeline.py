@@ -33,6 +33,7 @@ from .analysis.thread_identity import (
 from .config import Settings
 from .embeddings import CachedEmbedder, Embedder, make_embedder, normalize_rows
 from .reports.crossref import cross_reference
+from .reports.key_points import select_key_points
 from .reports.summarize import summarize_thread
 from .timing import StageTimer
 from .types import Assignment, Post, Problem, Run, Segment, Thread, unique_posts
@@ -79,6 +80,14 @@ def _layout(threaded, post_vecs, settings, placed=None) -> tuple:
     else:
         xy = project(post_vecs, settings.cluster.seed, settings.report.map)
     return tuple((p.id, float(x), float(y)) for p, (x, y) in zip(threaded, xy, strict=True))
+
+
+def _roundups(also) -> set[str]:
+    """Posts that also tell two or more other threads: roundups, not developments."""
+    threads_of: dict[str, set[int]] = defaultdict(set)
+    for post_id, t in also:
+        threads_of[post_id].add(t)
+    return {pid for pid, ts in threads_of.items() if len(ts) >= 2}
 
 
 def _run_id(posts: Sequence[Post], settings: Settings) -> str:
@@ -285,6 +294,14 @@ def analyze(
         links = cross_reference(
             thread_ids, centroids, thread_names, shared_posts, settings.report.link_threshold
         )
+    with timer.stage("summarize"):
+        key_points = select_key_points(
+            threaded,
+            post_vecs,
+            roundups=_roundups(also),
+            n=settings.report.key_points,
+            recency=settings.report.key_points_recency,
+        )
     with timer.stage("layout"):
         run_layout = _layout(threaded, post_vecs, settings, layout if attach else None)
     # Most active first; ties by first post, which the id order already encodes.
@@ -317,6 +334,7 @@ def analyze(
         lineage=tuple(lineage),
         next_thread_number=next_thread_number,
         layout=run_layout,
+        key_points=tuple(key_points),
         timings=dict(timer.seconds),
     )
 

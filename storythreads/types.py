@@ -159,6 +159,8 @@ class Run:
     # the report's map: (post_id, x, y) per threaded post in (time, id) order, x and y in
     # [-1, 1] (analysis.layout); empty when report.map = "none" or html is not written
     layout: tuple[tuple[str, float, float], ...] = field(default=(), repr=False)
+    # the report's key points across threads, newest first (reports.key_points)
+    key_points: tuple[Citation, ...] = ()
     # seconds per stage (storythreads.timing); never written to the reports or the store
     timings: dict = field(default_factory=dict, compare=False, repr=False)
 

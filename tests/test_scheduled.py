@@ -270,6 +270,8 @@ def test_cli_report_rerenders_the_last_run(runner, tmp_path, fake_model):
     assert {p.name for p in again.iterdir()} == {"report.md", "report.json", "report.html"}
     assert read_report(again) == read_report(out)
     assert read_report(again)["changes"]["new_threads"]  # day 2 brought a new story
+    key_points = read_report(again)["key_points"]  # kept in the store, not recomputed
+    assert key_points and all(k["thread_id"] for k in key_points)
 
 
 def test_cli_threads_lists_ids_and_history(runner, tmp_path, fake_model):

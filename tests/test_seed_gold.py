@@ -88,3 +88,17 @@ def test_every_thread_has_a_cited_summary(seed_run):
         for c in t.summary:
             assert c.post_id in set(t.post_ids) | set(t.also_post_ids)
             assert " ".join(c.text.split()) in " ".join(posts[c.post_id].body.split())
+
+
+def test_key_points_cover_every_story_and_skip_the_roundup(seed_run, gold, post_of):
+    cited = [c.post_id for c in seed_run.key_points]
+    assert len(cited) == len(set(cited)) >= 5
+    assert post_starting(post_of, ROUNDUP) not in cited  # it repeats the other posts
+    # one key point or more for each of the gold's primary stories
+    stories = {e["primary"] for e in gold["posts"]}
+    story_of = {post_of[e["headline_starts"]]: e["primary"] for e in gold["posts"]}
+    assert {story_of[pid] for pid in cited} == stories
+    titles = {p.id: p.title for p in seed_run.posts}
+    assert [c.text for c in seed_run.key_points] == [titles[pid] for pid in cited]
+    times = [c.published for c in seed_run.key_points]
+    assert times == sorted(times, reverse=True)  # newest first

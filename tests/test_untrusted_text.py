@@ -159,7 +159,7 @@ def test_html_shows_the_hostile_text_escaped(rendered):
 
 # -- Markdown ------------------------------------------------------------------------------
 
-TEMPLATE_HEADINGS = {"# Story threads", "## What changed", "## Unthreaded posts",
+TEMPLATE_HEADINGS = {"# Story threads", "## What changed", "## Key points", "## Unthreaded posts",
                      "## Skipped records", "### Summary", "### Timeline", "### Related threads"}  # fmt: skip
 
 

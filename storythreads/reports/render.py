@@ -19,7 +19,7 @@ import jinja2
 from markupsafe import Markup
 
 from ..errors import ConfigError
-from ..types import Post, Run
+from ..types import Citation, Post, Run
 from . import figures_html
 from .files import _remove_stale_temp_files, write_atomic
 from .values import _anchor, _iso, _jsonable, _md, _safe_url, _score, _span, _when
@@ -38,6 +38,25 @@ def _links_by_src(run: Run) -> dict[str, list]:
     for link in sorted(run.links, key=lambda k: (-k.score, k.dst, k.kind)):
         out.setdefault(link.src, []).append(link)
     return out
+
+
+def _citation_dict(c: Citation, **extra) -> dict:
+    return {
+        "text": c.text,
+        "post_id": c.post_id,
+        "published": _iso(c.published),
+        "byline": c.byline,
+        **extra,
+    }
+
+
+def _citation_view(c: Citation, **extra) -> dict:
+    return {
+        "text": c.text,
+        "anchor": _anchor(c.post_id),
+        "cite": " · ".join(x for x in (c.post_id, _when(c.published), c.byline) if x),
+        **extra,
+    }
 
 
 def report_dict(run: Run) -> dict:
@@ -74,15 +93,7 @@ def report_dict(run: Run) -> dict:
                 "first_seen": _iso(t.first_seen),
                 "last_seen": _iso(t.last_seen),
                 "status": t.status,
-                "summary": [
-                    {
-                        "text": c.text,
-                        "post_id": c.post_id,
-                        "published": _iso(c.published),
-                        "byline": c.byline,
-                    }
-                    for c in t.summary
-                ],
+                "summary": [_citation_dict(c) for c in t.summary],
                 "links": [
                     {
                         "thread_id": k.dst,
@@ -105,6 +116,9 @@ def report_dict(run: Run) -> dict:
             "counts": _jsonable(run.counts),
         },
         "changes": _jsonable(run.changes),
+        "key_points": [
+            _citation_dict(c, thread_id=primary.get(c.post_id)) for c in run.key_points
+        ],
         "posts": posts,
         "threads": threads,
         "unthreaded": list(run.unthreaded),
@@ -137,6 +151,7 @@ def _view(run: Run) -> dict:
     posts = {p.id: p for p in run.posts}
     labels = {t.id: t.label for t in run.threads}
     dated = sorted(p.published for p in run.posts if p.published is not None)
+    thread_of = {a.post_id: a.thread_id for a in run.assignments if a.role == "primary"}
     links, threads = _links_by_src(run), []
     for t in run.threads:
         members = [(posts[i], False) for i in t.post_ids if i in posts]
@@ -155,16 +170,7 @@ def _view(run: Run) -> dict:
                 "first": _when(t.first_seen),
                 "last": _when(t.last_seen),
                 "outlets": _outlets(posts[i] for i in t.post_ids if i in posts),
-                "summary": [
-                    {
-                        "text": c.text,
-                        "anchor": _anchor(c.post_id),
-                        "cite": " · ".join(
-                            x for x in (c.post_id, _when(c.published), c.byline) if x
-                        ),
-                    }
-                    for c in t.summary
-                ],
+                "summary": [_citation_view(c) for c in t.summary],
                 "timeline": [_entry(p, anchored=not also, also=also) for p, also in members],
                 "links": [
                     {
@@ -188,6 +194,14 @@ def _view(run: Run) -> dict:
         "n_unthreaded": len(run.unthreaded),
         "n_outlets": len({p.source for p in run.posts if p.source}),
         "changes": _changes(run.changes, labels),
+        "key_points": [
+            _citation_view(
+                c,
+                thread_anchor=_anchor(thread_of.get(c.post_id, "")),
+                thread_label=labels.get(thread_of.get(c.post_id, ""), ""),
+            )
+            for c in run.key_points
+        ],
         "threads": threads,
         "unthreaded": [_entry(posts[i], anchored=True) for i in run.unthreaded if i in posts],
         "problems": [str(p) for p in run.problems],

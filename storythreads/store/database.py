@@ -31,6 +31,14 @@ def _ts(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def _citations(text: str) -> tuple[Citation, ...]:
+    """Cited sentences stored as JSON (store.save._citation) back into Citation values."""
+    return tuple(
+        Citation(c["text"], c["post_id"], _dt(c["published"]), c["byline"], c["score"])
+        for c in json.loads(text)
+    )
+
+
 def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
@@ -277,10 +285,7 @@ class Store:
             "SELECT id, label, keyphrases, headline, centroid, first_seen, last_seen, status, "
             "summary FROM threads WHERE status IN ('active', 'dormant')"
         ):
-            summary = tuple(
-                Citation(c["text"], c["post_id"], _dt(c["published"]), c["byline"], c["score"])
-                for c in json.loads(r[8])
-            )
+            summary = _citations(r[8])
             threads.append(
                 Thread(
                     id=r[0],
@@ -305,8 +310,8 @@ class Store:
     def load_run(self) -> Run:
         """The latest run's results, rebuilt from the tables (for `storythreads report`)."""
         row = self.db.execute(
-            "SELECT id, started, finished, settings_digest, model, counts, changes, problems "
-            "FROM runs ORDER BY seq DESC LIMIT 1"
+            "SELECT id, started, finished, settings_digest, model, counts, changes, problems,"
+            " key_points FROM runs ORDER BY seq DESC LIMIT 1"
         ).fetchone()
         if row is None:
             raise StoreError(f"{self.path}: the store holds no run yet; use `storythreads run`")
@@ -343,6 +348,7 @@ class Store:
             unthreaded=tuple(p.id for p in posts if p.id not in threaded),
             problems=tuple(Problem(**p) for p in json.loads(row[7])),
             changes=json.loads(row[6]),
+            key_points=_citations(row[8]),
             layout=tuple(
                 (pid, x, y)
                 for pid, (x, y) in sorted(

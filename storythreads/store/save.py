@@ -113,7 +113,8 @@ def save_run(
         )
         db.execute(
             "INSERT INTO runs (seq, id, started, finished, settings_digest, model,"
-            " model_hash, counts, changes, problems) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            " model_hash, counts, changes, problems, key_points)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (
                 store.next_run_seq(),
                 run.id,
@@ -128,6 +129,7 @@ def save_run(
                     [{"path": p.path, "line": p.line, "message": p.message} for p in run.problems],
                     ensure_ascii=False,
                 ),
+                json.dumps([_citation(c) for c in run.key_points], ensure_ascii=False),
             ),
         )
         db.execute(

@@ -45,4 +45,8 @@ MIGRATIONS = [
     """
     CREATE TABLE layout (post_id TEXT PRIMARY KEY, x REAL NOT NULL, y REAL NOT NULL);
     """,
+    # 3: the report's key points of each run (reports.key_points), as cited JSON
+    """
+    ALTER TABLE runs ADD COLUMN key_points TEXT NOT NULL DEFAULT '[]';
+    """,
 ]

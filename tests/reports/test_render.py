@@ -96,6 +96,7 @@ def test_json_contract_keys_and_values():
         "schema",
         "run",
         "changes",
+        "key_points",
         "posts",
         "threads",
         "unthreaded",

@@ -1,0 +1,97 @@
+"""Key points: the handful of posts a reader should see first, like a live blog's key events.
+
+A key point is a post's own headline (or, for an untitled post, its first sentence), cited
+to the post. Posts are chosen across the whole run, not one per thread, because one story
+may carry several key developments and a small story none:
+
+- *candidates*: posts with a headline, leaving out roundups — posts that also belong to
+  two or more other threads, and headlines that announce a summary ("lunchtime summary", "recap");
+  untitled posts stand in only when too few titled ones are left;
+- *relevance*: how central the post is to the run (cosine of its vector with the mean of
+  all candidates — degree centrality, linear in the number of posts) plus a tilt towards
+  the newest posts, since a report is read for where things stand now;
+- *diversity*: maximal marginal relevance, so two posts of one development are not both
+  picked.
+
+The result is listed newest first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..analysis.segment import split_sentences
+from ..types import Citation, Post
+
+ROUNDUP = re.compile(
+    r"\b(summary|summaries|recap|round-?up|catch(ing)? up|what we know|key events)\b", re.IGNORECASE
+)
+
+
+def _is_roundup(post: Post, roundups: set[str]) -> bool:
+    return post.id in roundups or bool(ROUNDUP.search(post.title))
+
+
+def _text(post: Post) -> str:
+    if post.title.strip():
+        return " ".join(post.title.split())
+    first = next(iter(split_sentences(post.body)), "")
+    return " ".join(first.split()) or " ".join(post.body.split()[:30])
+
+
+def select_key_points(
+    posts: Sequence[Post],
+    vectors: np.ndarray,
+    roundups: set[str] = frozenset(),
+    n: int = 7,
+    recency: float = 1.0,
+    diversity: float = 0.7,
+) -> list[Citation]:
+    """Pick up to ``n`` key posts from ``posts`` (rows of ``vectors``, L2-normalised).
+
+    ``roundups`` are ids of posts that summarise several threads (the pipeline passes posts
+    with `also` links to two or more other threads).
+    ``recency`` weighs newness against centrality (0 ignores time; 1 weighs them alike).
+    """
+    if n <= 0 or not len(posts):
+        return []
+    order = sorted(range(len(posts)), key=lambda i: posts[i].sort_key)
+    titled = [i for i in order if posts[i].title.strip() and not _is_roundup(posts[i], roundups)]
+    if len(titled) >= n:
+        pool = titled
+    else:
+        pool = titled + [
+            i for i in order if i not in set(titled) and not _is_roundup(posts[i], roundups)
+        ]
+        pool = pool or order
+    pool.sort(key=lambda i: posts[i].sort_key)
+    vecs = vectors[pool]
+    centre = vecs.mean(axis=0)
+    norm = float(np.linalg.norm(centre))
+    central = vecs @ (centre / norm) if norm > 0 else np.zeros(len(pool))
+    span = float(np.ptp(central))
+    relevance = (central - central.min()) / span if span > 0 else np.zeros(len(pool))
+    if recency and len(pool) > 1:
+        relevance = relevance + recency * np.arange(len(pool)) / (len(pool) - 1)
+    redundancy = np.zeros(len(pool))
+    chosen: list[int] = []
+    for _ in range(min(n, len(pool))):
+        score = (1 - diversity) * relevance - diversity * redundancy
+        score[chosen] = -np.inf
+        pick = int(np.argmax(score))
+        chosen.append(pick)
+        redundancy = np.maximum(redundancy, vecs @ vecs[pick])
+    picked = sorted(chosen, key=lambda j: posts[pool[j]].sort_key, reverse=True)
+    return [
+        Citation(
+            text=_text(posts[pool[j]]),
+            post_id=posts[pool[j]].id,
+            published=posts[pool[j]].published,
+            byline=posts[pool[j]].byline,
+            score=round(float(relevance[j]), 6),
+        )
+        for j in picked
+    ]

@@ -1,0 +1,72 @@
+"""Key points: central, non-redundant, newest-first headlines across threads, roundups left out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+
+from storythreads.reports.key_points import select_key_points
+from storythreads.types import Post
+
+
+def at(hour: int) -> datetime:
+    return datetime(2023, 7, 8, hour, tzinfo=UTC)
+
+
+def post(pid: str, hour: int, title: str, body: str = "Body text of the post goes here.") -> Post:
+    return Post(pid, None, None, at(hour), title, None, body)
+
+
+def unit(*rows) -> np.ndarray:
+    v = np.array(rows, dtype=np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def test_roundups_are_left_out_and_picks_are_newest_first():
+    posts = [
+        post("a", 9, "Troops cross the river"),
+        post("b", 10, "Lunchtime summary"),  # a summary by its headline
+        post("c", 11, "Talks resume in Geneva"),
+        post("d", 12, "What happened today"),  # a roundup by its `also` links
+        post("e", 13, "Ceasefire announced"),
+    ]
+    vecs = unit([1, 0, 0], [1, 1, 1], [0, 1, 0], [1, 1, 1], [0, 0, 1])
+    picked = select_key_points(posts, vecs, roundups={"d"}, n=5)
+    assert [c.post_id for c in picked] == ["e", "c", "a"]
+    assert [c.text for c in picked] == [
+        "Ceasefire announced",
+        "Talks resume in Geneva",
+        "Troops cross the river",
+    ]
+
+
+def test_near_duplicates_are_not_both_picked():
+    posts = [
+        post("a", 9, "Quake hits city"),
+        post("b", 10, "Quake hits city, dozens hurt"),
+        post("c", 11, "Election date set"),
+    ]
+    vecs = unit([1, 0.05], [1, 0.0], [0, 1])
+    picked = {c.post_id for c in select_key_points(posts, vecs, n=2)}
+    assert "c" in picked and len(picked & {"a", "b"}) == 1
+
+
+def test_untitled_posts_stand_in_with_their_first_sentence():
+    posts = [
+        post("a", 9, "", "Rescuers reached the village at dawn. More later."),
+        post("b", 10, "Rain expected"),
+    ]
+    picked = select_key_points(posts, unit([1, 0], [0, 1]), n=2)
+    assert [c.text for c in picked] == ["Rain expected", "Rescuers reached the village at dawn."]
+
+
+def test_recency_decides_between_equally_central_posts():
+    posts = [post("old", 9, "Old news"), post("new", 15, "New news")]
+    vecs = unit([1, 0], [0, 1])
+    assert [c.post_id for c in select_key_points(posts, vecs, n=1, recency=1.0)] == ["new"]
+
+
+def test_nothing_to_pick():
+    assert select_key_points([], np.zeros((0, 3), np.float32)) == []
+    assert select_key_points([post("a", 9, "x")], unit([1, 0]), n=0) == []
