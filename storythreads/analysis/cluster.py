@@ -13,13 +13,14 @@
 3. *Average linkage* on that, cut at ``threshold``: no k to choose, nothing thrown into an
    outlier bin; a post with no neighbour above the floor stays a thread of its own.
 
-Small inputs use the exact pairwise matrix. Large ones (above ``large_n``) take neighbour
-sets from candidates (an HNSW index and shared rare words, each scored with the exact
-blend; ``analysis.neighbours``) and cluster each connected part of the neighbour graph on
-its own: parts up to ``DENSE_PART_MAX`` items with the dense linkage, larger ones with
-the same average linkage on the sparse shared-neighbour graph. Time and memory grow
-near-linearly; on 10,050 live-blog posts the partition agrees with the exact one at
-ARI 0.97 (bench/scale.py notes).
+Small inputs use the exact pairwise matrix. Large ones (above ``large_n``) compute exact
+neighbour sets a block of rows at a time, or above ``APPROX_MIN`` take them from
+candidates (an HNSW index and shared rare words, each scored with the exact blend;
+``analysis.neighbours``), and cluster each connected part of the neighbour graph on its
+own: parts up to ``DENSE_PART_MAX`` items with the dense linkage, larger ones with the
+same average linkage on the sparse shared-neighbour graph. Memory stays near-linear, and
+so does time above ``APPROX_MIN``; on 10,000 live-blog posts the approximate neighbours
+give a partition that agrees with the exact one at ARI 0.97 (bench/agreement.py).
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ from .neighbours import approximate_neighbours, sparse_average_linkage, sparse_s
 from .text import tokens
 
 DENSE_PART_MAX = 2000  # larger connected parts are linked on the sparse graph
+# Exact neighbour blocks cost n^2 but run in BLAS; on 10,000 live-blog posts they took
+# 28 s against 45 s for the approximate ones (bench/agreement.py), so the index is used
+# only above this many posts.
+APPROX_MIN = 20_000
 
 
 def lexical_vectors(texts: list[str]) -> sparse.csr_matrix:
@@ -169,8 +174,8 @@ class ThreadClusterer:
     def _neighbours(self, X, lexical) -> sparse.csr_matrix:
         """Neighbour sets from the exact blended similarity, a block of rows at a time.
 
-        Memory stays at ``block x n`` but time is quadratic: the reference that the
-        approximate neighbours of ``_large`` are measured against (tests, bench).
+        Memory stays at ``block x n``; time is quadratic, in BLAS: cheaper than the
+        approximate neighbours up to ``APPROX_MIN`` rows, and their reference (tests, bench).
         """
         n = X.shape[0]
         k = min(self.n_neighbors + 1, n)
@@ -197,7 +202,10 @@ class ThreadClusterer:
         from scipy.sparse.csgraph import connected_components
 
         w = self.lexical_weight if lexical is not None else 0.0
-        members = approximate_neighbours(X, lexical, int(self.n_neighbors), self.floor, w)
+        if X.shape[0] <= APPROX_MIN:
+            members = self._neighbours(X, lexical)
+        else:
+            members = approximate_neighbours(X, lexical, int(self.n_neighbors), self.floor, w)
         overlap = members @ members.T  # pairs sharing at least one neighbour
         _, part = connected_components(overlap, directed=False)
         labels = np.empty(X.shape[0], dtype=np.int64)

@@ -92,14 +92,34 @@ def test_large_path_with_sparse_linkage_recovers_the_groups(monkeypatch):
     X, y = blobs(6, 40, noise=0.1, seed=7)
     exact = ThreadClusterer(n_neighbors=15).fit_predict(X)
     monkeypatch.setattr(cluster, "DENSE_PART_MAX", 10)
+    monkeypatch.setattr(cluster, "APPROX_MIN", 100)
     large = ThreadClusterer(n_neighbors=15, large_n=50).fit_predict(X)
     assert partition(exact) == partition(y)
     assert partition(large) == partition(exact)
 
 
-def test_large_path_is_deterministic():
+def test_large_path_is_deterministic(monkeypatch):
+    monkeypatch.setattr(cluster, "APPROX_MIN", 100)  # the approximate neighbours
     X, y = blobs(40, 30, dim=48, noise=0.5, seed=8)
     L = lexical_vectors(_texts(y, np.random.default_rng(8)))
     first = ThreadClusterer(large_n=100).fit_predict(X, L)
     second = ThreadClusterer(large_n=100).fit_predict(X, L)
     assert np.array_equal(first, second)
+
+
+def test_large_path_uses_the_index_above_approx_min(monkeypatch):
+    calls = []
+    real = cluster.approximate_neighbours
+
+    def spy(*args):
+        calls.append(args[0].shape[0])
+        return real(*args)
+
+    monkeypatch.setattr(cluster, "approximate_neighbours", spy)
+    X, _ = blobs(4, 40, noise=0.1, seed=9)
+    exact = ThreadClusterer(large_n=50).fit_predict(X)
+    assert calls == []
+    monkeypatch.setattr(cluster, "APPROX_MIN", 100)
+    approx = ThreadClusterer(large_n=50).fit_predict(X)
+    assert calls == [160]
+    assert partition(approx) == partition(exact)
