@@ -70,4 +70,4 @@ class CachedEmbedder:
         self.reused += len(texts) - len(missing)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return np.stack([found[s] for s in shas]).astype(np.float32)
+        return np.stack([found[s] for s in shas]).astype(np.float32, copy=False)
