@@ -116,8 +116,19 @@ def post_map(run: Run, anchors: dict[str, str]) -> dict | None:
     return _as_json(fig)
 
 
+_LAST_RUN: list = [None, {}]  # the run whose posts _posts_by_id indexed last
+
+
+def _posts_by_id(run: Run) -> dict:
+    """Post id -> Post, built once per run: one sparkline per thread must not cost a pass
+    over every post (threads x posts at 100k posts)."""
+    if _LAST_RUN[0] is not run:
+        _LAST_RUN[:] = [run, {p.id: p for p in run.posts}]
+    return _LAST_RUN[1]
+
+
 def _counts(run: Run, post_ids, hour_list: list[datetime]) -> list[int]:
-    posts = {p.id: p for p in run.posts}
+    posts = _posts_by_id(run)
     index = {h: i for i, h in enumerate(hour_list)}
     out = [0] * len(hour_list)
     for pid in post_ids:
