@@ -85,8 +85,9 @@ def _top_terms(matrix: sparse.csr_matrix, top: int) -> sparse.csr_matrix:
     )
 
 
-def blended_pairs(X, lexical, w: float, rows, cols, chunk: int = 200_000) -> np.ndarray:
-    """The exact blended similarity of each (rows[i], cols[i]) pair."""
+def blended_pairs(X, lexical, w: float, rows, cols, chunk: int = 16_384) -> np.ndarray:
+    """The exact blended similarity of each (rows[i], cols[i]) pair, a chunk at a time (the
+    gathered rows of a chunk are copies: 16k pairs x 384 floats x 2 = 50 MB)."""
     out = np.empty(rows.size, dtype=np.float32)
     for s in range(0, rows.size, chunk):
         r, c = rows[s : s + chunk], cols[s : s + chunk]
