@@ -13,6 +13,7 @@ one engine is reused by the other. Needs the ``ray`` extra.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -88,6 +89,7 @@ class RayEmbedder:
                     address=self.address,
                     include_dashboard=False,
                     log_to_driver=False,
+                    logging_level=logging.WARNING,
                     **{**local, **self.init_kwargs},
                 )
             except Exception as exc:  # no cluster at the address, bad address, ...
@@ -100,6 +102,8 @@ class RayEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         ray = self._connect()
         ray.data.DataContext.get_current().enable_progress_bars = self.show_progress
+        if not self.show_progress:  # cron mail and logs: errors only
+            logging.getLogger("ray.data").setLevel(logging.ERROR)
         items = [{"row": i, "text": t} for i, t in enumerate(texts)]
         actors = self.actors or max(1, int(ray.cluster_resources().get("CPU", 1)))
         dataset = ray.data.from_items(items).map_batches(
