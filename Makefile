@@ -12,7 +12,8 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	# The CPU build of torch first: a plain `torch` requirement would pull a CUDA build.
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[test]'
+	# the ray extra too: tests/test_ray_engine.py checks --engine ray against the local engine
+	$(BIN)/pip install --quiet -e '.[test,ray]'
 	touch $(STAMP)
 
 setup: $(STAMP)

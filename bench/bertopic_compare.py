@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from storythreads import Settings, analyze, read_posts
-from storythreads.analysis.evaluate import scores
+from storythreads.analysis.evaluate import gold_labels, scores
 from storythreads.embeddings import CachedEmbedder, SentenceTransformerEmbedder
 
 HERE = Path(__file__).resolve().parent
@@ -40,11 +40,11 @@ RANDOM_STATE = 42
 
 def labelled_posts(path: Path, field: str, keep=None):
     """Posts of a JSONL file (gold fields unseen by the reader) and id -> gold label."""
-    gold = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        if field in row and (keep is None or keep(row)):
-            gold.setdefault(str(row["id"]), row[field])
+    gold = gold_labels(str(path), field)
+    if keep is not None:
+        rows = (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines())
+        kept = {str(r["id"]) for r in rows if keep(r)}
+        gold = {i: g for i, g in gold.items() if i in kept}
     posts = [p for p in read_posts([path], format="jsonl").posts if p.id in gold]
     return posts, gold
 

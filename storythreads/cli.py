@@ -310,25 +310,6 @@ def threads(store_path, as_json, show_all):
             click.echo(f"    {e['run']}: {e['event']}{other} {e['detail']}".rstrip())
 
 
-def _gold_labels(path: str, field: str) -> dict[str, object]:
-    """id -> gold label for the records that have both; broken lines are the reader's to report."""
-    gold: dict[str, object] = {}
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                if isinstance(row, dict) and "id" in row and field in row:
-                    gold.setdefault(str(row["id"]), row[field])  # the reader keeps the first
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc}", path=path) from exc
-    if not gold:
-        raise InputError(f"no record has both an id and the gold field {field!r}", path=path)
-    return gold
-
-
 @main.command("eval")
 @click.argument("input_file", type=click.Path(dir_okay=False, exists=True))
 @click.option(
@@ -349,13 +330,13 @@ def _gold_labels(path: str, field: str) -> dict[str, object]:
 @BACKEND_OPTION
 def evaluate(input_file, gold_field, out_dir, config, model, backend):
     """Score the threads of a JSONL file against a gold story field (BCubed, ARI, AMI)."""
-    from .analysis.evaluate import scores, worst_errors
+    from .analysis.evaluate import gold_labels, scores, worst_errors
     from .pipeline import analyze
     from .reports import write_reports
 
     try:
         settings = _settings(config, model, backend)
-        gold = _gold_labels(input_file, gold_field)
+        gold = gold_labels(input_file, gold_field)
         # The reader ignores every gold field: the pipeline never sees the labels.
         result = read_posts([input_file], format="jsonl", limits=settings.limits)
         _report_problems(result.problems)

@@ -107,7 +107,8 @@ class ReportSettings:
 
     def __post_init__(self):
         _check(
-            0 <= self.key_points <= 50, f"report.key_points ({self.key_points}) must be within [0, 50]"
+            0 <= self.key_points <= 50,
+            f"report.key_points ({self.key_points}) must be within [0, 50]",
         )
         _check(
             0.0 <= self.key_points_recency <= 10.0,

@@ -23,7 +23,7 @@ from .analysis.cluster import (
 from .analysis.label import central_index, keyphrases, make_label
 from .analysis.layout import place_new, project
 from .analysis.segment import segment_posts
-from .analysis.text import names
+from .analysis.text import names, says_what
 from .analysis.thread_identity import (
     PriorThread,
     describe_changes,
@@ -44,13 +44,16 @@ def _post_vectors(posts, segments_by_post, seg_vectors, settings):
 
     News is written as an inverted pyramid: the event first, context and background after.
     Background paragraphs are what unrelated posts of one live blog share, so paragraph i
-    weighs ``lead_decay ** i``.
+    weighs ``lead_decay ** i``. A headline that is only a dateline says nothing about the
+    story and is left out when there is a body.
     """
     out = np.zeros((len(posts), seg_vectors.shape[1] if len(seg_vectors) else 0), np.float32)
     for i, post in enumerate(posts):
         rows = segments_by_post[post.id]
         title = [r for kind, r in rows if kind == "title"]
         body = [r for kind, r in rows if kind != "title"]
+        if body and not says_what(post.title):
+            title = []
         if body:
             weights = settings.lead_decay ** np.arange(len(body), dtype=np.float32)
             body_vec = (seg_vectors[body] * weights[:, None]).sum(0) / weights.sum()
@@ -263,9 +266,10 @@ def analyze(
             zip((segments[r].id for r in rows), (seg_vectors[rows] @ centroids[t]).tolist())
         )
         central = member_posts[central_index(post_vecs[m])]
-        # an untitled central post: the first titled member, else its first words
-        headline = central.title or next(
-            (p.title for p in member_posts if p.title), " ".join(central.body.split()[:12])
+        # a dateline-only headline ("DECEMBER 16, 2008") says nothing: the next that does
+        headline = next(
+            (p.title for p in (central, *member_posts) if says_what(p.title)),
+            central.title or " ".join(central.body.split()[:12]),
         )
         times = [p.published for p in member_posts if p.published]
         with timer.stage("summarize"):

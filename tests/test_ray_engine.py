@@ -1,8 +1,9 @@
 """--engine ray: the embedding stage on a local Ray cluster gives exactly the local results.
 
 The cluster is started here (2 CPUs, no dashboard, loopback only) and shut down after the
-module. Those tests take ~50 s on 2 cores, so they are marked slow (`make test-slow`, with
-`pip install -e '.[ray]'`), and skip, saying why, when the `ray` extra is not installed.
+module. `make setup` installs the `ray` extra, so the pipeline-level comparison runs in the
+default suite (~35 s with the cluster start on 2 cores); the CLI-level one is marked slow.
+Both skip, saying why, when the `ray` extra is not installed.
 The FakeEmbedder reaches the Ray workers pickled by value (tests/ is not on their path).
 The missing-extra error is tested in the default suite, without Ray.
 """
@@ -80,7 +81,6 @@ def _ray_embedder(factory, rows_per_batch=16):
     return CachedEmbedder(RayEmbedder(factory, rows_per_batch=rows_per_batch, actors=2))
 
 
-@pytest.mark.slow  # ~35 s with the cluster start on 2 cores
 def test_ray_engine_gives_the_local_engines_threads_and_report(
     ray_cluster, tmp_path, make_fake_embedder
 ):

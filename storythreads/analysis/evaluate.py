@@ -6,10 +6,13 @@ pipeline itself.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Hashable, Sequence
 
 from sklearn.metrics import adjusted_mutual_info_score, adjusted_rand_score
+
+from ..errors import InputError
 
 
 def bcubed(predicted: Sequence[Hashable], gold: Sequence[Hashable]) -> tuple[float, float, float]:
@@ -96,3 +99,22 @@ def worst_errors(
         "merges": worst(parts(predicted, gold), "gold"),
         "splits": worst(parts(gold, predicted), "thread"),
     }
+
+
+def gold_labels(path: str, field: str) -> dict[str, object]:
+    """id -> gold label for the records that have both; broken lines are the reader's to report."""
+    gold: dict[str, object] = {}
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if isinstance(row, dict) and "id" in row and field in row:
+                    gold.setdefault(str(row["id"]), row[field])  # the reader keeps the first
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc}", path=path) from exc
+    if not gold:
+        raise InputError(f"no record has both an id and the gold field {field!r}", path=path)
+    return gold

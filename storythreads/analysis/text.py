@@ -131,6 +131,20 @@ _NOT_NAMES = frozenset(
 )
 
 
+# Words of a dateline ("Posted: 12/16/08 1:30 AM EST", "Updated Dec 19, 2008"), beside the
+# stop list's days, months and time zones.
+_DATELINE_WORDS = frozenset(["posted", "updated", "published", "edt", "est", "pst", "cet"])
+
+
+def says_what(text: str) -> bool:
+    """False for a line that says only *when* (a date, a time, "Updated ...") or nothing.
+
+    Archived articles often carry their dateline as the headline; as a post's headline it
+    would make unrelated articles of one day look alike.
+    """
+    return any(not t[0].isdigit() and t not in _DATELINE_WORDS for t in tokens(text))
+
+
 def names(text: str) -> set[str]:
     """Capitalised word runs that look like names of people, places or organisations.
 

@@ -4,7 +4,8 @@ A key point is a post's own headline (or, for an untitled post, its first senten
 to the post. Posts are chosen across the whole run, not one per thread, because one story
 may carry several key developments and a small story none:
 
-- *candidates*: posts with a headline, leaving out roundups — posts that also belong to
+- *candidates*: posts with a headline that says what happened (not only a dateline),
+  leaving out roundups — posts that also belong to
   two or more other threads, and headlines that announce a summary ("lunchtime summary", "recap");
   untitled posts stand in only when too few titled ones are left;
 - *relevance*: how central the post is to the run (cosine of its vector with the mean of
@@ -24,6 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..analysis.segment import split_sentences
+from ..analysis.text import says_what
 from ..types import Citation, Post
 
 ROUNDUP = re.compile(
@@ -36,7 +38,7 @@ def _is_roundup(post: Post, roundups: set[str]) -> bool:
 
 
 def _text(post: Post) -> str:
-    if post.title.strip():
+    if says_what(post.title):
         return " ".join(post.title.split())
     first = next(iter(split_sentences(post.body)), "")
     return " ".join(first.split()) or " ".join(post.body.split()[:30])
@@ -59,7 +61,7 @@ def select_key_points(
     if n <= 0 or not len(posts):
         return []
     order = sorted(range(len(posts)), key=lambda i: posts[i].sort_key)
-    titled = [i for i in order if posts[i].title.strip() and not _is_roundup(posts[i], roundups)]
+    titled = [i for i in order if says_what(posts[i].title) and not _is_roundup(posts[i], roundups)]
     if len(titled) >= n:
         pool = titled
     else:

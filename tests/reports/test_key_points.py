@@ -70,3 +70,12 @@ def test_recency_decides_between_equally_central_posts():
 def test_nothing_to_pick():
     assert select_key_points([], np.zeros((0, 3), np.float32)) == []
     assert select_key_points([post("a", 9, "x")], unit([1, 0]), n=0) == []
+
+
+def test_a_dateline_is_not_a_key_point_headline():
+    posts = [
+        post("a", 9, "DECEMBER 16, 2008", "Rescuers reached the village at dawn. More later."),
+        post("b", 10, "Rain expected"),
+    ]
+    picked = select_key_points(posts, unit([1, 0], [0, 1]), n=2)
+    assert [c.text for c in picked] == ["Rain expected", "Rescuers reached the village at dawn."]
