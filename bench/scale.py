@@ -23,8 +23,8 @@ by repeating the 20k posts with distinct ids:
     # (measures threading, memory and reports at 100k without an hour of embedding):
     .venv/bin/python bench/scale.py --sizes 100k --repeat-from 10000 --seed-100k STORE
 
-Measurements already in bench/results.json are kept and skipped (``--redo`` measures
-again), so an interrupted run resumes. Prints a table with the targets beside the figures.
+Measurements already in bench/results.json from this machine are kept and skipped
+(``--redo`` measures again), so an interrupted run resumes; another machine's are replaced. Prints a table with the targets beside the figures.
 """
 
 from __future__ import annotations
@@ -354,8 +354,12 @@ def main() -> None:
             parser.error(f"bad size {size!r}: a number of posts, e.g. 1k, 10k or 300")
     WORK.mkdir(parents=True, exist_ok=True)
     res = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    res["machine"] = {"cpus": os.cpu_count(), "platform": platform.platform(),
-                      "python": platform.python_version()}  # fmt: skip
+    machine = {"host": platform.node(), "cpus": os.cpu_count(), "platform": platform.platform(),
+               "python": platform.python_version()}  # fmt: skip
+    if res.get("machine", {}).get("host") != machine["host"]:
+        res = {}  # figures of another machine are not resumed: they are measured again
+        RESULTS.unlink(missing_ok=True)
+    res["machine"] = machine
     res["targets"] = TARGETS
     runs = res.setdefault("runs", {})
     if args.redo:
