@@ -21,7 +21,7 @@ from .analysis.cluster import (
     lexical_vectors,
 )
 from .analysis.label import central_index, keyphrases, make_label
-from .analysis.layout import place_new, project
+from .analysis.layout import post_layout
 from .analysis.segment import segment_posts
 from .analysis.text import names, says_what
 from .analysis.thread_identity import (
@@ -33,7 +33,7 @@ from .analysis.thread_identity import (
 from .config import Settings
 from .embeddings import CachedEmbedder, Embedder, make_embedder, normalize_rows
 from .reports.crossref import cross_reference
-from .reports.key_points import select_key_points
+from .reports.key_points import roundup_posts, select_key_points
 from .reports.summarize import summarize_thread
 from .timing import StageTimer
 from .types import Assignment, Post, Problem, Run, Segment, Thread, unique_posts
@@ -67,30 +67,6 @@ def _post_vectors(posts, segments_by_post, seg_vectors, settings):
         elif body:
             out[i] = body_vec
     return normalize_rows(out)
-
-
-def _layout(threaded, post_vecs, settings, placed=None) -> tuple:
-    """The report map's (post_id, x, y), only when report.html is written (analysis.layout).
-
-    ``placed`` (attach mode): stored positions stay, new posts go near their neighbours.
-    """
-    if settings.report.map == "none" or "html" not in settings.report.formats:
-        return ()
-    index = {p.id: i for i, p in enumerate(threaded)}
-    known = {index[pid]: xy for pid, xy in (placed or {}).items() if pid in index}
-    if known:
-        xy = place_new(post_vecs, known)
-    else:
-        xy = project(post_vecs, settings.cluster.seed, settings.report.map)
-    return tuple((p.id, float(x), float(y)) for p, (x, y) in zip(threaded, xy, strict=True))
-
-
-def _roundups(also) -> set[str]:
-    """Posts that also tell two or more other threads: roundups, not developments."""
-    threads_of: dict[str, set[int]] = defaultdict(set)
-    for post_id, t in also:
-        threads_of[post_id].add(t)
-    return {pid for pid, ts in threads_of.items() if len(ts) >= 2}
 
 
 def _run_id(posts: Sequence[Post], settings: Settings) -> str:
@@ -302,12 +278,14 @@ def analyze(
         key_points = select_key_points(
             threaded,
             post_vecs,
-            roundups=_roundups(also),
+            roundups=roundup_posts(also),
             n=settings.report.key_points,
             recency=settings.report.key_points_recency,
         )
     with timer.stage("layout"):
-        run_layout = _layout(threaded, post_vecs, settings, layout if attach else None)
+        run_layout = post_layout(
+            threaded, post_vecs, settings.report, settings.cluster.seed, layout if attach else None
+        )
     # Most active first; ties by first post, which the id order already encodes.
     threads.sort(key=lambda th: (-(len(th.post_ids) + len(th.also_post_ids)), th.id))
     counts = {

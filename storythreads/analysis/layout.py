@@ -187,3 +187,17 @@ def place_new(vectors, placed: dict[int, tuple[float, float]], k: int = 5) -> np
         w = np.clip(np.take_along_axis(sims, near, axis=1), 0.0, None) + 1e-6
         out[rows] = (w[:, :, None] * known_xy[near]).sum(1) / w.sum(1, keepdims=True)
     return np.round(out, DECIMALS) + 0.0
+
+
+def post_layout(posts, vectors, report, seed: int, placed=None) -> tuple:
+    """The report map's (post_id, x, y) per post, only when report.html is written.
+
+    ``report`` is the report settings (``map``, ``formats``). ``placed`` (attach mode, post
+    id -> stored position): those posts stay, new posts go near their neighbours.
+    """
+    if report.map == "none" or "html" not in report.formats:
+        return ()
+    index = {p.id: i for i, p in enumerate(posts)}
+    known = {index[pid]: xy for pid, xy in (placed or {}).items() if pid in index}
+    xy = place_new(vectors, known) if known else project(vectors, seed, report.map)
+    return tuple((p.id, float(x), float(y)) for p, (x, y) in zip(posts, xy, strict=True))

@@ -20,6 +20,7 @@ The result is listed newest first.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Sequence
 
 import numpy as np
@@ -31,6 +32,17 @@ from ..types import Citation, Post
 ROUNDUP = re.compile(
     r"\b(summary|summaries|recap|round-?up|catch(ing)? up|what we know|key events)\b", re.IGNORECASE
 )
+
+
+def roundup_posts(also) -> set[str]:
+    """Posts that also tell two or more other threads: roundups, not developments.
+
+    ``also`` holds the pipeline's (post id, thread) pairs of `also` memberships.
+    """
+    threads_of: dict[str, set] = defaultdict(set)
+    for post_id, thread in also:
+        threads_of[post_id].add(thread)
+    return {pid for pid, threads in threads_of.items() if len(threads) >= 2}
 
 
 def _is_roundup(post: Post, roundups: set[str]) -> bool:

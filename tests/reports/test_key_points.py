@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from storythreads.reports.key_points import select_key_points
+from storythreads.reports.key_points import roundup_posts, select_key_points
 from storythreads.types import Post
 
 
@@ -79,3 +79,8 @@ def test_a_dateline_is_not_a_key_point_headline():
     ]
     picked = select_key_points(posts, unit([1, 0], [0, 1]), n=2)
     assert [c.text for c in picked] == ["Rain expected", "Rescuers reached the village at dawn."]
+
+
+def test_a_roundup_is_a_post_that_also_tells_two_other_threads():
+    also = {("wrap", 1): ["s1"], ("wrap", 2): ["s2"], ("aside", 1): ["s3"]}
+    assert roundup_posts(also) == {"wrap"}
