@@ -188,13 +188,16 @@ def child_embed(path: str) -> None:
     inner = SentenceTransformerEmbedder(settings.embedding)
     model = inner._load()
     model.encode(texts[:64], batch_size=settings.embedding.batch_size)  # warm-up
-    start = time.perf_counter()
-    direct = model.encode(texts, batch_size=settings.embedding.batch_size,
-                          normalize_embeddings=True, convert_to_numpy=True)  # fmt: skip
-    direct_s = time.perf_counter() - start
-    start = time.perf_counter()
-    ours = CachedEmbedder(inner).embed(texts)
-    ours_s = time.perf_counter() - start
+    # two rounds, taking turns, best of each: one pass each swung with the order (0.78-1.0x)
+    direct_s = ours_s = float("inf")
+    for _ in range(2):
+        start = time.perf_counter()
+        ours = CachedEmbedder(inner).embed(texts)
+        ours_s = min(ours_s, time.perf_counter() - start)
+        start = time.perf_counter()
+        direct = model.encode(texts, batch_size=settings.embedding.batch_size,
+                              normalize_embeddings=True, convert_to_numpy=True)  # fmt: skip
+        direct_s = min(direct_s, time.perf_counter() - start)
     print(json.dumps({
         "posts": len(posts), "segments": len(texts), "distinct_texts": len(set(texts)),
         "direct_s": round(direct_s, 2), "ours_s": round(ours_s, 2),
