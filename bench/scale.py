@@ -3,16 +3,13 @@
 On the first N posts of liveblogs-bench-posts.jsonl (1k, 10k, 20k) and a 100k file built
 by repeating the 20k posts with distinct ids:
 
-* full run: wall time and peak memory of ``storythreads run`` into a fresh store, each in
-  a child process (peak = the child's ru_maxrss from ``os.wait4``), against a child that
-  embeds the same texts (title + body) with the same SentenceTransformer model and runs
-  BERTopic ``fit_transform`` on them (``bertopic_compare.run_bertopic``: defaults plus a
-  UMAP seed). Targets: ours <= 0.5x BERTopic's time at 1k and 10k; <= 2 GB peak at 100k.
-* embedding: segments of the first 500 posts through our embedder (content-hash cache,
-  each distinct text once; sentence-transformers batches sorted by length) vs
-  ``SentenceTransformer.encode`` on the same segment texts. Target >= 0.8x its rate.
-* incremental: +50 posts on a 10k store that already holds the 10k posts' vectors
-  (bench/incremental.py's set-up) vs the full 10k run. Target <= 0.05x.
+* full run: wall time and peak memory (ru_maxrss) of ``storythreads run`` into a fresh
+  store in a child process, against a child embedding the same texts with the same model
+  and running BERTopic ``fit_transform`` (``bertopic_compare.run_bertopic``). Targets:
+  ours <= 0.5x BERTopic's time at 1k and 10k; <= 2 GB peak at 100k.
+* embedding: segments of 500 posts through our embedder vs ``SentenceTransformer.encode``
+  on the same texts, taking turns. Target >= 0.8x its rate.
+* incremental: +50 posts on a 10k store holding their vectors vs the full run (<= 0.05x).
 * the per-stage seconds of each of our runs (`storythreads run --profile`).
 * agreement: the large-input path (approximate neighbours, sparse linkage) vs the exact
   one on the 10k posts, from the 10k run's stored vectors (bench/agreement.py).
@@ -24,7 +21,8 @@ by repeating the 20k posts with distinct ids:
     .venv/bin/python bench/scale.py --sizes 100k --repeat-from 10000 --seed-100k STORE
 
 Measurements already in bench/results.json from this machine are kept and skipped
-(``--redo`` measures again), so an interrupted run resumes; another machine's are replaced. Prints a table with the targets beside the figures.
+(``--redo`` measures again), so an interrupted run resumes; another machine's are
+replaced. Prints a table with the targets beside the figures.
 """
 
 from __future__ import annotations
@@ -188,7 +186,6 @@ def child_embed(path: str) -> None:
     inner = SentenceTransformerEmbedder(settings.embedding)
     model = inner._load()
     model.encode(texts[:64], batch_size=settings.embedding.batch_size)  # warm-up
-    # two rounds, taking turns, best of each: one pass each swung with the order (0.78-1.0x)
     direct_s = ours_s = float("inf")
     for _ in range(2):
         start = time.perf_counter()
