@@ -10,14 +10,12 @@ by repeating the 20k posts with distinct ids:
 * embedding: segments of 500 posts through our embedder vs ``SentenceTransformer.encode``
   on the same texts, taking turns. Target >= 0.8x its rate.
 * incremental: +50 posts on a 10k store holding their vectors vs the full run (<= 0.05x).
-* the per-stage seconds of each of our runs (`storythreads run --profile`).
-* agreement: the large-input path (approximate neighbours, sparse linkage) vs the exact
-  one on the 10k posts, from the 10k run's stored vectors (bench/agreement.py).
+* per-stage seconds of our runs (`--profile`); agreement of the large-input path with
+  the exact one on 10k posts (bench/agreement.py).
 
     make bench                                  # installs the bench extra, runs everything
     .venv/bin/python bench/scale.py --sizes 1k,10k [--bertopic-sizes 1k,10k] [--redo]
-    # 100k from the first 10k posts x 10, its store seeded with vectors of a 10k store
-    # (measures threading, memory and reports at 100k without an hour of embedding):
+    # 100k = the first 10k posts x 10, store seeded with a 10k store's vectors:
     .venv/bin/python bench/scale.py --sizes 100k --repeat-from 10000 --seed-100k STORE
 
 Measurements already in bench/results.json from this machine are kept and skipped
