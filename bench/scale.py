@@ -242,8 +242,6 @@ def run_agreement() -> dict:
     )
 
 
-# ---------------------------------------------------------------- table
-
 
 def ok(entry: dict | None) -> dict | None:
     return entry if entry and "error" not in entry else None
@@ -303,8 +301,6 @@ def _stage_rank(name: str) -> int:
 
     return STAGES.index(name) if name in STAGES else len(STAGES)
 
-
-# ---------------------------------------------------------------- main
 
 
 def extras(args, res: dict, save) -> None:
@@ -378,7 +374,6 @@ def main() -> None:
     plan = [(f"bertopic@{s}", run_bertopic, s) for s in bt_sizes]
     plan += [(f"ours@{s}", run_ours, s) for s in sizes]
     seed = {"ours@100k": args.seed_100k} if args.seed_100k else {}
-    # 20k last: the least needed figure, and the machine may be shared and slow
     for key, fn, size in sorted(plan, key=lambda p: (p[2] == "20k", count(p[2]), p[0])):
         if key in runs and "error" not in runs[key] and not args.redo:
             continue
@@ -388,7 +383,6 @@ def main() -> None:
             **attempt(fn, size, *((seed[key],) if key in seed else ())),
             "measured": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
-        # other processes on the machine slow every figure: say how busy it was
         runs[key]["load_avg_1m"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
         print(
             f"  {key}: {runs[key].get('wall_s')} s, {runs[key].get('peak_mb')} MB", file=sys.stderr
