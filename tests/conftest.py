@@ -4,6 +4,7 @@ and the real packaged model for the few tests that gate quality."""
 from __future__ import annotations
 
 import re
+import time
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -43,6 +44,25 @@ class FakeEmbedder:
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
         return (out / norms).astype(np.float32)
+
+
+class SlowFakeEmbedder(FakeEmbedder):
+    """The fake, slowed down like a real model so a run lasts long enough to kill.
+
+    ``announce`` prints "embedded" after each batch, for helpers a test reads line by line.
+    """
+
+    def __init__(self, seconds_per_text: float, announce: bool = False):
+        super().__init__()
+        self.seconds_per_text = seconds_per_text
+        self.announce = announce
+
+    def embed(self, texts):
+        time.sleep(self.seconds_per_text * len(texts))
+        out = super().embed(texts)
+        if self.announce:
+            print("embedded", flush=True)
+        return out
 
 
 @pytest.fixture

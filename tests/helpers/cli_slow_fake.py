@@ -26,21 +26,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent)]  # conftest's FakeEmbedder
 
-from conftest import FakeEmbedder
+from conftest import SlowFakeEmbedder
 
 from storythreads import cli
 from storythreads.embeddings import CachedEmbedder
 from storythreads.store import save
-
-
-class SlowFakeEmbedder(FakeEmbedder):
-    def __init__(self, seconds_per_text: float):
-        super().__init__()
-        self.seconds_per_text = seconds_per_text
-
-    def embed(self, texts):
-        time.sleep(self.seconds_per_text * len(texts))
-        return super().embed(texts)
 
 
 def main() -> None:

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]  # fixture_posts, and conftest's FakeEmbedder
 
-from conftest import FakeEmbedder
+from conftest import SlowFakeEmbedder
 from fixture_posts import DAY1_POSTS, DAY2_POSTS, POSTS
 
 from storythreads.errors import StoreLockedError
@@ -28,20 +27,6 @@ from storythreads.pipeline import update
 from storythreads.store import Store
 
 POST_SETS = {"all": POSTS, "day1": DAY1_POSTS, "day2": DAY2_POSTS}
-
-
-class SlowFakeEmbedder(FakeEmbedder):
-    """The test fake, slowed down like a real model so a run lasts long enough to kill."""
-
-    def __init__(self, seconds_per_text: float):
-        super().__init__()
-        self.seconds_per_text = seconds_per_text
-
-    def embed(self, texts):
-        time.sleep(self.seconds_per_text * len(texts))
-        out = super().embed(texts)
-        print("embedded", flush=True)
-        return out
 
 
 def main() -> int:
@@ -62,7 +47,7 @@ def main() -> int:
             print(f"locked out: {exc}", file=sys.stderr, flush=True)
             return 5
         print("locked", flush=True)
-        run = update(store, POST_SETS[args.posts], embedder=SlowFakeEmbedder(args.sleep))
+        run = update(store, POST_SETS[args.posts], embedder=SlowFakeEmbedder(args.sleep, announce=True))
     print(f"done {run.id}", flush=True)
     return 0
 
