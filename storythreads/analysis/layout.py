@@ -7,13 +7,17 @@ uses (time, id)); UMAP runs single-threaded with a fixed ``random_state``.
 
 Fewer than ``MIN_UMAP`` posts get PCA instead: UMAP needs a neighbourhood graph, and with a
 handful of points it is all noise. ``method="pca"`` asks for PCA at any size (no numba).
-From 4,096 posts on, UMAP gets 200 epochs, and up to ``EXACT_KNN_MAX`` posts exact cosine
-neighbours from ``exact_knn`` (blocked matrix products, quadratic) instead of a pynndescent
-index: pynndescent builds its search kernels per call, so they compile in every process
-(~25 s on 2 cores), which costs more than exact neighbours up to about 20,000 posts
-(measured, fresh processes, 2 busy cores: 20,000 posts 37 s with exact neighbours,
-21,000 posts 83 s with pynndescent). Above that, UMAP's own near-linear pynndescent search
-is used.
+From 4,096 posts on, UMAP gets 200 epochs and exact cosine neighbours from ``exact_knn``
+(blocked matrix products) instead of a pynndescent index: pynndescent builds its search
+kernels per call, so they compile in every process (~25 s on 2 cores), which costs more
+than exact neighbours up to about 20,000 posts (measured, fresh processes, 2 busy cores:
+20,000 posts 37 s with exact neighbours, 21,000 posts 83 s with pynndescent).
+
+Above ``UMAP_MAX`` posts, UMAP lays out an evenly spaced sample of ``UMAP_MAX`` of them (in
+the caller's canonical order, so the sample is deterministic) and every other post goes
+near its most similar sampled posts, as in ``place_new``. That keeps time and memory
+linear in the posts: at 100,000 posts UMAP over all of them took 171 s and most of a
+2.5 GB peak, and a map of 100,000 dots shows nothing 20,000 do not.
 
 Cost. umap-learn compiles its numba kernels on first use; some (``smooth_knn_dist``,
 ``compute_membership_strengths``, some of pynndescent's, used above 4,096 posts) are
@@ -39,7 +43,7 @@ import numpy as np
 MIN_UMAP = 5  # below this many posts: PCA
 N_NEIGHBORS = 15
 DECIMALS = 4
-EXACT_KNN_MAX = 20_000  # above: UMAP's approximate (pynndescent) neighbours, near-linear
+UMAP_MAX = 20_000  # above: UMAP over a sample of this many posts, the rest placed near them
 _CACHED = ("umap.", "pynndescent.")  # modules whose numba kernels get the on-disk cache
 
 
@@ -118,9 +122,8 @@ def _umap(vectors: np.ndarray, seed: int) -> np.ndarray:
     vectors = vectors.astype(np.float32)
     k = min(N_NEIGHBORS, n - 1)
     # UMAP itself computes exact distances below 4,096 rows; above, hand it exact neighbours
-    # up to EXACT_KNN_MAX rows, and let it search approximately beyond
-    exact = 4096 <= n <= EXACT_KNN_MAX
-    knn = exact_knn(vectors, k) if exact else (None, None, None)
+    # (project never passes more than UMAP_MAX rows)
+    knn = exact_knn(vectors, k) if n >= 4096 else (None, None, None)
     model = umap.UMAP(
         precomputed_knn=knn,
         n_components=2,
@@ -155,7 +158,12 @@ def project(vectors, seed: int = 42, method: str = "umap") -> np.ndarray:
     if method == "pca" or n < MIN_UMAP:
         return _scaled(_pca(vectors))
     try:
-        return _scaled(_umap(vectors, seed))
+        if n <= UMAP_MAX:
+            return _scaled(_umap(vectors, seed))
+        sample = np.unique(np.linspace(0, n - 1, UMAP_MAX).round().astype(np.int64))
+        xy = np.zeros((n, 2))
+        xy[sample] = _scaled(_umap(vectors[sample], seed))
+        return _near_placed(vectors, sample, xy)
     except (ImportError, RuntimeError, OSError) as exc:
         # umap-learn missing, or numba with no writable cache directory at all (umap's own
         # cache=True kernels then fail at import): a PCA map beats no report
@@ -175,18 +183,26 @@ def place_new(vectors, placed: dict[int, tuple[float, float]], k: int = 5) -> np
     if not placed:
         return project(vectors)
     known = np.array(sorted(placed), dtype=np.int64)
-    known_xy = np.array([placed[i] for i in known], dtype=np.float64)
     out = np.zeros((n, 2))
-    out[known] = known_xy
-    todo = np.setdiff1d(np.arange(n), known)
+    out[known] = [placed[i] for i in known]
+    return _near_placed(vectors, known, out, k)
+
+
+def _near_placed(vectors, known: np.ndarray, xy: np.ndarray, k: int = 5) -> np.ndarray:
+    """``xy`` with every row not in ``known`` moved to the similarity-weighted mean of its
+    ``k`` most similar ``known`` rows; rounded to ``DECIMALS``."""
+    xy = xy.copy()
+    known_vecs, known_xy = vectors[known], xy[known]
+    kk = min(k, len(known))
+    todo = np.setdiff1d(np.arange(len(vectors)), known)
     for start in range(0, len(todo), 1024):  # a block of rows at a time: memory stays flat
         rows = todo[start : start + 1024]
-        sims = vectors[rows] @ vectors[known].T
-        kk = min(k, len(known))
-        near = np.argsort(-sims, axis=1, kind="stable")[:, :kk]
+        sims = vectors[rows] @ known_vecs.T
+        # the k best columns, in no particular order: the weighted mean does not care
+        near = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]
         w = np.clip(np.take_along_axis(sims, near, axis=1), 0.0, None) + 1e-6
-        out[rows] = (w[:, :, None] * known_xy[near]).sum(1) / w.sum(1, keepdims=True)
-    return np.round(out, DECIMALS) + 0.0
+        xy[rows] = (w[:, :, None] * known_xy[near]).sum(1) / w.sum(1, keepdims=True)
+    return np.round(xy, DECIMALS) + 0.0
 
 
 def post_layout(posts, vectors, report, seed: int, placed=None) -> tuple:

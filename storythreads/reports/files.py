@@ -6,7 +6,10 @@ import contextlib
 import os
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
+
+Chunks = Iterable[str | bytes]
 
 
 def _remove_stale_temp_files(out: Path, age_s: float = 3600.0) -> None:
@@ -19,19 +22,50 @@ def _remove_stale_temp_files(out: Path, age_s: float = 3600.0) -> None:
                 tmp.unlink()
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write beside the target, fsync, then rename over it: readers see old or new, never half."""
+def _stage(path: Path, chunks: Chunks) -> str:
+    """Write ``chunks`` (str as UTF-8) to a synced temp file beside ``path``; its name.
+
+    Chunks are written as they come, so a report of hundreds of megabytes never has to be
+    one string in memory. On any error the temp file is removed.
+    """
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as fh:
+        with os.fdopen(fd, "wb", buffering=1 << 20) as fh:
             # mkstemp makes the file 0600; a report is meant to be read by others too.
             if hasattr(os, "fchmod"):
                 os.fchmod(fh.fileno(), 0o644)
-            fh.write(data)
+            for chunk in chunks:
+                fh.write(chunk.encode("utf-8") if isinstance(chunk, str) else chunk)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+    return tmp
+
+
+def write_all_atomic(files: Iterable[tuple[Path, Chunks]]) -> None:
+    """Stage every file first, then rename each over its target.
+
+    Readers see each file old or new, never half of it; if producing any file fails, no
+    target has been touched and every temp file is gone.
+    """
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path, chunks in files:
+            staged.append((_stage(path, chunks), path))
+        while staged:
+            tmp, path = staged[0]
+            os.replace(tmp, path)
+            staged.pop(0)
+    except BaseException:
+        for tmp, _ in staged:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        raise
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write beside the target, fsync, then rename over it: readers see old or new, never half."""
+    write_all_atomic([(path, [data])])

@@ -5,13 +5,15 @@ what a thread contains. Post text comes from the outside world and is treated as
 HTML is escaped by Jinja2 (autoescape, never ``|safe`` on content), Markdown by ``_md``,
 anchors are reduced to a fixed alphabet, and only http(s) URLs ever become links.
 
-``write_reports`` renders every format before it writes any file, then replaces each file
-atomically, so a crash or a renderer bug never leaves a half-written or mixed report.
+``write_reports`` streams every format into a temp file before it replaces any report,
+then renames each over its target, so a crash or a renderer bug never leaves a
+half-written or mixed report, and a large report is never one string in memory.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from markupsafe import Markup
 from ..errors import ConfigError
 from ..types import Citation, Post, Run
 from . import figures_html
-from .files import _remove_stale_temp_files, write_atomic
+from .files import _remove_stale_temp_files, write_all_atomic
 from .values import _anchor, _iso, _jsonable, _md, _safe_url, _score, _span, _when
 
 SCHEMA = "storythreads.report/1"
@@ -126,8 +128,14 @@ def report_dict(run: Run) -> dict:
     }
 
 
+def stream_json(run: Run) -> Iterator[str]:
+    encoder = json.JSONEncoder(indent=2, ensure_ascii=False, allow_nan=False)
+    yield from encoder.iterencode(report_dict(run))
+    yield "\n"
+
+
 def render_json(run: Run) -> str:
-    return json.dumps(report_dict(run), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return "".join(stream_json(run))
 
 
 # -- the view shared by Markdown and HTML ----------------------------------------------
@@ -275,11 +283,15 @@ def _environment(fmt: str) -> jinja2.Environment:
     )
 
 
+def stream_markdown(run: Run) -> Iterator[str]:
+    return _environment("md").get_template("report.md.j2").generate(v=_view(run))
+
+
 def render_markdown(run: Run) -> str:
-    return _environment("md").get_template("report.md.j2").render(v=_view(run))
+    return "".join(stream_markdown(run))
 
 
-def render_html(run: Run) -> str:
+def stream_html(run: Run) -> Iterator[str]:
     """One self-contained page: the view, plus plot data and the one inlined plotly.js.
 
     Plot data reaches the page only through ``|tojson`` (which escapes <, >, & and ');
@@ -296,10 +308,17 @@ def render_html(run: Run) -> str:
     return (
         _environment("html")
         .get_template("report.html.j2")
-        .render(v=v, figs=figs, plotly_js=plotly_js)
+        .generate(v=v, figs=figs, plotly_js=plotly_js)
     )
 
 
+def render_html(run: Run) -> str:
+    return "".join(stream_html(run))
+
+
+# Each format as chunks of text: write_reports streams them to disk (a 100k-post
+# report.html is ~180 MB, too much to hold as one string); RENDERERS give whole strings.
+STREAMS = {"md": stream_markdown, "json": stream_json, "html": stream_html}
 RENDERERS = {"md": render_markdown, "json": render_json, "html": render_html}
 
 
@@ -307,21 +326,19 @@ RENDERERS = {"md": render_markdown, "json": render_json, "html": render_html}
 
 
 def write_reports(run: Run, out_dir: str | Path, formats=("md", "json", "html")) -> list[Path]:
-    """Render every format, then atomically replace each report file; return their paths.
+    """Render every format to a temp file, then atomically replace each report file;
+    return their paths.
 
-    Rendering comes first so a failing renderer leaves the previous reports untouched.
+    Every format is rendered before any file is replaced, so a failing renderer leaves
+    the previous reports untouched.
     """
     formats = list(dict.fromkeys(formats))
-    unknown = [f for f in formats if f not in RENDERERS]
+    unknown = [f for f in formats if f not in STREAMS]
     if unknown:
-        raise ConfigError(f"unknown report format(s) {unknown}; known: {sorted(RENDERERS)}")
-    rendered = {fmt: RENDERERS[fmt](run) for fmt in formats}
+        raise ConfigError(f"unknown report format(s) {unknown}; known: {sorted(STREAMS)}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     _remove_stale_temp_files(out)
-    paths = []
-    for fmt, text in rendered.items():
-        path = out / FILE_NAMES[fmt]
-        write_atomic(path, text.encode("utf-8"))
-        paths.append(path)
+    paths = [out / FILE_NAMES[fmt] for fmt in formats]
+    write_all_atomic((path, STREAMS[fmt](run)) for fmt, path in zip(formats, paths, strict=True))
     return paths

@@ -39,6 +39,25 @@ def test_umap_projection_is_deterministic_scaled_and_keeps_groups_apart():
     assert min(gaps) > 2 * spread  # three stories, three visible groups
 
 
+def test_above_umap_max_a_sample_is_laid_out_and_the_rest_placed_near_it(monkeypatch):
+    from storythreads.analysis import layout
+
+    X = _blobs(n_per=40)  # 120 posts, 3 stories
+    monkeypatch.setattr(layout, "UMAP_MAX", 30)
+    sample = np.unique(np.linspace(0, 119, 30).round().astype(int))
+    xy = project(X, seed=7)
+    assert xy.shape == (120, 2) and np.array_equal(xy, project(X, seed=7))
+    # the sampled posts sit where UMAP puts them when given only the sample
+    monkeypatch.setattr(layout, "UMAP_MAX", 20_000)
+    assert np.array_equal(xy[sample], project(X[sample], seed=7))
+    # every other post lands inside its own story's group
+    groups = [xy[i * 40 : (i + 1) * 40] for i in range(3)]
+    centres = np.array([g.mean(0) for g in groups])
+    for i, g in enumerate(groups):
+        nearest = np.argmin(np.linalg.norm(g[:, None, :] - centres[None], axis=2), axis=1)
+        assert np.all(nearest == i)
+
+
 @pytest.mark.parametrize("n", [1, 2, 3, 4])
 def test_tiny_inputs_fall_back_to_pca(n):
     xy = project(_blobs(n_per=4, k=1)[:n])

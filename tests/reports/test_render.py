@@ -259,13 +259,22 @@ def test_write_reports_failure_leaves_old_reports(tmp_path, monkeypatch):
     write_reports(make_run(), tmp_path)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
 
-    def broken(run):
+    def broken(run):  # fails half-way through the page, after md and json were staged
+        yield "<!doctype html><p>half a page"
         raise RuntimeError("renderer bug")
 
-    monkeypatch.setitem(RENDERERS, "html", broken)
+    monkeypatch.setitem(render.STREAMS, "html", broken)
     with pytest.raises(RuntimeError, match="renderer bug"):
         write_reports(make_run(p2_title="changed"), tmp_path)
+    # no report replaced, no temp file left
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_streamed_reports_equal_the_rendered_strings(tmp_path):
+    run = make_run()
+    write_reports(run, tmp_path)
+    for fmt, name in render.FILE_NAMES.items():
+        assert (tmp_path / name).read_text(encoding="utf-8") == RENDERERS[fmt](run)
 
 
 def test_write_failure_removes_temp_file(tmp_path, monkeypatch):
