@@ -118,9 +118,7 @@ def report_dict(run: Run) -> dict:
             "counts": _jsonable(run.counts),
         },
         "changes": _jsonable(run.changes),
-        "key_points": [
-            _citation_dict(c, thread_id=primary.get(c.post_id)) for c in run.key_points
-        ],
+        "key_points": [_citation_dict(c, thread_id=primary.get(c.post_id)) for c in run.key_points],
         "posts": posts,
         "threads": threads,
         "unthreaded": list(run.unthreaded),

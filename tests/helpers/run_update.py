@@ -47,7 +47,9 @@ def main() -> int:
             print(f"locked out: {exc}", file=sys.stderr, flush=True)
             return 5
         print("locked", flush=True)
-        run = update(store, POST_SETS[args.posts], embedder=SlowFakeEmbedder(args.sleep, announce=True))
+        run = update(
+            store, POST_SETS[args.posts], embedder=SlowFakeEmbedder(args.sleep, announce=True)
+        )
     print(f"done {run.id}", flush=True)
     return 0
 
