@@ -15,8 +15,8 @@ by repeating the 20k posts with distinct ids:
 
     make bench                                  # installs the bench extra, runs everything
     .venv/bin/python bench/scale.py --sizes 1k,10k [--bertopic-sizes 1k,10k] [--redo]
-    # 100k = the first 10k posts x 10, store seeded with a 10k store's vectors:
-    .venv/bin/python bench/scale.py --sizes 100k --repeat-from 10000 --seed-100k STORE
+    # 100k = the 20k posts x 5, distinct ids; its store starts with the 20k run's vectors
+    .venv/bin/python bench/scale.py --sizes 100k [--repeat-from 10000 --seed-100k STORE]
 
 Measurements already in bench/results.json from this machine are kept and skipped
 (``--redo`` measures again), so an interrupted run resumes; another machine's are
@@ -242,7 +242,6 @@ def run_agreement() -> dict:
     )
 
 
-
 def ok(entry: dict | None) -> dict | None:
     return entry if entry and "error" not in entry else None
 
@@ -302,7 +301,6 @@ def _stage_rank(name: str) -> int:
     return STAGES.index(name) if name in STAGES else len(STAGES)
 
 
-
 def extras(args, res: dict, save) -> None:
     """The embedding and incremental figures, as soon as what they need is there."""
     runs = res["runs"]
@@ -332,7 +330,8 @@ def main() -> None:
     parser.add_argument("--repeat-from", type=int, default=20_000,
                         help="sizes above the file's 20,000 posts repeat its first N posts")  # fmt: skip
     parser.add_argument("--seed-100k", type=Path, default=None,
-                        help="a store whose vectors the 100k store starts with (saves embedding)")  # fmt: skip
+                        help="a store whose vectors the 100k store starts with (default: the "
+                             "20k run's store, when there is one; saves embedding)")  # fmt: skip
     parser.add_argument("--child-bertopic", help=argparse.SUPPRESS)
     parser.add_argument("--child-embed", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -373,10 +372,12 @@ def main() -> None:
     REPEAT_FROM["n"] = args.repeat_from
     plan = [(f"bertopic@{s}", run_bertopic, s) for s in bt_sizes]
     plan += [(f"ours@{s}", run_ours, s) for s in sizes]
-    seed = {"ours@100k": args.seed_100k} if args.seed_100k else {}
-    for key, fn, size in sorted(plan, key=lambda p: (p[2] == "20k", count(p[2]), p[0])):
+    for key, fn, size in sorted(plan, key=lambda p: (count(p[2]), p[0])):
         if key in runs and "error" not in runs[key] and not args.redo:
             continue
+        # the 100k posts' texts are the 20k posts': its store starts with their vectors
+        seed = {key: args.seed_100k or WORK / "ours-20k" / "store.sqlite"}
+        seed = {k: v for k, v in seed.items() if k == "ours@100k" and v.exists()}
         print(f"measuring {key} ...", file=sys.stderr, flush=True)
         load_before = os.getloadavg()[0]
         runs[key] = {

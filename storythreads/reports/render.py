@@ -299,7 +299,7 @@ def stream_html(run: Run) -> Iterator[str]:
     hour_list = figures_html.hours(run)
     for i, (t, thread) in enumerate(zip(v["threads"], run.threads, strict=True)):
         t["colour"] = figures_html.colour(i)
-        t["spark"] = figures_html.sparkline(run, thread.post_ids, i, hour_list)
+        t["spark"] = figures_html.sparkline(run, thread.post_ids, hour_list)
     anchors = {t["id"]: t["anchor"] for t in v["threads"]}
     figs = {"map": figures_html.post_map(run, anchors), "timeline": figures_html.timeline(run)}
     plotly_js = Markup(figures_html.plotly_js()) if any(figs.values()) else ""

@@ -82,7 +82,7 @@ def test_seed_report_draws_without_errors(browser, seed_report):
     page.wait_for_selector("#plot-timeline .main-svg")
     assert page.locator("a.card").count() >= 3
     assert page.locator("#plot-map .scatterlayer .point").count() == 9  # every seed post
-    assert page.locator(".spark .main-svg").count() >= 1
+    assert page.locator("svg.spark rect").count() >= 1  # sparklines: inline SVG bars
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "seed-report.png"), full_page=False)
     page.locator("#plot-map").screenshot(path=str(ARTIFACTS / "seed-report-map.png"))
