@@ -22,6 +22,7 @@ from .analysis.cluster import (
 )
 from .analysis.label import central_index, keyphrases, make_label
 from .analysis.layout import post_layout
+from .analysis.neighbours import best_other
 from .analysis.segment import segment_posts
 from .analysis.text import names, says_what
 from .analysis.thread_identity import (
@@ -84,19 +85,11 @@ def _also(posts, segments, seg_vectors, post_index, primary, centroids, settings
     rows = np.array([r for r, seg in enumerate(segments) if seg.kind != "title"], dtype=np.int64)
     owns = np.array([primary[post_index[segments[r].post_id]] for r in rows], dtype=np.int64)
     rows, owns = rows[owns >= 0], owns[owns >= 0]
-    # a block of segments at a time: segments x threads would not fit at 100k posts
-    for start in range(0, rows.size, 2048):
-        block, own = rows[start : start + 2048], owns[start : start + 2048]
-        sims = seg_vectors[block] @ centroids.T
-        at = np.arange(block.size)
-        own_sim = sims[at, own].copy()
-        sims[at, own] = -np.inf
-        best = np.argmax(sims, axis=1)
-        score = sims[at, best]
-        hit = (score >= settings.also_threshold) & (score >= own_sim + settings.also_margin)
-        for i in np.flatnonzero(hit):
-            seg = segments[block[i]]
-            found[(seg.post_id, int(best[i]))].append((seg.id, float(score[i])))
+    best, score, own_sim = best_other(seg_vectors, rows, owns, centroids)
+    hit = (score >= settings.also_threshold) & (score >= own_sim + settings.also_margin)
+    for i in np.flatnonzero(hit):
+        seg = segments[rows[i]]
+        found[(seg.post_id, int(best[i]))].append((seg.id, float(score[i])))
     return found
 
 

@@ -10,6 +10,9 @@
   graph, merging the best pair first. Pairs with no edge have similarity 0 and never merge
   (threshold > 0), so on the shared-neighbour graph it gives the dense linkage's clusters
   without an n x n matrix.
+* ``best_other``: for each segment, the most similar thread centroid other than its own
+  thread's (for `also` memberships); exact in blocks, or from an HNSW index of the
+  centroids once segments x threads passes ``DENSE_PAIRS_MAX``.
 """
 
 from __future__ import annotations
@@ -27,23 +30,65 @@ HNSW_M = 32
 HNSW_EF = 96
 
 
-def semantic_candidates(X: np.ndarray, count: int) -> np.ndarray:
-    """(n, count) item indices from an HNSW index on inner product; -1 where none."""
+# Above this many segment x centroid pairs (~2 TFLOP of products), `also` asks an index.
+DENSE_PAIRS_MAX = 2_000_000_000
+
+
+def hnsw_index(X: np.ndarray, ef_search: int = HNSW_EF):
+    """An HNSW index (faiss, inner product) of the rows of ``X``, built single-threaded:
+    insertion order fixed, so the same graph, and the same answers, on every run."""
     import faiss
 
-    n, dim = X.shape
-    count = min(count, n)
-    index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+    index = faiss.IndexHNSWFlat(X.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
     index.hnsw.efConstruction = HNSW_EF
     threads = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(1)  # insertion order fixed: the same graph every run
+    faiss.omp_set_num_threads(1)
     try:
         index.add(np.ascontiguousarray(X, dtype=np.float32))
     finally:
         faiss.omp_set_num_threads(threads)
-    index.hnsw.efSearch = max(HNSW_EF, count)
-    _, found = index.search(np.ascontiguousarray(X, dtype=np.float32), count)
+    index.hnsw.efSearch = max(HNSW_EF, ef_search)
+    return index
+
+
+def semantic_candidates(X: np.ndarray, count: int) -> np.ndarray:
+    """(n, count) item indices from an HNSW index on inner product; -1 where none."""
+    count = min(count, len(X))
+    _, found = hnsw_index(X, count).search(np.ascontiguousarray(X, dtype=np.float32), count)
     return found.astype(np.int64)
+
+
+def best_other(X, rows, own, centroids, block: int = 2048):
+    """For each ``X[rows[i]]``: the centroid most similar to it other than ``own[i]``, that
+    similarity, and the similarity to ``own[i]`` (inner products; needs >= 2 centroids).
+
+    Exact, a block of rows at a time, while rows x centroids <= ``DENSE_PAIRS_MAX``; above
+    that (a million posts) the two nearest centroids from an HNSW index, so time stays
+    near-linear in the rows. A row whose index search finds nothing else gets score -inf.
+    """
+    n = len(rows)
+    best, score = np.zeros(n, dtype=np.int64), np.full(n, -np.inf, dtype=np.float32)
+    own_sim = np.zeros(n, dtype=np.float32)
+    index = hnsw_index(centroids) if n * len(centroids) > DENSE_PAIRS_MAX else None
+    for start in range(0, n, block):  # a block of rows at a time: memory stays flat
+        Q = X[rows[start : start + block]]
+        part = slice(start, start + block)
+        if index is None:
+            sims = Q @ centroids.T
+            at = np.arange(len(sims))
+            own_sim[part] = sims[at, own[part]]
+            sims[at, own[part]] = -np.inf
+            best[part] = np.argmax(sims, axis=1)
+            score[part] = sims[at, best[part]]
+            continue
+        own_sim[part] = np.einsum("ij,ij->i", Q, centroids[own[part]])
+        sims, found = index.search(np.ascontiguousarray(Q, dtype=np.float32), 2)
+        first_is_own = found[:, 0] == own[part]
+        pick = np.where(first_is_own, 1, 0)[:, None]
+        best[part] = np.take_along_axis(found, pick, axis=1)[:, 0]
+        found_sim = np.take_along_axis(sims, pick, axis=1)[:, 0]
+        score[part] = np.where(best[part] >= 0, found_sim, -np.inf)
+    return np.maximum(best, 0), score, own_sim
 
 
 def lexical_candidates(lexical: sparse.csr_matrix, count: int, block: int = 2000) -> np.ndarray:
