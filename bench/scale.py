@@ -14,13 +14,13 @@ by repeating the 20k posts with distinct ids:
   the exact one on 10k posts (bench/agreement.py).
 
     make bench                                  # installs the bench extra, runs everything
-    .venv/bin/python bench/scale.py --sizes 1k,10k [--bertopic-sizes 1k,10k] [--redo]
+    .venv/bin/python bench/scale.py --sizes 1k,10k [--bertopic-sizes 1k,10k] [--resume]
     # 100k = the 20k posts x 5, distinct ids; its store starts with the 20k run's vectors
     .venv/bin/python bench/scale.py --sizes 100k [--repeat-from 10000 --seed-100k STORE]
 
-Measurements already in bench/results.json from this machine are kept and skipped
-(``--redo`` measures again), so an interrupted run resumes; another machine's are
-replaced. Prints a table with the targets beside the figures.
+Every figure asked for is measured afresh and merged into bench/results.json as soon as it
+is taken; ``--resume`` skips what the file already holds from this machine, so a stopped
+run goes on where it stopped. Prints a table with the targets beside the figures.
 """
 
 from __future__ import annotations
@@ -326,7 +326,7 @@ def main() -> None:
     parser.add_argument("--no-embedding", action="store_true")
     parser.add_argument("--no-incremental", action="store_true")
     parser.add_argument("--no-agreement", action="store_true")
-    parser.add_argument("--redo", action="store_true", help="measure again what results.json has")
+    parser.add_argument("--resume", action="store_true", help="skip what results.json has")
     parser.add_argument("--repeat-from", type=int, default=20_000,
                         help="sizes above the file's 20,000 posts repeat its first N posts")  # fmt: skip
     parser.add_argument("--seed-100k", type=Path, default=None,
@@ -355,7 +355,7 @@ def main() -> None:
     res["machine"] = machine
     res["targets"] = TARGETS
     runs = res.setdefault("runs", {})
-    if args.redo:
+    if not args.resume:
         res.pop("embedding", None)
         res.pop("incremental", None)
         res.pop("agreement", None)
@@ -373,7 +373,7 @@ def main() -> None:
     plan = [(f"bertopic@{s}", run_bertopic, s) for s in bt_sizes]
     plan += [(f"ours@{s}", run_ours, s) for s in sizes]
     for key, fn, size in sorted(plan, key=lambda p: (count(p[2]), p[0])):
-        if key in runs and "error" not in runs[key] and not args.redo:
+        if key in runs and "error" not in runs[key] and args.resume:
             continue
         # the 100k posts' texts are the 20k posts': its store starts with their vectors
         seed = {key: args.seed_100k or WORK / "ours-20k" / "store.sqlite"}
