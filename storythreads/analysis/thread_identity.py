@@ -17,11 +17,14 @@ New ids come from a counter that only grows, so a retired id is never reused.
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 from scipy.optimize import linear_sum_assignment
+from scipy.sparse.csgraph import connected_components
 
 
 @dataclass(frozen=True)
@@ -52,53 +55,93 @@ def match_threads(
 ) -> tuple[list[str], list[LineageEvent], int]:
     """Ids for ``clusters`` (lists of post ids, in the order new ids should be given).
 
-    Returns the ids, the lineage events, and the next unused id number.
+    Returns the ids, the lineage events, and the next unused id number. Time and memory
+    follow the shared posts, not clusters x threads: the overlap matrix is sparse, and the
+    assignment is solved per connected group of clusters and threads that share posts
+    (almost all are one cluster and one thread).
     """
     prior = sorted(prior, key=lambda p: p.id)
-    overlap = np.zeros((len(clusters), len(prior)), dtype=np.float64)
-    for c, members in enumerate(clusters):
-        members = set(members)
-        for t, thread in enumerate(prior):
-            overlap[c, t] = len(members & thread.post_ids)
+    overlap = _overlap(clusters, prior)
     ids: list[str | None] = [None] * len(clusters)
     events: list[LineageEvent] = []
     matched_prior: set[int] = set()
-    if len(clusters) and len(prior):
-        # Maximise shared posts; the tiny second term prefers the older (lower) id on ties.
-        tie = np.arange(len(prior))[None, :] * 1e-6
-        rows, cols = linear_sum_assignment(-(overlap - tie))
-        for c, t in zip(rows, cols):
-            if overlap[c, t] > 0:
-                ids[c] = prior[t].id
-                matched_prior.add(t)
-                grown = len(set(clusters[c]) - prior[t].post_ids)
-                if grown or len(clusters[c]) != len(prior[t].post_ids):
-                    events.append(LineageEvent(prior[t].id, "continued", None, f"+{grown} post(s)"))
+    for c, t in _assignment(overlap):
+        ids[c] = prior[t].id
+        matched_prior.add(t)
+        grown = len(set(clusters[c]) - prior[t].post_ids)
+        if grown or len(clusters[c]) != len(prior[t].post_ids):
+            events.append(LineageEvent(prior[t].id, "continued", None, f"+{grown} post(s)"))
+    by_cluster, by_thread = overlap.tocsr(), overlap.T.tocsr()
     for c in range(len(clusters)):
         if ids[c] is not None:
             continue
         ids[c] = format_thread_id(next_number)
         next_number += 1
-        source = int(np.argmax(overlap[c])) if len(prior) else -1
-        if source >= 0 and overlap[c, source] > 0:
-            events.append(
-                LineageEvent(
-                    ids[c], "split", prior[source].id, f"took {int(overlap[c, source])} post(s)"
-                )
-            )
+        source, shared = _most_shared(by_cluster, c)
+        if shared:
+            events.append(LineageEvent(ids[c], "split", prior[source].id, f"took {shared} post(s)"))
         else:
             events.append(LineageEvent(ids[c], "born"))
     for t, thread in enumerate(prior):
         if t in matched_prior:
             continue
-        if len(clusters) and overlap[:, t].max() > 0:
-            into = ids[int(np.argmax(overlap[:, t]))]
-            events.append(
-                LineageEvent(thread.id, "merged", into, f"{int(overlap[:, t].max())} post(s) moved")
-            )
+        into, moved = _most_shared(by_thread, t)
+        if moved:
+            events.append(LineageEvent(thread.id, "merged", ids[into], f"{moved} post(s) moved"))
         else:
             events.append(LineageEvent(thread.id, "retired", None, "no threaded posts left"))
     return [str(i) for i in ids], events, next_number
+
+
+def _overlap(clusters, prior) -> sparse.coo_matrix:
+    """clusters x prior threads: how many posts each pair shares."""
+    owners: dict[str, list[int]] = {}
+    for t, thread in enumerate(prior):
+        for pid in thread.post_ids:
+            owners.setdefault(pid, []).append(t)
+    pairs = Counter(
+        (c, t) for c, members in enumerate(clusters) for pid in set(members)
+        for t in owners.get(pid, ())
+    )  # fmt: skip
+    keys = np.array(list(pairs), dtype=np.int64).reshape(-1, 2)
+    vals = np.array(list(pairs.values()), dtype=np.float64)
+    rows, cols = keys[:, 0], keys[:, 1]
+    return sparse.coo_matrix((vals, (rows, cols)), shape=(len(clusters), len(prior)))
+
+
+def _assignment(overlap: sparse.coo_matrix) -> list[tuple[int, int]]:
+    """(cluster, thread) pairs maximising shared posts, one to one (Hungarian method within
+    each group of clusters and threads linked by shared posts); on ties the older thread."""
+    if overlap.nnz == 0:
+        return []
+    n_c = overlap.shape[0]
+    graph = sparse.bmat([[None, overlap], [overlap.T, None]], format="csr")
+    _, component = connected_components(graph, directed=False)
+    # the nodes of each component: clusters 0..n_c-1, then threads
+    order = np.argsort(component, kind="stable")
+    bounds = np.flatnonzero(np.diff(component[order])) + 1
+    dense = overlap.tocsr()
+    pairs = []
+    for nodes in np.split(order, bounds):
+        cs, ts = nodes[nodes < n_c], nodes[nodes >= n_c] - n_c
+        if not len(cs) or not len(ts):
+            continue
+        block = dense[cs][:, ts].toarray()
+        # the tiny second term prefers the older (lower) id on ties
+        rows, cols = linear_sum_assignment(-(block - ts[None, :] * 1e-9))
+        pairs += [(int(cs[r]), int(ts[k])) for r, k in zip(rows, cols, strict=True)
+                  if block[r, k] > 0]  # fmt: skip
+    return sorted(pairs)
+
+
+def _most_shared(matrix: sparse.csr_matrix, row: int) -> tuple[int, int]:
+    """The column sharing most with ``row`` (ties: the lowest) and how many; (-1, 0) if none."""
+    start, end = matrix.indptr[row], matrix.indptr[row + 1]
+    if start == end:
+        return -1, 0
+    cols, vals = matrix.indices[start:end], matrix.data[start:end]
+    best = vals.max()
+    return int(cols[vals == best].min()), int(best)
 
 
 def mark_dormant(threads, prior, lineage, dormant_hours, now=None):
