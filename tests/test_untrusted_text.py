@@ -67,9 +67,19 @@ TEMPLATE_TAGS = {
     "html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "h3", "p", "nav",
     "ol", "ul", "li", "a", "span", "main", "section", "strong", "time", "details", "summary",
     "div", "input", "figure", "figcaption", "script",
+    "svg", "rect",  # the cards' sparklines: numbers only
 }  # fmt: skip
 TEMPLATE_ATTRIBUTES = {"lang", "charset", "http-equiv", "content", "name", "id", "class", "href"}
 TEMPLATE_ATTRIBUTES |= {"rel", "style", "type", "placeholder", "aria-label"}
+TEMPLATE_ATTRIBUTES |= {
+    "viewbox",
+    "preserveaspectratio",
+    "aria-hidden",
+    "x",
+    "y",
+    "width",
+    "height",
+}
 TEMPLATE_DATA_ATTRIBUTES = "data-"  # the page script finds figures and threads by data-*
 
 

@@ -120,7 +120,7 @@ _TOKEN = re.compile(TOKEN_PATTERN)
 
 def tokens(text: str) -> list[str]:
     """Lower-cased content words of ``text`` (stop words and 1-letter tokens dropped)."""
-    return [t for t in (m.group(0).lower() for m in _TOKEN.finditer(text)) if t not in STOP_WORDS]
+    return [t for t in map(str.lower, _TOKEN.findall(text)) if t not in STOP_WORDS]
 
 
 _NAME = re.compile(

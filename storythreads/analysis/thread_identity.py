@@ -124,6 +124,9 @@ def _assignment(overlap: sparse.coo_matrix) -> list[tuple[int, int]]:
     pairs = []
     for nodes in np.split(order, bounds):
         cs, ts = nodes[nodes < n_c], nodes[nodes >= n_c] - n_c
+        if len(cs) == 1 and len(ts) == 1:  # most stories: one cluster continues one thread
+            pairs.append((int(cs[0]), int(ts[0])))
+            continue
         if not len(cs) or not len(ts):
             continue
         block = dense[cs][:, ts].toarray()

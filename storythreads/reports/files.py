@@ -7,9 +7,10 @@ import os
 import tempfile
 import time
 from collections.abc import Iterable
+from itertools import islice
 from pathlib import Path
 
-Chunks = Iterable[str | bytes]
+Chunks = Iterable[str] | bytes
 
 
 def _remove_stale_temp_files(out: Path, age_s: float = 3600.0) -> None:
@@ -23,7 +24,8 @@ def _remove_stale_temp_files(out: Path, age_s: float = 3600.0) -> None:
 
 
 def _stage(path: Path, chunks: Chunks) -> str:
-    """Write ``chunks`` (str as UTF-8) to a synced temp file beside ``path``; its name.
+    """Write ``chunks`` (strings, as UTF-8; or bytes) to a synced temp file beside ``path``;
+    return its name.
 
     Chunks are written as they come, so a report of hundreds of megabytes never has to be
     one string in memory. On any error the temp file is removed.
@@ -34,8 +36,12 @@ def _stage(path: Path, chunks: Chunks) -> str:
             # mkstemp makes the file 0600; a report is meant to be read by others too.
             if hasattr(os, "fchmod"):
                 os.fchmod(fh.fileno(), 0o644)
-            for chunk in chunks:
-                fh.write(chunk.encode("utf-8") if isinstance(chunk, str) else chunk)
+            if isinstance(chunks, bytes):
+                fh.write(chunks)
+            else:  # templates yield many tiny strings: join them thousands at a time
+                it = iter(chunks)
+                while batch := list(islice(it, 16384)):
+                    fh.write("".join(batch).encode("utf-8"))
             fh.flush()
             os.fsync(fh.fileno())
     except BaseException:
@@ -68,4 +74,4 @@ def write_all_atomic(files: Iterable[tuple[Path, Chunks]]) -> None:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write beside the target, fsync, then rename over it: readers see old or new, never half."""
-    write_all_atomic([(path, [data])])
+    write_all_atomic([(path, data)])

@@ -38,19 +38,21 @@ def _score(value: float) -> float | None:
     return round(value, 4) if math.isfinite(value) else None
 
 
+_NOT_PLAIN = re.compile(r"[^A-Za-z0-9-]+")
+
+
 def _anchor(key: str) -> str:
     """An id/fragment safe in HTML and Markdown: [A-Za-z0-9-] kept, other bytes '.XX'.
 
     Injective, so two post ids never share an anchor; and nothing in it needs escaping,
     in HTML or by ``_md`` (hence no leading '-'), so templates print it like any value.
     """
-    out = "".join(
-        ch
-        if ch.isascii() and (ch.isalnum() or ch == "-")
-        else "".join(f".{b:02X}" for b in ch.encode())
-        for ch in key
-    )
+    out = _NOT_PLAIN.sub(_encoded, key)
     return ".2D" + out[1:] if out.startswith("-") else out
+
+
+def _encoded(match: re.Match) -> str:
+    return "".join(f".{b:02X}" for b in match.group(0).encode())
 
 
 def _safe_url(url: str | None) -> str | None:
