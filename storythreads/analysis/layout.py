@@ -91,13 +91,20 @@ def _numba_cache() -> int:
     return enabled
 
 
-def exact_knn(vectors: np.ndarray, k: int, block: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+def _block_rows(n_cols: int) -> int:
+    """Rows per block of a rows x ``n_cols`` similarity product: ~4 M cells (16 MB of
+    float32, 32 MB of int64 indices from argpartition), so memory stays flat at any size."""
+    return int(min(1024, max(64, (1 << 22) // max(n_cols, 1))))
+
+
+def exact_knn(vectors: np.ndarray, k: int, block: int | None = None):
     """Each row's ``k`` nearest rows by cosine distance (itself first), a block at a time.
 
     Rows are unit-length. Quadratic time, memory ``block`` x n: see the module docstring
     for where it is used instead of pynndescent.
     """
     n = len(vectors)
+    block = block or _block_rows(n)
     idx = np.zeros((n, k), dtype=np.int64)
     dist = np.zeros((n, k), dtype=np.float32)
     for start in range(0, n, block):
@@ -195,8 +202,9 @@ def _near_placed(vectors, known: np.ndarray, xy: np.ndarray, k: int = 5) -> np.n
     known_vecs, known_xy = vectors[known], xy[known]
     kk = min(k, len(known))
     todo = np.setdiff1d(np.arange(len(vectors)), known)
-    for start in range(0, len(todo), 1024):  # a block of rows at a time: memory stays flat
-        rows = todo[start : start + 1024]
+    block = _block_rows(len(known))
+    for start in range(0, len(todo), block):  # a block of rows at a time: memory stays flat
+        rows = todo[start : start + block]
         sims = vectors[rows] @ known_vecs.T
         # the k best columns, in no particular order: the weighted mean does not care
         near = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]
