@@ -6,8 +6,11 @@ The model is loaded lazily on the first ``embed`` call and always from local fil
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import hashlib
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -91,4 +94,23 @@ class SentenceTransformerEmbedder:
             )
         except Exception as exc:
             raise EmbeddingError(f"embedding failed: {exc}") from exc
+        release_freed_memory()
         return np.asarray(vectors, dtype=np.float32)
+
+
+@lru_cache(maxsize=1)
+def _libc():
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") else None
+    except OSError:
+        return None
+
+
+def release_freed_memory() -> None:
+    """Give the heap pages the model's activations left free back to the OS (glibc's
+    ``malloc_trim``; elsewhere nothing). Without it they stay in the process after the
+    embedding: ~185 MB of a 100k-post run's peak, which comes later, in clustering."""
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
