@@ -40,6 +40,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from .neighbours import block_rows
+
 MIN_UMAP = 5  # below this many posts: PCA
 N_NEIGHBORS = 15
 DECIMALS = 4
@@ -91,12 +93,6 @@ def _numba_cache() -> int:
     return enabled
 
 
-def _block_rows(n_cols: int) -> int:
-    """Rows per block of a rows x ``n_cols`` similarity product: ~4 M cells (16 MB of
-    float32, 32 MB of int64 indices from argpartition), so memory stays flat at any size."""
-    return int(min(1024, max(64, (1 << 22) // max(n_cols, 1))))
-
-
 def exact_knn(vectors: np.ndarray, k: int, block: int | None = None):
     """Each row's ``k`` nearest rows by cosine distance (itself first), a block at a time.
 
@@ -104,7 +100,7 @@ def exact_knn(vectors: np.ndarray, k: int, block: int | None = None):
     for where it is used instead of pynndescent.
     """
     n = len(vectors)
-    block = block or _block_rows(n)
+    block = block or block_rows(n)
     idx = np.zeros((n, k), dtype=np.int64)
     dist = np.zeros((n, k), dtype=np.float32)
     for start in range(0, n, block):
@@ -202,7 +198,7 @@ def _near_placed(vectors, known: np.ndarray, xy: np.ndarray, k: int = 5) -> np.n
     known_vecs, known_xy = vectors[known], xy[known]
     kk = min(k, len(known))
     todo = np.setdiff1d(np.arange(len(vectors)), known)
-    block = _block_rows(len(known))
+    block = block_rows(len(known))
     for start in range(0, len(todo), block):  # a block of rows at a time: memory stays flat
         rows = todo[start : start + block]
         sims = vectors[rows] @ known_vecs.T

@@ -30,6 +30,12 @@ HNSW_M = 32
 HNSW_EF = 96
 
 
+def block_rows(n_cols: int) -> int:
+    """Rows per block of a rows x ``n_cols`` similarity product: ~4 M cells (16 MB of
+    float32, 32 MB of int64 indices from argpartition), so memory stays flat at any size."""
+    return int(min(1024, max(64, (1 << 22) // max(n_cols, 1))))
+
+
 # Above this many segment x centroid pairs (~2 TFLOP of products), `also` asks an index.
 DENSE_PAIRS_MAX = 2_000_000_000
 
@@ -58,7 +64,7 @@ def semantic_candidates(X: np.ndarray, count: int) -> np.ndarray:
     return found.astype(np.int64)
 
 
-def best_other(X, rows, own, centroids, block: int = 2048):
+def best_other(X, rows, own, centroids, block: int | None = None):
     """For each ``X[rows[i]]``: the centroid most similar to it other than ``own[i]``, that
     similarity, and the similarity to ``own[i]`` (inner products; needs >= 2 centroids).
 
@@ -67,6 +73,7 @@ def best_other(X, rows, own, centroids, block: int = 2048):
     near-linear in the rows. A row whose index search finds nothing else gets score -inf.
     """
     n = len(rows)
+    block = block or block_rows(len(centroids))
     best, score = np.zeros(n, dtype=np.int64), np.full(n, -np.inf, dtype=np.float32)
     own_sim = np.zeros(n, dtype=np.float32)
     index = hnsw_index(centroids) if n * len(centroids) > DENSE_PAIRS_MAX else None

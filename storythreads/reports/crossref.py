@@ -16,6 +16,7 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
+from ..analysis.neighbours import block_rows
 from ..types import Link
 
 MAX_NAME_THREADS = 50  # a name in more threads than this says nothing about any two of them
@@ -25,7 +26,7 @@ MAX_SIMILAR = 5  # a reader follows a handful of "see also" links, not hundreds
 def _similar_pairs(centroids: np.ndarray, threshold: float):
     """Each thread's ``MAX_SIMILAR`` nearest threads above ``threshold``, as pairs i < j."""
     n = len(centroids)
-    block = max(64, min(1024, (1 << 22) // n))  # ~4M similarities a block: flat memory
+    block = block_rows(n)
     pairs: dict[tuple[int, int], float] = {}
     m = min(MAX_SIMILAR + 1, n)
     for start in range(0, n, block):
