@@ -37,7 +37,7 @@ must give what the uninterrupted run gave:
   run committed nothing, the rerun's report.md and report.html must also equal the
   uninterrupted run's byte for byte.
 
-A killed run may leave a hidden temp file (``.report.<fmt>.<random>.tmp``): write_atomic's
+A killed run may leave a hidden temp file (``.report.<fmt>.<random>.tmp``): the report writer's
 cleanup cannot run under SIGKILL. That is accepted as long as it never holds a final name.
 """
 

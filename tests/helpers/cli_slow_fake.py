@@ -12,7 +12,7 @@ prints. Two leading options, before the CLI's own arguments::
 inside the run's one transaction (after the posts and segments, before the runs row), so a
 kill can land mid-transaction.
 ``--fsync-sleep`` makes every ``os.fsync`` in this process (only the report writer's
-``write_atomic`` calls it; SQLite syncs from C) wait S seconds first, like a slow disk:
+``files._stage`` calls it; SQLite syncs from C) wait S seconds first, like a slow disk:
 that widens the window between a report's temp file being written and its rename.
 """
 
