@@ -16,18 +16,42 @@ Nothing here loads a model at import time; the embedding model loads on first us
 
 __version__ = "0.1.0"
 
-from .analysis.ingest import IngestResult, read_posts
-from .config import Settings
-from .errors import (
-    ConfigError,
-    EmbeddingError,
-    InputError,
-    StoreError,
-    StoryThreadsError,
-)
-from .pipeline import analyze, update
-from .store import Store
-from .types import Assignment, Citation, Link, Post, Problem, Run, Segment, Thread
+# Names are imported on first use (PEP 562), so a process that needs one part -- the
+# embedding child of the local engine, the CLI printing --help -- does not import the
+# whole pipeline (scikit-learn, scipy) first.
+_EXPORTS = {
+    "IngestResult": ".analysis.ingest",
+    "read_posts": ".analysis.ingest",
+    "Settings": ".config",
+    "ConfigError": ".errors",
+    "EmbeddingError": ".errors",
+    "InputError": ".errors",
+    "StoreError": ".errors",
+    "StoryThreadsError": ".errors",
+    "analyze": ".pipeline",
+    "update": ".pipeline",
+    "Store": ".store",
+    **{
+        name: ".types"
+        for name in ("Assignment", "Citation", "Link", "Post", "Problem", "Run", "Segment")
+    },
+    "Thread": ".types",
+}
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'storythreads' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted([*globals(), *_EXPORTS])
+
 
 __all__ = [
     "Assignment",

@@ -6,6 +6,7 @@ Exit codes: 0 ok; 1 bad input (a file or record that cannot be used); 2 usage or
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from pathlib import Path
@@ -51,37 +52,44 @@ def _fail_io(exc: OSError):
 
 
 def _embedder(settings: Settings):
+    """The local engine: new segments are embedded in a child process (process_engine.py),
+    so torch and the model are not resident while the posts are threaded."""
     from .embeddings import CachedEmbedder, make_embedder
+    from .embeddings.process_engine import ProcessEmbedder
+
+    interactive = sys.stderr.isatty()
+    factory = functools.partial(make_embedder, settings.embedding, show_progress=interactive)
+    return CachedEmbedder(ProcessEmbedder(factory, settings.embedding, quiet=not interactive))
+
+
+def _inline_embedder(settings: Settings):
+    """--engine inline: the model runs in this process (no child to start; for debugging)."""
+    from .embeddings import CachedEmbedder, make_embedder
+    from .embeddings.process_engine import quiet_model_loading
 
     interactive = sys.stderr.isatty()
     if not interactive:
-        _quiet_model_loading()
+        quiet_model_loading()
     return CachedEmbedder(make_embedder(settings.embedding, show_progress=interactive))
 
 
 def _ray_embedder(settings: Settings, address: str | None):
     """--engine ray: new segments are embedded on a Ray cluster (embeddings/ray_engine.py)."""
     from .embeddings import CachedEmbedder
+    from .embeddings.process_engine import quiet_model_loading
     from .embeddings.ray_engine import RayEmbedder, import_ray
 
     import_ray()  # a missing extra is an error before any work is done
-    _quiet_model_loading()
+    quiet_model_loading()
     return CachedEmbedder(
         RayEmbedder(settings=settings.embedding, address=address, show_progress=sys.stderr.isatty())
     )
 
 
 def _engine_embedder(settings: Settings, engine: str, address: str | None):
-    return _ray_embedder(settings, address) if engine == "ray" else _embedder(settings)
-
-
-def _quiet_model_loading() -> None:
-    """No progress bars in logs and cron mail: transformers draws one while loading weights."""
-    try:
-        from transformers.utils import logging as hf_logging
-    except ImportError:
-        return
-    hf_logging.disable_progress_bar()
+    if engine == "ray":
+        return _ray_embedder(settings, address)
+    return _inline_embedder(settings) if engine == "inline" else _embedder(settings)
 
 
 def _report_problems(problems) -> None:

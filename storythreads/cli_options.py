@@ -89,10 +89,12 @@ def engine_options(command):
     )(command)
     return click.option(
         "--engine",
-        type=click.Choice(["local", "ray"]),
+        type=click.Choice(["local", "inline", "ray"]),
         default="local",
         show_default=True,
-        help="Where new segments are embedded: this process, or a Ray cluster (ray extra).",
+        help="Where new segments are embedded: a child process that exits before threading "
+        "(local: the model's memory is free again for the rest of the run), this process "
+        "(inline), or a Ray cluster (ray extra).",
     )(command)
 
 

@@ -1,0 +1,116 @@
+"""The local engine: embedding in a child process gives this process's vectors, and its
+failures come back as EmbeddingError. The FakeEmbedder stands in for the model; the
+packaged model through the CLI is in test_cli_default_engine_leaves_torch_to_the_child."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import FakeEmbedder
+
+from storythreads import cli
+from storythreads.config import Settings
+from storythreads.embeddings import CachedEmbedder
+from storythreads.embeddings import process_engine
+from storythreads.embeddings.process_engine import ProcessEmbedder
+from storythreads.errors import EmbeddingError
+
+TEXTS = ["alpha beta gamma", "delta", "alpha beta", "epsilon zeta eta theta", "delta kappa"]
+
+
+class RecordingFake(FakeEmbedder):
+    """Puts the id of the process that embedded in column 0 of its vectors."""
+
+    def embed(self, texts):
+        out = super().embed(texts)
+        out[:, 0] = os.getpid()  # smuggle the process id out in the vectors
+        return out
+
+
+class DyingEmbedder(FakeEmbedder):
+    def embed(self, texts):
+        os._exit(3)  # as the kernel's OOM killer would leave it: no exception, no result
+
+
+class FailingEmbedder(FakeEmbedder):
+    def embed(self, texts):
+        raise EmbeddingError("cannot load embedding model from /nowhere: gone")
+
+
+@pytest.fixture(params=["fork", "spawn"])
+def start(request, monkeypatch):
+    if request.param not in __import__("multiprocessing").get_all_start_methods():
+        pytest.skip(f"no {request.param} start method here")
+    monkeypatch.setattr(process_engine, "start_method", lambda: request.param)
+    return request.param
+
+
+def test_vectors_equal_the_same_embedder_in_this_process(start):
+    here = FakeEmbedder().embed(TEXTS)
+    child = ProcessEmbedder(FakeEmbedder).embed(TEXTS)
+    assert child.dtype == np.float32
+    assert np.array_equal(child, here)
+
+
+def test_the_model_runs_in_another_process_and_chunks_keep_the_order(start):
+    embedder = ProcessEmbedder(RecordingFake, chunk=2)
+    vectors = embedder.embed(TEXTS)
+    pids = set(vectors[:, 0].astype(int).tolist())
+    assert len(pids) == 1 and os.getpid() not in pids
+    expected = FakeEmbedder().embed(TEXTS)
+    assert np.array_equal(vectors[:, 1:], expected[:, 1:])  # three chunks, back in order
+    assert embedder._local.calls == []  # the local copy only lends its name
+
+
+def test_name_fingerprint_and_dim_are_the_embedders():
+    embedder = ProcessEmbedder(FakeEmbedder)
+    assert embedder.name == "fake"
+    assert embedder.dim == FakeEmbedder.dim
+    assert embedder.embed([]).shape == (0, FakeEmbedder.dim)
+    cached = CachedEmbedder(embedder)
+    assert cached.key == "fake"  # the same cache key as the embedder in this process
+
+
+def test_a_child_that_dies_is_an_embedding_error(start):
+    with pytest.raises(EmbeddingError, match="embedding process died"):
+        ProcessEmbedder(DyingEmbedder).embed(TEXTS)
+
+
+def test_an_error_in_the_child_comes_back_as_it_was(start):
+    with pytest.raises(EmbeddingError, match="cannot load embedding model from /nowhere"):
+        ProcessEmbedder(FailingEmbedder).embed(TEXTS)
+
+
+def test_cli_local_engine_is_the_process_engine_and_inline_is_not():
+    local = cli._engine_embedder(Settings(), "local", None)
+    inline = cli._engine_embedder(Settings(), "inline", None)
+    assert isinstance(local.inner, ProcessEmbedder)
+    assert not isinstance(inline.inner, ProcessEmbedder)
+    assert local.key == inline.key  # vectors of either are reused by the other
+
+
+def test_cli_default_engine_leaves_torch_to_the_child(tmp_path, seed_path):
+    """The real packaged model through `storythreads run`: the report is written, and the
+    main process never imported torch (the child did the embedding)."""
+    probe = (
+        "import sys\n"
+        "from storythreads import cli\n"
+        "try:\n"
+        "    cli.main(sys.argv[1:], prog_name='storythreads')\n"
+        "finally:\n"
+        "    print('torch imported here:', 'torch' in sys.modules)\n"
+    )
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-c", probe, "run", str(seed_path), "--out", str(out), "--no-store"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert "9 posts -> 5 threads" in result.stdout, result.stderr
+    assert "torch imported here: False" in result.stdout
+    assert (out / "report.json").exists()
