@@ -66,8 +66,11 @@ class ClusterSettings:
     lexical_weight: float = 0.5  # weight of the TF-IDF (names, places, numbers) cosine
     title_weight: float = 0.6  # weight of the headline vector in a post's vector
     lead_decay: float = 0.5  # paragraph i of the body weighs lead_decay**i (news leads first)
-    also_threshold: float = 0.5  # a segment this close to another thread adds `also`
-    also_margin: float = 0.05  # ...when closer to it than to its own thread by this much
+    # `also` (analysis/also.py), on the same blended similarity: a paragraph this close to
+    # another thread (default: the neighbour floor) ...
+    also_threshold: float = 0.3
+    # ... and closer to it by this much than to the rest of its own thread joins it
+    also_margin: float = 0.05
     large_n: int = 4000  # above this many posts, approximate neighbours
     seed: int = 42
 

@@ -14,15 +14,15 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from .analysis.also import also_memberships
 from .analysis.cluster import (
     ThreadClusterer,
     attach_labels,
     canonical_labels,
-    lexical_vectors,
+    lexical_model,
 )
 from .analysis.label import central_index, keyphrases, make_label
 from .analysis.layout import post_layout
-from .analysis.neighbours import best_other
 from .analysis.segment import segment_posts
 from .analysis.text import names, says_what
 from .analysis.thread_identity import (
@@ -77,19 +77,28 @@ def _run_id(posts: Sequence[Post], settings: Settings) -> str:
     return "run-" + h.hexdigest()[:12]
 
 
-def _also(posts, segments, seg_vectors, post_index, primary, centroids, settings):
-    """Segments much closer to another thread than to their own give `also` memberships."""
+def _also(segments, seg_vectors, post_index, labels, centroids, lexical, vectorizer, settings):
+    """`also` memberships (analysis/also.py), keyed by (post id, thread) -> [(segment id,
+    score)]. Segments of posts that are not threaded (no text) take no part."""
+    rows = [r for r, seg in enumerate(segments) if seg.post_id in post_index]
+    hits = also_memberships(
+        [segments[r].text for r in rows],
+        seg_vectors[rows] if rows else seg_vectors[:0],
+        np.array([post_index[segments[r].post_id] for r in rows], dtype=np.int64),
+        np.array([segments[r].kind != "title" for r in rows], dtype=bool),
+        labels,
+        centroids,
+        lexical,
+        vectorizer,
+        lexical_weight=settings.lexical_weight,
+        threshold=settings.also_threshold,
+        margin=settings.also_margin,
+    )
     found: dict[tuple[str, int], list[tuple[str, float]]] = defaultdict(list)
-    if len(centroids) < 2:
-        return found
-    rows = np.array([r for r, seg in enumerate(segments) if seg.kind != "title"], dtype=np.int64)
-    owns = np.array([primary[post_index[segments[r].post_id]] for r in rows], dtype=np.int64)
-    rows, owns = rows[owns >= 0], owns[owns >= 0]
-    best, score, own_sim = best_other(seg_vectors, rows, owns, centroids)
-    hit = (score >= settings.also_threshold) & (score >= own_sim + settings.also_margin)
-    for i in np.flatnonzero(hit):
-        seg = segments[rows[i]]
-        found[(seg.post_id, int(best[i]))].append((seg.id, float(score[i])))
+    for (_, t), segs in hits.items():
+        for i, score in segs:
+            seg = segments[rows[i]]
+            found[(seg.post_id, t)].append((seg.id, score))
     return found
 
 
@@ -149,7 +158,7 @@ def analyze(
     unthreaded = tuple(p.id for p in posts if not segments_by_post[p.id])
     post_index = {p.id: i for i, p in enumerate(threaded)}
     post_vecs = _post_vectors(threaded, segments_by_post, seg_vectors, settings.cluster)
-    lexical = lexical_vectors([f"{p.title}\n{p.body}" for p in threaded])
+    vectorizer, lexical = lexical_model([f"{p.title}\n{p.body}" for p in threaded])
     cs = settings.cluster
     clusterer = ThreadClusterer(
         threshold=cs.threshold,
@@ -175,7 +184,7 @@ def analyze(
         if members
         else np.zeros((0, 1))
     )
-    also = _also(threaded, segments, seg_vectors, post_index, labels, centroids, cs)
+    also = _also(segments, seg_vectors, post_index, labels, centroids, lexical, vectorizer, cs)
     timer.stop()
     timer.start("label")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,25 @@ def test_roundup_post_also_belongs_to_the_stories_its_bullets_tell(seed_run, gol
         assert len(threads) == 1, story
         assert threads <= also, (story, also)
     assert seed_run.primary_thread(roundup) not in also
+
+
+def test_also_links_match_gold(seed_run, gold, post_of):
+    """Exactly the gold's `also` links: the roundup's bullets on cluster munitions and on
+    casualties, Sunak's NATO-summit paragraph, the Azovstal post's Turkey/NATO paragraphs;
+    and none of the near misses (Bakhmut's shell counts, the Snake Island bullet)."""
+    story_thread = {}
+    for story in {e["primary"] for e in gold["posts"]}:
+        threads = [seed_run.primary_thread(post_of[e["headline_starts"]])
+                   for e in gold["posts"] if e["primary"] == story]  # fmt: skip
+        story_thread[story] = Counter(threads).most_common(1)[0][0]
+    expected = {
+        (post_of[e["headline_starts"]], story_thread[story])
+        for e in gold["posts"]
+        for story in e["also"]
+    }
+    found = {(a.post_id, a.thread_id) for a in seed_run.assignments if a.role == "also"}
+    titles = {p.id: p.title[:40] for p in seed_run.posts}
+    assert found == expected, sorted((titles[p], t) for p, t in found ^ expected)
 
 
 def test_every_thread_has_a_cited_summary(seed_run):

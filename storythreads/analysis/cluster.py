@@ -45,13 +45,18 @@ APPROX_MIN = 20_000
 
 def lexical_vectors(texts: list[str]) -> sparse.csr_matrix:
     """L2-normalised TF-IDF rows (sublinear tf; stop words out). Empty texts give zero rows."""
+    return lexical_model(texts)[1]
+
+
+def lexical_model(texts: list[str]) -> tuple[TfidfVectorizer | None, sparse.csr_matrix]:
+    """The fitted TF-IDF vectorizer (None when there are no words) and ``texts``' rows."""
     if not any(t.strip() for t in texts):
-        return sparse.csr_matrix((len(texts), 1), dtype=np.float32)
+        return None, sparse.csr_matrix((len(texts), 1), dtype=np.float32)
     vectorizer = TfidfVectorizer(analyzer=tokens, sublinear_tf=True, norm="l2", dtype=np.float32)
     try:
-        return vectorizer.fit_transform(texts).tocsr()
+        return vectorizer, vectorizer.fit_transform(texts).tocsr()
     except ValueError:  # every text was only stop words
-        return sparse.csr_matrix((len(texts), 1), dtype=np.float32)
+        return None, sparse.csr_matrix((len(texts), 1), dtype=np.float32)
 
 
 def blended_similarity(semantic: np.ndarray, lexical, lexical_weight: float) -> np.ndarray:

@@ -10,9 +10,9 @@
   graph, merging the best pair first. Pairs with no edge have similarity 0 and never merge
   (threshold > 0), so on the shared-neighbour graph it gives the dense linkage's clusters
   without an n x n matrix.
-* ``best_other``: for each segment, the most similar thread centroid other than its own
-  thread's (for `also` memberships); exact in blocks, or from an HNSW index of the
-  centroids once segments x threads passes ``DENSE_PAIRS_MAX``.
+* ``top_others``: for each segment, the thread centroids most similar to it other than its
+  own thread's (the candidates of `also` memberships); exact in blocks, or from an HNSW
+  index of the centroids once segments x threads passes ``DENSE_PAIRS_MAX``.
 """
 
 from __future__ import annotations
@@ -64,38 +64,43 @@ def semantic_candidates(X: np.ndarray, count: int) -> np.ndarray:
     return found.astype(np.int64)
 
 
-def best_other(X, rows, own, centroids, block: int | None = None):
-    """For each ``X[rows[i]]``: the centroid most similar to it other than ``own[i]``, that
-    similarity, and the similarity to ``own[i]`` (inner products; needs >= 2 centroids).
+def top_others(X, rows, own, centroids, k: int = 1, block: int | None = None):
+    """For each ``X[rows[i]]``: the ``k`` centroids most similar to it other than ``own[i]``
+    (most similar first), those similarities, and the similarity to ``own[i]`` (inner
+    products; needs >= 2 centroids). Missing candidates are -1 with similarity -inf.
 
     Exact, a block of rows at a time, while rows x centroids <= ``DENSE_PAIRS_MAX``; above
-    that (a million posts) the two nearest centroids from an HNSW index, so time stays
-    near-linear in the rows. A row whose index search finds nothing else gets score -inf.
+    that (a million posts) the nearest centroids from an HNSW index, so time stays
+    near-linear in the rows.
     """
-    n = len(rows)
+    n, k = len(rows), max(1, min(k, len(centroids) - 1))
     block = block or block_rows(len(centroids))
-    best, score = np.zeros(n, dtype=np.int64), np.full(n, -np.inf, dtype=np.float32)
+    cand = np.full((n, k), -1, dtype=np.int64)
+    sims = np.full((n, k), -np.inf, dtype=np.float32)
     own_sim = np.zeros(n, dtype=np.float32)
-    index = hnsw_index(centroids) if n * len(centroids) > DENSE_PAIRS_MAX else None
+    index = hnsw_index(centroids, k + 1) if n * len(centroids) > DENSE_PAIRS_MAX else None
     for start in range(0, n, block):  # a block of rows at a time: memory stays flat
         Q = X[rows[start : start + block]]
-        part = slice(start, start + block)
+        part, o = slice(start, start + block), own[start : start + block]
         if index is None:
-            sims = Q @ centroids.T
-            at = np.arange(len(sims))
-            own_sim[part] = sims[at, own[part]]
-            sims[at, own[part]] = -np.inf
-            best[part] = np.argmax(sims, axis=1)
-            score[part] = sims[at, best[part]]
+            found = Q @ centroids.T
+            at = np.arange(len(found))
+            own_sim[part] = found[at, o]
+            found[at, o] = -np.inf
+            top = np.argpartition(-found, k - 1, axis=1)[:, :k]
+            top_sims = np.take_along_axis(found, top, axis=1)
+            order = np.lexsort((top, -top_sims), axis=1)  # most similar first, ties by index
+            cand[part] = np.take_along_axis(top, order, axis=1)
+            sims[part] = np.take_along_axis(top_sims, order, axis=1)
             continue
-        own_sim[part] = np.einsum("ij,ij->i", Q, centroids[own[part]])
-        sims, found = index.search(np.ascontiguousarray(Q, dtype=np.float32), 2)
-        first_is_own = found[:, 0] == own[part]
-        pick = np.where(first_is_own, 1, 0)[:, None]
-        best[part] = np.take_along_axis(found, pick, axis=1)[:, 0]
-        found_sim = np.take_along_axis(sims, pick, axis=1)[:, 0]
-        score[part] = np.where(best[part] >= 0, found_sim, -np.inf)
-    return np.maximum(best, 0), score, own_sim
+        own_sim[part] = np.einsum("ij,ij->i", Q, centroids[o])
+        found_sims, found = index.search(np.ascontiguousarray(Q, dtype=np.float32), k + 1)
+        keep = (found != o[:, None]) & (found >= 0)
+        pick = np.argsort(~keep, axis=1, kind="stable")[:, :k]  # the first k kept, in order
+        kept = np.take_along_axis(keep, pick, axis=1)
+        cand[part] = np.where(kept, np.take_along_axis(found, pick, axis=1), -1)
+        sims[part] = np.where(kept, np.take_along_axis(found_sims, pick, axis=1), -np.inf)
+    return cand, sims, own_sim
 
 
 def lexical_candidates(lexical: sparse.csr_matrix, count: int, block: int = 2000) -> np.ndarray:

@@ -17,10 +17,10 @@ from storythreads.analysis.cluster import (
 )
 from storythreads.analysis.neighbours import (
     approximate_neighbours,
-    best_other,
     lexical_candidates,
     sparse_average_linkage,
     sparse_shared_neighbours,
+    top_others,
 )
 
 
@@ -126,9 +126,11 @@ def test_large_path_uses_the_index_above_approx_min(monkeypatch):
     assert partition(approx) == partition(exact)
 
 
-def test_best_other_from_the_index_equals_the_exact_blocks(monkeypatch):
-    """`also` above DENSE_PAIRS_MAX asks an HNSW index of the centroids; on 60 centroids
-    it must find what the exact product finds: the best other thread, its score, own score."""
+@pytest.mark.parametrize("k", [1, 3])
+def test_top_others_from_the_index_equal_the_exact_blocks(monkeypatch, k):
+    """`also` candidates above DENSE_PAIRS_MAX come from an HNSW index of the centroids; on
+    60 centroids it must find what the exact product finds: the k best other threads in
+    order, their scores, and the own score."""
     rng = np.random.default_rng(5)
     centroids = rng.normal(size=(60, 32)).astype(np.float32)
     centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
@@ -136,14 +138,15 @@ def test_best_other_from_the_index_equals_the_exact_blocks(monkeypatch):
     X = centroids[own] + 0.6 * rng.normal(size=(3000, 32)).astype(np.float32)
     X /= np.linalg.norm(X, axis=1, keepdims=True)
     rows = np.arange(3000)[::-1]  # queries are rows of X, in any order
-    exact = best_other(X, rows, own[rows], centroids, block=512)
+    exact = top_others(X, rows, own[rows], centroids, k, block=512)
     brute = X[rows] @ centroids.T
     assert np.allclose(exact[2], brute[np.arange(3000), own[rows]], atol=1e-5)
     brute[np.arange(3000), own[rows]] = -np.inf
-    assert np.array_equal(exact[0], brute.argmax(1))
-    assert np.allclose(exact[1], brute.max(1), atol=1e-5)
+    assert np.array_equal(exact[0], np.argsort(-brute, axis=1, kind="stable")[:, :k])
+    assert np.allclose(exact[1], -np.sort(-brute, axis=1)[:, :k], atol=1e-5)
+    assert not np.any(exact[0] == own[rows][:, None])
     monkeypatch.setattr(neighbours, "DENSE_PAIRS_MAX", 0)
-    approx = best_other(X, rows, own[rows], centroids, block=512)
+    approx = top_others(X, rows, own[rows], centroids, k, block=512)
     assert np.array_equal(approx[0], exact[0])
     assert np.allclose(approx[1], exact[1], atol=1e-5)
     assert np.allclose(approx[2], exact[2], atol=1e-5)

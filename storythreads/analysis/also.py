@@ -1,0 +1,140 @@
+"""`also` memberships: a paragraph or bullet that tells another thread's story as well.
+
+A roundup post ("Here's what to know") has a bullet per story; a report on one story often
+has a paragraph on another. Such a segment joins thread T as an `also` member when, by the
+similarity the threads themselves were built with (``(1 - w)`` semantic cosine + ``w``
+TF-IDF cosine, ``w = cluster.lexical_weight``), it is
+
+* at least ``also_threshold`` similar to T's centroid (default: ``cluster.floor``, the least
+  similarity at which a post counts as another's neighbour), and
+* closer to T, by ``also_margin``, than to the rest of its own thread. "The rest" leaves
+  the segment's own words out: its post's TF-IDF row is replaced by that of the post's
+  other segments. Without that, a paragraph always shares every one of its words with its
+  own thread, which for a one-post thread is most of the lexical similarity (the seed's
+  Azovstal post: its "Turkey was pressured by NATO" paragraph scores 0.44 against its own
+  post with itself in it, 0.35 without).
+
+The candidates for T are the ``CANDIDATES`` centroids nearest by the semantic cosine
+(``neighbours.top_others``: exact, or an HNSW index at a million posts); each is scored
+with the exact blend, and the own-thread side is computed only for segments whose best
+candidate passes the threshold, so time and memory stay linear in the segments.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+from scipy import sparse
+
+from .neighbours import top_others
+
+CANDIDATES = 8  # semantic candidates per segment, rescored with the blend
+
+
+def also_memberships(
+    texts: list[str],
+    seg_vectors: np.ndarray,
+    seg_post: np.ndarray,
+    candidate: np.ndarray,
+    labels: np.ndarray,
+    centroids: np.ndarray,
+    lexical: sparse.csr_matrix | None = None,
+    vectorizer=None,
+    lexical_weight: float = 0.5,
+    threshold: float = 0.3,
+    margin: float = 0.05,
+) -> dict[tuple[int, int], list[tuple[int, float]]]:
+    """``{(post row, thread): [(segment row, score), ...]}`` of the `also` memberships.
+
+    ``texts``, ``seg_vectors`` and ``seg_post`` are the segments of the threaded posts and
+    the row of their post in ``labels`` (primary thread per post) and ``lexical`` (the
+    posts' L2-normalised TF-IDF rows, from ``vectorizer``); ``candidate`` marks the
+    segments that may join another thread (not titles). Without ``lexical`` the
+    similarity is the semantic cosine alone.
+    """
+    n_threads = len(centroids)
+    found: dict[tuple[int, int], list[tuple[int, float]]] = defaultdict(list)
+    rows = np.flatnonzero(candidate)
+    if n_threads < 2 or rows.size == 0:
+        return found
+    own = labels[seg_post[rows]]
+    cand, cand_sem, own_sim = top_others(seg_vectors, rows, own, centroids, CANDIDATES)
+    score, best = cand_sem[:, 0], cand[:, 0]
+    w = lexical_weight if lexical is not None and vectorizer is not None else 0.0
+    if w > 0:
+        seg_lex = vectorizer.transform([texts[r] for r in rows]).tocsr()
+        members = sparse.csr_matrix(
+            (np.ones(len(labels), np.float32), (labels, np.arange(len(labels)))),
+            shape=(n_threads, len(labels)),
+        )
+        sums = (members @ lexical).tocsr()  # per thread: the sum of its posts' rows
+        sum_norm = np.sqrt(_rowwise(sums, sums))
+        valid = cand >= 0
+        pairs = np.repeat(np.arange(rows.size), cand.shape[1])[valid.ravel()]
+        lex = np.zeros(cand.shape, np.float64)
+        lex[valid] = _dots(seg_lex, pairs, sums, cand[valid]) / np.maximum(
+            sum_norm[cand[valid]], 1e-12
+        )
+        blend = np.where(valid, (1 - w) * cand_sem + w * lex, -np.inf)
+        pick = np.argmax(blend, axis=1)
+        at = np.arange(rows.size)
+        score, best = blend[at, pick], cand[at, pick]
+        near = np.flatnonzero(score >= threshold)  # only these need their own side
+        own_lex = np.ones(rows.size)
+        own_lex[near] = _own_without_self(
+            texts, rows, near, seg_lex, seg_post, own, lexical, vectorizer, sums, sum_norm
+        )
+        own_sim = (1 - w) * own_sim + w * own_lex
+    hit = (score >= threshold) & (score >= own_sim + margin) & (best >= 0)
+    for i in np.flatnonzero(hit):
+        found[(int(seg_post[rows[i]]), int(best[i]))].append((int(rows[i]), float(score[i])))
+    return found
+
+
+def _own_without_self(
+    texts, rows, near, seg_lex, seg_post, own, lexical, vectorizer, sums, sum_norm
+):
+    """TF-IDF cosine of each segment ``rows[near[i]]`` with its own thread's words less its
+    own: the thread's sum of rows with its post's row replaced by the row of the post's
+    other segments (title included). Expanded into dot products, so no per-segment copy
+    of a thread's row is made."""
+    if near.size == 0:
+        return np.zeros(0)
+    of_post = defaultdict(list)
+    for r, p in enumerate(seg_post):
+        of_post[int(p)].append(r)
+    targets = rows[near]
+    rest = vectorizer.transform(
+        ["\n".join(texts[j] for j in of_post[int(seg_post[r])] if j != r) for r in targets]
+    ).tocsr()
+    g, post, t = seg_lex[near], lexical[seg_post[targets]], own[near]
+    at = np.arange(near.size)
+    g_sum, rest_sum, post_sum = (_dots(m, at, sums, t) for m in (g, rest, post))
+    dot = g_sum - _rowwise(g, post) + _rowwise(g, rest)
+    norm2 = (
+        sum_norm[t] ** 2
+        + _rowwise(post, post)
+        + _rowwise(rest, rest)
+        - 2 * post_sum
+        + 2 * rest_sum
+        - 2 * _rowwise(post, rest)
+    )
+    return np.where(norm2 > 1e-12, dot / np.sqrt(np.maximum(norm2, 1e-12)), 0.0)
+
+
+def _rowwise(a: sparse.csr_matrix, b: sparse.csr_matrix) -> np.ndarray:
+    """Dot product of row i of ``a`` with row i of ``b``, for every i."""
+    return np.asarray(a.multiply(b).sum(axis=1), dtype=np.float64).ravel()
+
+
+def _dots(a: sparse.csr_matrix, rows: np.ndarray, m: sparse.csr_matrix, which: np.ndarray):
+    """``a[rows[i]] . m[which[i]]`` for every i, grouped by ``which`` so that each row of
+    ``m`` (a thread's sum, with many terms) is used once, never copied per pair."""
+    out = np.zeros(len(rows), np.float64)
+    order = np.argsort(which, kind="stable")
+    bounds = np.flatnonzero(np.diff(which[order])) + 1
+    for group in np.split(order, bounds):
+        if group.size:
+            out[group] = (a[rows[group]] @ m[int(which[group[0]])].T).toarray().ravel()
+    return out
