@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 from ..config import EmbeddingSettings
 from .base import Embedder
 from .sentence import SentenceTransformerEmbedder
@@ -21,3 +24,26 @@ def make_embedder(
     from .onnx_backend import OnnxEmbedder
 
     return OnnxEmbedder(settings, quantized=settings.backend == "onnx-int8")
+
+
+class EngineEmbedder:
+    """Base of the engines that embed somewhere else (a child process, a Ray cluster).
+
+    They are built from a picklable ``factory`` (by default ``make_embedder`` with
+    ``settings``) that the other side calls. The copy made here never loads a model: it
+    lends its name and fingerprint, so vectors are cached under the same key whichever
+    engine made them, and a store filled by one engine is reused by another.
+    """
+
+    def __init__(
+        self,
+        factory: Callable[[], Embedder] | None = None,
+        settings: EmbeddingSettings | None = None,
+    ):
+        self.settings = settings or EmbeddingSettings()
+        self.factory = factory or functools.partial(make_embedder, self.settings)
+        self._local = self.factory()
+        self.name = self._local.name
+        if callable(getattr(self._local, "fingerprint", None)):
+            self.fingerprint = self._local.fingerprint
+        self._dim: int | None = None

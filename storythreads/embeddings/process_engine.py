@@ -17,7 +17,6 @@ the local embedder's: vectors are cached under the same key whichever engine mad
 
 from __future__ import annotations
 
-import functools
 import multiprocessing
 import sys
 from collections.abc import Callable, Sequence
@@ -29,7 +28,7 @@ import numpy as np
 from ..config import EmbeddingSettings
 from ..errors import EmbeddingError
 from .base import Embedder
-from .factory import make_embedder
+from .factory import EngineEmbedder
 
 CHUNK = 50_000  # texts per call into the child: bounds the pickled buffers on both sides
 
@@ -70,7 +69,7 @@ def _dim() -> int:
     return int(_child_embedder.dim)
 
 
-class ProcessEmbedder:
+class ProcessEmbedder(EngineEmbedder):
     """Embed in a child process; same name, fingerprint and vectors as ``factory()``."""
 
     def __init__(
@@ -80,15 +79,9 @@ class ProcessEmbedder:
         quiet: bool = True,
         chunk: int = CHUNK,
     ):
-        self.settings = settings or EmbeddingSettings()
-        self.factory = factory or functools.partial(make_embedder, self.settings)
+        super().__init__(factory, settings)
         self.quiet = quiet
         self.chunk = chunk
-        self._local = self.factory()  # never loads a model: used for name and fingerprint
-        self.name = self._local.name
-        if callable(getattr(self._local, "fingerprint", None)):
-            self.fingerprint = self._local.fingerprint
-        self._dim: int | None = None
 
     @property
     def dim(self) -> int:

@@ -12,7 +12,6 @@ one engine is reused by the other. Needs the ``ray`` extra.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable, Sequence
 
@@ -21,7 +20,7 @@ import numpy as np
 from ..config import EmbeddingSettings
 from ..errors import EmbeddingError
 from .base import Embedder
-from .factory import make_embedder
+from .factory import EngineEmbedder
 
 INSTALL_HINT = "install the optional extra: pip install 'storythreads[ray]'"
 
@@ -47,7 +46,7 @@ class _EmbedBatch:
         return {"row": batch["row"], "vector": np.asarray(vectors, dtype=np.float32)}
 
 
-class RayEmbedder:
+class RayEmbedder(EngineEmbedder):
     """Embed on a Ray cluster; same name, fingerprint and vectors as ``factory()`` locally."""
 
     def __init__(
@@ -60,18 +59,12 @@ class RayEmbedder:
         init_kwargs: dict | None = None,
         show_progress: bool = False,
     ):
-        self.settings = settings or EmbeddingSettings()
-        self.factory = factory or functools.partial(make_embedder, self.settings)
+        super().__init__(factory, settings)
         self.address = address
         self.actors = actors
         self.rows_per_batch = rows_per_batch
         self.init_kwargs = init_kwargs or {}
         self.show_progress = show_progress
-        self._local = self.factory()  # never loads a model: used for name and fingerprint
-        self.name = self._local.name
-        if callable(getattr(self._local, "fingerprint", None)):
-            self.fingerprint = self._local.fingerprint
-        self._dim: int | None = None
 
     @property
     def dim(self) -> int:
