@@ -17,7 +17,10 @@ the local embedder's: vectors are cached under the same key whichever engine mad
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -54,8 +57,24 @@ def quiet_model_loading() -> None:
     hf_logging.disable_progress_bar()
 
 
-def _start(factory: Callable[[], Embedder], quiet: bool) -> None:
+def _die_with(parent: int) -> None:
+    """Linux: have the kernel kill this child when ``parent`` dies, ``kill -9`` included, so
+    no orphan goes on embedding or holding the store's lock file (a forked child shares
+    its open descriptors). Elsewhere nothing."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
+
+
+def _start(factory: Callable[[], Embedder], quiet: bool, parent: int) -> None:
     global _child_embedder
+    _die_with(parent)
     if quiet:
         quiet_model_loading()
     _child_embedder = factory()
@@ -113,7 +132,10 @@ class ProcessEmbedder(EngineEmbedder):
         context = multiprocessing.get_context(start_method())
         try:
             with ProcessPoolExecutor(
-                1, mp_context=context, initializer=_start, initargs=(self.factory, self.quiet)
+                1,
+                mp_context=context,
+                initializer=_start,
+                initargs=(self.factory, self.quiet, os.getpid()),
             ) as pool:
                 return work(pool)
         except BrokenProcessPool as exc:

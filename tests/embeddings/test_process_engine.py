@@ -5,8 +5,11 @@ packaged model through the CLI is in test_cli_default_engine_leaves_torch_to_the
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -114,3 +117,35 @@ def test_cli_default_engine_leaves_torch_to_the_child(tmp_path, seed_path):
     assert "9 posts -> 5 threads" in result.stdout, result.stderr
     assert "torch imported here: False" in result.stdout
     assert (out / "report.json").exists()
+
+
+def test_the_child_dies_with_its_parent(tmp_path):
+    """kill -9 of the run takes the embedding child with it (Linux: PR_SET_PDEATHSIG)."""
+    helper = Path(__file__).parents[1] / "helpers" / "embed_forever.py"
+    pidfile = tmp_path / "child.pid"
+    parent = subprocess.Popen([sys.executable, str(helper), str(pidfile)])
+    try:
+        deadline = time.monotonic() + 60
+        while not pidfile.exists() or not pidfile.read_text():
+            assert time.monotonic() < deadline, "the child never started embedding"
+            assert parent.poll() is None, "the parent ended early"
+            time.sleep(0.1)
+        child = int(pidfile.read_text())
+        assert child != parent.pid
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait(10)
+        deadline = time.monotonic() + 10
+        while _alive(child):
+            assert time.monotonic() < deadline, "the child outlived its parent"
+            time.sleep(0.1)
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited; only its reaping is left
