@@ -26,6 +26,8 @@ from collections import defaultdict
 
 import numpy as np
 from scipy import sparse
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.preprocessing import normalize
 
 from .neighbours import top_others
 
@@ -63,7 +65,11 @@ def also_memberships(
     score, best = cand_sem[:, 0], cand[:, 0]
     w = lexical_weight if lexical is not None and vectorizer is not None else 0.0
     if w > 0:
-        seg_lex = vectorizer.transform([texts[r] for r in rows]).tocsr()
+        counts = CountVectorizer(
+            analyzer=vectorizer.build_analyzer(), vocabulary=vectorizer.vocabulary_
+        ).transform(texts)  # every segment's term counts, titles too (they are "the rest")
+        counts = counts.astype(np.float64).tocsr()
+        seg_lex = _tfidf(counts[rows], vectorizer)
         members = sparse.csr_matrix(
             (np.ones(len(labels), np.float32), (labels, np.arange(len(labels)))),
             shape=(n_threads, len(labels)),
@@ -83,7 +89,7 @@ def also_memberships(
         near = np.flatnonzero(score >= threshold)  # only these need their own side
         own_lex = np.ones(rows.size)
         own_lex[near] = _own_without_self(
-            texts, rows, near, seg_lex, seg_post, own, lexical, vectorizer, sums, sum_norm
+            counts, rows, near, seg_lex, seg_post, own, lexical, vectorizer, sums, sum_norm
         )
         own_sim = (1 - w) * own_sim + w * own_lex
     hit = (score >= threshold) & (score >= own_sim + margin) & (best >= 0)
@@ -93,21 +99,23 @@ def also_memberships(
 
 
 def _own_without_self(
-    texts, rows, near, seg_lex, seg_post, own, lexical, vectorizer, sums, sum_norm
+    counts, rows, near, seg_lex, seg_post, own, lexical, vectorizer, sums, sum_norm
 ):
     """TF-IDF cosine of each segment ``rows[near[i]]`` with its own thread's words less its
     own: the thread's sum of rows with its post's row replaced by the row of the post's
-    other segments (title included). Expanded into dot products, so no per-segment copy
-    of a thread's row is made."""
+    other segments (title included), whose counts are the post's less the segment's.
+    Expanded into dot products, so no per-segment copy of a thread's row is made."""
     if near.size == 0:
         return np.zeros(0)
-    of_post = defaultdict(list)
-    for r, p in enumerate(seg_post):
-        of_post[int(p)].append(r)
+    n_posts = int(seg_post.max()) + 1
+    of_post = sparse.csr_matrix(
+        (np.ones(len(seg_post)), (seg_post, np.arange(len(seg_post)))),
+        shape=(n_posts, len(seg_post)),
+    )
     targets = rows[near]
-    rest = vectorizer.transform(
-        ["\n".join(texts[j] for j in of_post[int(seg_post[r])] if j != r) for r in targets]
-    ).tocsr()
+    rest = (of_post @ counts)[seg_post[targets]] - counts[targets]
+    rest.eliminate_zeros()
+    rest = _tfidf(rest.tocsr(), vectorizer)
     g, post, t = seg_lex[near], lexical[seg_post[targets]], own[near]
     at = np.arange(near.size)
     g_sum, rest_sum, post_sum = (_dots(m, at, sums, t) for m in (g, rest, post))
@@ -121,6 +129,14 @@ def _own_without_self(
         - 2 * _rowwise(post, rest)
     )
     return np.where(norm2 > 1e-12, dot / np.sqrt(np.maximum(norm2, 1e-12)), 0.0)
+
+
+def _tfidf(counts: sparse.csr_matrix, vectorizer) -> sparse.csr_matrix:
+    """``vectorizer.transform`` from term counts: sublinear tf, idf, L2-normalised rows."""
+    out = counts.copy()
+    out.data = 1.0 + np.log(out.data)
+    out = (out @ sparse.diags(vectorizer.idf_)).tocsr()
+    return normalize(out, norm="l2", copy=False)
 
 
 def _rowwise(a: sparse.csr_matrix, b: sparse.csr_matrix) -> np.ndarray:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import FakeEmbedder
+from scipy import sparse
+from sklearn.feature_extraction.text import CountVectorizer
 
 from storythreads.analysis import also, neighbours
 from storythreads.analysis.also import also_memberships
@@ -67,14 +69,17 @@ def test_the_own_side_leaves_the_segments_own_words_out():
     thread's TF-IDF rows summed, with the post's row replaced by its other segments'."""
     texts, _, seg_post, candidate, labels, _, lexical, vectorizer = _inputs()
     rows = np.flatnonzero(candidate)
-    seg_lex = vectorizer.transform([texts[r] for r in rows]).tocsr()
+    counter = CountVectorizer(analyzer=vectorizer.build_analyzer(),
+                              vocabulary=vectorizer.vocabulary_)  # fmt: skip
+    counts = counter.transform(texts).astype(np.float64).tocsr()
+    seg_lex = also._tfidf(counts[rows], vectorizer)
+    direct = vectorizer.transform([texts[r] for r in rows]).toarray()
+    assert np.allclose(seg_lex.toarray(), direct, atol=1e-6)  # the vectorizer's own rows
     own = labels[seg_post[rows]]
     sums = np.stack([np.asarray(lexical[labels == t].sum(0)).ravel() for t in range(2)])
-    from scipy import sparse
-
     sums_csr = sparse.csr_matrix(sums)
     near = np.arange(rows.size)
-    got = also._own_without_self(texts, rows, near, seg_lex, seg_post, own, lexical,
+    got = also._own_without_self(counts, rows, near, seg_lex, seg_post, own, lexical,
                                  vectorizer, sums_csr, np.linalg.norm(sums, axis=1))  # fmt: skip
     for i, r in enumerate(rows):
         p = seg_post[r]
