@@ -79,13 +79,12 @@ def _run_id(posts: Sequence[Post], settings: Settings) -> str:
 
 def _also(segments, seg_vectors, post_index, labels, centroids, lexical, vectorizer, settings):
     """`also` memberships (analysis/also.py), keyed by (post id, thread) -> [(segment id,
-    score)]. Segments of posts that are not threaded (no text) take no part."""
-    rows = [r for r, seg in enumerate(segments) if seg.post_id in post_index]
+    score)]. Every segment is of a threaded post: a post without one is unthreaded."""
     hits = also_memberships(
-        [segments[r].text for r in rows],
-        seg_vectors[rows] if rows else seg_vectors[:0],
-        np.array([post_index[segments[r].post_id] for r in rows], dtype=np.int64),
-        np.array([segments[r].kind != "title" for r in rows], dtype=bool),
+        [seg.text for seg in segments],
+        seg_vectors,
+        np.array([post_index[seg.post_id] for seg in segments], dtype=np.int64),
+        np.array([seg.kind != "title" for seg in segments], dtype=bool),
         labels,
         centroids,
         lexical,
@@ -96,9 +95,8 @@ def _also(segments, seg_vectors, post_index, labels, centroids, lexical, vectori
     )
     found: dict[tuple[str, int], list[tuple[str, float]]] = defaultdict(list)
     for (_, t), segs in hits.items():
-        for i, score in segs:
-            seg = segments[rows[i]]
-            found[(seg.post_id, t)].append((seg.id, score))
+        for row, score in segs:
+            found[(segments[row].post_id, t)].append((segments[row].id, score))
     return found
 
 

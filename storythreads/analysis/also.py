@@ -32,6 +32,7 @@ from sklearn.preprocessing import normalize
 from .neighbours import top_others
 
 CANDIDATES = 8  # semantic candidates per segment, rescored with the blend
+BLOCK = 16_384  # segments at a time on the own-thread side
 
 
 def also_memberships(
@@ -68,7 +69,7 @@ def also_memberships(
         counts = CountVectorizer(
             analyzer=vectorizer.build_analyzer(), vocabulary=vectorizer.vocabulary_
         ).transform(texts)  # every segment's term counts, titles too (they are "the rest")
-        counts = counts.astype(np.float64).tocsr()
+        counts = counts.astype(np.float32).tocsr()
         seg_lex = _tfidf(counts[rows], vectorizer)
         members = sparse.csr_matrix(
             (np.ones(len(labels), np.float32), (labels, np.arange(len(labels)))),
@@ -103,32 +104,43 @@ def _own_without_self(
 ):
     """TF-IDF cosine of each segment ``rows[near[i]]`` with its own thread's words less its
     own: the thread's sum of rows with its post's row replaced by the row of the post's
-    other segments (title included), whose counts are the post's less the segment's.
-    Expanded into dot products, so no per-segment copy of a thread's row is made."""
-    if near.size == 0:
-        return np.zeros(0)
-    n_posts = int(seg_post.max()) + 1
+    other segments (title included), summed from their counts. Expanded into dot
+    products, so no per-segment copy of a thread's row is made; ``BLOCK`` segments at a
+    time, so the rows of "the rest" held at once stay bounded."""
+    out = np.zeros(near.size)
+    n_segs = len(seg_post)
     of_post = sparse.csr_matrix(
-        (np.ones(len(seg_post)), (seg_post, np.arange(len(seg_post)))),
-        shape=(n_posts, len(seg_post)),
+        (np.ones(n_segs, np.float32), (seg_post, np.arange(n_segs))),
+        shape=(int(seg_post.max()) + 1, n_segs),
     )
-    targets = rows[near]
-    rest = (of_post @ counts)[seg_post[targets]] - counts[targets]
-    rest.eliminate_zeros()
-    rest = _tfidf(rest.tocsr(), vectorizer)
-    g, post, t = seg_lex[near], lexical[seg_post[targets]], own[near]
-    at = np.arange(near.size)
-    g_sum, rest_sum, post_sum = (_dots(m, at, sums, t) for m in (g, rest, post))
-    dot = g_sum - _rowwise(g, post) + _rowwise(g, rest)
-    norm2 = (
-        sum_norm[t] ** 2
-        + _rowwise(post, post)
-        + _rowwise(rest, rest)
-        - 2 * post_sum
-        + 2 * rest_sum
-        - 2 * _rowwise(post, rest)
-    )
-    return np.where(norm2 > 1e-12, dot / np.sqrt(np.maximum(norm2, 1e-12)), 0.0)
+    for start in range(0, near.size, BLOCK):
+        part = near[start : start + BLOCK]
+        targets = rows[part]
+        itself = sparse.csr_matrix(
+            (np.ones(part.size, np.float32), (np.arange(part.size), targets)),
+            shape=(part.size, n_segs),
+        )
+        others = of_post[seg_post[targets]] - itself  # the other segments of each one's post
+        others.eliminate_zeros()
+        rest = (others @ counts).tocsr()
+        rest.eliminate_zeros()
+        rest = _tfidf(rest, vectorizer)
+        g, post, t = seg_lex[part], lexical[seg_post[targets]], own[part]
+        at = np.arange(part.size)
+        g_sum, rest_sum, post_sum = (_dots(m, at, sums, t) for m in (g, rest, post))
+        dot = g_sum - _rowwise(g, post) + _rowwise(g, rest)
+        norm2 = (
+            sum_norm[t] ** 2
+            + _rowwise(post, post)
+            + _rowwise(rest, rest)
+            - 2 * post_sum
+            + 2 * rest_sum
+            - 2 * _rowwise(post, rest)
+        )
+        out[start : start + part.size] = np.where(
+            norm2 > 1e-12, dot / np.sqrt(np.maximum(norm2, 1e-12)), 0.0
+        )
+    return out
 
 
 def _tfidf(counts: sparse.csr_matrix, vectorizer) -> sparse.csr_matrix:

@@ -64,9 +64,12 @@ def test_a_higher_threshold_or_margin_drops_the_link():
     assert also_memberships(*args, margin=1.0) == {}
 
 
-def test_the_own_side_leaves_the_segments_own_words_out():
+@pytest.mark.parametrize("block", [1, 3, also.BLOCK])
+def test_the_own_side_leaves_the_segments_own_words_out(monkeypatch, block):
     """The expanded dot products equal building the reference row explicitly: the own
-    thread's TF-IDF rows summed, with the post's row replaced by its other segments'."""
+    thread's TF-IDF rows summed, with the post's row replaced by its other segments'
+    (a block of segments at a time, whatever the block's size)."""
+    monkeypatch.setattr(also, "BLOCK", block)
     texts, _, seg_post, candidate, labels, _, lexical, vectorizer = _inputs()
     rows = np.flatnonzero(candidate)
     counter = CountVectorizer(analyzer=vectorizer.build_analyzer(),
