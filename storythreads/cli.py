@@ -92,6 +92,15 @@ def _engine_embedder(settings: Settings, engine: str, address: str | None):
     return _inline_embedder(settings) if engine == "inline" else _embedder(settings)
 
 
+def _start_early(embedder) -> None:
+    """The local engine's child starts loading the model now, beside this process's own
+    start-up (importing the pipeline, reading the inputs and the store): ~2 s less for a
+    scheduled run. When the run finds nothing new to embed, the child is stopped unused."""
+    start = getattr(getattr(embedder, "inner", None), "start", None)
+    if callable(start):
+        start()
+
+
 def _report_problems(problems) -> None:
     for problem in problems[:20]:
         click.echo(f"storythreads: skipped: {problem}", err=True)
@@ -151,14 +160,17 @@ def run(
     With a store (the default), posts accumulate across runs: only new text is embedded,
     threads keep their ids, and the report opens with what changed since the last run.
     """
-    from .pipeline import analyze, update
-    from .reports import select_window, write_reports
-    from .store import Store
     from .timing import StageTimer, profile_table
 
     timer = StageTimer()
     try:
         settings = _settings(config, model, backend)
+        embedder = _engine_embedder(settings, engine, ray_address)
+        _start_early(embedder)
+        from .pipeline import analyze, update
+        from .reports import select_window, write_reports
+        from .store import Store
+
         with timer.stage("ingest"):
             result = read_posts(list(inputs), format=fmt, limits=settings.limits, source=source)
         _report_problems(result.problems)
@@ -166,7 +178,6 @@ def run(
             raise InputError("no usable posts in the input", path=", ".join(inputs))
         formats = settings.report.formats
         if no_store:
-            embedder = _engine_embedder(settings, engine, ray_address)
             run_ = analyze(result.posts, settings, embedder, problems=result.problems, timer=timer)
             with timer.stage("render"):
                 written = write_reports(select_window(run_, since, until), out_dir, formats)
@@ -182,7 +193,7 @@ def run(
                     store,
                     result.posts,
                     settings,
-                    _engine_embedder(settings, engine, ray_address),
+                    embedder,
                     problems=result.problems,
                     rethread=rethread,
                     timer=timer,

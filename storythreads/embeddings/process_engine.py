@@ -4,8 +4,15 @@ Loading torch and the model and running it leaves about 400 MB resident in a pro
 (measured: RSS +410 MB after embedding 279 paragraphs with all-MiniLM-L6-v2; dropping the
 model and ``malloc_trim`` give back only 78 MB of it, the rest is torch's libraries and
 allocator). In a child process all of it is the operating system's again before threading
-starts, which is when a large run peaks. The main process never imports torch, so a run
-with nothing new to embed starts no child at all.
+starts, which is when a large run peaks. The main process never imports torch.
+
+``storythreads run`` starts the child first thing (``ProcessEmbedder.start``), so that
+importing torch and loading the model (~5 s) run beside the main process's own start-up
+(importing the pipeline, reading the inputs and the store): about 2 s less per scheduled
+run on 2 cores. A run that turns out to have nothing new to embed stops the child unused
+(``CachedEmbedder`` calls ``close``); one that embeds stops it as soon as the vectors are
+back. The child talks to this process over a pipe and is killed by the kernel if this
+process dies first (Linux).
 
 ``ProcessEmbedder`` is an Embedder like any other: the pipeline's ``CachedEmbedder`` hands
 it only texts no earlier run embedded. The child builds the embedder once from a picklable
@@ -17,14 +24,13 @@ the local embedder's: vectors are cached under the same key whichever engine mad
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import multiprocessing
 import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 
@@ -34,8 +40,6 @@ from .base import Embedder
 from .factory import EngineEmbedder
 
 CHUNK = 50_000  # texts per call into the child: bounds the pickled buffers on both sides
-
-_child_embedder: Embedder | None = None  # in the child: built once by _start
 
 
 def start_method() -> str:
@@ -72,24 +76,36 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
-def _start(factory: Callable[[], Embedder], quiet: bool, parent: int) -> None:
-    global _child_embedder
+def _serve(conn, factory: Callable[[], Embedder], quiet: bool, parent: int) -> None:
+    """(child) Build the embedder, then answer requests until told to stop: ``("dim",)``
+    -> its dimension (loading the model), ``("embed", texts)`` -> their vectors; an error
+    goes back as ``("error", exception)``."""
     _die_with(parent)
     if quiet:
         quiet_model_loading()
-    _child_embedder = factory()
-
-
-def _embed(texts: list[str]) -> np.ndarray:
-    return np.asarray(_child_embedder.embed(texts), dtype=np.float32)
-
-
-def _dim() -> int:
-    return int(_child_embedder.dim)
+    embedder = factory()
+    while True:
+        try:
+            request = conn.recv()
+        except EOFError:  # the parent closed its end
+            return
+        if request is None:
+            return
+        try:
+            if request[0] == "dim":
+                conn.send(("ok", int(embedder.dim)))
+            else:
+                conn.send(("ok", np.asarray(embedder.embed(request[1]), dtype=np.float32)))
+        except Exception as exc:  # noqa: BLE001 -- sent back and raised in the parent
+            conn.send(("error", exc))
 
 
 class ProcessEmbedder(EngineEmbedder):
-    """Embed in a child process; same name, fingerprint and vectors as ``factory()``."""
+    """Embed in a child process; same name, fingerprint and vectors as ``factory()``.
+
+    The child is started by the first ``embed`` (or earlier by ``start``) and stopped when
+    that ``embed`` returns, or by ``close``.
+    """
 
     def __init__(
         self,
@@ -101,45 +117,89 @@ class ProcessEmbedder(EngineEmbedder):
         super().__init__(factory, settings)
         self.quiet = quiet
         self.chunk = chunk
+        self._child = None
+        self._conn = None
+        self._warming = False  # a "dim" request is on its way (sent by start)
+
+    def start(self) -> None:
+        """Start the child now and have it load the model (importing torch and reading the
+        weights take ~5 s), so that this runs beside whatever the caller does next;
+        ``embed`` then finds it ready. A child that turns out not to be needed is stopped
+        by ``close``."""
+        if self._child is None:
+            context = multiprocessing.get_context(start_method())
+            self._conn, theirs = context.Pipe()
+            self._child = context.Process(
+                target=_serve,
+                args=(theirs, self.factory, self.quiet, os.getpid()),
+                name="storythreads-embed",
+                daemon=True,
+            )
+            self._child.start()
+            theirs.close()
+        if self._dim is None and not self._warming:
+            self._conn.send(("dim",))
+            self._warming = True
+
+    def close(self) -> None:
+        """Stop the child (at once: nothing it holds is needed any more)."""
+        if self._child is None:
+            return
+        if self._child.is_alive():
+            self._child.kill()
+        self._child.join()
+        self._conn.close()
+        self._child = self._conn = None
+        self._warming = False
 
     @property
     def dim(self) -> int:
         if self._dim is None:
-            self._dim = self._in_child(lambda pool: pool.submit(_dim).result())
+            self.start()
+            self._take_dim()
         return self._dim
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         texts = list(texts)
-
-        def run(pool):
-            parts = [
-                pool.submit(_embed, texts[i : i + self.chunk])
-                for i in range(0, len(texts), self.chunk)
-            ]
-            return np.concatenate([part.result() for part in parts])
-
-        out = self._in_child(run)
+        try:
+            self.start()
+            self._take_dim()
+            parts = []
+            for i in range(0, len(texts), self.chunk):
+                self._conn.send(("embed", texts[i : i + self.chunk]))
+                parts.append(self._answer())
+        finally:
+            self.close()  # the model's memory goes back to the system now
+        out = np.concatenate(parts)
         if out.shape[0] != len(texts):
             raise EmbeddingError(
                 f"the embedding process returned {len(out)} vectors for {len(texts)} texts"
             )
-        self._dim = int(out.shape[1])
         return out
 
-    def _in_child(self, work):
-        context = multiprocessing.get_context(start_method())
+    def _take_dim(self) -> None:
+        if self._warming:
+            self._warming = False
+            self._dim = self._answer()
+
+    def _answer(self):
         try:
-            with ProcessPoolExecutor(
-                1,
-                mp_context=context,
-                initializer=_start,
-                initargs=(self.factory, self.quiet, os.getpid()),
-            ) as pool:
-                return work(pool)
-        except BrokenProcessPool as exc:
+            status, value = self._conn.recv()
+        except (EOFError, OSError) as exc:
+            code = self._child.exitcode if self._child is not None else None
             raise EmbeddingError(
-                f"the embedding process died before it finished ({exc}); out of memory? "
-                "Lower embedding.batch_size, or run with --engine inline to see the cause"
+                f"the embedding process died before it finished (exit code {code}); out of "
+                "memory? Lower embedding.batch_size, or run with --engine inline to see "
+                "the cause"
             ) from exc
+        if status == "ok":
+            return value
+        if isinstance(value, EmbeddingError):
+            raise value
+        raise EmbeddingError(f"embedding failed: {value}") from value
+
+    def __del__(self):
+        with contextlib.suppress(Exception):  # at interpreter shutdown, modules may be gone
+            self.close()

@@ -149,3 +149,26 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"  # a zombie has exited; only its reaping is left
+
+
+def test_a_child_started_early_is_the_one_that_embeds_and_it_stops_after():
+    embedder = ProcessEmbedder(RecordingFake)
+    embedder.start()  # loads the model (here: the fake's dim) while we go on
+    child = embedder._child.pid
+    vectors = embedder.embed(TEXTS)
+    assert set(vectors[:, 0].astype(int).tolist()) == {child}
+    assert embedder._child is None and not _alive(child)
+    assert embedder.dim == FakeEmbedder.dim  # known from the child's answer
+
+
+def test_a_child_started_early_and_not_needed_is_stopped_by_the_cache():
+    cached = CachedEmbedder(ProcessEmbedder(FakeEmbedder))
+    cached.inner.start()
+    first = cached.inner._child.pid
+    cached.embed(TEXTS)  # needs the child (it is stopped after)
+    cached.inner.start()  # as the next run would, early
+    second = cached.inner._child.pid
+    assert second != first and _alive(second)
+    cached.embed(TEXTS)  # every text is cached: the early child is not needed
+    assert cached.inner._child is None and not _alive(second)
+    assert cached.embedded == len(set(TEXTS))
