@@ -70,7 +70,10 @@ class SentenceTransformerEmbedder:
 
     @property
     def dim(self) -> int:
-        return int(self._load().get_sentence_embedding_dimension())
+        model = self._load()
+        # renamed in sentence-transformers 5.x; the old name warns on every call
+        named = getattr(model, "get_embedding_dimension", None)
+        return int(named() if callable(named) else model.get_sentence_embedding_dimension())
 
     def fingerprint(self) -> str:
         """A hash of the model's weights file names and sizes: changes when the model does."""
