@@ -5,8 +5,8 @@ has a paragraph on another. Such a segment joins thread T as an `also` member wh
 similarity the threads themselves were built with (``(1 - w)`` semantic cosine + ``w``
 TF-IDF cosine, ``w = cluster.lexical_weight``), it is
 
-* at least ``also_threshold`` similar to T's centroid (default: ``cluster.floor``, the least
-  similarity at which a post counts as another's neighbour), and
+* at least ``also_threshold`` similar to T's centroid (default 0.3, the default of
+  ``cluster.floor``: the least similarity at which a post counts as another's neighbour), and
 * closer to T, by ``also_margin``, than to the rest of its own thread. "The rest" leaves
   the segment's own words out: its post's TF-IDF row is replaced by that of the post's
   other segments. Without that, a paragraph always shares every one of its words with its
