@@ -31,11 +31,10 @@ _EXPORTS = {
     "analyze": ".pipeline",
     "update": ".pipeline",
     "Store": ".store",
-    **{
-        name: ".types"
-        for name in ("Assignment", "Citation", "Link", "Post", "Problem", "Run", "Segment")
-    },
-    "Thread": ".types",
+    **dict.fromkeys(
+        ("Assignment", "Citation", "Link", "Post", "Problem", "Run", "Segment", "Thread"),
+        ".types",
+    ),
 }
 
 
