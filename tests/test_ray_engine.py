@@ -119,11 +119,12 @@ def test_ray_engine_gives_the_local_engines_threads_and_report(
 def test_cli_engine_ray_writes_the_local_report(
     ray_cluster, tmp_path, monkeypatch, make_fake_embedder
 ):
-    from storythreads.embeddings import ray_engine
+    from storythreads.embeddings import factory
 
     monkeypatch.setattr(cli, "_embedder", lambda settings: CachedEmbedder(make_fake_embedder()))
-    # the CLI's Ray path as it is, with the fake model built on the workers
-    monkeypatch.setattr(ray_engine, "make_embedder", _fake_factory)
+    # the CLI's Ray path as it is, with the fake model built on the workers (the engines'
+    # default factory is factory.make_embedder, looked up when the engine is built)
+    monkeypatch.setattr(factory, "make_embedder", _fake_factory)
     data = _write_jsonl(tmp_path / "posts.jsonl", DAY1_POSTS)
     runner = CliRunner()
     for engine in ("local", "ray"):
