@@ -155,8 +155,11 @@ class ProcessEmbedder(EngineEmbedder):
     @property
     def dim(self) -> int:
         if self._dim is None:
+            running = self._child is not None
             self.start()
             self._take_dim()
+            if not running:  # started only to ask: not left holding the model
+                self.close()
         return self._dim
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:

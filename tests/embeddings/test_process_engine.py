@@ -72,6 +72,7 @@ def test_name_fingerprint_and_dim_are_the_embedders():
     embedder = ProcessEmbedder(FakeEmbedder)
     assert embedder.name == "fake"
     assert embedder.dim == FakeEmbedder.dim
+    assert embedder._child is None  # a child started only to ask the dimension is stopped
     assert embedder.embed([]).shape == (0, FakeEmbedder.dim)
     cached = CachedEmbedder(embedder)
     assert cached.key == "fake"  # the same cache key as the embedder in this process
