@@ -83,3 +83,6 @@ def test_compare_writes_tables_for_two_outlets(tmp_path, fake_model):
     assert any("deaths" in r["note"] for r in report["revisions"])  # 12 vs 15 killed
     md = (out / "compare.md").read_text(encoding="utf-8")
     assert "Who reports first" in md and "figures differ" in md
+    assert "| BBC | +45 min |" in md  # the median lag, written as a person would
+    html = (out / "compare.html").read_text(encoding="utf-8")
+    assert '<td>BBC</td><td class="num">+45 min</td>' in html  # median lag, same words

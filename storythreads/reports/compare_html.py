@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup
 
 from . import figures_html
-from .values import _anchor, _safe_url, _when
+from .values import _anchor, _safe_url, _when, duration
 
 if TYPE_CHECKING:
     from .compare_report import Comparison
@@ -35,7 +35,7 @@ def _grouped(rows) -> dict[str, list]:
 def _lag(row) -> str:
     if row is None or row.lag_minutes is None:
         return "—"
-    return "first" if row.is_first else f"+{row.lag_minutes:.0f} min"
+    return "first" if row.is_first else duration(row.lag_minutes)
 
 
 def _short(text: str) -> str:
@@ -177,7 +177,7 @@ def compare_view(c: Comparison) -> dict:
         "n_threads": len(run.threads),
         "outlets": outlets,
         "median_lag": [
-            {"outlet": o, "lag": f"{lag:.0f} min", "first": firsts.get(o, 0)}
+            {"outlet": o, "lag": duration(lag), "first": firsts.get(o, 0)}
             for o, lag in sorted(c.median_lag.items(), key=lambda kv: (kv[1], kv[0]))
         ],
         "single_outlet": [

@@ -22,7 +22,7 @@ from ..analysis.voices import hedging, voices
 from ..types import Run
 from .compare_html import render_compare_html
 from .files import write_atomic
-from .values import _iso, _jsonable, _md
+from .values import _iso, _jsonable, _md, duration
 
 SCHEMA = "storythreads.compare/1"
 TABLES = ("coverage", "lead", "terms", "voices", "hedges", "figures", "revisions")
@@ -126,7 +126,7 @@ def render_compare_markdown(c: Comparison) -> str:
             "| outlet | median lag behind the first report |",
             "|---|---|",
         ]
-        lines += [f"| {_md(o)} | {lag:.0f} min |" for o, lag in sorted(c.median_lag.items())]
+        lines += [f"| {_md(o)} | {duration(lag)} |" for o, lag in sorted(c.median_lag.items())]
         lines.append("")
     cov, lead, terms = _by_thread(c.coverage), _by_thread(c.lead), _by_thread(c.terms)
     speak, revs = _by_thread(c.voices), _by_thread(c.revisions)
@@ -142,7 +142,7 @@ def render_compare_markdown(c: Comparison) -> str:
         for r in cov[t.id]:
             lag = lags.get(r.outlet)
             lag_text = (
-                ("first" if lag.is_first else f"+{lag.lag_minutes:.0f} min")
+                ("first" if lag.is_first else duration(lag.lag_minutes))
                 if lag and lag.lag_minutes is not None
                 else "—"
             )

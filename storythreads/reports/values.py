@@ -1,5 +1,5 @@
 """How single values are written in reports: times, anchors, safe URLs, Markdown-escaped
-text and JSON-safe values. Shared by the report and compare renderers."""
+text, JSON-safe values and durations. Shared by the report and compare renderers."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import math
 import re
 from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
+
+from ..timefmt import duration  # noqa: F401  (re-exported: reports write lags with it)
 
 
 def _utc(dt: datetime) -> datetime:

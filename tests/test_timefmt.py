@@ -1,0 +1,47 @@
+"""Durations as a person writes them: at most two units, largest first, no weeks."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from storythreads.reports import values
+from storythreads.timefmt import duration
+
+
+@pytest.mark.parametrize(
+    ("minutes", "text"),
+    [
+        (0, "+0 min"),
+        (0.4, "+0 min"),  # rounded to whole minutes
+        (0.5, "+1 min"),  # halves round up, not to even
+        (12, "+12 min"),
+        (59, "+59 min"),
+        (59.6, "+1 h"),  # rounds up into the next unit
+        (60, "+1 h"),  # a zero second unit is left out
+        (61, "+1 h 1 min"),
+        (125, "+2 h 5 min"),
+        (200, "+3 h 20 min"),
+        (1439, "+23 h 59 min"),
+        (1440, "+1 d"),
+        (1441, "+1 d"),  # over a day the second unit is hours
+        (1441 + 120, "+1 d 2 h"),
+        (1440 + 23 * 60 + 31, "+2 d"),  # 1 d 23.5 h rounds to 2 d, not '1 d 24 h'
+        (605 * 1440, "+605 d"),  # never weeks or years
+        (743 * 1440 + 90, "+743 d 2 h"),
+        (-45, "-45 min"),
+    ],
+)
+def test_duration(minutes, text):
+    assert duration(minutes) == text
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_duration_refuses_non_finite_minutes(bad):
+    with pytest.raises(ValueError, match="finite"):
+        duration(bad)
+
+
+def test_reports_write_durations_with_the_same_function():
+    assert values.duration is duration
