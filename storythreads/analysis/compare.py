@@ -82,6 +82,9 @@ def coverage(run: Run) -> list[CoverageRow]:
     return rows
 
 
+MAX_LAG_DAYS = 7.0  # a first post later than this behind the thread's start is another event
+
+
 @dataclass(frozen=True)
 class LeadRow:
     thread_id: str
@@ -89,22 +92,31 @@ class LeadRow:
     first: datetime | None  # the outlet's first dated post in the thread
     lag_minutes: float | None  # behind the thread's first dated post by anyone
     is_first: bool  # lag_minutes == 0 (ties: every outlet that posted at that minute)
+    # first came more than max_lag_days after the thread's start: no lag is claimed, since
+    # so late a post reports a later development, not the same news late
+    beyond_window: bool = False
 
 
 @dataclass(frozen=True)
 class LeadTimes:
-    rows: list[LeadRow]  # (thread order, lag with unknown last, outlet)
+    rows: list[LeadRow]  # (thread order; lag, then beyond the window, then undated; outlet)
     median_lag: dict[str, float]  # outlet -> median lag over shared threads, by outlet name
     single_outlet: list[str]  # ids of threads only one outlet covered, in thread order
 
 
-def lead_times(run: Run) -> LeadTimes:
+def lead_times(run: Run, *, max_lag_days: float = MAX_LAG_DAYS) -> LeadTimes:
     """Who reported each story first, and how far behind the others were.
 
-    Undated posts are ignored for timing. `median_lag` only uses threads where at least two
-    outlets have dated posts (otherwise "first" says nothing), including lag 0 for the
+    Undated posts are ignored for timing. A lag is only read within one event: an outlet
+    whose first dated post in a thread is more than `max_lag_days` after the thread's first
+    keeps its `first` time but gets no lag (`beyond_window`), so a thread that still joins
+    two events cannot report "+400 d" as slowness. `median_lag` only uses threads where at
+    least two outlets have a lag (otherwise "first" says nothing), including lag 0 for the
     outlet that was first.
     """
+    if not max_lag_days > 0:
+        raise ValueError(f"max_lag_days ({max_lag_days}) must be positive")
+    window = max_lag_days * 24 * 60
     rows: list[LeadRow] = []
     lags: dict[str, list[float]] = {}
     single: list[str] = []
@@ -112,19 +124,37 @@ def lead_times(run: Run) -> LeadTimes:
         outlets = _by_outlet(posts)
         if len(outlets) == 1:
             single.append(thread.id)
-        firsts = {o: (_dated(ps) or [None])[0] for o, ps in outlets.items()}
-        known = [t for t in firsts.values() if t is not None]
-        start = min(known) if known else None
-        here = []
-        for outlet, first in firsts.items():
-            lag = (first - start).total_seconds() / 60 if first is not None else None
-            here.append(LeadRow(thread.id, outlet, first, lag, lag == 0))
-            if lag is not None and len(known) >= 2:
-                lags.setdefault(outlet, []).append(lag)
-        here.sort(key=lambda r: (r.lag_minutes is None, r.lag_minutes or 0.0, r.outlet))
-        rows.extend(here)
+        here = _lead_rows(thread.id, outlets, window)
+        timed = [r for r in here if r.lag_minutes is not None]
+        if len(timed) >= 2:
+            for r in timed:
+                lags.setdefault(r.outlet, []).append(r.lag_minutes)
+        rows.extend(sorted(here, key=_lead_order))
     median = {o: float(statistics.median(v)) for o, v in sorted(lags.items())}
     return LeadTimes(rows=rows, median_lag=median, single_outlet=single)
+
+
+def _lead_rows(thread_id: str, outlets: dict[str, list[Post]], window: float) -> list[LeadRow]:
+    """One row per outlet of a thread; lags over `window` minutes become beyond_window."""
+    firsts = {o: (_dated(ps) or [None])[0] for o, ps in outlets.items()}
+    known = [t for t in firsts.values() if t is not None]
+    start = min(known) if known else None
+    rows = []
+    for outlet, first in firsts.items():
+        lag = (first - start).total_seconds() / 60 if first is not None else None
+        beyond = lag is not None and lag > window
+        shown = None if beyond else lag
+        rows.append(LeadRow(thread_id, outlet, first, shown, shown == 0, beyond))
+    return rows
+
+
+def _lead_order(row: LeadRow) -> tuple:
+    """Lagged rows by lag, then those beyond the window by time, then undated; by outlet."""
+    if row.lag_minutes is not None:
+        return (0, row.lag_minutes, row.outlet)
+    if row.beyond_window:
+        return (1, row.first, row.outlet)
+    return (2, 0, row.outlet)
 
 
 def log_odds_dirichlet(

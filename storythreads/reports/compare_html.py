@@ -32,7 +32,13 @@ def _grouped(rows) -> dict[str, list]:
     return out
 
 
-def _lag(row) -> str:
+def lag_text(row, window_days: float) -> str:
+    """A lead row's lag for a reader; shared with compare.md so both pages say the same.
+
+    A first post beyond the window is another event, so it gets words, not a lag.
+    """
+    if row is not None and row.beyond_window:
+        return f"later (beyond {duration(window_days * 24 * 60).lstrip('+')})"
     if row is None or row.lag_minutes is None:
         return "—"
     return "first" if row.is_first else duration(row.lag_minutes)
@@ -93,7 +99,7 @@ def coverage_heatmap(c: Comparison, outlets: list[str], anchors: dict[str, str])
     return data
 
 
-def _thread_view(t, cov, lead, terms, speak, hedge, figs, revs, posts) -> dict:
+def _thread_view(t, cov, lead, terms, speak, hedge, figs, revs, posts, window) -> dict:
     lags = {r.outlet: r for r in lead}
     by_outlet: dict[str, list] = {}
     for r in terms:
@@ -114,7 +120,7 @@ def _thread_view(t, cov, lead, terms, speak, hedge, figs, revs, posts) -> dict:
                 "share": f"{r.share_of_outlet:.0%}",
                 "first": _when(r.first),
                 "last": _when(r.last),
-                "lag": _lag(lags.get(r.outlet)),
+                "lag": lag_text(lags.get(r.outlet), window),
             }
             for r in cov
         ],
@@ -162,6 +168,7 @@ def compare_view(c: Comparison) -> dict:
             figs.get(t.id, []),
             revs.get(t.id, []),
             posts,
+            c.lead_window_days,
         )
         for t in run.threads
         if t.id in cov

@@ -16,11 +16,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..analysis.compare import coverage, framing, lead_times
+from ..analysis.compare import MAX_LAG_DAYS, coverage, framing, lead_times
 from ..analysis.figures import figures, revisions
 from ..analysis.voices import hedging, voices
 from ..types import Run
-from .compare_html import render_compare_html
+from .compare_html import lag_text, render_compare_html
 from .files import write_atomic
 from .values import _iso, _jsonable, _md, duration
 
@@ -40,10 +40,13 @@ class Comparison:
     hedges: tuple
     figures: tuple
     revisions: tuple
+    lead_window_days: float = MAX_LAG_DAYS  # lags are read only this far after a thread starts
 
 
-def build_comparison(run: Run, top_terms: int = 10) -> Comparison:
-    lead = lead_times(run)
+def build_comparison(
+    run: Run, top_terms: int = 10, max_lag_days: float = MAX_LAG_DAYS
+) -> Comparison:
+    lead = lead_times(run, max_lag_days=max_lag_days)
     rows = figures(run)
     return Comparison(
         run=run,
@@ -56,6 +59,7 @@ def build_comparison(run: Run, top_terms: int = 10) -> Comparison:
         hedges=tuple(hedging(run)),
         figures=tuple(rows),
         revisions=tuple(revisions(rows)),
+        lead_window_days=max_lag_days,
     )
 
 
@@ -140,15 +144,10 @@ def render_compare_markdown(c: Comparison) -> str:
         ]
         lags = {r.outlet: r for r in lead.get(t.id, [])}
         for r in cov[t.id]:
-            lag = lags.get(r.outlet)
-            lag_text = (
-                ("first" if lag.is_first else duration(lag.lag_minutes))
-                if lag and lag.lag_minutes is not None
-                else "—"
-            )
+            lag = lag_text(lags.get(r.outlet), c.lead_window_days)
             lines.append(
                 f"| {_md(r.outlet)} | {r.posts} | {r.words} | {r.share_of_outlet:.0%} | "
-                f"{_iso(r.first) or '—'} | {lag_text} |"
+                f"{_iso(r.first) or '—'} | {lag} |"
             )
         lines.append("")
         if t.id in terms:

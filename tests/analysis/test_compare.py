@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -134,6 +134,95 @@ def test_lead_times_with_undated_outlet():
         ("cnn", None, False),
     ]
     assert lead.median_lag == {} and lead.single_outlet == []
+
+
+def days_later(days: float, hour: int = 9) -> datetime:
+    return at(hour) + timedelta(days=days)
+
+
+@pytest.fixture
+def two_events() -> Run:
+    """One thread that still joins two events: bbc and cnn on day 0, guardian 30 days on."""
+    posts = [
+        post("b1", "bbc", at(9), "Dam breaks"),
+        post("c1", "cnn", at(10), "Dam burst"),
+        post("g1", "guardian", days_later(30), "Dam inquiry opens"),
+        post("g2", "guardian", days_later(31), "Dam inquiry hears engineers"),
+    ]
+    return make_run(
+        posts,
+        [thread("t1", ("b1", "c1", "g1", "g2"))],
+        [Assignment(p.id, "t1", "primary", 1.0) for p in posts],
+    )
+
+
+def test_lead_times_read_no_lag_across_events(two_events):
+    lead = lead_times(two_events)
+    assert [(r.outlet, r.lag_minutes, r.is_first, r.beyond_window) for r in lead.rows] == [
+        ("bbc", 0.0, True, False),
+        ("cnn", 60.0, False, False),
+        ("guardian", None, False, True),
+    ]
+    assert lead.rows[2].first == days_later(30)  # the time is kept, only the lag is not
+    assert lead.median_lag == {"bbc": 0.0, "cnn": 60.0}  # the guardian is not counted
+
+
+def test_lead_times_window_is_a_keyword_and_inclusive(two_events):
+    lead = lead_times(two_events, max_lag_days=30)  # exactly 30 days behind: still a lag
+    guardian = lead.rows[-1]
+    assert (guardian.lag_minutes, guardian.beyond_window) == (30 * 24 * 60.0, False)
+    assert lead.median_lag["guardian"] == 30 * 24 * 60.0
+    assert lead_times(two_events, max_lag_days=29.9).rows[-1].beyond_window
+    with pytest.raises(ValueError, match="max_lag_days"):
+        lead_times(two_events, max_lag_days=0)
+
+
+def test_a_thread_with_one_outlet_inside_the_window_gives_no_median():
+    posts = [post("a", "bbc", at(9), "A"), post("b", "cnn", days_later(8), "B")]
+    run = make_run(
+        posts,
+        [thread("t1", ("a", "b"))],
+        [Assignment(p.id, "t1", "primary", 1.0) for p in posts],
+    )
+    lead = lead_times(run)
+    assert [(r.outlet, r.lag_minutes, r.beyond_window) for r in lead.rows] == [
+        ("bbc", 0.0, False),
+        ("cnn", None, True),
+    ]
+    assert lead.median_lag == {}  # bbc was alone within the event: "first" says nothing
+
+
+def test_rows_beyond_the_window_sort_before_undated_ones():
+    posts = [
+        post("a", "bbc", at(9), "A"),
+        post("b", "cnn", None, "B"),
+        post("c", "abc", days_later(20), "C"),
+        post("d", "dw", days_later(10), "D"),
+    ]
+    run = make_run(
+        posts,
+        [thread("t1", ("a", "b", "c", "d"))],
+        [Assignment(p.id, "t1", "primary", 1.0) for p in posts],
+    )
+    assert [r.outlet for r in lead_times(run).rows] == ["bbc", "dw", "abc", "cnn"]
+
+
+def test_compare_pages_write_later_instead_of_a_lag_across_events(two_events):
+    from storythreads.reports.compare_html import compare_view
+    from storythreads.reports.compare_report import build_comparison, render_compare_markdown
+
+    c = build_comparison(two_events)
+    md = render_compare_markdown(c)
+    assert "| guardian | 2 |" in md
+    guardian_row = next(line for line in md.splitlines() if line.startswith("| guardian | 2 |"))
+    assert guardian_row.endswith("| later (beyond 7 d) |")
+    assert "| cnn | +1 h |" in md  # the median table: the guardian has no median lag
+    assert "| guardian | +" not in md
+    (view,) = compare_view(c)["threads"]
+    lags = {r["outlet"]: r["lag"] for r in view["coverage"]}
+    assert lags == {"bbc": "first", "cnn": "+1 h", "guardian": "later (beyond 7 d)"}
+    wider = compare_view(build_comparison(two_events, max_lag_days=2.5))["threads"][0]
+    assert wider["coverage"][2]["lag"] == "later (beyond 2 d 12 h)"
 
 
 def _by_hand(y_i: int, y_j: int, n_i: int, n_j: int, a_w: float, a0: float) -> tuple:
