@@ -29,6 +29,7 @@ from .cli_options import (
 )
 from .config import Settings
 from .errors import InputError, StoryThreadsError
+from .timefmt import duration
 
 
 def _settings(config: str | None, model: str | None, backend: str | None = None) -> Settings:
@@ -329,6 +330,17 @@ def threads(store_path, as_json, show_all):
             click.echo(f"    {e['run']}: {e['event']}{other} {e['detail']}".rstrip())
 
 
+def _error_heading(row: dict) -> str:
+    """'t-000008 (9 stray) spans 2010-12-01 .. 2012-12-13 (+743 d)': a merge over years is
+    two events joined, which its headlines alone may not show. Splits and undated merges
+    have no span."""
+    text = f"{row['id']} ({row['stray_items']} stray)"
+    if row.get("span_days") is None:
+        return text
+    span = duration(row["span_days"] * 24 * 60)
+    return f"{text} spans {row['first'][:10]} .. {row['last'][:10]} ({span})"
+
+
 @main.command("eval")
 @click.argument("input_file", type=click.Path(dir_okay=False, exists=True))
 @click.option(
@@ -370,11 +382,17 @@ def evaluate(input_file, gold_field, out_dir, config, model, backend):
             shown = f"{value:.4f}" if isinstance(value, float) else value
             click.echo(f"{key:>18}: {shown}")
         titles = {p.id: p.title or p.body[:80] for p in run_.posts}
-        errors = worst_errors(predicted, [gold[i] for i in ids], [titles[i] for i in ids])
+        times = {p.id: p.published for p in run_.posts}
+        errors = worst_errors(
+            predicted,
+            [gold[i] for i in ids],
+            [titles[i] for i in ids],
+            times=[times[i] for i in ids],
+        )
         for kind, rows in errors.items():
             click.echo(f"\nworst {kind}:")
             for row in rows:
-                click.echo(f"  {row['id']} ({row['stray_items']} stray)")
+                click.echo(f"  {_error_heading(row)}")
                 for part in row["parts"]:
                     key = "gold" if "gold" in part else "thread"
                     click.echo(f"    {part[key]} x{part['items']}: {part['example'][:90]}")

@@ -175,6 +175,41 @@ def test_eval_scores_a_gold_field(runner, tmp_path):
     assert scores["n_gold"] == 2
 
 
+def test_eval_prints_the_time_span_of_each_worst_merge(runner, tmp_path):
+    body = "Rescuers search rubble after the earthquake in Anatolia as survivors are pulled out."
+    rows = [
+        {"id": "p0", "title": "Earthquake hits Anatolia", "gold_story_id": "quake",
+         "published": "2023-07-10T10:00:00Z"},
+        {"id": "p1", "title": "Earthquake hits Anatolia again", "gold_story_id": "quake",
+         "published": "2023-07-10T11:00:00Z"},
+        {"id": "p2", "title": "Earthquake in Anatolia", "gold_story_id": "aftershock",
+         "published": "2023-07-10T13:20:00Z"},
+        {"id": "p3", "title": "Thailand votes in election", "gold_story_id": "vote",
+         "body": "Turnout is high in the general election.", "published": "2023-07-10T12:00:00Z"},
+    ]  # fmt: skip
+    data = tmp_path / "gold.jsonl"
+    data.write_text("".join(json.dumps({"body": body} | r) + "\n" for r in rows), encoding="utf-8")
+    result = runner.invoke(cli.main, ["eval", str(data), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    assert "(1 stray) spans 2023-07-10 .. 2023-07-10 (+3 h 20 min)" in result.stdout
+    scores = json.loads((tmp_path / "o" / "scores.json").read_text(encoding="utf-8"))
+    (merge,) = scores["merges"]
+    assert (merge["first"], merge["last"]) == ("2023-07-10T10:00:00Z", "2023-07-10T13:20:00Z")
+    assert merge["span_days"] == pytest.approx(200 / 1440, abs=1e-4)
+
+
+def test_eval_error_heading_spans_only_dated_merges():
+    row = {"id": "t-000008", "stray_items": 9}
+    assert cli._error_heading(row) == "t-000008 (9 stray)"  # a split: no span
+    assert cli._error_heading(row | {"first": None, "last": None, "span_days": None}) == (
+        "t-000008 (9 stray)"
+    )
+    dated = row | {"first": "2010-12-01T00:00:00Z", "last": "2012-12-13T00:00:00Z"}
+    assert cli._error_heading(dated | {"span_days": 743.0}) == (
+        "t-000008 (9 stray) spans 2010-12-01 .. 2012-12-13 (+743 d)"
+    )
+
+
 def test_installed_entry_point_help():
     script = shutil.which("storythreads", path=str(Path(sys.executable).parent))
     assert script, "the storythreads console script is not installed in this environment"

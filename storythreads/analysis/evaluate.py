@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Hashable, Sequence
+from datetime import UTC, datetime
 
 from sklearn.metrics import adjusted_mutual_info_score, adjusted_rand_score
 
@@ -62,12 +63,18 @@ def worst_errors(
     gold: Sequence[Hashable],
     titles: Sequence[str],
     n: int = 5,
+    times: Sequence[datetime | None] | None = None,
 ) -> dict[str, list[dict]]:
     """The ``n`` worst merges and splits, with one headline per part, so a person sees why.
 
     A merge is a thread holding several gold stories, ranked by the items outside its
     largest story; a split is a gold story spread over several threads, ranked the same way.
+    With ``times`` (one per item, None when undated) each merge also gets the time its
+    thread spans (``first``, ``last``, ``span_days``): a merge over years is two events
+    joined, one over hours is more likely two angles of one. Without, those are None.
     """
+    if times is not None and len(times) != len(predicted):
+        raise ValueError(f"times has {len(times)} items, predicted has {len(predicted)}")
 
     def parts(keys, values):
         groups: dict = {}
@@ -75,7 +82,7 @@ def worst_errors(
             groups.setdefault(k, {}).setdefault(v, []).append(i)
         return groups
 
-    def worst(groups, part_name):
+    def worst(groups, part_name, spans=False):
         rows = []
         for key, split in groups.items():
             if len(split) < 2:
@@ -92,13 +99,34 @@ def worst_errors(
                     ],
                 }
             )
+            if spans:
+                items = [i for _, _, ix in sizes for i in ix]
+                rows[-1].update(_time_span([times[i] for i in items] if times else []))
         rows.sort(key=lambda r: (-r["stray_items"], r["id"]))
         return rows[:n]
 
     return {
-        "merges": worst(parts(predicted, gold), "gold"),
+        "merges": worst(parts(predicted, gold), "gold", spans=True),
         "splits": worst(parts(gold, predicted), "thread"),
     }
+
+
+def _time_span(times: Sequence[datetime | None]) -> dict:
+    """First and last time (ISO, UTC, 'Z') and the days between; None for what is undated."""
+    dated = sorted(_utc(t) for t in times if t is not None)
+    if not dated:
+        return {"first": None, "last": None, "span_days": None}
+    days = (dated[-1] - dated[0]).total_seconds() / 86_400
+    return {"first": _iso(dated[0]), "last": _iso(dated[-1]), "span_days": round(days, 4)}
+
+
+def _utc(dt: datetime) -> datetime:
+    """Naive times are taken as UTC (as the reports do), so naive and aware ones compare."""
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def _iso(dt: datetime) -> str:
+    return dt.replace(tzinfo=None).isoformat() + "Z"
 
 
 def gold_labels(path: str, field: str) -> dict[str, object]:

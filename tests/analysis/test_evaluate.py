@@ -72,3 +72,51 @@ def test_worst_errors_names_merges_and_splits_with_examples():
     assert merge["parts"][1]["example"] == "B one"
     (split,) = errors["splits"]
     assert split["id"] == "c" and {p["thread"] for p in split["parts"]} == {"t2", "t3"}
+
+
+def test_worst_errors_gives_each_merge_the_time_its_thread_spans():
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from storythreads.analysis.evaluate import worst_errors
+
+    start = datetime(2010, 12, 1, 9, tzinfo=UTC)
+    predicted = ["t1", "t1", "t1", "t2", "t2", "t3", "t3"]
+    gold = ["a", "a", "b", "c", "d", "e", "e"]
+    times = [
+        start + timedelta(days=2),
+        start,
+        start.replace(year=2012, month=12, day=13, tzinfo=timezone(timedelta(hours=2))),
+        None,  # t2: nothing dated
+        None,
+        datetime(2011, 1, 1),  # naive: taken as UTC
+        None,
+    ]
+    titles = [f"title {i}" for i in range(7)]
+    merges = {m["id"]: m for m in worst_errors(predicted, gold, titles, times=times)["merges"]}
+    assert merges["t1"]["first"] == "2010-12-01T09:00:00Z"
+    assert merges["t1"]["last"] == "2012-12-13T07:00:00Z"  # converted to UTC
+    assert merges["t1"]["span_days"] == pytest.approx(743 - 2 / 24, abs=1e-4)
+    assert merges["t2"] | {"parts": None} == {
+        "id": "t2", "stray_items": 1, "parts": None,
+        "first": None, "last": None, "span_days": None,
+    }  # fmt: skip
+    assert "t3" not in merges  # one gold story: not a merge
+    errors = worst_errors(predicted, gold, titles)  # without times the keys are still there
+    assert all(m["span_days"] is None for m in errors["merges"])
+    assert all("span_days" not in s for s in errors["splits"])
+
+
+def test_worst_errors_span_of_one_dated_item_is_zero_and_times_must_match():
+    from datetime import UTC, datetime
+
+    from storythreads.analysis.evaluate import worst_errors
+
+    when = datetime(2023, 7, 8, 12, tzinfo=UTC)
+    (merge,) = worst_errors(["t", "t"], ["a", "b"], ["A", "B"], times=[when, None])["merges"]
+    assert (merge["first"], merge["last"], merge["span_days"]) == (
+        "2023-07-08T12:00:00Z",
+        "2023-07-08T12:00:00Z",
+        0.0,
+    )
+    with pytest.raises(ValueError, match="times has 1 items"):
+        worst_errors(["t", "t"], ["a", "b"], ["A", "B"], times=[when])
