@@ -11,15 +11,11 @@ distinctive words, its voices and hedges, and the figures it reported (differenc
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from markupsafe import Markup
 
 from . import figures_html
+from .comparison import Comparison
 from .values import _anchor, _safe_url, _when, duration
-
-if TYPE_CHECKING:
-    from .compare_report import Comparison
 
 HEATMAP_THREADS = 40  # the busiest threads get a heatmap row; every thread gets a section
 LABEL_CHARS = 48

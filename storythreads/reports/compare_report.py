@@ -13,7 +13,6 @@ import csv
 import dataclasses
 import io
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..analysis.compare import MAX_LAG_DAYS, coverage, framing, lead_times
@@ -21,26 +20,12 @@ from ..analysis.figures import figures, revisions
 from ..analysis.voices import hedging, voices
 from ..types import Run
 from .compare_html import lag_text, render_compare_html
+from .comparison import Comparison
 from .files import write_atomic
 from .values import _iso, _jsonable, _md, duration
 
 SCHEMA = "storythreads.compare/1"
 TABLES = ("coverage", "lead", "terms", "voices", "hedges", "figures", "revisions")
-
-
-@dataclass(frozen=True)
-class Comparison:
-    run: Run
-    coverage: tuple
-    lead: tuple
-    median_lag: dict
-    single_outlet: tuple
-    terms: tuple
-    voices: tuple
-    hedges: tuple
-    figures: tuple
-    revisions: tuple
-    lead_window_days: float = MAX_LAG_DAYS  # lags are read only this far after a thread starts
 
 
 def build_comparison(

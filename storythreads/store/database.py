@@ -16,31 +16,15 @@ import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Self
 
 import numpy as np
 
 from ..errors import StoreError, StoreLockedError
-from ..types import Assignment, Citation, Link, Post, Problem, Run, Thread
+from ..types import Assignment, Link, Post, Problem, Run, Thread
+from .codec import _citations, _dt
 from .schema import MIGRATIONS
-
-
-def _ts(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _citations(text: str) -> tuple[Citation, ...]:
-    """Cited sentences stored as JSON (store.save._citation) back into Citation values."""
-    return tuple(
-        Citation(c["text"], c["post_id"], _dt(c["published"]), c["byline"], c["score"])
-        for c in json.loads(text)
-    )
-
-
-def _dt(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
 
 
 class Store:

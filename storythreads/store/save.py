@@ -6,8 +6,8 @@ import json
 
 import numpy as np
 
-from ..types import Citation, Run
-from .database import _ts
+from ..types import Run
+from .codec import _citation, _ts
 
 
 def save_run(
@@ -136,13 +136,3 @@ def save_run(
             "INSERT OR REPLACE INTO meta (key, value) VALUES ('next_thread_number', ?)",
             (str(next_thread_number),),
         )
-
-
-def _citation(c: Citation) -> dict:
-    return {
-        "text": c.text,
-        "post_id": c.post_id,
-        "published": _ts(c.published),
-        "byline": c.byline,
-        "score": c.score,
-    }

@@ -1,0 +1,27 @@
+"""The Comparison value: what ``compare`` computed over one Run, before it is written.
+
+Its own module so that compare_report.py (which builds and writes it) and compare_html.py
+(which renders it) both import it, and neither imports the other in a cycle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..analysis.compare import MAX_LAG_DAYS
+from ..types import Run
+
+
+@dataclass(frozen=True)
+class Comparison:
+    run: Run
+    coverage: tuple
+    lead: tuple
+    median_lag: dict
+    single_outlet: tuple
+    terms: tuple
+    voices: tuple
+    hedges: tuple
+    figures: tuple
+    revisions: tuple
+    lead_window_days: float = MAX_LAG_DAYS  # lags are read only this far after a thread starts
