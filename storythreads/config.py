@@ -71,6 +71,10 @@ class ClusterSettings:
     also_threshold: float = 0.3
     # ... and closer to it by this much than to the rest of its own thread joins it
     also_margin: float = 0.05
+    # Time (analysis/timeline.py): the similarity of two posts is kept whole while they are
+    # at most time_grace_days apart, then halved every time_half_life_days (0: time off)
+    time_grace_days: float = 1.0
+    time_half_life_days: float = 2.0
     large_n: int = 4000  # above this many posts, approximate neighbours
     seed: int = 42
 
@@ -81,6 +85,9 @@ class ClusterSettings:
         _check(-1.0 <= self.floor <= 1.0, f"cluster.floor ({self.floor}) must be within [-1, 1]")
         _check(self.n_neighbors >= 1, f"cluster.n_neighbors ({self.n_neighbors}) must be >= 1")
         _check(self.large_n >= 50, f"cluster.large_n ({self.large_n}) must be >= 50")
+        for name in ("time_grace_days", "time_half_life_days"):
+            value = getattr(self, name)
+            _check(0.0 <= value <= 36_500, f"cluster.{name} ({value}) must be within [0, 36500]")
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,10 @@ class ReportSettings:
     summary_sentences: int = 4
     keyphrases: int = 6
     link_threshold: float = 0.45  # centroid cosine above which threads are 'similar'
+    # story chains (reports.crossref.story_chains): a later thread `follows` an earlier one
+    # at least this alike on the clustering's blend of centroids. On BASIL dev, arcs of one
+    # subject (a hearing, then its e-mails; two Steele stories) score 0.38-0.46.
+    chain_threshold: float = 0.38
     formats: tuple[str, ...] = ("md", "json", "html")
     # report.html's map of posts: "umap" (2-D UMAP of the post vectors), "pca" (no numba,
     # no compile; threads overlap more) or "none". Computed only when html is written.
@@ -126,6 +137,10 @@ class ReportSettings:
             f"report.summary_sentences ({self.summary_sentences}) must be within [1, 10]",
         )
         _check(self.keyphrases >= 1, f"report.keyphrases ({self.keyphrases}) must be >= 1")
+        _check(
+            0.0 <= self.chain_threshold <= 1.0,
+            f"report.chain_threshold ({self.chain_threshold}) must be within [0, 1]",
+        )
         _check(
             -1.0 <= self.link_threshold <= 1.0,
             f"report.link_threshold ({self.link_threshold}) must be within [-1, 1]",

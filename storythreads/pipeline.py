@@ -31,9 +31,10 @@ from .analysis.thread_identity import (
     mark_dormant,
     match_threads,
 )
+from .analysis.timeline import time_intervals
 from .config import Settings
 from .embeddings import CachedEmbedder, Embedder, make_embedder, normalize_rows
-from .reports.crossref import cross_reference
+from .reports.crossref import cross_reference, story_chains
 from .reports.key_points import roundup_posts, select_key_points
 from .reports.summarize import summarize_thread
 from .timing import StageTimer
@@ -68,6 +69,24 @@ def _post_vectors(posts, segments_by_post, seg_vectors, settings):
         elif body:
             out[i] = body_vec
     return normalize_rows(out)
+
+
+def _lexical_text(post: Post) -> str:
+    """The text of a post's TF-IDF row."""
+    return f"{post.title}\n{post.body}"
+
+
+def _lexical_centroids(lexical, members):
+    """Each thread's TF-IDF centroid: the L2-normalised sum of its posts' rows."""
+    from scipy import sparse
+    from sklearn.preprocessing import normalize
+
+    n = lexical.shape[0]
+    rows = np.concatenate(members) if members else np.zeros(0, np.int64)
+    cols = np.concatenate([np.full(len(m), t) for t, m in enumerate(members)]) if members else rows
+    pick = sparse.csr_matrix((np.ones(rows.size, np.float32), (cols, rows)),
+                             shape=(len(members), n))  # fmt: skip
+    return normalize(pick @ lexical)
 
 
 def _run_id(posts: Sequence[Post], settings: Settings) -> str:
@@ -156,7 +175,7 @@ def analyze(
     unthreaded = tuple(p.id for p in posts if not segments_by_post[p.id])
     post_index = {p.id: i for i, p in enumerate(threaded)}
     post_vecs = _post_vectors(threaded, segments_by_post, seg_vectors, settings.cluster)
-    vectorizer, lexical = lexical_model([f"{p.title}\n{p.body}" for p in threaded])
+    vectorizer, lexical = lexical_model([_lexical_text(p) for p in threaded])
     cs = settings.cluster
     clusterer = ThreadClusterer(
         threshold=cs.threshold,
@@ -165,15 +184,20 @@ def analyze(
         lexical_weight=cs.lexical_weight,
         large_n=cs.large_n,
         seed=cs.seed,
+        time_grace_days=cs.time_grace_days,
+        time_half_life_days=cs.time_half_life_days,
     )
+    times = time_intervals(threaded)
     if attach and prior:
         group_of = {
             pid: g for g, p in enumerate(sorted(prior, key=lambda p: p.id)) for pid in p.post_ids
         }
         ids = [p.id for p in threaded]
-        labels = canonical_labels(attach_labels(ids, group_of, post_vecs, lexical, clusterer))
+        labels = canonical_labels(
+            attach_labels(ids, group_of, post_vecs, lexical, clusterer, times)
+        )
     else:
-        labels = clusterer.fit_predict(post_vecs, lexical if len(threaded) else None)
+        labels = clusterer.fit_predict(post_vecs, lexical if len(threaded) else None, times)
 
     n_threads = int(labels.max() + 1) if len(labels) else 0
     members = [np.flatnonzero(labels == t) for t in range(n_threads)]
@@ -273,6 +297,23 @@ def analyze(
         )
         links = cross_reference(
             thread_ids, centroids, thread_names, shared_posts, settings.report.link_threshold
+        )
+        chains = story_chains(
+            thread_ids,
+            centroids,
+            _lexical_centroids(lexical, members) if len(threaded) else None,
+            [(th.first_seen, th.last_seen) for th in threads],
+            thread_names,
+            settings.report.chain_threshold,
+            lexical_weight=cs.lexical_weight,
+            min_gap_days=cs.time_grace_days,
+        )
+        chained = {(k.src, k.dst) for k in chains}
+        # a chained pair's link says it all (its reason names the shared names and the gap)
+        links = sorted(
+            [k for k in links if (k.src, k.dst) not in chained or k.kind == "shared-post"]
+            + chains,
+            key=lambda k: (k.src, -k.score, k.dst, k.kind),
         )
     with timer.stage("summarize"):
         key_points = select_key_points(

@@ -13,7 +13,7 @@ from typing import Literal
 
 SegmentKind = Literal["title", "paragraph", "bullet"]
 Role = Literal["primary", "also"]
-LinkKind = Literal["similar", "shared-entity", "shared-post"]
+LinkKind = Literal["similar", "shared-entity", "shared-post", "follows", "followed-by"]
 
 
 def sha256_text(text: str) -> str:
@@ -33,6 +33,9 @@ class Post:
     byline: str | None
     body: str
     captions: tuple[str, ...] = ()
+    # the input gave a date without a time ("2013-01-23"): ``published`` is that day's
+    # 00:00 UTC and the post covers the whole day (analysis.timeline)
+    date_only: bool = False
 
     @property
     def sort_key(self) -> tuple:

@@ -35,6 +35,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .neighbours import approximate_neighbours, sparse_average_linkage, sparse_shared_neighbours
 from .text import tokens
+from .timeline import block_decay, decay, gap_days
 
 DENSE_PART_MAX = 2000  # larger connected parts are linked on the sparse graph
 # Exact neighbour blocks cost n^2 but run in BLAS; on 10,000 live-blog posts they took
@@ -59,12 +60,17 @@ def lexical_model(texts: list[str]) -> tuple[TfidfVectorizer | None, sparse.csr_
         return None, sparse.csr_matrix((len(texts), 1), dtype=np.float32)
 
 
-def blended_similarity(semantic: np.ndarray, lexical, lexical_weight: float) -> np.ndarray:
-    """The blend; without TF-IDF rows it is the semantic cosine alone (weight 0)."""
+def blended_similarity(
+    semantic: np.ndarray, lexical, lexical_weight: float, time_factor=None
+) -> np.ndarray:
+    """The blend; without TF-IDF rows it is the semantic cosine alone (weight 0). With a
+    ``time_factor`` matrix (analysis.timeline), each pair is scaled by its factor."""
     w = lexical_weight if lexical is not None else 0.0
     sim = (1.0 - w) * (semantic @ semantic.T)
     if w > 0:
         sim = sim + w * (lexical @ lexical.T).toarray()
+    if time_factor is not None:
+        sim = sim * time_factor
     return np.clip(sim, -1.0, 1.0)
 
 
@@ -119,6 +125,9 @@ class ThreadClusterer:
         Size of each post's neighbour set (before the floor).
     lexical_weight : float in [0, 1]
         Weight of the TF-IDF cosine in the blend.
+    time_grace_days, time_half_life_days : float >= 0
+        Time between posts (``fit``'s ``times``) scales their similarity: 1 up to the grace,
+        then halved every half-life (analysis.timeline). A half-life of 0 turns time off.
     large_n : int
         Above this many rows, approximate neighbours and cluster per component.
     seed : int
@@ -132,16 +141,30 @@ class ThreadClusterer:
     """
 
     def __init__(
-        self, threshold=0.1, floor=0.3, n_neighbors=5, lexical_weight=0.5, large_n=4000, seed=42
+        self,
+        threshold=0.1,
+        floor=0.3,
+        n_neighbors=5,
+        lexical_weight=0.5,
+        large_n=4000,
+        seed=42,
+        time_grace_days=1.0,
+        time_half_life_days=2.0,
     ):
         self.threshold = threshold
         self.floor = floor
         self.n_neighbors = n_neighbors
         self.lexical_weight = lexical_weight
         self.large_n = large_n
+        self.time_grace_days = time_grace_days
+        self.time_half_life_days = time_half_life_days
         self.seed = seed
 
-    def _validate(self, X, lexical):
+    def _decay(self, times, start: int, stop: int):
+        """Time factors of rows ``start:stop`` against all rows, or None without times."""
+        return block_decay(times, start, stop, self.time_grace_days, self.time_half_life_days)
+
+    def _validate(self, X, lexical, times=None):
         if not 0.0 <= self.threshold <= 1.0:
             raise ValueError(f"threshold ({self.threshold}) must be within [0, 1]")
         if not -1.0 <= self.floor <= 1.0:
@@ -155,28 +178,35 @@ class ThreadClusterer:
             raise ValueError(f"X must be 2-D, got shape {X.shape}")
         if lexical is not None and lexical.shape[0] != X.shape[0]:
             raise ValueError(f"lexical has {lexical.shape[0]} rows, X has {X.shape[0]}")
+        if times is not None and np.shape(times) != (X.shape[0], 2):
+            raise ValueError(f"times must have shape ({X.shape[0]}, 2), got {np.shape(times)}")
+        if self.time_grace_days < 0 or self.time_half_life_days < 0:
+            raise ValueError("time_grace_days and time_half_life_days must be >= 0")
         return X
 
-    def fit(self, X, lexical=None):
-        """Cluster rows of ``X`` (unit semantic vectors) with optional TF-IDF rows ``lexical``."""
-        X = self._validate(X, lexical)
+    def fit(self, X, lexical=None, times=None):
+        """Cluster rows of ``X`` (unit semantic vectors) with optional TF-IDF rows ``lexical``
+        and optional ``times`` ((n, 2) start and end seconds, NaN when undated; see
+        ``analysis.timeline.time_intervals``)."""
+        X = self._validate(X, lexical, times)
         n = X.shape[0]
         if n <= 1:
             labels = np.zeros(n, dtype=np.int64)
         elif n <= self.large_n:
-            sim = blended_similarity(X, lexical, self.lexical_weight)
+            factor = self._decay(times, 0, n)
+            sim = blended_similarity(X, lexical, self.lexical_weight, factor)
             members = neighbour_sets(sim, self.n_neighbors, self.floor)
             labels = _average_linkage(shared_neighbour_similarity(members), self.threshold)
         else:
-            labels = self._large(X, lexical)
+            labels = self._large(X, lexical, times)
         self.labels_ = canonical_labels(labels)
         self.n_threads_ = int(self.labels_.max() + 1) if n else 0
         return self
 
-    def fit_predict(self, X, lexical=None):
-        return self.fit(X, lexical).labels_
+    def fit_predict(self, X, lexical=None, times=None):
+        return self.fit(X, lexical, times).labels_
 
-    def _neighbours(self, X, lexical) -> sparse.csr_matrix:
+    def _neighbours(self, X, lexical, times=None) -> sparse.csr_matrix:
         """Neighbour sets from the exact blended similarity, a block of rows at a time.
 
         Memory stays at ``block x n``; time is quadratic, in BLAS: cheaper than the
@@ -192,6 +222,9 @@ class ThreadClusterer:
             sim = (1.0 - w) * (X[start:stop] @ X.T)
             if w > 0:
                 sim += w * (lexical[start:stop] @ lexical.T).toarray()
+            factor = self._decay(times, start, stop)
+            if factor is not None:
+                sim *= factor
             local = np.arange(stop - start)
             sim[local, local + start] = np.inf  # an item is always its own first neighbour
             top = np.argpartition(-sim, k - 1, axis=1)[:, :k]
@@ -203,14 +236,19 @@ class ThreadClusterer:
         cols = np.concatenate(cols_out)
         return sparse.csr_matrix((np.ones(rows.size, dtype=np.float32), (rows, cols)), shape=(n, n))
 
-    def _large(self, X, lexical):
+    def _large(self, X, lexical, times=None):
         from scipy.sparse.csgraph import connected_components
 
         w = self.lexical_weight if lexical is not None else 0.0
         if X.shape[0] <= APPROX_MIN:
-            members = self._neighbours(X, lexical)
+            members = self._neighbours(X, lexical, times)
         else:
-            members = approximate_neighbours(X, lexical, int(self.n_neighbors), self.floor, w)
+            timing = None
+            if times is not None and self.time_half_life_days > 0:
+                timing = (times, self.time_grace_days, self.time_half_life_days)
+            members = approximate_neighbours(
+                X, lexical, int(self.n_neighbors), self.floor, w, timing
+            )
         overlap = members @ members.T  # pairs sharing at least one neighbour
         _, part = connected_components(overlap, directed=False)
         labels = np.empty(X.shape[0], dtype=np.int64)
@@ -233,7 +271,7 @@ class ThreadClusterer:
         return labels
 
 
-def attach_labels(post_ids, group_of, post_vecs, lexical, clusterer) -> np.ndarray:
+def attach_labels(post_ids, group_of, post_vecs, lexical, clusterer, times=None) -> np.ndarray:
     """Groups for the cheap path: posts in ``group_of`` keep their group; each other post joins
     the thread that holds most of its neighbours (the clusterer's own neighbour rule:
     its ``n_neighbors`` most similar posts above ``floor``); posts with no stored
@@ -247,6 +285,12 @@ def attach_labels(post_ids, group_of, post_vecs, lexical, clusterer) -> np.ndarr
     sim = (1 - w) * (post_vecs[loose] @ post_vecs.T)
     if lexical is not None and w > 0:
         sim += w * (lexical[loose] @ lexical.T).toarray()
+    if times is not None and clusterer.time_half_life_days > 0:
+        sim *= decay(
+            gap_days(times[loose], times),
+            clusterer.time_grace_days,
+            clusterer.time_half_life_days,
+        )
     sim[np.arange(loose.size), loose] = -np.inf
     pool = []
     for row, i in enumerate(loose):
@@ -262,5 +306,6 @@ def attach_labels(post_ids, group_of, post_vecs, lexical, clusterer) -> np.ndarr
     if pool:
         pool = np.array(pool)
         sub_lexical = lexical[pool] if lexical is not None else None
-        labels[pool] = clusterer.fit_predict(post_vecs[pool], sub_lexical) + n_groups
+        sub_times = times[pool] if times is not None else None
+        labels[pool] = clusterer.fit_predict(post_vecs[pool], sub_lexical, sub_times) + n_groups
     return labels

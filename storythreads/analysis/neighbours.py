@@ -155,9 +155,11 @@ def blended_pairs(X, lexical, w: float, rows, cols, chunk: int = 16_384) -> np.n
     return out
 
 
-def approximate_neighbours(X, lexical, n_neighbors: int, floor: float, w: float):
+def approximate_neighbours(X, lexical, n_neighbors: int, floor: float, w: float, timing=None):
     """Indicator rows like ``neighbour_sets``: self plus the ``n_neighbors`` best candidates
-    whose blended similarity is at least ``floor``."""
+    whose blended similarity is at least ``floor``. ``timing`` = (times, grace days,
+    half-life days) scales each candidate's similarity by its time factor
+    (analysis.timeline)."""
     n = X.shape[0]
     parts = [semantic_candidates(X, SEMANTIC_CANDIDATES)]
     if lexical is not None and w > 0:
@@ -172,6 +174,11 @@ def approximate_neighbours(X, lexical, n_neighbors: int, floor: float, w: float)
     sim = np.full(cols.size, -np.inf, dtype=np.float32)
     valid = (cols >= 0) & (cols != rows)
     sim[valid] = blended_pairs(X, lexical, w, rows[valid], cols[valid])
+    if timing is not None:
+        from .timeline import pair_decay
+
+        times, grace, half_life = timing
+        sim[valid] *= pair_decay(times, rows[valid], cols[valid], grace, half_life)
     sim = sim.reshape(cand.shape)
     # ties: the lower index, as the exact path's stable sort does
     k = min(n_neighbors, cand.shape[1])

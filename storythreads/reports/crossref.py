@@ -4,7 +4,10 @@
 - ``shared-entity``: both threads name the same people, places or organisations (names
   that many threads mention — the country a whole blog is about — do not count);
 - ``shared-post``: a post belongs to one thread and, through a paragraph or bullet, to the
-  other.
+  other;
+- ``follows`` / ``followed-by``: story chains (``story_chains``). The threading keeps events
+  apart in time (analysis.timeline), so a subject that comes back weeks later is a new
+  thread; this link joins it to the thread it continues, with the gap and the shared names.
 
 Pairs are found from an inverted index and blockwise similarity, never by looping over
 every pair of threads, so thousands of threads cost seconds.
@@ -13,11 +16,13 @@ every pair of threads, so thousands of threads cost seconds.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from datetime import datetime
 
 import numpy as np
 
 from ..analysis.neighbours import block_rows
 from ..types import Link
+from .values import duration
 
 MAX_NAME_THREADS = 50  # a name in more threads than this says nothing about any two of them
 MAX_SIMILAR = 5  # a reader follows a handful of "see also" links, not hundreds
@@ -95,3 +100,85 @@ def cross_reference(
             links.append(Link(src=a, dst=b, kind=kind, score=score, reason=reason))
             links.append(Link(src=b, dst=a, kind=kind, score=score, reason=reason))
     return sorted(links, key=lambda link: (link.src, -link.score, link.dst, link.kind))
+
+
+def story_chains(
+    thread_ids: list[str],
+    centroids: np.ndarray,
+    lexical_centroids,
+    spans: list[tuple[datetime | None, datetime | None]],
+    thread_names: list[set[str]],
+    threshold: float = 0.38,
+    lexical_weight: float = 0.5,
+    min_gap_days: float = 1.0,
+    max_names: int = 4,
+) -> list[Link]:
+    """``follows`` (later -> earlier) and ``followed-by`` links: each thread's predecessor.
+
+    A thread B follows A when B began more than ``min_gap_days`` after A began, the two
+    threads are at least ``threshold`` alike on the clustering's blend (semantic centroids
+    and TF-IDF centroids, weighted as the clustering weighs them; time left out), and they
+    share a name that few threads mention. Of such A, B follows the most alike, so every
+    thread has at most one predecessor and the links form chains (trees at most) that a
+    reader walks: the 2013 hearing -> the 2013 talking-points e-mails. Undated threads are
+    in no chain.
+    """
+    n = len(thread_ids)
+    dated = [i for i in range(n) if spans[i][0] is not None]
+    if len(dated) < 2:
+        return []
+    df = Counter(name for names in thread_names for name in names)
+    limit = max(2, min(MAX_NAME_THREADS, n / 2)) if n >= 4 else n
+    order = sorted(dated, key=lambda i: (spans[i][0], thread_ids[i]))
+    starts = np.array([spans[i][0].timestamp() for i in order])
+    vectors = np.asarray(centroids, dtype=np.float32)[order]
+    words = lexical_centroids[order] if lexical_centroids is not None else None
+    w = lexical_weight if words is not None else 0.0
+    links: list[Link] = []
+    block = block_rows(len(order))
+    for lo in range(0, len(order), block):
+        sim = (1.0 - w) * (vectors[lo : lo + block] @ vectors.T)
+        if w > 0:
+            sim += w * (words[lo : lo + block] @ words.T).toarray()
+        for row in range(sim.shape[0]):
+            b = lo + row
+            earlier = np.flatnonzero(starts < starts[b] - min_gap_days * 86_400)
+            best = None
+            for a in earlier[sim[row, earlier] >= threshold]:
+                ia, ib = order[a], order[b]
+                shared = sorted(
+                    (x for x in thread_names[ia] & thread_names[ib] if df[x] <= limit),
+                    key=lambda x: (df[x], x),
+                )
+                key = (float(sim[row, a]), starts[a])
+                if shared and (best is None or key > best[0]):
+                    best = (key, ia, shared)
+            if best is None:
+                continue
+            (score, _), ia, shared = best
+            ib = order[b]
+            gap = max(0.0, (spans[ib][0] - (spans[ia][1] or spans[ia][0])).total_seconds())
+            shown = ", ".join(shared[:max_names]) + (" …" if len(shared) > max_names else "")
+            after = f"{duration(gap / 60).lstrip('+')} after its last post"
+            links.append(
+                Link(thread_ids[ib], thread_ids[ia], "follows", score,
+                     f"follows it {after}; both name {shown}")
+            )  # fmt: skip
+            links.append(
+                Link(thread_ids[ia], thread_ids[ib], "followed-by", score,
+                     f"followed {after}; both name {shown}")
+            )  # fmt: skip
+    return sorted(links, key=lambda link: (link.src, -link.score, link.dst, link.kind))
+
+
+def chain_roots(thread_ids: list[str], links) -> dict[str, str]:
+    """Thread id -> the id of the first thread of its story chain (itself when unchained)."""
+    parent = {k.src: k.dst for k in links if k.kind == "follows"}
+    roots = {}
+    for tid in thread_ids:
+        seen, at = {tid}, tid
+        while at in parent and parent[at] not in seen:  # a cycle cannot form; guard anyway
+            at = parent[at]
+            seen.add(at)
+        roots[tid] = at
+    return roots

@@ -23,6 +23,7 @@ from markupsafe import Markup
 from ..errors import ConfigError
 from ..types import Citation, Post, Run
 from . import figures_html
+from .crossref import chain_roots
 from .files import _remove_stale_temp_files, write_all_atomic
 from .values import _anchor, _iso, _jsonable, _md, _safe_url, _score, _span, _when
 
@@ -40,6 +41,20 @@ def _links_by_src(run: Run) -> dict[str, list]:
     for link in sorted(run.links, key=lambda k: (-k.score, k.dst, k.kind)):
         out.setdefault(link.src, []).append(link)
     return out
+
+
+def _chains(run: Run) -> tuple[dict[str, str], list[list[str]]]:
+    """Thread id -> its chain's first thread, and every chain of two or more threads as
+    thread ids in time order (reports.crossref.story_chains); chains ordered by start."""
+    ids = [t.id for t in run.threads]
+    root = chain_roots(ids, run.links)
+    start = {t.id: (t.first_seen.timestamp() if t.first_seen else float("inf"), t.id)
+             for t in run.threads}  # fmt: skip
+    groups: dict[str, list[str]] = {}
+    for tid in ids:
+        groups.setdefault(root[tid], []).append(tid)
+    chains = [sorted(g, key=start.__getitem__) for g in groups.values() if len(g) > 1]
+    return root, sorted(chains, key=lambda g: start[g[0]])
 
 
 def _citation_dict(c: Citation, **extra) -> dict:
@@ -83,6 +98,7 @@ def report_dict(run: Run) -> dict:
         for p in sorted(run.posts, key=lambda p: p.sort_key)
     ]
     links, threads = _links_by_src(run), []
+    root, chains = _chains(run)
     for t in run.threads:
         threads.append(
             {
@@ -105,6 +121,7 @@ def report_dict(run: Run) -> dict:
                     }
                     for k in links.get(t.id, ())
                 ],
+                "chain": root[t.id],  # the first thread of its story chain (itself if none)
             }
         )
     return {
@@ -123,6 +140,7 @@ def report_dict(run: Run) -> dict:
         "threads": threads,
         "unthreaded": list(run.unthreaded),
         "problems": [{"path": p.path, "line": p.line, "message": p.message} for p in run.problems],
+        "chains": chains,  # story chains of 2+ threads, each in time order
     }
 
 
@@ -156,9 +174,11 @@ def _view(run: Run) -> dict:
     """What the human-readable reports show, already ordered and formatted, not yet escaped."""
     posts = {p.id: p for p in run.posts}
     labels = {t.id: t.label for t in run.threads}
+    firsts = {t.id: _when(t.first_seen) for t in run.threads}
     dated = sorted(p.published for p in run.posts if p.published is not None)
     thread_of = {a.post_id: a.thread_id for a in run.assignments if a.role == "primary"}
     links, threads = _links_by_src(run), []
+    _root, chains = _chains(run)
     for t in run.threads:
         members = [(posts[i], False) for i in t.post_ids if i in posts]
         members += [(posts[i], True) for i in t.also_post_ids if i in posts]
@@ -178,6 +198,9 @@ def _view(run: Run) -> dict:
                 "outlets": _outlets(posts[i] for i in t.post_ids if i in posts),
                 "summary": [_citation_view(c) for c in t.summary],
                 "timeline": [_entry(p, anchored=not also, also=also) for p, also in members],
+                # the story chain around it: what came before, what came after
+                "before": _chain_view(links.get(t.id, ()), "follows", labels),
+                "after": _chain_view(links.get(t.id, ()), "followed-by", labels),
                 "links": [
                     {
                         "anchor": _anchor(k.dst),
@@ -209,9 +232,24 @@ def _view(run: Run) -> dict:
             for c in run.key_points
         ],
         "threads": threads,
+        "chains": [
+            [{"anchor": _anchor(tid), "label": labels[tid], "id": tid, "first": firsts[tid]}
+             for tid in chain]
+            for chain in chains
+        ],
         "unthreaded": [_entry(posts[i], anchored=True) for i in run.unthreaded if i in posts],
         "problems": [str(p) for p in run.problems],
     }
+
+
+def _chain_view(links, kind: str, labels: dict) -> list[dict]:
+    """A thread's ``follows`` (before) or ``followed-by`` (after) links, for a reader."""
+    return [
+        {"anchor": _anchor(k.dst), "label": labels.get(k.dst, k.dst), "id": k.dst,
+         "reason": k.reason}
+        for k in links
+        if k.kind == kind
+    ]  # fmt: skip
 
 
 def _outlets(posts) -> list[tuple[str, int]]:

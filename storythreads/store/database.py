@@ -170,7 +170,8 @@ class Store:
     # -- reading ------------------------------------------------------------------------
     def load_posts(self) -> list[Post]:
         rows = self.db.execute(
-            "SELECT id, source, url, published, title, byline, body, captions FROM posts"
+            "SELECT id, source, url, published, title, byline, body, captions, date_only"
+            " FROM posts"
         )
         return [
             Post(
@@ -182,6 +183,7 @@ class Store:
                 byline=r[5],
                 body=r[6],
                 captions=tuple(json.loads(r[7])),
+                date_only=bool(r[8]),
             )
             for r in rows
         ]

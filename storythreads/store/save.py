@@ -18,13 +18,15 @@ def save_run(
     with store.transaction() as db:
         db.executemany(
             "INSERT INTO posts (id, source, url, published, title, byline, body, captions,"
-            " content_sha, first_run, last_run) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
+            " content_sha, first_run, last_run, date_only) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
             "ON CONFLICT(id) DO UPDATE SET source=excluded.source, url=excluded.url,"
-            " published=excluded.published, title=excluded.title, byline=excluded.byline,"
+            " published=excluded.published, date_only=excluded.date_only,"
+            " title=excluded.title, byline=excluded.byline,"
             " body=excluded.body, captions=excluded.captions,"
             " content_sha=excluded.content_sha, last_run=excluded.last_run"
             " WHERE posts.content_sha IS NOT excluded.content_sha"
             " OR posts.published IS NOT excluded.published"
+            " OR posts.date_only IS NOT excluded.date_only"
             " OR posts.url IS NOT excluded.url OR posts.byline IS NOT excluded.byline"
             " OR posts.source IS NOT excluded.source",
             [
@@ -40,6 +42,7 @@ def save_run(
                     p.content_sha,
                     run.id,
                     run.id,
+                    int(p.date_only),
                 )
                 for p in run.posts
             ],

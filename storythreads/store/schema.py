@@ -49,4 +49,8 @@ MIGRATIONS = [
     """
     ALTER TABLE runs ADD COLUMN key_points TEXT NOT NULL DEFAULT '[]';
     """,
+    # 4: a post dated to the day only ("2013-01-23") covers that whole day (analysis.timeline)
+    """
+    ALTER TABLE posts ADD COLUMN date_only INTEGER NOT NULL DEFAULT 0;
+    """,
 ]

@@ -101,6 +101,7 @@ def test_json_contract_keys_and_values():
         "threads",
         "unthreaded",
         "problems",
+        "chains",
     ]
     assert list(data["run"]) == ["id", "started", "finished", "settings_digest", "model", "counts"]
     post_keys = ["id", "source", "url", "published", "title", "byline", "thread_id", "also"]
@@ -123,6 +124,7 @@ def test_json_contract_keys_and_values():
         "status",
         "summary",
         "links",
+        "chain",
     ]
     assert t1["summary"][0] == {
         "text": "Temperatures hit 40C in <b>Madrid</b>.",

@@ -63,6 +63,9 @@ _ISO_LINE = re.compile(
 # it is read as "no time" rather than as an error.
 _CLOCK_ONLY = re.compile(r"^\d{1,2}[:.]\d{2}(?::\d{2})?$")
 
+# A calendar date and nothing else: the post is dated to the day, not to an instant.
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
 _HOST = re.compile(r"(?:[a-z0-9-]+\.)+[a-z]{2,}", re.IGNORECASE)
 
 
@@ -96,6 +99,11 @@ def to_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+def is_date_only(value: object) -> bool:
+    """Whether a record's time is a calendar date with no time of day ("2013-01-23")."""
+    return isinstance(value, str) and bool(_DATE_ONLY.match(clean_line(value)))
 
 
 def parse_time(value: object) -> datetime | None:
@@ -250,6 +258,7 @@ class PostSink:
             byline=clean_line(byline or "") or None,
             body=body,
             captions=captions,
+            date_only=when is not None and is_date_only(published),
         )
         self.keep(post, line, generated_id=not given_id)
 

@@ -1,0 +1,94 @@
+"""Threading quality on every dev set at once, shipped defaults (issue 14).
+
+One row per set: BCubed precision, recall and F1 of the primary threads against the gold
+story ids, the number of threads, and the widest time span of a predicted thread.
+Vectors are cached in bench/.cache/vectors.sqlite, so a second run takes seconds.
+
+    .venv/bin/python bench/dev_sets.py                 # seed, ECB+, BASIL, pooled blogs
+    .venv/bin/python bench/dev_sets.py --set basil -v  # one set, with its worst merges
+    .venv/bin/python bench/dev_sets.py --config my.toml
+
+Prints the table and writes bench/results-dev-sets.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from bertopic_compare import DATA, labelled_posts, pooled_blogs, seed_posts
+
+from storythreads import Settings, analyze
+from storythreads.analysis.evaluate import scores, worst_errors
+from storythreads.embeddings import CachedEmbedder, make_embedder
+from storythreads.store import Store
+
+SETS = {
+    "seed": seed_posts,
+    "ecbplus": lambda: labelled_posts(DATA / "ecbplus-dev.jsonl", "gold_story_id"),
+    "basil": lambda: labelled_posts(DATA / "basil-dev.jsonl", "gold_story_id"),
+    "pooled-blogs": pooled_blogs,
+}
+TARGETS = {"seed": "F1 1.000", "ecbplus": "F1 >= 0.95", "basil": "F1 >= 0.97",
+           "pooled-blogs": "P >= 0.97"}
+
+
+def span_days(posts) -> float:
+    times = [p.published for p in posts if p.published]
+    return (max(times) - min(times)).total_seconds() / 86400 if len(times) > 1 else 0.0
+
+
+def measure(name, settings, embedder, verbose=False):
+    posts, gold = SETS[name]()
+    run = analyze(posts, settings, embedder)
+    primary = {a.post_id: a.thread_id for a in run.assignments if a.role == "primary"}
+    predicted = [primary.get(p.id, f"unthreaded:{p.id}") for p in posts]
+    truth = [gold[p.id] for p in posts]
+    row = scores(predicted, truth)
+    by_id = {p.id: p for p in posts}
+    row["max_span_days"] = max(
+        (span_days([by_id[i] for i in th.post_ids]) for th in run.threads), default=0.0
+    )
+    if verbose:
+        errors = worst_errors(predicted, truth, [p.title or p.body[:80] for p in posts], n=8)
+        for kind, rows in errors.items():
+            print(f"  worst {kind} ({name}):")
+            for r in rows:
+                print(f"    {r['id']} ({r['stray_items']} stray)")
+                for part in r["parts"]:
+                    key = "gold" if "gold" in part else "thread"
+                    print(f"      {part[key]} x{part['items']}: {part['example'][:80]}")
+    return row
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", action="append", choices=list(SETS), dest="sets")
+    parser.add_argument("--config", help="a settings TOML file (default: shipped defaults)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="print the worst merges")
+    args = parser.parse_args()
+    settings = Settings.from_toml(args.config) if args.config else Settings()
+    (HERE / ".cache").mkdir(exist_ok=True)
+    results = {}
+    with Store(HERE / ".cache" / "vectors.sqlite") as store:
+        embedder = CachedEmbedder(make_embedder(settings.embedding), store)
+        for name in args.sets or list(SETS):
+            results[name] = measure(name, settings, embedder, args.verbose)
+    print(f"{'set':<14}{'B3 P':>7}{'B3 R':>7}{'B3 F1':>7}{'ARI':>7}{'k/gold':>9}"
+          f"{'span d':>8}  target")
+    for name, r in results.items():
+        cells = "".join(f"{r[k]:>7.3f}" for k in
+                        ("bcubed_precision", "bcubed_recall", "bcubed_f1", "ari"))
+        k = f"{r['n_predicted']}/{r['n_gold']}"
+        print(f"{name:<14}{cells}{k:>9}{r['max_span_days']:>8.1f}  {TARGETS[name]}")
+    out = HERE / "results-dev-sets.json"
+    out.write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
