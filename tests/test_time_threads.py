@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
-from helpers.fixture_posts import DAY1, POSTS, story_of
+from helpers.fixture_posts import DAY1, WEEKS_FEED, story_of
 
 from storythreads.analysis.cluster import ThreadClusterer
 from storythreads.analysis.ingest import read_posts
@@ -19,46 +19,6 @@ from storythreads.reports.crossref import chain_roots, story_chains
 from storythreads.reports.render import render_json, render_markdown
 from storythreads.store import Store
 from storythreads.types import Post
-
-# The same subjects come back weeks later as new events: the Izmir quake's rebuilding four
-# weeks on, the Valdoria president's inauguration three weeks on.
-_LATER = [
-    ("quakelater", 29, 9, "Izmir earthquake rebuilding begins in Bayrakli",
-     ("Four weeks after the magnitude 6.8 earthquake, Izmir starts rebuilding collapsed "
-     "apartment blocks in Bayrakli; survivors leave the tents.")),
-    ("quakelater", 29, 15, "Izmir earthquake survivors move to new homes",
-     ("Izmir earthquake survivors from Bayrakli move from tents into prefabricated homes as "
-     "rebuilding of the rubble sites begins.")),
-    ("quakelater", 30, 10, "Izmir earthquake rebuilding fund approved",
-     ("Parliament approves a rebuilding fund for Izmir; the Bayrakli earthquake survivors get "
-     "new homes within a year.")),
-    ("votelater", 22, 11, "Ortega inaugurated as Valdoria president",
-     ("Marisol Ortega is inaugurated as Valdoria president three weeks after her election win "
-     "over Brenner; she promises record turnout at the next ballots.")),
-    ("votelater", 22, 16, "Valdoria president Ortega names cabinet",
-     ("Valdoria's new president Marisol Ortega names her cabinet after the inauguration; "
-     "rival Brenner's party stays in opposition after the election.")),
-]  # fmt: skip
-
-
-def _later_posts() -> list[Post]:
-    out = []
-    for i, (story, day, hour, title, body) in enumerate(_LATER):
-        out.append(
-            Post(
-                id=f"{story}-{i:02d}",
-                source="Test Wire",
-                url=None,
-                published=DAY1 + timedelta(days=day - 1, hours=hour),
-                title=title,
-                byline=None,
-                body=body,
-            )
-        )
-    return out
-
-
-FEED = sorted([*POSTS, *_later_posts()], key=lambda p: p.sort_key)
 
 
 def _partition(run) -> set[frozenset[str]]:
@@ -140,8 +100,8 @@ def test_a_date_only_record_is_read_as_a_whole_day(tmp_path):
 
 
 def test_a_subject_back_weeks_later_is_a_new_thread_that_follows_the_old(fake_embedder):
-    run = analyze(FEED, Settings(), fake_embedder)
-    assert _partition(run) == _stories(FEED)
+    run = analyze(WEEKS_FEED, Settings(), fake_embedder)
+    assert _partition(run) == _stories(WEEKS_FEED)
     thread_of = {a.post_id: a.thread_id for a in run.assignments if a.role == "primary"}
     follows = {(k.src, k.dst) for k in run.links if k.kind == "follows"}
     followed = {(k.dst, k.src) for k in run.links if k.kind == "followed-by"}
@@ -157,7 +117,7 @@ def test_a_subject_back_weeks_later_is_a_new_thread_that_follows_the_old(fake_em
 
 
 def test_the_reports_show_the_chain(fake_embedder):
-    run = analyze(FEED, Settings(), fake_embedder)
+    run = analyze(WEEKS_FEED, Settings(), fake_embedder)
     thread_of = {a.post_id: a.thread_id for a in run.assignments if a.role == "primary"}
     early, late = thread_of["quake-01"], thread_of["quakelater-00"]
     report = json.loads(render_json(run))
@@ -203,7 +163,7 @@ def _weekly(feed):
 def test_weekly_runs_match_one_full_run_over_several_weeks(tmp_path, make_fake_embedder):
     """A cron job running once a week, on the full path and on the cheap attach path, gives
     the threads, ids and chains of one run over the whole feed."""
-    batches = _weekly(FEED)
+    batches = _weekly(WEEKS_FEED)
     assert len(batches) >= 3
     results = {}
     for name, settings in {
@@ -212,12 +172,12 @@ def test_weekly_runs_match_one_full_run_over_several_weeks(tmp_path, make_fake_e
         "attach": Settings().replace("identity", full_rethread_max_posts=4),
     }.items():
         with Store(tmp_path / f"{name}.sqlite") as store:
-            for batch in [FEED] if name == "whole" else batches:
+            for batch in [WEEKS_FEED] if name == "whole" else batches:
                 run = update(store, batch, settings, make_fake_embedder())
         results[name] = run
     assert results["attach"].counts["mode"] == "attach"
     whole = results["whole"]
-    assert _partition(whole) == _stories(FEED)
+    assert _partition(whole) == _stories(WEEKS_FEED)
     for name in ("weekly", "attach"):
         run = results[name]
         assert {t.id: sorted(t.post_ids) for t in run.threads} == {

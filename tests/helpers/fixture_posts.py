@@ -166,3 +166,46 @@ def intended_partition(posts=POSTS) -> set[frozenset[str]]:
     for p in posts:
         groups.setdefault(story_of(p.id), set()).add(p.id)
     return {frozenset(g) for g in groups.values()}
+
+
+# The same subjects come back weeks later as new events: the Izmir quake's rebuilding four
+# weeks on, the Valdoria president's inauguration three weeks on.
+_LATER = [
+    ("quakelater", 29, 9, "Izmir earthquake rebuilding begins in Bayrakli",
+     ("Four weeks after the magnitude 6.8 earthquake, Izmir starts rebuilding collapsed "
+     "apartment blocks in Bayrakli; survivors leave the tents.")),
+    ("quakelater", 29, 15, "Izmir earthquake survivors move to new homes",
+     ("Izmir earthquake survivors from Bayrakli move from tents into prefabricated homes as "
+     "rebuilding of the rubble sites begins.")),
+    ("quakelater", 30, 10, "Izmir earthquake rebuilding fund approved",
+     ("Parliament approves a rebuilding fund for Izmir; the Bayrakli earthquake survivors get "
+     "new homes within a year.")),
+    ("votelater", 22, 11, "Ortega inaugurated as Valdoria president",
+     ("Marisol Ortega is inaugurated as Valdoria president three weeks after her election win "
+     "over Brenner; she promises record turnout at the next ballots.")),
+    ("votelater", 22, 16, "Valdoria president Ortega names cabinet",
+     ("Valdoria's new president Marisol Ortega names her cabinet after the inauguration; "
+     "rival Brenner's party stays in opposition after the election.")),
+]  # fmt: skip
+
+
+def _later_posts() -> list[Post]:
+    out = []
+    for i, (story, day, hour, title, body) in enumerate(_LATER):
+        out.append(
+            Post(
+                id=f"{story}-{i:02d}",
+                source="Test Wire",
+                url=None,
+                published=DAY1 + timedelta(days=day - 1, hours=hour),
+                title=title,
+                byline=None,
+                body=body,
+            )
+        )
+    return out
+
+
+# Several weeks: the two days of POSTS, then the Valdoria and Izmir subjects back as new
+# events three and four weeks on (tests/test_time_threads.py, the browser test)
+WEEKS_FEED = tuple(sorted([*POSTS, *_later_posts()], key=lambda p: p.sort_key))

@@ -208,3 +208,29 @@ def test_compare_page_loads_offline_and_hostile_text_never_runs(
     page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
     assert log == {"errors": [], "dialogs": [], "requests": []}
     page.close()
+
+
+def test_a_thread_page_links_to_the_story_before_and_after(browser, tmp_path, make_fake_embedder):
+    """A feed of several weeks: the Izmir quake is back four weeks on as a new thread; its
+    page says what came before, the link opens the earlier thread, whose page links back."""
+    from helpers.fixture_posts import WEEKS_FEED
+
+    run = analyze(WEEKS_FEED, embedder=make_fake_embedder())
+    write_reports(run, tmp_path, formats=("html",))
+    thread_of = {a.post_id: a.thread_id for a in run.assignments if a.role == "primary"}
+    early, late = thread_of["quake-01"], thread_of["quakelater-00"]
+    page, log = _open(browser, tmp_path / "report.html")
+    chains = page.locator("#chains li")
+    assert chains.count() == 2  # the quake and the election came back
+    assert chains.locator(f'a[href="#thread-{early}"]').count() == 1
+    before = page.locator(f'[id="thread-{late}"] ul.chain li.before a')
+    assert before.count() == 1 and before.get_attribute("href") == f"#thread-{early}"
+    before.click()
+    page.wait_for_function(f"location.hash === '#thread-{early}'")
+    sync_api.expect(page.locator(f'[id="thread-{early}"] h2')).to_be_in_viewport()
+    after = page.locator(f'[id="thread-{early}"] ul.chain li.after a')
+    assert after.get_attribute("href") == f"#thread-{late}"
+    assert "after its last post" in page.locator(f'[id="thread-{early}"] ul.chain').inner_text()
+    page.screenshot(path=str(ARTIFACTS / "chain-report.png"), full_page=False)
+    assert log["errors"] == []
+    page.close()
