@@ -23,7 +23,7 @@ from .analysis.label import central_index, keyphrases, make_label
 from .analysis.segment import segment_posts
 from .analysis.text import names, says_what
 from .analysis.thread_identity import match_threads
-from .analysis.timeline import time_intervals
+from .analysis.timeline import thread_intervals, time_intervals
 from .embeddings import normalize_rows
 from .reports.crossref import cross_reference, story_chains
 from .reports.summarize import summarize_thread
@@ -187,12 +187,23 @@ def _also(threading: _Threading, settings):
         lexical_weight=settings.lexical_weight,
         threshold=settings.also_threshold,
         margin=settings.also_margin,
+        timing=_also_timing(threading, settings),
     )
     found: dict[tuple[str, int], list[tuple[str, float]]] = defaultdict(list)
     for (_, t), segs in hits.items():
         for row, score in segs:
             found[(segments[row].post_id, t)].append((segments[row].id, score))
     return found
+
+
+def _also_timing(threading: _Threading, settings):
+    """(post intervals, thread spans, grace, half-life) for `also`, or None when time is off:
+    a paragraph joins another thread only as far as the threads' own time factor lets it."""
+    if settings.time_half_life_days <= 0 or not threading.threaded:
+        return None
+    times = time_intervals(threading.threaded)
+    spans = thread_intervals(times, threading.labels, len(threading.members))
+    return times, spans, settings.time_grace_days, settings.time_half_life_days
 
 
 def _identify(threading: _Threading, prior, next_thread_number):

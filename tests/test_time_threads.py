@@ -3,6 +3,7 @@ times, undated posts; the cheap and the full scheduled paths agree over weeks.""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -189,3 +190,31 @@ def test_weekly_runs_match_one_full_run_over_several_weeks(tmp_path, make_fake_e
     born = {e.thread_id for e in results["weekly"].lineage if e.event == "born"}
     thread_of = {a.post_id: a.thread_id for a in whole.assignments if a.role == "primary"}
     assert thread_of["quakelater-00"] in born
+
+
+def test_a_paragraph_recalling_an_old_event_is_no_also_member(fake_embedder):
+    """A roundup paragraph on the Izmir quake joins the quake thread as `also` on the same
+    day, but not when the roundup is a month later: it recalls the story, it is not part
+    of it."""
+    quake = [p for p in WEEKS_FEED if p.id.startswith("quake-")]
+    vote = [p for p in WEEKS_FEED if p.id.startswith("vote-")]
+    roundup_body = (
+        "Ortega's win in the Valdoria presidential election was confirmed by the ballot "
+        "count; turnout reached record levels, candidate Brenner conceded.\n"
+        "In Izmir, rescue teams dug through earthquake rubble in Bayrakli for survivors "
+        "of the magnitude 6.8 quake, as aftershocks rattled the city."
+    )
+
+    def also_links(shift_days):
+        roundup = Post("roundup", "Test Wire", None, vote[-1].published + timedelta(hours=1),
+                       "Valdoria election: what we know", None, roundup_body)  # fmt: skip
+        later = [dataclasses.replace(p, published=p.published + timedelta(days=shift_days))
+                 for p in [*vote, roundup]]  # fmt: skip
+        run = analyze([*quake, *later], Settings(), fake_embedder)
+        thread_of = {a.post_id: a.thread_id for a in run.assignments if a.role == "primary"}
+        return {(a.post_id, a.thread_id) for a in run.assignments if a.role == "also"}, thread_of
+
+    same_day, thread_of = also_links(0)
+    assert ("roundup", thread_of["quake-01"]) in same_day
+    month_later, thread_of = also_links(30)
+    assert not any(tid == thread_of["quake-01"] for _, tid in month_later)

@@ -30,6 +30,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.preprocessing import normalize
 
 from .neighbours import top_others
+from .timeline import DAY, decay
 
 CANDIDATES = 8  # semantic candidates per segment, rescored with the blend
 BLOCK = 16_384  # segments at a time on the own-thread side
@@ -47,6 +48,7 @@ def also_memberships(
     lexical_weight: float = 0.5,
     threshold: float = 0.3,
     margin: float = 0.05,
+    timing=None,
 ) -> dict[tuple[int, int], list[tuple[int, float]]]:
     """``{(post row, thread): [(segment row, score), ...]}`` of the `also` memberships.
 
@@ -55,6 +57,11 @@ def also_memberships(
     posts' L2-normalised TF-IDF rows, from ``vectorizer``); ``candidate`` marks the
     segments that may join another thread (not titles). Without ``lexical`` the
     similarity is the semantic cosine alone.
+
+    ``timing`` = (post intervals, thread intervals, grace days, half-life days) scales a
+    segment's similarity to a candidate thread by the time factor the threads were built
+    with (analysis.timeline), between its post and the thread's first-to-last span: a
+    2014 article that recalls a 2010 event in a paragraph is not part of that story.
     """
     n_threads = len(centroids)
     found: dict[tuple[int, int], list[tuple[int, float]]] = defaultdict(list)
@@ -63,7 +70,11 @@ def also_memberships(
         return found
     own = labels[seg_post[rows]]
     cand, cand_sem, own_sim = top_others(seg_vectors, rows, own, centroids, CANDIDATES)
-    score, best = cand_sem[:, 0], cand[:, 0]
+    if timing is not None:
+        cand_sem = cand_sem * _time_factor(timing, seg_post[rows], cand)
+    at = np.arange(rows.size)
+    pick = np.argmax(np.where(cand >= 0, cand_sem, -np.inf), axis=1)
+    score, best = cand_sem[at, pick], cand[at, pick]
     w = lexical_weight if lexical is not None and vectorizer is not None else 0.0
     if w > 0:
         counts = CountVectorizer(
@@ -83,9 +94,10 @@ def also_memberships(
         lex[valid] = _dots(seg_lex, pairs, sums, cand[valid]) / np.maximum(
             sum_norm[cand[valid]], 1e-12
         )
+        if timing is not None:
+            lex = lex * _time_factor(timing, seg_post[rows], cand)
         blend = np.where(valid, (1 - w) * cand_sem + w * lex, -np.inf)
         pick = np.argmax(blend, axis=1)
-        at = np.arange(rows.size)
         score, best = blend[at, pick], cand[at, pick]
         near = np.flatnonzero(score >= threshold)  # only these need their own side
         own_lex = np.ones(rows.size)
@@ -97,6 +109,16 @@ def also_memberships(
     for i in np.flatnonzero(hit):
         found[(int(seg_post[rows[i]]), int(best[i]))].append((int(rows[i]), float(score[i])))
     return found
+
+
+def _time_factor(timing, post_rows: np.ndarray, cand: np.ndarray) -> np.ndarray:
+    """(segments, candidates) time factors between each segment's post and each candidate
+    thread's span; 1 for missing candidates and undated posts or threads."""
+    post_times, thread_times, grace, half_life = timing
+    a = post_times[post_rows][:, None, :]
+    b = thread_times[np.maximum(cand, 0)]
+    gap = np.maximum(np.maximum(a[..., 0], b[..., 0]) - np.minimum(a[..., 1], b[..., 1]), 0.0)
+    return decay(gap / DAY, grace, half_life).astype(np.float64)
 
 
 def _own_without_self(

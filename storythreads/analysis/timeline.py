@@ -70,3 +70,19 @@ def block_decay(times, start: int, stop: int, grace_days: float, half_life_days:
     if times is None or half_life_days <= 0:
         return None
     return decay(gap_days(times[start:stop], times), grace_days, half_life_days)
+
+
+def thread_intervals(times: np.ndarray, labels: np.ndarray, n_threads: int) -> np.ndarray:
+    """(n_threads, 2): each thread's first start and last end over its dated posts; NaN
+    for a thread with no dated post."""
+    out = np.full((n_threads, 2), np.nan)
+    dated = ~np.isnan(times[:, 0])
+    if dated.any():
+        lab = labels[dated]
+        start = np.full(n_threads, np.inf)
+        end = np.full(n_threads, -np.inf)
+        np.minimum.at(start, lab, times[dated, 0])
+        np.maximum.at(end, lab, times[dated, 1])
+        has = np.isfinite(start)
+        out[has, 0], out[has, 1] = start[has], end[has]
+    return out

@@ -67,11 +67,11 @@ def _citation_dict(c: Citation, **extra) -> dict:
     }
 
 
-def _citation_view(c: Citation, **extra) -> dict:
+def _citation_view(c: Citation, date_only: bool = False, **extra) -> dict:
     return {
         "text": c.text,
         "anchor": _anchor(c.post_id),
-        "cite": " · ".join(x for x in (c.post_id, _when(c.published), c.byline) if x),
+        "cite": " · ".join(x for x in (c.post_id, _when(c.published, date_only), c.byline) if x),
         **extra,
     }
 
@@ -162,7 +162,7 @@ def _entry(post: Post, *, anchored: bool, also: bool = False) -> dict:
         "anchor": _anchor(post.id),
         "anchored": anchored,  # only a post's primary entry carries its id (ids are unique)
         "also": also,
-        "time": _when(post.published),
+        "time": _when(post.published, post.date_only),
         "title": post.title or post.id,
         "byline": post.byline,
         "url": _safe_url(post.url),
@@ -174,7 +174,10 @@ def _view(run: Run) -> dict:
     """What the human-readable reports show, already ordered and formatted, not yet escaped."""
     posts = {p.id: p for p in run.posts}
     labels = {t.id: t.label for t in run.threads}
-    firsts = {t.id: _when(t.first_seen) for t in run.threads}
+    # a thread (or the run) whose dated posts all give a date only is shown by dates
+    day = {t.id: _dates_only(posts[i] for i in t.post_ids if i in posts) for t in run.threads}
+    firsts = {t.id: _when(t.first_seen, day[t.id]) for t in run.threads}
+    dates_only = {p.id for p in run.posts if p.date_only}
     dated = sorted(p.published for p in run.posts if p.published is not None)
     thread_of = {a.post_id: a.thread_id for a in run.assignments if a.role == "primary"}
     links, threads = _links_by_src(run), []
@@ -192,11 +195,11 @@ def _view(run: Run) -> dict:
                 "headline": t.headline,
                 "n_posts": len(t.post_ids),
                 "n_also": len(t.also_post_ids),
-                "span": _span(t.first_seen, t.last_seen),
-                "first": _when(t.first_seen),
-                "last": _when(t.last_seen),
+                "span": _span(t.first_seen, t.last_seen, day[t.id]),
+                "first": _when(t.first_seen, day[t.id]),
+                "last": _when(t.last_seen, day[t.id]),
                 "outlets": _outlets(posts[i] for i in t.post_ids if i in posts),
-                "summary": [_citation_view(c) for c in t.summary],
+                "summary": [_citation_view(c, c.post_id in dates_only) for c in t.summary],
                 "timeline": [_entry(p, anchored=not also, also=also) for p, also in members],
                 # the story chain around it: what came before, what came after
                 "before": _chain_view(links.get(t.id, ()), "follows", labels),
@@ -216,7 +219,7 @@ def _view(run: Run) -> dict:
     return {
         "run_id": run.id,
         "model": run.model,
-        "span": _span(dated[0], dated[-1]) if dated else "undated",
+        "span": _span(dated[0], dated[-1], _dates_only(run.posts)) if dated else "undated",
         "n_posts": len(run.posts),
         "n_threads": len(run.threads),
         "n_single": sum(1 for t in run.threads if len(t.post_ids) == 1),
@@ -226,6 +229,7 @@ def _view(run: Run) -> dict:
         "key_points": [
             _citation_view(
                 c,
+                c.post_id in dates_only,
                 thread_anchor=_anchor(thread_of.get(c.post_id, "")),
                 thread_label=labels.get(thread_of.get(c.post_id, ""), ""),
             )
@@ -240,6 +244,12 @@ def _view(run: Run) -> dict:
         "unthreaded": [_entry(posts[i], anchored=True) for i in run.unthreaded if i in posts],
         "problems": [str(p) for p in run.problems],
     }
+
+
+def _dates_only(posts) -> bool:
+    """Whether every dated post of ``posts`` gives a date only (and one does)."""
+    flags = [p.date_only for p in posts if p.published is not None]
+    return bool(flags) and all(flags)
 
 
 def _chain_view(links, kind: str, labels: dict) -> list[dict]:

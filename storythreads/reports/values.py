@@ -21,17 +21,20 @@ def _iso(dt: datetime | None) -> str | None:
     return None if dt is None else _utc(dt).replace(tzinfo=None).isoformat() + "Z"
 
 
-def _when(dt: datetime | None) -> str:
-    """The human form used in Markdown and HTML: '2023-07-08 17:30 UTC'."""
-    return "undated" if dt is None else _utc(dt).strftime("%Y-%m-%d %H:%M UTC")
+def _when(dt: datetime | None, date_only: bool = False) -> str:
+    """The human form used in Markdown and HTML: '2023-07-08 17:30 UTC', or '2013-01-23'
+    for a time the input gave as a date only (no made-up midnight)."""
+    if dt is None:
+        return "undated"
+    return _utc(dt).strftime("%Y-%m-%d" if date_only else "%Y-%m-%d %H:%M UTC")
 
 
-def _span(first: datetime | None, last: datetime | None) -> str:
+def _span(first: datetime | None, last: datetime | None, date_only: bool = False) -> str:
     if first is None and last is None:
         return "undated"
     if first == last or last is None:
-        return _when(first)
-    return f"{_when(first)} – {_when(last)}"
+        return _when(first, date_only)
+    return f"{_when(first, date_only)} – {_when(last, date_only)}"
 
 
 def _score(value: float) -> float | None:
