@@ -8,12 +8,14 @@ STAMP := $(VENV)/.installed
 
 .PHONY: setup demo test test-slow lint bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements-nlp.txt
 	$(PYTHON) -m venv $(VENV)
 	# The CPU build of torch first: a plain `torch` requirement would pull a CUDA build.
 	$(BIN)/pip install --quiet torch==2.13.0
 	# the ray extra too: tests/test_ray_engine.py checks --engine ray against the local engine
 	$(BIN)/pip install --quiet -e '.[test,ray]'
+	# the default spaCy pipeline, pinned by version and sha256 (spacy itself comes above)
+	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements-nlp.txt
 	touch $(STAMP)
 
 setup: $(STAMP)

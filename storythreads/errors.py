@@ -8,7 +8,8 @@ catch them all in one place (the CLI turns them into exit codes there)::
     ├── ConfigError      a setting has a bad value or a settings file is malformed (exit 2)
     ├── StoreError       the SQLite store cannot be opened or is from a newer version (exit 3)
     │   └── StoreLockedError  another run holds the store's lock (exit 5)
-    └── EmbeddingError   the embedding model cannot be loaded or run (exit 4)
+    ├── EmbeddingError   the embedding model cannot be loaded or run (exit 4)
+    └── NlpModelError    the spaCy pipeline cannot be loaded (exit 4)
 """
 
 from __future__ import annotations
@@ -59,5 +60,15 @@ class StoreLockedError(StoreError):
 
 class EmbeddingError(StoryThreadsError):
     """The embedding model cannot be loaded (never downloaded) or failed on a batch."""
+
+    exit_code = 4
+
+
+class NlpModelError(StoryThreadsError):
+    """The spaCy pipeline (``--nlp-model``) is not installed or cannot be loaded.
+
+    Exit code 4 like EmbeddingError: a model the run needs is missing, and the fix is an
+    install, not a change to the input or the settings.
+    """
 
     exit_code = 4
