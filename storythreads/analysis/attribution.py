@@ -1,0 +1,769 @@
+"""Who says what: attributions (source, cue, content) read from a spaCy parse.
+
+One text (a post or an article) at a time, from its Doc:
+
+- a *cue* is a verb of saying or believing (`CUE_LEMMAS`, by lemma, so "said", "says",
+  "told", "adding" all count); its nominal subject is the source and its clausal
+  complement (ccomp, or xcomp for verbs of intent: "vowed to ...") is the content. When the
+  parser hangs a trailing "..., Sunak told reporters" under the reported clause instead
+  (parataxis/advcl/ccomp of it), the clause before the cue is the content;
+- "according to Y, ..." and "..., according to Y": Y is the source, the rest of the
+  sentence the content;
+- quotations are found in the characters (“…”, "…", and ''…'' as some papers print them),
+  paired within a paragraph. A quotation that overlaps an attribution's content widens it
+  (a partial quote inside "X said the US was "aimed at..."", or the first sentences of a
+  multi-sentence quote that the parse cut off). One that the parse hangs under a cue verb
+  becomes that cue's content. A quotation with neither, starting a sentence right after a
+  direct quote of the same paragraph, continues that speaker ("“A,” he said. “B.”" is
+  one attribution with two content spans).
+
+Speakers: a named person is written as the longest name of the text that ends in the same
+word ("Mrs. Clinton", "Clinton" -> "Hillary Clinton"); "he"/"she" become the nearest
+preceding named person (a speaker or a subject) whose known gender does not clash;
+"officials", "a source", "people familiar with the matter" stay as written, kind
+"anonymous"; "the statement", "a report" are kind "document"; ministries, campaigns and
+named organisations are "organisation".
+
+`direct` is true when the content holds a quotation (PolNeAR's definition: partial quotes
+count). Offsets are character offsets into the text the Doc was parsed from.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+
+
+def word_set(text: str) -> frozenset[str]:
+    """A word list written as one string (easier to read and extend than a set literal)."""
+    return frozenset(text.split())
+
+
+# Verbs of saying, writing, reporting and believing. By lemma: "says", "said", "adding".
+SPEECH_LEMMAS = word_set("""
+    say tell add argue claim warn announce insist note explain write acknowledge suggest
+    state declare assert contend maintain predict admit concede deny confirm allege report
+    reply respond answer complain emphasize emphasise stress reveal disclose indicate recall
+    testify tweet post caution observe remark mention reiterate repeat recount inform assure
+    counter retort charge lament muse speculate boast joke quip learn conclude find show
+    estimate ask urge demand accuse blast criticize criticise question signal hint vow
+    pledge promise threaten propose recommend advise agree disagree continue
+""")
+COGNITION_LEMMAS = word_set("believe think expect hope fear feel worry doubt suspect")
+# Verbs that cite words only when the words are quoted: "called him a "nasty guy"".
+QUOTING_LEMMAS = word_set("""
+    call describe label brand dub liken characterize characterise compare blast criticize
+    criticise condemn praise slam mock deride dismiss denounce chant sing shout
+""")
+CUE_LEMMAS = SPEECH_LEMMAS | COGNITION_LEMMAS | QUOTING_LEMMAS
+# Cues whose content may be an infinitive (xcomp): "vowed to fight", "urged them to leave".
+INTENT_LEMMAS = word_set(
+    "vow pledge promise threaten propose agree urge ask demand expect hope warn"
+)
+# Subject heads that name no one: the source is kept as written, kind "anonymous".
+ANONYMOUS_HEADS = word_set("""
+    official source aide person people insider adviser advisor expert analyst observer
+    diplomat critic supporter opponent resident witness staffer employee member lawmaker
+    strategist operative worker officer investigator researcher scientist economist
+    activist protester voter someone anyone everyone many some few others other
+""")
+DOCUMENT_HEADS = word_set("""
+    statement report study poll survey letter memo document analysis filing lawsuit
+    complaint book website article data record email tweet post video ad release
+    indictment ruling order note transcript interview readout paper review audit
+    assessment estimate figure account footage message comment remark speech testimony
+    announcement
+""")
+ORGANISATION_HEADS = word_set("""
+    ministry office government campaign committee department agency administration company
+    police military army force court council party team group organization organisation
+    firm bank union commission service institute foundation center centre network board
+    embassy spokesperson's newspaper media outlet station channel bureau authority
+    authorities prosecutor's parliament congress senate house kremlin white
+""")
+ORG_LABELS = frozenset({"ORG", "GPE", "NORP", "FAC"})
+HONORIFICS = word_set("""
+    mr mrs ms miss dr prof sir dame president vice prime minister chancellor king queen
+    prince pope gen general lt col sgt capt maj adm gov governor mayor sen senator rep
+    representative secretary spokesperson spokesman spokeswoman ambassador commander chief
+    director speaker judge justice former candidate nominee
+""")
+MALE_TITLES = frozenset({"mr", "sir", "king", "prince"})
+FEMALE_TITLES = frozenset({"mrs", "ms", "miss", "dame", "queen"})
+PRONOUN_GENDER = {"he": "m", "him": "m", "she": "f", "her": "f"}
+RELATIVE_PRONOUNS = frozenset({"who", "that", "which"})
+# Quotation marks: openers, closers, and marks that do both (toggle).
+OPENERS, CLOSERS = "“", "”"
+_QUOTE_MARK = re.compile(r"''|[“”\"]")
+_PARAGRAPH = re.compile(r"[^\n]+")
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """One attribution: who (speaker), how (cue), what (content), and where in the text.
+
+    `start`/`end` span the content (from the first piece to the last); `spans` holds the
+    pieces when a quote is interrupted by its attribution ("“A,” he said. “B.”").
+    `mention` is the speaker as written ("he", "Mrs. Clinton"), at speaker_start/end.
+    """
+
+    speaker: str
+    speaker_kind: str  # person | organisation | anonymous | document
+    cue: str
+    content: str
+    direct: bool
+    start: int
+    end: int
+    speaker_start: int
+    speaker_end: int
+    mention: str = ""
+    spans: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass
+class _Draft:
+    """An attribution while it is being built: token-level source, cue and content spans."""
+
+    cue: object  # Token, or a Span for "according to"
+    source: object | None  # Token: head of the source phrase
+    spans: list[tuple[int, int]]  # character spans of the content
+
+    @property
+    def position(self) -> int:
+        return self.spans[0][0]
+
+
+# --- quotations ---------------------------------------------------------------------------
+
+
+def quote_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of quotations, marks included, paired within each paragraph.
+
+    A paragraph that ends inside a quotation closes it there (news copy reopens a quote
+    that runs on at the start of the next paragraph, without closing the first).
+    """
+    spans = []
+    for paragraph in _PARAGRAPH.finditer(text):
+        spans.extend(_paragraph_quotes(paragraph.group(), paragraph.start()))
+    return spans
+
+
+def _paragraph_quotes(paragraph: str, offset: int) -> Iterator[tuple[int, int]]:
+    opened = None
+    for mark in _QUOTE_MARK.finditer(paragraph):
+        kind = mark.group()
+        if kind == OPENERS or (opened is None and kind != CLOSERS):
+            opened = mark.start()
+        elif opened is not None:
+            yield offset + opened, offset + mark.end()
+            opened = None
+    if opened is not None and len(paragraph.rstrip()) - opened > 1:
+        yield offset + opened, offset + len(paragraph.rstrip())
+
+
+def _inside(position: int, spans: Iterable[tuple[int, int]]) -> bool:
+    return any(start <= position < end for start, end in spans)
+
+
+# --- cues, sources and contents from the parse ------------------------------------------------
+
+
+def _is_cue(token, quotes) -> bool:
+    """A verb of saying or believing that is not itself inside a quotation."""
+    return (
+        token.pos_ in ("VERB", "AUX")
+        and token.lemma_.lower() in CUE_LEMMAS
+        and not _inside(token.idx, quotes)
+    )
+
+
+def _source(verb, depth: int = 0):
+    """The token heading the cue's source: its nominal subject, or one it inherits.
+
+    "adding that ..." and "... and added that ..." inherit the subject of the verb they
+    hang from; "Zelensky, who said ..." and "a statement saying ..." name the noun the
+    clause describes.
+    """
+    subjects = [child for child in verb.children if child.dep_ == "nsubj"]
+    if subjects:
+        # two subjects are a misparse of an apposition ("a gunner with the call sign Ares
+        # says"): the one next to the verb is the name
+        child = min(subjects, key=lambda t: abs(t.i - verb.i))
+        if child.lower_ in RELATIVE_PRONOUNS and verb.dep_ == "relcl":
+            return verb.head
+        return child
+    if verb.dep_ == "acl" and verb.tag_ == "VBG" and verb.head.pos_ in ("NOUN", "PROPN"):
+        return verb.head
+    inherits = verb.dep_ in ("conj", "xcomp") or (verb.dep_ == "advcl" and verb.tag_ == "VBG")
+    if depth < 3 and inherits and verb.head.pos_ in ("VERB", "AUX"):
+        return _source(verb.head, depth + 1)
+    return None
+
+
+def _edges(token) -> tuple[int, int]:
+    """First and last token index of a token's subtree."""
+    return token.left_edge.i, token.right_edge.i
+
+
+def _char_span(doc, first: int, last: int) -> tuple[int, int] | None:
+    """Characters of tokens first..last, with punctuation (not quote marks) trimmed."""
+    while first <= last and _trimmable(doc[first]):
+        first += 1
+    while last >= first and _trimmable(doc[last]):
+        last -= 1
+    if first > last:
+        return None
+    return doc[first].idx, doc[last].idx + len(doc[last])
+
+
+def _trimmable(token) -> bool:
+    return token.is_space or (token.is_punct and not token.is_quote)
+
+
+def _content_range(verb, quotes) -> tuple[int, int] | None:
+    """Token range of what was said: the ccomp, an intent xcomp, or a quoted complement.
+
+    Verbs that only cite when quoting (QUOTING_LEMMAS: "called him a "nasty guy"") take the
+    words after them, up to the end of their last complement, when those hold a quotation.
+    """
+    lemma = verb.lemma_.lower()
+    if lemma not in QUOTING_LEMMAS:
+        for child in verb.children:
+            if child.dep_ == "ccomp":
+                return _edges(child)
+        for child in verb.children:
+            if child.dep_ == "xcomp" and lemma in INTENT_LEMMAS:
+                return _edges(child)
+    complements = [
+        child
+        for child in verb.rights
+        if child.dep_ in ("dobj", "parataxis", "oprd", "attr", "ccomp", "xcomp", "prep", "dative")
+    ]
+    if lemma in QUOTING_LEMMAS and complements:
+        first, last = complements[0].left_edge.i, complements[-1].right_edge.i
+        if any(_inside(t.idx, quotes) for t in verb.doc[first : last + 1]):
+            return first, last
+        return None
+    for child in complements:
+        if child.dep_ in ("dobj", "parataxis", "oprd", "attr") and _quoted(child, quotes):
+            return _edges(child)
+    return None
+
+
+def _quoted(token, quotes) -> bool:
+    """Whether a token's subtree starts or ends inside a quotation."""
+    first, last = _edges(token)
+    doc = token.doc
+    return _inside(doc[first].idx, quotes) or _inside(doc[last].idx, quotes)
+
+
+def _trailing_content(verb) -> tuple[int, int] | None:
+    """Token range of the clause a trailing cue reports ("The UK is ..., Sunak told ...").
+
+    The parser often hangs such a cue under the reported clause; the content is then the
+    head's subtree to the left of the cue's own subtree, which must end in a comma or a
+    closing quote (so "He left after she said so" is not read as an attribution).
+    """
+    if verb.dep_ not in ("parataxis", "ccomp", "advcl") or verb.head.i > verb.i:
+        return None
+    if any(child.dep_ == "mark" and child.lower_ != "as" for child in verb.children):
+        return None
+    cue_first = verb.left_edge.i
+    head_first = verb.head.left_edge.i
+    if cue_first - 1 <= head_first:
+        return None
+    before = verb.doc[cue_first - 1]
+    if not (before.text == "," or before.is_quote or before.text in ("—", "–", "--")):
+        return None
+    return head_first, cue_first - 1
+
+
+def _verb_drafts(doc, quotes) -> Iterator[_Draft]:
+    """An attribution for each cue verb with a source and a content."""
+    for token in doc:
+        if not _is_cue(token, quotes):
+            continue
+        source = _source(token)
+        if source is None or _inside(source.idx, quotes):
+            continue
+        found = _content_range(token, quotes)
+        if found is not None:
+            first, last = found
+        else:
+            trailing = _trailing_content(token)
+            if trailing is None or token.lemma_.lower() in QUOTING_LEMMAS:
+                continue
+            first, last = trailing
+        span = _char_span(doc, first, last)
+        if span is not None and not _inside_source(span, source):
+            yield _Draft(token, source, [span])
+
+
+def _inside_source(span: tuple[int, int], source) -> bool:
+    """Whether the content span would hold the source itself (a bad parse)."""
+    return span[0] <= source.idx < span[1]
+
+
+def _according_drafts(doc, quotes) -> Iterator[_Draft]:
+    """ "according to Y, X" and "X, according to Y": Y the source, X the content."""
+    for token in doc:
+        if token.lower_ != "according" or _inside(token.idx, quotes):
+            continue
+        to = next((c for c in token.children if c.lower_ == "to"), None)
+        source = next((c for c in to.children if c.dep_ == "pobj"), None) if to else None
+        if source is None:
+            continue
+        sent = token.sent
+        first, last = _edges(token)
+        left = (sent.start, first - 1)
+        right = (last + 1, sent.end - 1)
+        side = left if left[1] - left[0] >= right[1] - right[0] else right
+        span = _char_span(doc, *side)
+        if span is not None:
+            yield _Draft(doc[token.i : to.i + 1], source, [span])
+
+
+# --- quotations joined to attributions --------------------------------------------------------
+
+
+def _widen(drafts: list[_Draft], quotes) -> set[tuple[int, int]]:
+    """Widen each content span over the quotations it overlaps; the quotes used, returned."""
+    used = set()
+    for draft in drafts:
+        cue_at = _cue_offset(draft)
+        widened = []
+        for start, end in draft.spans:
+            for q_start, q_end in quotes:
+                if q_start < end and start < q_end and not q_start <= cue_at < q_end:
+                    start, end = min(start, q_start), max(end, q_end)
+                    used.add((q_start, q_end))
+            widened.append((start, end))
+        draft.spans = widened
+    return used
+
+
+def _cue_offset(draft: _Draft) -> int:
+    cue = draft.cue
+    return cue.idx if hasattr(cue, "idx") else cue.start_char
+
+
+def _quote_tokens(doc, quote: tuple[int, int]):
+    """The words inside a quotation (its marks and spaces left out)."""
+    span = doc.char_span(quote[0], quote[1], alignment_mode="expand")
+    if span is None:
+        return []
+    return [t for t in span if not (t.is_quote or t.is_space)]
+
+
+def _governing_cue(doc, quote, quotes):
+    """A cue verb outside the quotation that the parse hangs the quotation's words from."""
+    inside = _quote_tokens(doc, quote)
+    ids = {t.i for t in inside}
+    for token in inside:
+        head = token.head
+        while head.i in ids and head.head.i != head.i:
+            head = head.head
+        if head.i not in ids and _is_cue(head, quotes) and _source(head) is not None:
+            return head
+    return None
+
+
+def _free_cue(token, quotes) -> bool:
+    """A cue with a source and no content of its own: it can take a nearby quotation."""
+    return (
+        _is_cue(token, quotes)
+        and token.lemma_.lower() not in QUOTING_LEMMAS
+        and _source(token) is not None
+        and _content_range(token, quotes) is None
+    )
+
+
+def _cue_after(doc, quote, quotes, reach: int = 8):
+    """A free cue just after the quotation: "“…?” he asks." even when parsed as two sentences.
+
+    Only words of one clause may come between (no full stop, colon or other quotation).
+    """
+    span = doc.char_span(quote[0], quote[1], alignment_mode="expand")
+    for token in doc[span.end : span.end + reach]:
+        if token.is_quote or token.text in (".", "?", "!", ":", ";") or "\n" in token.text:
+            return None
+        if _free_cue(token, quotes):
+            return token
+    return None
+
+
+def _cue_before(doc, quote, quotes):
+    """A free cue that introduces the quotation with a colon or comma: "He continued: “…”".
+
+    The mark may end the previous paragraph ("Limbaugh added:" then the quoted paragraph).
+    """
+    span = doc.char_span(quote[0], quote[1], alignment_mode="expand")
+    i = span.start - 1
+    while i >= 0 and doc[i].is_space:
+        i -= 1
+    if i < 0 or doc[i].text not in (":", ",") or (doc[i].text == "," and i < span.start - 1):
+        return None
+    for token in reversed(doc[doc[i].sent.start : i]):
+        if token.is_quote or token.text in (".", "?", "!"):
+            return None
+        if _free_cue(token, quotes):
+            return token
+    return None
+
+
+def _starts_sentence(doc, quote) -> bool:
+    """Whether a quotation opens its sentence (or follows a colon)."""
+    span = doc.char_span(quote[0], quote[1], alignment_mode="expand")
+    first = span[0]
+    if first.is_sent_start or first.i == 0:
+        return True
+    before = doc[first.i - 1]
+    return before.is_space or before.text in (":", ".", "?", "!")
+
+
+def _attach_quotes(doc, drafts: list[_Draft], quotes) -> list[_Draft]:
+    """Quotations no attribution holds: hung from a cue, or continuing the last speaker."""
+    used = _widen(drafts, quotes)
+    by_cue = {draft.cue.i: draft for draft in drafts if hasattr(draft.cue, "i")}
+    for quote in quotes:
+        if quote in used or not _quote_tokens(doc, quote):
+            continue
+        cue = (
+            _governing_cue(doc, quote, quotes)
+            or _cue_after(doc, quote, quotes)
+            or _cue_before(doc, quote, quotes)
+        )
+        if cue is not None:
+            draft = by_cue.get(cue.i)
+            if draft is None:
+                draft = _Draft(cue, _source(cue), [])
+                drafts.append(draft)
+                by_cue[cue.i] = draft
+            draft.spans = sorted(draft.spans + [quote])
+            used.add(quote)
+            continue
+        previous = _previous_direct(doc, drafts, quote, quotes)
+        if previous is not None:
+            previous.spans = sorted(previous.spans + [quote])
+            used.add(quote)
+    return sorted(drafts, key=lambda d: d.position)
+
+
+def _previous_direct(doc, drafts: list[_Draft], quote, quotes) -> _Draft | None:
+    """The speaker a quotation with no cue continues: the last direct quote before it.
+
+    It must be in the same paragraph, with no attribution of another speaker between; the
+    quotation must open a sentence, or follow the speaker's cue in the same sentence
+    ("“A,” he said, but “B.”").
+    """
+    before = [d for d in drafts if d.spans and d.spans[-1][1] <= quote[0]]
+    if not before:
+        return None
+    last = max(before, key=lambda d: d.spans[-1][1])
+    if not _is_direct(last.spans, quotes) or "\n" in doc.text[last.spans[-1][1] : quote[0]]:
+        return None
+    between = [d for d in drafts if last.spans[-1][1] <= _cue_offset(d) < quote[0]]
+    if any(d.source is None or d.source.i != last.source.i for d in between):
+        return None
+    cue_sentence = last.cue.sent if hasattr(last.cue, "sent") else None
+    quote_start = doc.char_span(quote[0], quote[1], alignment_mode="expand")[0]
+    if _starts_sentence(doc, quote) or (cue_sentence is not None and quote_start in cue_sentence):
+        return last
+    return None
+
+
+# --- speakers ---------------------------------------------------------------------------------
+
+
+def _mention_range(source) -> tuple[int, int]:
+    """Token range of the source phrase: the subject, minus clauses and appositions."""
+    first, last = source.i, source.i
+    for child in source.children:
+        if child.dep_ in ("relcl", "acl", "appos", "punct", "cc", "conj", "advcl"):
+            continue
+        c_first, c_last = _edges(child)
+        first, last = min(first, c_first), max(last, c_last)
+    doc = source.doc
+    while first < source.i and (doc[first].is_punct or doc[first].is_space):
+        first += 1
+    while last > source.i and (doc[last].is_punct or doc[last].is_space):
+        last -= 1
+    return first, last
+
+
+def _clean_name(words: list[str]) -> str:
+    """A name without leading titles and a trailing possessive ("Mrs. Clinton's" -> Clinton)."""
+    while len(words) > 1 and words[0].lower().rstrip(".") in HONORIFICS:
+        words = words[1:]
+    name = " ".join(words)
+    return re.sub(r"(?:'s|’s|'|’)$", "", name).strip()
+
+
+def _entity_at(token):
+    """The named entity holding a token, if any."""
+    doc = token.doc
+    for ent in doc.ents:
+        if ent.start <= token.i < ent.end:
+            return ent
+    return None
+
+
+def _person_in(doc, first: int, last: int):
+    """The last PERSON entity inside tokens first..last."""
+    found = None
+    for ent in doc.ents:
+        if ent.label_ == "PERSON" and first <= ent.start and ent.end - 1 <= last:
+            found = ent
+    return found
+
+
+def _classify(source, first: int, last: int, names: dict[str, str]) -> tuple[str, str]:
+    """(speaker, kind) for a source phrase, before pronouns are resolved."""
+    doc = source.doc
+    phrase = doc[first : last + 1].text
+    lemma = source.lemma_.lower()
+    entity = _entity_at(source)
+    if source.pos_ == "PRON":
+        return source.text, "pronoun"
+    if entity is not None and entity.label_ == "PERSON":
+        return _clean_name([t.text for t in entity]), "person"
+    proper = _is_name(source)
+    if proper and _last_word(source.text) in names:
+        return source.text, "person"
+    if not proper and lemma in ANONYMOUS_HEADS:
+        return phrase, "anonymous"
+    if entity is not None and entity.label_ in ORG_LABELS:
+        return _strip_article(phrase), "organisation"
+    if lemma in DOCUMENT_HEADS:
+        return _strip_article(phrase), "document"
+    if lemma in ORGANISATION_HEADS:
+        return _strip_article(phrase), "organisation"
+    person = _person_in(doc, first, last)
+    if person is not None:
+        return _clean_name([t.text for t in person]), "person"
+    if proper:
+        words = [t.text for t in doc[first : last + 1] if _is_name(t)]
+        return _clean_name(words or [source.text]), "person"
+    if source.tag_ in ("NNS",) or any(t.lower_ in ("a", "an", "some") for t in source.lefts):
+        return phrase, "anonymous"
+    return _strip_article(phrase), "person"
+
+
+def _is_name(token) -> bool:
+    """A proper noun, or a capitalised noun inside a sentence (the small tagger reads the
+    call sign "Ares" as a plural noun)."""
+    if token.pos_ == "PROPN":
+        return True
+    if token.pos_ != "NOUN" or not token.is_title or token.is_sent_start or token.i == 0:
+        return False
+    before = token.doc[token.i - 1]
+    opening = before.is_quote and not before.whitespace_
+    return not (opening or before.text in ("“", ":", ".", "?", "!", "—", "-", "("))
+
+
+def _strip_article(phrase: str) -> str:
+    return re.sub(r"^(?:the|The)\s+", "", phrase)
+
+
+def _last_word(name: str) -> str:
+    words = _WORD.findall(name.lower())
+    return words[-1] if words else ""
+
+
+def person_names(doc) -> dict[str, str]:
+    """Last word -> the fullest name of the text ending in it (most used, then first seen)."""
+    counts: Counter[str] = Counter()
+    first_seen: dict[str, int] = {}
+    for ent in doc.ents:
+        if ent.label_ != "PERSON":
+            continue
+        name = _clean_name([t.text for t in ent])
+        counts[name] += 1
+        first_seen.setdefault(name, ent.start_char)
+    best: dict[str, str] = {}
+    for name in sorted(counts, key=lambda n: (-len(n.split()), -counts[n], first_seen[n])):
+        best.setdefault(_last_word(name), name)
+    return best
+
+
+def _gender(doc, names: dict[str, str]) -> dict[str, str]:
+    """Gender of names where the text shows it: a title before the name (Mr., Mrs.)."""
+    gender: dict[str, str] = {}
+    for ent in doc.ents:
+        if ent.label_ != "PERSON":
+            continue
+        title = ent[0].lower_.rstrip(".")
+        if ent.start > 0 and title not in MALE_TITLES | FEMALE_TITLES:
+            title = doc[ent.start - 1].lower_.rstrip(".")
+        name = names.get(_last_word(_clean_name([t.text for t in ent])))
+        if name and title in MALE_TITLES:
+            gender.setdefault(name, "m")
+        elif name and title in FEMALE_TITLES:
+            gender.setdefault(name, "f")
+    return gender
+
+
+def _subject_people(doc, names: dict[str, str]) -> list[tuple[int, str]]:
+    """(offset, full name) of each named person who is a subject: pronoun antecedents."""
+    found = []
+    for ent in doc.ents:
+        if ent.label_ == "PERSON" and any(t.dep_ in ("nsubj", "nsubjpass") for t in ent):
+            name = names.get(_last_word(_clean_name([t.text for t in ent])))
+            if name:
+                found.append((ent.start_char, name))
+    return found
+
+
+def _resolve(
+    pronoun: str,
+    offset: int,
+    antecedents: list[tuple[int, str, str]],
+    gender: dict[str, str],
+    paragraph_of,
+) -> tuple[str, str] | None:
+    """The nearest preceding antecedent a pronoun can refer to, as (speaker, kind).
+
+    "he"/"she": a named person whose known gender agrees. "they" (an anonymous group or an
+    organisation) and "it" (an organisation or a document) only within the same or the
+    previous paragraph: further back they name a group that never spoke as often as not.
+    """
+    want = PRONOUN_GENDER.get(pronoun.lower())
+    for at, speaker, kind in reversed(antecedents):
+        if at >= offset:
+            continue
+        if want is None and paragraph_of(offset) - paragraph_of(at) > 1:
+            break
+        if want is not None:
+            if kind == "person" and gender.get(speaker, want) == want:
+                return speaker, kind
+        elif (
+            pronoun.lower() in ("they", "them")
+            and kind in ("anonymous", "organisation")
+            or pronoun.lower() == "it"
+            and kind in ("organisation", "document")
+        ):
+            return speaker, kind
+    return None
+
+
+def _speakers(doc, drafts: list[_Draft]) -> list[tuple[str, str, int, int, str]]:
+    """(speaker, kind, start, end, mention) per draft, names normalised, pronouns resolved."""
+    names = person_names(doc)
+    gender = _gender(doc, names)
+    antecedents = [(at, name, "person") for at, name in _subject_people(doc, names)]
+    starts = [m.start() for m in _PARAGRAPH.finditer(doc.text)]
+
+    def paragraph_of(offset: int) -> int:
+        return bisect.bisect_right(starts, offset)
+
+    out = []
+    for draft in drafts:
+        first, last = _mention_range(draft.source)
+        start, end = doc[first].idx, doc[last].idx + len(doc[last])
+        mention = doc.text[start:end]
+        speaker, kind = _classify(draft.source, first, last, names)
+        if kind == "person":
+            speaker = names.get(_last_word(speaker), speaker)
+        if kind == "pronoun":
+            resolved = _resolve(speaker, start, antecedents, gender, paragraph_of)
+            if resolved is not None:
+                speaker, kind = resolved
+                if draft.source.lower_ in PRONOUN_GENDER:
+                    gender.setdefault(speaker, PRONOUN_GENDER[draft.source.lower_])
+            else:
+                kind = "person" if draft.source.lower_ in PRONOUN_GENDER else "anonymous"
+        antecedents.append((start, speaker, kind))
+        antecedents.sort()
+        out.append((speaker, kind, start, end, mention))
+    return out
+
+
+# --- the whole text ---------------------------------------------------------------------------
+
+
+def _cue_text(draft: _Draft) -> str:
+    """The cue as written, with its particles and negation ("did not say", "pointed out")."""
+    cue = draft.cue
+    if not hasattr(cue, "children"):
+        return cue.text
+    parts = [cue] + [c for c in cue.children if c.dep_ in ("neg", "prt", "aux", "auxpass")]
+    parts.sort(key=lambda t: t.i)
+    return " ".join(t.text for t in parts)
+
+
+def _is_direct(spans, quotes) -> bool:
+    return any(any(s <= q_start and q_end <= e for s, e in spans) for q_start, q_end in quotes)
+
+
+def _merge_spans(spans: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
+    """Sorted, with overlapping pieces joined."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return tuple(merged)
+
+
+def extract_attributions(doc) -> list[Attribution]:
+    """Every attribution in one parsed text, in text order (see the module docstring)."""
+    text = doc.text
+    quotes = quote_spans(text)
+    drafts = list(_verb_drafts(doc, quotes)) + list(_according_drafts(doc, quotes))
+    drafts = _dedupe(drafts)
+    drafts = [d for d in _attach_quotes(doc, drafts, quotes) if d.spans]
+    result = []
+    for draft, (speaker, kind, s_start, s_end, mention) in zip(drafts, _speakers(doc, drafts)):
+        spans = _merge_spans(draft.spans)
+        result.append(
+            Attribution(
+                speaker=speaker,
+                speaker_kind=kind,
+                cue=_cue_text(draft),
+                content=" ".join(text[s:e] for s, e in spans),
+                direct=_is_direct(spans, quotes),
+                start=spans[0][0],
+                end=spans[-1][1],
+                speaker_start=s_start,
+                speaker_end=s_end,
+                mention=mention,
+                spans=spans,
+            )
+        )
+    return result
+
+
+def _dedupe(drafts: list[_Draft]) -> list[_Draft]:
+    """One draft per content span: a conjoined cue ("said and added") keeps the first."""
+    seen = set()
+    kept = []
+    for draft in sorted(drafts, key=lambda d: d.position):
+        key = tuple(draft.spans)
+        if key not in seen:
+            seen.add(key)
+            kept.append(draft)
+    return kept
+
+
+def attributions_for_texts(
+    texts: Iterable[str],
+    nlp=None,
+    *,
+    n_process: int = 1,
+    batch_size: int = 32,
+) -> Iterator[list[Attribution]]:
+    """Attributions of each text, in order, parsed in batches (analysis.nlp.parse)."""
+    from .nlp import parse
+
+    for doc in parse(texts, nlp, n_process=n_process, batch_size=batch_size):
+        yield extract_attributions(doc)
+
+
+def with_speaker(attribution: Attribution, speaker: str) -> Attribution:
+    """A copy with another speaker name: for normalising names across a thread."""
+    return replace(attribution, speaker=speaker)

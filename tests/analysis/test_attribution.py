@@ -1,0 +1,191 @@
+"""Attributions from the real small spaCy pipeline: the seed blog's quotes and speakers,
+pronouns, anonymous sources, "according to", the scorer, and a missing pipeline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from storythreads.analysis.attribution import Attribution, extract_attributions, quote_spans
+from storythreads.analysis.attribution_eval import evaluate_attributions, same_speaker, score
+from storythreads.analysis.nlp import load_nlp, paragraphs, parse
+from storythreads.errors import NlpModelError
+
+SEED = Path(__file__).parents[2] / "examples" / "cnn-liveblog-2023-07-08.txt"
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return load_nlp()
+
+
+def _extract(nlp, text: str) -> list[Attribution]:
+    return extract_attributions(next(parse([text], nlp)))
+
+
+def _quoting(found: list[Attribution], words: str) -> Attribution:
+    """The one attribution whose content holds `words`."""
+    hits = [a for a in found if words in a.content]
+    assert len(hits) == 1, (words, hits)
+    return hits[0]
+
+
+@pytest.fixture(scope="module")
+def seed(nlp) -> tuple[str, list[Attribution]]:
+    text = SEED.read_text(encoding="utf-8")
+    return text, _extract(nlp, text)
+
+
+@pytest.mark.parametrize(
+    ("words", "speaker", "cue"),
+    [
+        ("The transfer of cluster munitions is an act of desperation", "Maria Zakharova", "said"),
+        (
+            "It will not affect the course of a special military operation",
+            "Maria Zakharova",
+            "added",
+        ),
+        ("We are returning home from Türkiye", "Volodymyr Zelensky", "said"),
+        ("a violation of the terms of the existing agreements", "Dmitry Peskov", "called"),
+        ("the conditions for the return were violated", "Dmitry Peskov", "adding"),
+        ("We are not at a point where we would impose sanctions", "Recep Tayyip Erdogan", "told"),
+        ("The Russians are falling back", "Ares", "says"),
+        ("One or two months ago there was a lot of incoming", "Ares", "adds"),
+        ("We put on the flak jackets", "Ares", "says"),
+    ],
+)
+def test_seed_quotes_have_their_speakers(seed, words, speaker, cue):
+    text, found = seed
+    quote = _quoting(found, words)
+    assert (quote.speaker, quote.speaker_kind, quote.cue, quote.direct) == (
+        speaker, "person", cue, True,
+    )  # fmt: skip
+    # offsets point at the content and the speaker mention in the original text (whose
+    # no-break spaces the content shows as plain spaces)
+    assert words in text[quote.start : quote.end].replace("\xa0", " ")
+    assert text[quote.speaker_start : quote.speaker_end] == quote.mention
+
+
+def test_a_quote_continued_after_its_cue_is_one_attribution(seed):
+    """“…,” Erdogan told CNN. “We are a strong state…” is one quotation in two pieces."""
+    text, found = seed
+    erdogan = _quoting(found, "We are not at a point")
+    assert "We are a strong state" in erdogan.content
+    assert len(erdogan.spans) == 2
+    assert "Erdogan told CNN" in text[erdogan.spans[0][1] : erdogan.spans[1][0]]
+
+
+def test_scare_quotes_are_not_attributed_to_a_speaker(seed):
+    _, found = seed
+    assert not any(a.content.strip('“”"') == "Pakistan" for a in found)
+
+
+def test_pronoun_resolves_to_the_nearest_named_person(nlp):
+    text = (
+        "Senator Jane Holloway met reporters on Monday. Her aide, Tom Reyes, stood nearby.\n\n"
+        "“We will not back down,” Holloway said.\n\n"
+        "“This is about the families,” she added.\n\n"
+        "Mr. Reyes later spoke to CNN. He said the vote would happen next week."
+    )
+    found = _extract(nlp, text)
+    added = _quoting(found, "This is about the families")
+    assert (added.speaker, added.mention, added.speaker_kind) == ("Jane Holloway", "she", "person")
+    vote = _quoting(found, "the vote would happen next week")
+    assert (vote.speaker, vote.mention, vote.direct) == ("Tom Reyes", "He", False)
+
+
+def test_names_are_written_as_the_longest_name_of_the_text(nlp):
+    text = (
+        "Hillary Clinton spoke in Ohio on Tuesday.\n\n"
+        "“We are stronger together,” Mrs. Clinton said.\n\n"
+        "Clinton told voters that the economy was improving."
+    )
+    found = _extract(nlp, text)
+    assert {a.speaker for a in found} == {"Hillary Clinton"}
+    assert {a.mention for a in found} == {"Mrs. Clinton", "Clinton"}
+
+
+def test_anonymous_sources_stay_anonymous(nlp):
+    text = (
+        "The ministry is preparing a new budget. Officials said the plan would be announced "
+        "on Friday.\n\n"
+        "The president will not attend the summit, people familiar with the matter told CNN."
+    )
+    found = _extract(nlp, text)
+    plan = _quoting(found, "the plan would be announced")
+    assert (plan.speaker, plan.speaker_kind, plan.direct) == ("Officials", "anonymous", False)
+    summit = _quoting(found, "The president will not attend the summit")
+    assert summit.speaker_kind == "anonymous"
+    assert summit.speaker.startswith("people familiar with")
+    assert summit.cue == "told"
+
+
+def test_according_to_names_the_source_and_the_rest_is_content(nlp):
+    text = (
+        "At least eight people were killed when Russian troops shelled the city on Saturday, "
+        "according to Ukrainian officials.\n\n"
+        "According to the statement, most of the children were in the Donetsk region."
+    )
+    found = _extract(nlp, text)
+    first = _quoting(found, "At least eight people were killed")
+    assert (first.speaker, first.speaker_kind, first.cue) == (
+        "Ukrainian officials", "anonymous", "according to",
+    )  # fmt: skip
+    assert "according" not in text[first.start : first.end]
+    second = _quoting(found, "most of the children were in the Donetsk region")
+    assert (second.speaker, second.speaker_kind) == ("statement", "document")
+
+
+def test_quotations_pair_within_paragraphs_and_mixed_marks():
+    text = "“Mixed marks,\" he said.\n\n\"An open one\n\nThen ''two apostrophes'' here."
+    spans = [text[s:e] for s, e in quote_spans(text)]
+    assert spans == ['“Mixed marks,"', '"An open one', "''two apostrophes''"]
+
+
+def test_parse_keeps_offsets_of_the_original_text(nlp):
+    text = "Clinton\u00a0was headed to an emergency room.\n\nShe said: “I feel great.”\n"
+    assert "".join(paragraphs(text)) == text
+    doc = next(parse([text], nlp))
+    assert len(doc.text) == len(text)
+    # the no-break space is parsed as a space, so "Clinton" and "was" are two words
+    assert [t.text for t in doc[:2]] == ["Clinton", "was"]
+    assert doc.text[doc[1].idx :].startswith("was headed")
+
+
+def test_missing_pipeline_is_an_exit_code_4_error():
+    with pytest.raises(NlpModelError) as info:
+        load_nlp("no_such_pipeline_xyz")
+    assert info.value.exit_code == 4
+    message = str(info.value)
+    assert "no_such_pipeline_xyz" in message
+    assert "\n" not in message
+
+
+def test_speaker_rule_and_matching(tmp_path, nlp):
+    assert same_speaker("Hillary Clinton", "Mrs. Clinton")
+    assert not same_speaker("Donald Trump", "Clinton")
+    text = "“We will win,” Trump said. Officials said the vote was fair."
+    record = {
+        "id": "a",
+        "text": text,
+        "gold_attributions": [
+            {"source": "Donald Trump", "cue": "said", "content_spans": [[0, 14]], "direct": True},
+            {"source": "he", "cue": "said", "content_spans": [[41, 59]], "direct": False},
+            {"source": "x", "cue": "said", "content_spans": [[0, 3]], "direct": False},
+        ],
+    }
+    result = score([record], [_extract(nlp, text)])
+    assert (result["direct"]["matched"], result["direct"]["gold"]) == (1, 1)
+    assert result["direct"]["speaker_accuracy"] == 1.0
+    assert (result["all"]["matched"], result["all"]["gold"], result["all"]["predicted"]) == (
+        2,
+        3,
+        2,
+    )
+    # the pronoun gold source is not scored for speaker
+    assert result["all"]["speaker_scored"] == 1
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    assert evaluate_attributions(gold)["all"]["recall"] == pytest.approx(2 / 3)
