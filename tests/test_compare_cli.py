@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import re
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -86,3 +88,31 @@ def test_compare_writes_tables_for_two_outlets(tmp_path, fake_model):
     assert "| BBC | +45 min |" in md  # the median lag, written as a person would
     html = (out / "compare.html").read_text(encoding="utf-8")
     assert '<td>BBC</td><td class="num">+45 min</td>' in html  # median lag, same words
+
+
+BASIL = Path(__file__).parents[2] / "shared" / "data" / "basil-dev.jsonl"
+_MONTH = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+$", re.IGNORECASE
+)
+
+
+@pytest.mark.skipif(not BASIL.is_file(), reason="../shared/data/basil-dev.jsonl is missing")
+def test_basil_figures_hold_no_date_year_or_day_of_month(tmp_path, fake_model):
+    """150 articles of three outlets through `compare`: figures.csv never reads a date, a
+    year or a day of the month as a count (the issue's "Sept. 11 attack" -> attack: 11,
+    "fiscal 2013 request" -> request: 2013), and every row names its post and sentence."""
+    result = CliRunner().invoke(cli.main, ["compare", str(BASIL), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    with open(tmp_path / "figures.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) > 100
+    posts = {json.loads(line)["id"]: json.loads(line) for line in BASIL.open(encoding="utf-8")}
+    for row in rows:
+        assert row["post_id"] in posts and row["text"], row
+        article = posts[row["post_id"]]
+        assert row["text"] in f"{article['title']}\n{article['text']}", row
+        number = row["number"]
+        assert number and number in row["text"], row
+        assert not re.fullmatch(r"(?:1[89]|20)\d\d", number), row  # a year
+        at = row["text"].index(number)
+        assert not _MONTH.search(row["text"][:at]), row  # "Sept. 11", "Oct. 15"

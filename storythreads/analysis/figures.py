@@ -1,36 +1,38 @@
 """Numbers in the news: what was counted, how many, and whether the count changed.
 
-Sentence by sentence, plain rules (no parser):
+Read from spaCy's parse (``analysis.nlp``), sentence by sentence:
 
-- A number is written in digits ("494", "1,051", "1.5 million") or words ("eight",
-  "thirteen", "five hundred"; "one" only before a unit, being more often a pronoun).
-  Clock times ("10 a.m."), dates ("June 30", "2022"), ordinals ("500th") and numbers
-  glued to a hyphen ("155-millimeter") are skipped.
-- A qualifier right before it is kept: "at least", "more than", "up to", "about", ... .
-- The subject comes from the words after it, up to the next comma, number or clause end:
-  a unit ("km", "miles" -> distance; "square miles" -> area; "days", "months" ->
-  duration; "rounds" -> rounds; "percent" -> percent); a casualty word within a few words
-  ("killed", "dead", "died", "deaths", "fatalities" -> deaths; "injured", "wounded" ->
-  injured), also before the number ("kills at least 8"); for children, civilians,
-  soldiers and troops the group is named ("children killed"). A number with a casualty
-  word but no noun of its own ("... 494 children have been killed and 1,051 injured")
-  takes the noun of the figure before it in the sentence. Otherwise the subject is the
-  lower-case word right after the number ("three vehicles" -> vehicles; with no parser it
-  may be a verb: "1.5 million fled" -> fled); no such word, no figure.
-- A figure is `earlier` (a superseded report) when its sentence starts with "Earlier,"
-  or says "had reported" or "previously".
+- A number is a run of number tokens ("494", "1,051", "1.5 million", "two dozen").
+  Never a figure: a number inside a DATE, TIME or ORDINAL entity ("June 30", "Oct. 15",
+  "fiscal 2013", "10 a.m.", "500th"), a year (a four-digit 1800-2100 written without a
+  comma), a day of the month (after a month's name), a number glued to a hyphen
+  ("155-millimeter", "18-year-old"), an age band ("aged 18 to 29", "65 and older"), a
+  label's number (its noun comes first: "page 5", "Section 230", "ground zero"), and
+  "one" without a unit (a pronoun more often than a count).
+- Its qualifier is what the parse hangs on it as a modifier: "at least", "more than",
+  "up to", "about", "over", ... .
+- What it counts comes from what it attaches to: a unit noun ("40 kilometers" -> distance,
+  km; "square miles" -> area; "days" -> duration; "rounds" -> rounds; a percentage); a
+  casualty verb or word that governs it or its noun ("killed at least 8 people",
+  "13 wounded", "six dead", "deaths" -> deaths or injured; for children, civilians,
+  soldiers and troops the group is named: "children killed"; a casualty figure with no
+  noun of its own, "... and 1,051 injured", takes the group of the figure before it);
+  otherwise the noun it counts ("three vehicles", "two of the plaintiffs") or, with none,
+  the verb it
+  is the subject or object of ("1.5 million fled" -> fled). Nothing to attach to, no
+  figure.
+- A figure is ``earlier`` (a superseded report) when the clause that holds it is in the
+  past perfect ("had reported") or says "earlier" or "previously".
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from ..types import Run
 from .compare import outlet_of, thread_posts
-from .segment import split_sentences
-from .text import STOP_WORDS
 
 
 def _words(text: str) -> list[str]:
@@ -43,10 +45,12 @@ _SMALL = _words(
 )
 _TENS = _words("twenty thirty forty fifty sixty seventy eighty ninety")
 NUMBER_WORDS = {w: i for i, w in enumerate(_SMALL)} | {w: 20 + 10 * i for i, w in enumerate(_TENS)}
-SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
+SCALES = {"dozen": 12, "hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000,
+          "trillion": 1_000_000_000_000}  # fmt: skip
 QUALIFIERS = (
     "at least", "more than", "fewer than", "less than", "up to", "at most", "as many as",
     "about", "around", "approximately", "roughly", "nearly", "almost", "over", "some",
+    "under", "just over", "just under", "close to", "upwards of",
 )  # fmt: skip
 MONTHS = frozenset(
     _words(
@@ -61,19 +65,23 @@ UNITS = {
     "meters": ("distance", "m"), "metres": ("distance", "m"),
     **{w + s: ("duration", w + "s") for w in ("hour", "day", "week", "month", "year") for s in "s"},
     **{w: ("duration", w + "s") for w in ("hour", "day", "week", "month", "year")},
-    "percent": ("percent", "%"), "%": ("percent", "%"),
+    "percent": ("percent", "%"), "%": ("percent", "%"), "per": ("percent", "%"),
     "rounds": ("rounds", None), "shells": ("rounds", None),
 }  # fmt: skip
-KILLED = frozenset(_words("killed dead died die dies death deaths fatalities kills killing"))
-INJURED = frozenset(_words("injured wounded injuries hurt wounding injuring"))
+CURRENCIES = {"$": "USD", "dollars": "USD", "dollar": "USD", "€": "EUR", "euros": "EUR",
+              "£": "GBP", "pounds": "GBP"}  # fmt: skip
+KILLED = frozenset(_words("kill die dead death fatality killing"))
+INJURED = frozenset(_words("injure wound injury hurt wounded injured"))
 GROUPS = frozenset({"children", "civilians", "soldiers", "troops"})
+# Nouns that label a number rather than count it when they come first: "page 5".
+LABELS = frozenset(_words(
+    "page pages section article chapter paragraph clause amendment item no number episode "
+    "season district route highway flight room title act rule precinct ward level category "
+    "grade class phase stage version model row box lot exit gate channel"
+))  # fmt: skip
+AGE_WORDS = frozenset(_words("age ages aged"))
+NOT_FIGURES = frozenset({"DATE", "TIME", "ORDINAL"})
 NOT_REVISED = frozenset({"duration"})
-_EARLIER = re.compile(r"^earlier\b|\bhad reported\b|\bpreviously\b", re.IGNORECASE)
-_TOKEN = re.compile(
-    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?P<glue>st|nd|rd|th|-)?"
-    r"|(?P<word>[A-Za-z][A-Za-z'’]*(?:-[A-Za-z]+)*)|(?P<mark>%)|(?P<stop>[,;:()\[\]“”\"—–]|\.\s)"
-)
-_CLOCK = re.compile(r"\s*(?:a\.?m\b|p\.?m\b|:\d)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -84,9 +92,10 @@ class Figure:
     qualifier: str | None  # "at least", "up to", ... as written, lower case
     text: str  # the sentence it comes from
     earlier: bool = False  # the sentence reports a superseded count ("Earlier, ... had reported")
+    number: str = ""  # the number as written ("1.5 million"), to check it against the text
 
 
-def _word_value(words: list[str]) -> int | None:
+def _word_value(words: list[str]) -> float | None:
     total = current = 0
     for word in words:
         for part in word.split("-"):
@@ -98,109 +107,213 @@ def _word_value(words: list[str]) -> int | None:
                 total, current = total + max(current, 1) * SCALES[part], 0
             else:
                 return None
-    return total + current
+    return float(total + current)
 
 
-def _is_number_word(word: str) -> bool:
-    return all(p in NUMBER_WORDS or p in SCALES for p in word.lower().split("-"))
+def _value(tokens) -> float | None:
+    """The value of a run of number tokens: digits (with a scale word after) or words."""
+    words = [t.lower_ for t in tokens]
+    digits = [w for w in words if any(c.isdigit() for c in w)]
+    if not digits:
+        return _word_value(words)
+    if len(digits) > 1 or not words[0][0].isdigit():
+        return None  # "18 to 29", "3-2": a range or a score, not one count
+    try:
+        value = float(words[0].replace(",", ""))
+    except ValueError:
+        return None
+    for w in words[1:]:
+        if w not in SCALES:
+            return None
+        value *= SCALES[w]
+    return value
 
 
-def _noun(word: str) -> str | None:
-    if word.isalpha() and word.islower() and (word not in STOP_WORDS or word == "people"):
-        return word
+def _is_number(token) -> bool:
+    text = token.lower_
+    return (token.like_num or text in SCALES) and not text.endswith(("st", "nd", "rd", "th"))
+
+
+def _number_runs(sent) -> list[list]:
+    """Maximal runs of adjacent number tokens of a sentence, in reading order."""
+    runs: list[list] = []
+    for token in sent:
+        if _is_number(token):
+            if runs and runs[-1][-1].i == token.i - 1:
+                runs[-1].append(token)
+            else:
+                runs.append([token])
+    return runs
+
+
+def _excluded(run, sent) -> bool:
+    """Dates, times, ordinals, years, days of the month, glued numbers, ages, labels."""
+    first, last = run[0], run[-1]
+    doc = first.doc
+    if any(t.ent_type_ in NOT_FIGURES for t in run):
+        return True
+    text = first.text
+    if len(run) == 1 and len(text) == 4 and text.isdigit() and 1800 <= int(text) <= 2100:
+        return True  # a year
+    before = doc[first.i - 1] if first.i > sent.start else None
+    after = doc[last.i + 1] if last.i + 1 < sent.end else None
+    if before is not None and before.lower_.rstrip(".") in MONTHS:
+        return True  # "June 30": a day of the month
+    if (after is not None and after.text == "-" and not last.whitespace_) or (
+        before is not None and before.text == "-" and not before.whitespace_
+    ):
+        return True  # "155-millimeter", "18-year-old": a size or an age, not a count
+    if before is not None and before.lemma_.lower() in LABELS | AGE_WORDS:
+        return True  # "page 5", "Section 230", "aged 18"
+    head = last.head
+    if head.lemma_.lower() in AGE_WORDS or (
+        last.dep_ in ("nummod", "compound", "appos") and head.i < first.i and head.pos_ != "VERB"
+    ):
+        return True  # the noun comes first: a label ("ground zero", "Air Force One")
+    if after is not None and after.lower_ == "and" and last.i + 2 < sent.end:
+        if doc[last.i + 2].lower_ in ("older", "over", "above", "up"):
+            return True  # "65 and older": an age band
+    if text.lower() == "one" and len(run) == 1:
+        return not (after is not None and after.lower_ in UNITS)
+    return False
+
+
+def _qualifier(run) -> str | None:
+    """'at least', 'more than', 'about' ...: the modifiers the parse hangs on the number."""
+    inside = {t.i for t in run}
+    words = []
+    for token in run:
+        for child in token.children:
+            if child.i not in inside and child.i < run[0].i and child.dep_ in (
+                "advmod", "quantmod", "amod", "prep"
+            ):
+                words.extend(t for t in child.subtree if t.i < run[0].i)
+    phrase = " ".join(t.lower_ for t in sorted(set(words), key=lambda t: t.i))
+    return phrase if phrase in QUALIFIERS else None
+
+
+def _casualty(*tokens) -> str | None:
+    """'killed' or 'injured' when a token (a verb, an adjective or a noun) says so."""
+    for token in tokens:
+        if token is None:
+            continue
+        lemma, text = token.lemma_.lower(), token.lower_
+        if lemma in KILLED or text in KILLED or text in ("deaths", "fatalities", "dead"):
+            return "killed"
+        if lemma in INJURED or text in INJURED or text == "injuries":
+            return "injured"
     return None
 
 
-def _number_at(toks: list, i: int, sentence: str) -> tuple[float | None, int]:
-    """The value of a number starting at token i (None: not a count) and the next index."""
-    m, kind = toks[i]
-    if kind == "num":
-        glued = m.start() > 0 and (
-            sentence[m.start() - 1].isalnum() or sentence[m.start() - 1] in "-:"
-        )
-        if glued or m.group("glue") or _CLOCK.match(sentence, m.end()):
-            return None, i + 1
-        value, i = float(m.group("num").replace(",", "")), i + 1
-        while i < len(toks) and toks[i][1] == "word" and toks[i][0].group().lower() in SCALES:
-            value, i = value * SCALES[toks[i][0].group().lower()], i + 1
-        return value, i
-    if kind == "word" and _is_number_word(m.group()):
-        start = i
-        while i < len(toks) and toks[i][1] == "word" and _is_number_word(toks[i][0].group()):
-            i += 1
-        return float(_word_value([t.group().lower() for t, _ in toks[start:i]]) or 0), i
-    return None, i + 1
+def _attachment(run):
+    """(noun the number counts or None, the verb or word that governs them or None)."""
+    last = run[-1]
+    head = last.head
+    if last.dep_ in ("nummod", "quantmod", "compound") and head.i != last.i:
+        noun = head if head.pos_ in ("NOUN", "PROPN", "ADJ") else None
+        if noun is not None:
+            governor = noun.head if noun.dep_ in ("nsubj", "nsubjpass", "dobj", "attr",
+                                                  "conj", "appos", "pobj") else None  # fmt: skip
+            return noun, governor
+    of = next((c for c in last.children if c.dep_ == "prep" and c.lower_ == "of"), None)
+    counted = next((c for c in of.children if c.dep_ == "pobj"), None) if of else None
+    if counted is not None and counted.pos_ == "NOUN":  # "two of the plaintiffs"
+        return counted, head if last.dep_ in ("nsubj", "nsubjpass", "dobj") else None
+    if last.dep_ in ("nsubj", "nsubjpass", "dobj", "attr", "conj", "npadvmod", "pobj"):
+        return None, head
+    return None, None
 
 
-def _subject(raw: list[str], pre: list[str], last_noun: str | None) -> tuple:
-    """(subject, unit, noun) from the words after a number and the word before it."""
-    after = [w.lower() for w in raw]
-    first = after[0] if after else None
-    if first == "square" and len(after) > 1 and after[1] in UNITS:
-        return "area", f"sq {UNITS[after[1]][1]}", None
-    if first in UNITS:
-        return (*UNITS[first], None)
-    noun = _noun(raw[0]) if raw and first not in KILLED | INJURED else None
-    window = after[1:5] if noun else after[:3]
-    hit = next((w for w in window if w in KILLED or w in INJURED), None)
-    if hit is None and pre and (pre[-1] in KILLED or pre[-1] in INJURED):
-        hit = pre[-1]
-    if hit is not None:
-        group, what = noun or last_noun, "killed" if hit in KILLED else "injured"
+def _subject(run, sent, last_group):
+    """(subject, unit, group) of a number run, or (None, None, None)."""
+    last = run[-1]
+    doc = last.doc
+    after = doc[last.i + 1] if last.i + 1 < sent.end else None
+    if last.ent_type_ == "PERCENT" or (after is not None and after.lower_ in ("%", "percent")):
+        return "percent", "%", None
+    before = doc[run[0].i - 1] if run[0].i > sent.start else None
+    currency = next((CURRENCIES[t.lower_] for t in (before, after)
+                     if t is not None and t.lower_ in CURRENCIES), None)  # fmt: skip
+    if currency or last.ent_type_ == "MONEY":
+        return "money", currency, None
+    noun, governor = _attachment(run)
+    if noun is not None:
+        word = noun.lower_
+        if word == "square" or any(c.lower_ == "square" for c in noun.children):
+            unit = UNITS.get(noun.lower_ if word != "square" else "")
+            if unit:
+                return "area", f"sq {unit[1]}", None
+        if word in UNITS:
+            return (*UNITS[word], None)
+    what = _casualty(governor, noun, *(c for c in (noun.children if noun is not None else ())
+                                         if c.dep_ == "amod"))  # fmt: skip
+    if what is None and noun is None and after is not None:
+        what = _casualty(after) if after.pos_ in ("ADJ", "VERB", "NOUN") else None
+    if what is not None:
+        word = noun.lower_ if noun is not None and _casualty(noun) is None else None
+        group = word or (last_group if noun is None else None)
         if group in GROUPS:
             return f"{group} {what}", None, group
         return ("deaths" if what == "killed" else "injured"), None, group
-    if first in ("casualties", "casualty"):
-        return "casualties", None, None
-    return noun, None, noun
+    if noun is not None and noun.pos_ == "NOUN":
+        if noun.lower_ in ("casualties", "casualty"):
+            return "casualties", None, None
+        return noun.lower_, None, noun.lower_
+    if noun is None and governor is not None and governor.pos_ == "VERB":
+        return governor.lower_, None, None
+    return None, None, None
 
 
-def _sentence_figures(sentence: str) -> list[Figure]:
-    toks = [(m, m.lastgroup) for m in _TOKEN.finditer(sentence)]
-    earlier = bool(_EARLIER.search(sentence))
+def _earlier(run) -> bool:
+    """The clause holding the number is in the past perfect or says earlier / previously."""
+    token = run[-1]
+    for _ in range(8):  # up the heads to the clause's verb and the verb above it
+        if token.pos_ in ("VERB", "AUX"):
+            kids = list(token.children)
+            if any(c.lower_ == "had" and c.dep_ in ("aux", "auxpass") for c in kids):
+                return True
+            if any(c.lower_ in ("earlier", "previously") for c in kids):
+                return True
+        if token.head.i == token.i:
+            break
+        token = token.head
+    return False
+
+
+def sentence_figures(sent) -> list[Figure]:
+    """Counted things of one parsed sentence (a spaCy Span), in reading order."""
     found: list[Figure] = []
-    last_noun: str | None = None
-    i = 0
-    while i < len(toks):
-        start = i
-        value, i = _number_at(toks, i, sentence)
+    last_group = None
+    text = sent.text.strip()
+    for run in _number_runs(sent):
+        if _excluded(run, sent):
+            continue
+        value = _value(run)
         if value is None:
             continue
-        before = [
-            t.group().lower() if k == "word" else "," for t, k in toks[max(0, start - 4) : start]
-        ]
-        qualifier = next((q for q in QUALIFIERS if before[-len(q.split()) :] == q.split()), None)
-        pre = before[: len(before) - len(qualifier.split())] if qualifier else before
-        raw: list[str] = []  # the words after the number, as written, up to a stop or number
-        for t, k in toks[i:]:
-            if k in ("stop", "num") or len(raw) == 6:
-                break
-            raw.append(t.group())
-        if raw[:1] == ["other"]:
-            raw = raw[1:]
-        if (pre and pre[-1] in MONTHS) or (
-            1900 <= value <= 2100 and value.is_integer() and not raw
-        ):
-            continue  # a date ("June 30") or a year ending a clause ("in February 2022")
-        if toks[start][0].group().lower() == "one" and not (raw and raw[0].lower() in UNITS):
-            continue  # "one of the reasons": a pronoun more often than a count
-        subject, unit, noun = _subject(raw, pre, last_noun)
-        if subject is None:
+        subject, unit, group = _subject(run, sent, last_group)
+        if subject is None or not any(c.isalpha() for c in subject):
             continue
-        last_noun = noun or last_noun
+        last_group = group or last_group
         number = int(value) if value.is_integer() else value
-        found.append(Figure(subject, number, unit, qualifier, sentence, earlier))
+        written = run[0].doc[run[0].i : run[-1].i + 1].text
+        found.append(
+            Figure(subject, number, unit, _qualifier(run), text, _earlier(run), written)
+        )
     return found
 
 
-def extract_figures(text: str) -> list[Figure]:
-    """Counted things of `text` in reading order (rules in the module docstring)."""
-    return [
-        figure
-        for paragraph in text.splitlines()
-        for sentence in split_sentences(paragraph)
-        for figure in _sentence_figures(sentence)
-    ]
+def doc_figures(doc) -> list[Figure]:
+    """Counted things of a parsed text, in reading order."""
+    return [figure for sent in doc.sents for figure in sentence_figures(sent)]
+
+
+def extract_figures(text: str, nlp=None) -> list[Figure]:
+    """Counted things of ``text`` (parsed with ``nlp``, default the shipped pipeline)."""
+    from .nlp import parse
+
+    (doc,) = parse([text], nlp)
+    return doc_figures(doc)
 
 
 @dataclass(frozen=True)
@@ -214,19 +327,25 @@ class FigureRow:
     unit: str | None
     qualifier: str | None
     earlier: bool
-    text: str
+    text: str  # the sentence
+    number: str = ""  # the number as written
 
 
-def figures(run: Run) -> list[FigureRow]:
+def figures(run: Run, nlp=None, docs: Iterable | None = None) -> list[FigureRow]:
     """Figures of each thread's primary posts (title, then body); rows by (thread order,
-    published with undated last, post id, position in the post)."""
+    published with undated last, post id, position in the post). Posts are parsed in one
+    batch with ``nlp`` (default: the shipped pipeline), unless ``docs`` gives their parses
+    already (post id -> Doc)."""
+    from .nlp import parse
+
+    pairs = [(thread, post) for thread, posts in thread_posts(run) for post in posts]
+    if docs is None:
+        parsed = parse([f"{post.title}\n{post.body}" for _, post in pairs], nlp)
+        docs = {post.id: doc for (_, post), doc in zip(pairs, parsed, strict=True)}
     rows = []
-    for thread, posts in thread_posts(run):
-        for post in posts:  # already in (published, id) order
-            for f in extract_figures(f"{post.title}\n{post.body}"):
-                rows.append(
-                    FigureRow(thread.id, outlet_of(post), post.id, post.published, **vars(f))
-                )
+    for thread, post in pairs:  # already in (thread, published, id) order
+        for f in doc_figures(docs[post.id]):
+            rows.append(FigureRow(thread.id, outlet_of(post), post.id, post.published, **vars(f)))
     return rows
 
 
