@@ -170,9 +170,9 @@ def _excluded(run, sent) -> bool:
         last.dep_ in ("nummod", "compound", "appos") and head.i < first.i and head.pos_ != "VERB"
     ):
         return True  # the noun comes first: a label ("ground zero", "Air Force One")
-    if after is not None and after.lower_ == "and" and last.i + 2 < sent.end:
-        if doc[last.i + 2].lower_ in ("older", "over", "above", "up"):
-            return True  # "65 and older": an age band
+    older = last.i + 2 < sent.end and doc[last.i + 2].lower_ in ("older", "over", "above", "up")
+    if after is not None and after.lower_ == "and" and older:
+        return True  # "65 and older": an age band
     if text.lower() == "one" and len(run) == 1:
         return not (after is not None and after.lower_ in UNITS)
     return False
@@ -184,8 +184,10 @@ def _qualifier(run) -> str | None:
     words = []
     for token in run:
         for child in token.children:
-            if child.i not in inside and child.i < run[0].i and child.dep_ in (
-                "advmod", "quantmod", "amod", "prep"
+            if (
+                child.i not in inside
+                and child.i < run[0].i
+                and child.dep_ in ("advmod", "quantmod", "amod", "prep")
             ):
                 words.extend(t for t in child.subtree if t.i < run[0].i)
     phrase = " ".join(t.lower_ for t in sorted(set(words), key=lambda t: t.i))
@@ -297,9 +299,7 @@ def sentence_figures(sent) -> list[Figure]:
         last_group = group or last_group
         number = int(value) if value.is_integer() else value
         written = run[0].doc[run[0].i : run[-1].i + 1].text
-        found.append(
-            Figure(subject, number, unit, _qualifier(run), text, _earlier(run), written)
-        )
+        found.append(Figure(subject, number, unit, _qualifier(run), text, _earlier(run), written))
     return found
 
 
