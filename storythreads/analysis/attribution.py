@@ -261,25 +261,43 @@ def _quoted(token, quotes) -> bool:
     return _inside(doc[first].idx, quotes) or _inside(doc[last].idx, quotes)
 
 
-def _trailing_content(verb) -> tuple[int, int] | None:
-    """Token range of the clause a trailing cue reports ("The UK is ..., Sunak told ...").
+_SET_OFF = (",", "—", "–", "--")
 
-    The parser often hangs such a cue under the reported clause; the content is then the
-    head's subtree to the left of the cue's own subtree, which must end in a comma or a
-    closing quote (so "He left after she said so" is not read as an attribution).
+
+def _reported_clause(verb) -> list[tuple[int, int]]:
+    """Token ranges of the clause a set-off cue reports, around the cue's own words.
+
+    The parser hangs a trailing cue ("The UK is ..., Sunak told reporters") or a medial one
+    ("Acts of protest, Mr. Obama said, are acts of patriotism") under the clause it reports.
+    The content is then the head's subtree left and right of the cue's subtree; the cue must
+    be set off by a comma, dash or closing quote (so "He left after she said so" is not an
+    attribution), and on both sides when the clause goes on after it.
     """
-    if verb.dep_ not in ("parataxis", "ccomp", "advcl") or verb.head.i > verb.i:
-        return None
+    if verb.dep_ not in ("parataxis", "ccomp", "advcl"):
+        return []
     if any(child.dep_ == "mark" and child.lower_ != "as" for child in verb.children):
-        return None
-    cue_first = verb.left_edge.i
-    head_first = verb.head.left_edge.i
+        return []
+    doc = verb.doc
+    cue_first, cue_last = _edges(verb)
+    while doc[cue_first].is_punct and cue_first < verb.i:  # its commas may hang from it
+        cue_first += 1
+    while doc[cue_last].is_punct and cue_last > verb.i:
+        cue_last -= 1
+    clause = verb.head
+    while clause.pos_ not in ("VERB", "AUX") and clause.head.i != clause.i:
+        clause = clause.head  # "The difference now, he told me, is ...": up to "is"
+    head_first, head_last = _edges(clause)
     if cue_first - 1 <= head_first:
-        return None
-    before = verb.doc[cue_first - 1]
-    if not (before.text == "," or before.is_quote or before.text in ("—", "–", "--")):
-        return None
-    return head_first, cue_first - 1
+        return []
+    before = doc[cue_first - 1]
+    if not (before.text in _SET_OFF or before.is_quote):
+        return []
+    pieces = [(head_first, cue_first - 1)]
+    if head_last > cue_last + 1:
+        if doc[cue_last + 1].text not in _SET_OFF:
+            return []
+        pieces.append((cue_last + 2, head_last))
+    return pieces
 
 
 def _verb_drafts(doc, quotes) -> Iterator[_Draft]:
@@ -292,15 +310,14 @@ def _verb_drafts(doc, quotes) -> Iterator[_Draft]:
             continue
         found = _content_range(token, quotes)
         if found is not None:
-            first, last = found
+            ranges = [found]
+        elif token.lemma_.lower() in QUOTING_LEMMAS:
+            continue
         else:
-            trailing = _trailing_content(token)
-            if trailing is None or token.lemma_.lower() in QUOTING_LEMMAS:
-                continue
-            first, last = trailing
-        span = _char_span(doc, first, last)
-        if span is not None and not _inside_source(span, source):
-            yield _Draft(token, source, [span])
+            ranges = _reported_clause(token)
+        spans = [span for span in (_char_span(doc, *r) for r in ranges) if span is not None]
+        if spans and not any(_inside_source(span, source) for span in spans):
+            yield _Draft(token, source, spans)
 
 
 def _inside_source(span: tuple[int, int], source) -> bool:
@@ -325,6 +342,38 @@ def _according_drafts(doc, quotes) -> Iterator[_Draft]:
         span = _char_span(doc, *side)
         if span is not None:
             yield _Draft(doc[token.i : to.i + 1], source, [span])
+
+
+def _label_drafts(doc, quotes) -> Iterator[_Draft]:
+    """ "NAME: words" at the start of a paragraph: a transcript's speaker or a headline's.
+
+    The label must be a person or organisation entity, or a name in capitals as transcripts
+    print it ("PENCE:"); a section label ("Some context:", "Monday:") is neither.
+    """
+    for paragraph in _PARAGRAPH.finditer(doc.text):
+        span = doc.char_span(paragraph.start(), paragraph.end(), alignment_mode="expand")
+        if span is None:
+            continue
+        tokens = [t for t in span if not (t.is_quote or t.is_space or t.text in ("•", "*"))]
+        colon = next((k for k, t in enumerate(tokens[:6]) if t.text == ":"), None)
+        if not colon or colon + 1 >= len(tokens) or not _is_label(tokens[:colon]):
+            continue
+        content = _char_span(doc, tokens[colon + 1].i, span.end - 1)
+        if content is not None:
+            yield _Draft(tokens[colon], tokens[colon - 1], [content])
+
+
+def _is_label(tokens) -> bool:
+    """A speaker label: all of a PERSON/ORG entity, or a word in capitals."""
+    if len(tokens) == 1 and tokens[0].is_upper and tokens[0].is_alpha and len(tokens[0]) > 2:
+        return True
+    entity = _entity_at(tokens[0])
+    return (
+        entity is not None
+        and entity.label_ in ("PERSON", "ORG")
+        and entity.start == tokens[0].i
+        and entity.end == tokens[-1].i + 1
+    )
 
 
 # --- quotations joined to attributions --------------------------------------------------------
@@ -415,6 +464,41 @@ def _cue_before(doc, quote, quotes):
     return None
 
 
+_DASHES = ("―", "—", "–", "--", "-")
+
+
+def _signed_by(doc, quote):
+    """The dash of a sign-off after a quotation ("“…” ― Oscar P. Quintero"), if any.
+
+    The dash must be followed by a name alone up to the end of its line: capitalised words
+    (initials and a closing full stop allowed), as readers' comments and epigraphs are signed.
+    """
+    span = doc.char_span(quote[0], quote[1], alignment_mode="expand")
+    i = span.end
+    while i < len(doc) and doc[i].is_space and "\n" not in doc[i].text:
+        i += 1
+    if i >= len(doc) or doc[i].text not in _DASHES:
+        return None
+    name = []
+    for token in doc[i + 1 :]:
+        if "\n" in token.text or (token.text == "." and name):
+            break
+        if not (token.is_title or token.is_upper) or len(name) == 5:
+            return None
+        name.append(token)
+    return doc[i] if name else None
+
+
+def _signer(dash):
+    """The last word of the name after a sign-off dash: the head of the source phrase."""
+    name = dash
+    for token in dash.doc[dash.i + 1 :]:
+        if "\n" in token.text or token.text == ".":
+            break
+        name = token
+    return name
+
+
 def _starts_sentence(doc, quote) -> bool:
     """Whether a quotation opens its sentence (or follows a colon)."""
     span = doc.char_span(quote[0], quote[1], alignment_mode="expand")
@@ -433,14 +517,16 @@ def _attach_quotes(doc, drafts: list[_Draft], quotes) -> list[_Draft]:
         if quote in used or not _quote_tokens(doc, quote):
             continue
         cue = (
-            _governing_cue(doc, quote, quotes)
+            _signed_by(doc, quote)
+            or _governing_cue(doc, quote, quotes)
             or _cue_after(doc, quote, quotes)
             or _cue_before(doc, quote, quotes)
         )
         if cue is not None:
             draft = by_cue.get(cue.i)
             if draft is None:
-                draft = _Draft(cue, _source(cue), [])
+                source = _source(cue) if cue.pos_ in ("VERB", "AUX") else _signer(cue)
+                draft = _Draft(cue, source, [])
                 drafts.append(draft)
                 by_cue[cue.i] = draft
             draft.spans = sorted(draft.spans + [quote])
@@ -688,7 +774,7 @@ def _speakers(doc, drafts: list[_Draft]) -> list[tuple[str, str, int, int, str]]
 def _cue_text(draft: _Draft) -> str:
     """The cue as written, with its particles and negation ("did not say", "pointed out")."""
     cue = draft.cue
-    if not hasattr(cue, "children"):
+    if not hasattr(cue, "children") or cue.pos_ not in ("VERB", "AUX"):
         return cue.text
     parts = [cue] + [c for c in cue.children if c.dep_ in ("neg", "prt", "aux", "auxpass")]
     parts.sort(key=lambda t: t.i)
@@ -714,9 +800,13 @@ def extract_attributions(doc) -> list[Attribution]:
     """Every attribution in one parsed text, in text order (see the module docstring)."""
     text = doc.text
     quotes = quote_spans(text)
-    drafts = list(_verb_drafts(doc, quotes)) + list(_according_drafts(doc, quotes))
+    drafts = [
+        *_verb_drafts(doc, quotes),
+        *_according_drafts(doc, quotes),
+        *_label_drafts(doc, quotes),
+    ]
     drafts = _dedupe(drafts)
-    drafts = [d for d in _attach_quotes(doc, drafts, quotes) if d.spans]
+    drafts = _outermost([d for d in _attach_quotes(doc, drafts, quotes) if d.spans])
     result = []
     for draft, (speaker, kind, s_start, s_end, mention) in zip(drafts, _speakers(doc, drafts)):
         spans = _merge_spans(draft.spans)
@@ -736,6 +826,22 @@ def extract_attributions(doc) -> list[Attribution]:
             )
         )
     return result
+
+
+def _outermost(drafts: list[_Draft]) -> list[_Draft]:
+    """Drafts whose cue is not inside another's content.
+
+    "Flynn said Trump was right when he said ..." is Flynn's attribution; the nested one is
+    part of what he is reported to have said (and as a row of its own it would count the
+    same quoted words twice).
+    """
+    return [
+        draft
+        for draft in drafts
+        if not any(
+            other is not draft and _inside(_cue_offset(draft), other.spans) for other in drafts
+        )
+    ]
 
 
 def _dedupe(drafts: list[_Draft]) -> list[_Draft]:

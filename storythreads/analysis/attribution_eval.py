@@ -102,13 +102,17 @@ def gold_items(record: dict) -> list[Item]:
     return items
 
 
-def predicted_items(text: str, attributions: Iterable) -> list[Item]:
-    """The scored form of extracted attributions (anything with spans or start/end, speaker)."""
+def predicted_items(text: str, attributions: Iterable, own_flag: bool = False) -> list[Item]:
+    """The scored form of extracted attributions (anything with spans or start/end, speaker).
+
+    Direct by PolNeAR's rule on the content, or by the extractor's own `direct` flag.
+    """
     items = []
     for attribution in attributions:
         spans = getattr(attribution, "spans", None) or [(attribution.start, attribution.end)]
         content = _span_text(text, spans)
-        items.append(Item(words(content), attribution.speaker, holds_quote(content)))
+        direct = attribution.direct if own_flag else holds_quote(content)
+        items.append(Item(words(content), attribution.speaker, direct))
     return items
 
 
@@ -182,11 +186,15 @@ class Tally:
         }
 
 
-def score(records: Sequence[dict], predictions: Sequence[Iterable]) -> dict:
-    """Direct and all-attribution scores of predictions (one list per record, same order)."""
+def score(records: Sequence[dict], predictions: Sequence[Iterable], own_flag=False) -> dict:
+    """Direct and all-attribution scores of predictions (one list per record, same order).
+
+    own_flag: split predictions into direct or not by their `direct` flag instead of
+    PolNeAR's rule (see the module docstring).
+    """
     tallies = {"direct": Tally(), "all": Tally()}
     for record, found in zip(records, predictions, strict=True):
-        predicted = predicted_items(record["text"], found)
+        predicted = predicted_items(record["text"], found, own_flag)
         gold = gold_items(record)
         tallies["all"].add(predicted, gold)
         tallies["direct"].add([p for p in predicted if p.direct], [g for g in gold if g.direct])
