@@ -3,28 +3,37 @@
 One text (a post or an article) at a time, from its Doc:
 
 - a *cue* is a verb of saying or believing (`CUE_LEMMAS`, by lemma, so "said", "says",
-  "told", "adding" all count); its nominal subject is the source and its clausal
-  complement (ccomp, or xcomp for verbs of intent: "vowed to ...") is the content. When the
-  parser hangs a trailing "..., Sunak told reporters" under the reported clause instead
-  (parataxis/advcl/ccomp of it), the clause before the cue is the content;
+  "told", "adding" all count); its nominal subject is the source ("adding", "and added"
+  inherit the subject of the verb they hang from) and its clausal complement (ccomp, or
+  xcomp for verbs of intent: "vowed to ...") is the content. When the parser hangs a cue
+  set off by commas under the clause it reports ("The UK is ..., Sunak told reporters";
+  "Acts of protest, Mr. Obama said, are ..."), that clause around the cue is the content.
+  Verbs that cite only when quoting (`QUOTING_LEMMAS`: "called him a "nasty guy"") count
+  when their complements hold a quotation;
 - "according to Y, ..." and "..., according to Y": Y is the source, the rest of the
   sentence the content;
+- "PENCE: ..." at the start of a paragraph (a transcript's or a headline's label, when the
+  label is a person or organisation entity or a name in capitals);
 - quotations are found in the characters (“…”, "…", and ''…'' as some papers print them),
   paired within a paragraph. A quotation that overlaps an attribution's content widens it
   (a partial quote inside "X said the US was "aimed at..."", or the first sentences of a
-  multi-sentence quote that the parse cut off). One that the parse hangs under a cue verb
-  becomes that cue's content. A quotation with neither, starting a sentence right after a
-  direct quote of the same paragraph, continues that speaker ("“A,” he said. “B.”" is
-  one attribution with two content spans).
+  multi-sentence quote that the parse cut off). Otherwise it goes to the name signing it
+  ("“…” ― Oscar Quintero"), to a cue verb the parse hangs it from, to a cue right after it
+  ("“…?” he asks.") or introducing it ("He continued: “…”"), or, opening a sentence right
+  after a direct quote of the same paragraph, continues that speaker ("“A,” he said.
+  “B.”" is one attribution with two content spans). Other quotations (scare quotes,
+  titles) are no attribution;
+- an attribution whose cue lies inside another's content is part of that one, not a row
+  of its own ("Flynn said Trump was right when he said ...").
 
-Speakers: a named person is written as the longest name of the text that ends in the same
-word ("Mrs. Clinton", "Clinton" -> "Hillary Clinton"); "he"/"she" become the nearest
-preceding named person (a speaker or a subject) whose known gender does not clash;
-"officials", "a source", "people familiar with the matter" stay as written, kind
+Speakers: a named person is written as the full name of the text that ends in the same
+word, the one used most ("Mrs. Clinton", "Clinton" -> "Hillary Clinton"); "he"/"she"
+become the nearest preceding named person (a speaker or a subject) whose known gender does
+not clash; "officials", "a source", "people familiar with the matter" stay as written, kind
 "anonymous"; "the statement", "a report" are kind "document"; ministries, campaigns and
 named organisations are "organisation".
 
-`direct` is true when the content holds a quotation (PolNeAR's definition: partial quotes
+`direct` is true when the content holds a quotation (as in PolNeAR: partial quotes
 count). Offsets are character offsets into the text the Doc was parsed from.
 """
 
@@ -49,14 +58,15 @@ SPEECH_LEMMAS = word_set("""
     reply respond answer complain emphasize emphasise stress reveal disclose indicate recall
     testify tweet post caution observe remark mention reiterate repeat recount inform assure
     counter retort charge lament muse speculate boast joke quip learn conclude find show
-    estimate ask urge demand accuse blast criticize criticise question signal hint vow
-    pledge promise threaten propose recommend advise agree disagree continue
+    estimate ask urge demand accuse question signal hint vow
+    pledge promise threaten propose recommend advise agree disagree continue yell exclaim
+    scream whisper mutter shout plead
 """)
 COGNITION_LEMMAS = word_set("believe think expect hope fear feel worry doubt suspect")
 # Verbs that cite words only when the words are quoted: "called him a "nasty guy"".
 QUOTING_LEMMAS = word_set("""
     call describe label brand dub liken characterize characterise compare blast criticize
-    criticise condemn praise slam mock deride dismiss denounce chant sing shout
+    criticise condemn praise slam mock deride dismiss denounce chant sing hail laud
 """)
 CUE_LEMMAS = SPEECH_LEMMAS | COGNITION_LEMMAS | QUOTING_LEMMAS
 # Cues whose content may be an infinitive (xcomp): "vowed to fight", "urged them to leave".
@@ -94,6 +104,7 @@ HONORIFICS = word_set("""
 MALE_TITLES = frozenset({"mr", "sir", "king", "prince"})
 FEMALE_TITLES = frozenset({"mrs", "ms", "miss", "dame", "queen"})
 PRONOUN_GENDER = {"he": "m", "him": "m", "she": "f", "her": "f"}
+PERSON_PRONOUNS = frozenset({"i", "me", *PRONOUN_GENDER})
 RELATIVE_PRONOUNS = frozenset({"who", "that", "which"})
 # Quotation marks: openers, closers, and marks that do both (toggle).
 OPENERS, CLOSERS = "“", "”"
@@ -661,17 +672,28 @@ def _last_word(name: str) -> str:
 
 
 def person_names(doc) -> dict[str, str]:
-    """Last word -> the fullest name of the text ending in it (most used, then first seen)."""
+    """Last word -> the full name of the text ending in it (see fullest_names)."""
     counts: Counter[str] = Counter()
-    first_seen: dict[str, int] = {}
     for ent in doc.ents:
-        if ent.label_ != "PERSON":
-            continue
-        name = _clean_name([t.text for t in ent])
-        counts[name] += 1
-        first_seen.setdefault(name, ent.start_char)
+        if ent.label_ == "PERSON":
+            counts[_clean_name([t.text for t in ent])] += 1
+    return fullest_names(counts)
+
+
+def fullest_names(counts: Counter[str]) -> dict[str, str]:
+    """Last word -> the name that stands for all names ending in it.
+
+    A name of two words or more wins over a bare surname; among those, the one used most
+    (then the longer, then the first counted), so a headline's "Rip Donald Trump" or a
+    nickname seen once does not stand for the "Donald Trump" of the rest of the text.
+    """
+    order = {name: k for k, name in enumerate(counts)}
+
+    def rank(name: str) -> tuple:
+        return (len(name.split()) < 2, -counts[name], -len(name.split()), order[name])
+
     best: dict[str, str] = {}
-    for name in sorted(counts, key=lambda n: (-len(n.split()), -counts[n], first_seen[n])):
+    for name in sorted(counts, key=rank):
         best.setdefault(_last_word(name), name)
     return best
 
@@ -761,7 +783,8 @@ def _speakers(doc, drafts: list[_Draft]) -> list[tuple[str, str, int, int, str]]
                 if draft.source.lower_ in PRONOUN_GENDER:
                     gender.setdefault(speaker, PRONOUN_GENDER[draft.source.lower_])
             else:
-                kind = "person" if draft.source.lower_ in PRONOUN_GENDER else "anonymous"
+                # an unresolved "I" or "he" is still one person; "they", "we", "it" are not
+                kind = "person" if draft.source.lower_ in PERSON_PRONOUNS else "anonymous"
         antecedents.append((start, speaker, kind))
         antecedents.sort()
         out.append((speaker, kind, start, end, mention))
@@ -861,7 +884,7 @@ def attributions_for_texts(
     nlp=None,
     *,
     n_process: int = 1,
-    batch_size: int = 32,
+    batch_size: int = 256,
 ) -> Iterator[list[Attribution]]:
     """Attributions of each text, in order, parsed in batches (analysis.nlp.parse)."""
     from .nlp import parse
@@ -870,6 +893,25 @@ def attributions_for_texts(
         yield extract_attributions(doc)
 
 
-def with_speaker(attribution: Attribution, speaker: str) -> Attribution:
-    """A copy with another speaker name: for normalising names across a thread."""
-    return replace(attribution, speaker=speaker)
+def same_speakers(groups: list[list[Attribution]]) -> list[list[Attribution]]:
+    """The attributions of several texts (a thread's posts) with one name per person.
+
+    Each text names its people on its own; across texts "Zakharova" in one post and "Maria
+    Zakharova" in another become the full name used most among the person speakers ending
+    in that word (fullest_names). A one-word speaker the entity tagger took for an
+    organisation in a post with no full name ("Zakharova said") is that person too.
+    """
+    counts: Counter[str] = Counter()
+    for group in groups:
+        counts.update(a.speaker for a in group if a.speaker_kind == "person")
+    best = fullest_names(counts)
+    return [[_renamed(a, best) for a in group] for group in groups]
+
+
+def _renamed(attribution: Attribution, best: dict[str, str]) -> Attribution:
+    name = best.get(_last_word(attribution.speaker))
+    if name is None or attribution.speaker_kind not in ("person", "organisation"):
+        return attribution
+    if attribution.speaker_kind == "organisation" and len(attribution.speaker.split()) > 1:
+        return attribution
+    return replace(attribution, speaker=name, speaker_kind="person")

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from storythreads.analysis.attribution import Attribution, extract_attributions, quote_spans
+from storythreads.analysis.attribution import (
+    Attribution,
+    attributions_for_texts,
+    extract_attributions,
+    quote_spans,
+    same_speakers,
+)
 from storythreads.analysis.attribution_eval import evaluate_attributions, same_speaker, score
 from storythreads.analysis.nlp import load_nlp, paragraphs, parse
 from storythreads.errors import NlpModelError
@@ -105,6 +111,23 @@ def test_names_are_written_as_the_longest_name_of_the_text(nlp):
     found = _extract(nlp, text)
     assert {a.speaker for a in found} == {"Hillary Clinton"}
     assert {a.mention for a in found} == {"Mrs. Clinton", "Clinton"}
+
+
+def test_one_name_per_person_across_a_threads_posts(nlp):
+    posts = [
+        "“It will not affect the operation,” Zakharova said on Saturday.",
+        "Russian foreign ministry spokesperson Maria Zakharova said the talks were over.",
+        "Officials said the decision was final.",
+    ]
+    found = list(attributions_for_texts(posts, nlp))
+    assert [a.speaker for a in found[0]] == ["Zakharova"]
+    merged = same_speakers(found)
+    assert [a.speaker for group in merged for a in group] == [
+        "Maria Zakharova", "Maria Zakharova", "Officials",
+    ]  # fmt: skip
+    assert [a.speaker_kind for group in merged for a in group] == [
+        "person", "person", "anonymous",
+    ]  # fmt: skip
 
 
 def test_anonymous_sources_stay_anonymous(nlp):
