@@ -24,14 +24,14 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bertopic_compare import DATA, labelled_posts  # noqa: E402
-from sklearn.metrics import adjusted_rand_score  # noqa: E402
+from bertopic_compare import DATA, labelled_posts
+from sklearn.metrics import adjusted_rand_score
 
-from storythreads import Settings  # noqa: E402
-from storythreads.analysis.evaluate import bcubed  # noqa: E402
-from storythreads.embeddings import CachedEmbedder, make_embedder  # noqa: E402
-from storythreads.pipeline import update  # noqa: E402
-from storythreads.store import Store  # noqa: E402
+from storythreads import Settings
+from storythreads.analysis.evaluate import bcubed
+from storythreads.embeddings import CachedEmbedder, make_embedder
+from storythreads.pipeline import update
+from storythreads.store import Store
 
 
 class Cached:
