@@ -21,6 +21,7 @@ from .cli_options import (
     EXISTING_STORE,
     FORMAT_OPTION,
     MODEL_OPTION,
+    NLP_MODEL_OPTION,
     STORE_HELP,
     WAIT_HELP,
     engine_options,
@@ -50,6 +51,26 @@ def _fail_io(exc: OSError):
     where = exc.filename or "output"
     click.echo(f"storythreads: error: {where}: cannot write: {exc.strerror or exc}", err=True)
     sys.exit(1)
+
+
+def _parse_posts(run_, nlp):
+    """The posts' parses for voices and figures, with a progress bar on stderr when a
+    person is watching and the work is long (cron mail gets none)."""
+    from .reports.compare_report import parse_posts
+
+    n = sum(1 for a in run_.assignments if a.role == "primary")
+    if n < 200 or not sys.stderr.isatty():
+        return parse_posts(run_, nlp)
+    with click.progressbar(
+        length=n, label="Parsing posts (voices, figures)", file=sys.stderr
+    ) as bar:
+        done = [0]
+
+        def advance(count):
+            bar.update(count - done[0])
+            done[0] = count
+
+        return parse_posts(run_, nlp, progress=advance)
 
 
 def _embedder(settings: Settings):
@@ -236,13 +257,15 @@ def run(
     show_default=True,
     help="Distinctive terms per outlet and thread.",
 )
+@NLP_MODEL_OPTION
 @window_options
-def compare(inputs, out_dir, fmt, config, model, store_path, top_terms, since, until):
+def compare(inputs, out_dir, fmt, config, model, store_path, top_terms, nlp_model, since, until):
     """Compare outlets: coverage, who reported first, distinctive words, voices, figures.
 
     Threads are built over all outlets together (an outlet is a post's source, or its URL's
     host); the tables are then computed per thread and per outlet.
     """
+    from .analysis.nlp import load_nlp
     from .pipeline import analyze, update
     from .reports import select_window
     from .reports.compare_report import build_comparison, write_comparison
@@ -250,6 +273,7 @@ def compare(inputs, out_dir, fmt, config, model, store_path, top_terms, since, u
 
     try:
         settings = _settings(config, model)
+        nlp = load_nlp(nlp_model)  # a missing pipeline fails now, before any embedding
         result = read_posts(list(inputs), format=fmt, limits=settings.limits)
         _report_problems(result.problems)
         if not result.posts:
@@ -262,7 +286,8 @@ def compare(inputs, out_dir, fmt, config, model, store_path, top_terms, since, u
                 )
         else:
             run_ = analyze(result.posts, settings, _embedder(settings), problems=result.problems)
-        comparison = build_comparison(select_window(run_, since, until), top_terms)
+        window = select_window(run_, since, until)
+        comparison = build_comparison(window, top_terms, docs=_parse_posts(window, nlp))
         written = write_comparison(comparison, out_dir)
     except StoryThreadsError as exc:
         _fail(exc)
@@ -339,6 +364,43 @@ def _error_heading(row: dict) -> str:
         return text
     span = duration(row["span_days"] * 24 * 60)
     return f"{text} spans {row['first'][:10]} .. {row['last'][:10]} ({span})"
+
+
+@main.command("eval-voices")
+@click.argument("gold_file", type=click.Path(dir_okay=False, exists=True))
+@NLP_MODEL_OPTION
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Also write voices-scores.json to this directory.",
+)
+def eval_voices(gold_file, nlp_model, out_dir):
+    """Score quotes and attributions against attribution gold (PolNeAR-style JSONL).
+
+    Each record: id, text, gold_attributions (source, cue, content with character spans,
+    direct). A match is content word-level F1 >= 0.5 in the same article; prints
+    precision, recall and F1 for direct quotes and for all attributions, and speaker
+    accuracy (pronoun gold sources are not scored for speaker).
+    """
+    from .analysis.attribution_eval import evaluate_attributions, format_scores
+
+    try:
+        result = evaluate_attributions(gold_file, nlp_model)
+        click.echo(format_scores({"storythreads": result}))
+        click.echo(
+            f"{result['articles']} articles; parse {result['parse_seconds']:.1f} s, "
+            f"extract {result['extract_seconds']:.1f} s; spaCy pipeline "
+            f"{result['model']['name']} {result['model']['version']}"
+        )
+        if out_dir:
+            Path(out_dir).mkdir(parents=True, exist_ok=True)
+            Path(out_dir, "voices-scores.json").write_text(json.dumps(result, indent=2) + "\n")
+    except StoryThreadsError as exc:
+        _fail(exc)
+    except OSError as exc:
+        _fail_io(exc)
 
 
 @main.command("eval")

@@ -71,6 +71,13 @@ MODEL_OPTION = click.option(
     default=None,
     help="Embedding model: a packaged name or a local sentence-transformers directory.",
 )
+NLP_MODEL_OPTION = click.option(
+    "--nlp-model",
+    default=None,
+    metavar="NAME_OR_PATH",
+    help="spaCy pipeline for voices and figures: an installed package name or a directory "
+    "(default: the small English pipeline make setup installs; en_core_web_trf parses better).",
+)
 BACKEND_OPTION = click.option(
     "--backend",
     type=click.Choice(EMBEDDING_BACKENDS),

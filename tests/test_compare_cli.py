@@ -116,3 +116,33 @@ def test_basil_figures_hold_no_date_year_or_day_of_month(tmp_path, fake_model):
         assert not re.fullmatch(r"(?:1[89]|20)\d\d", number), row  # a year
         at = row["text"].index(number)
         assert not _MONTH.search(row["text"][:at]), row  # "Sept. 11", "Oct. 15"
+
+
+def test_eval_voices_scores_a_gold_file(tmp_path):
+    text = (
+        "“We will rebuild every home,” Mayor Ana Ruiz said on Monday.\n\n"
+        "Officials said the damage was worse than feared."
+    )
+    gold = [{"id": "a1", "text": text, "gold_attributions": [
+        {"source": "Mayor Ana Ruiz", "cue": "said", "content": "“We will rebuild every home,”",
+         "content_spans": [[0, 29]], "direct": True},
+        {"source": "Officials", "cue": "said", "content": "the damage was worse than feared",
+         "content_spans": [[80, 112]], "direct": False},
+    ]}]  # fmt: skip
+    path = write_jsonl(tmp_path / "gold.jsonl", gold)
+    result = CliRunner().invoke(cli.main, ["eval-voices", str(path), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    scores = json.loads((tmp_path / "voices-scores.json").read_text())
+    assert scores["direct"]["f1"] == 1.0 and scores["all"]["f1"] == 1.0
+    assert scores["direct"]["speaker_accuracy"] == 1.0
+    assert "storythreads" in result.output and "1 articles" in result.output
+
+
+def test_a_missing_spacy_pipeline_is_exit_4_in_one_line(tmp_path, fake_model):
+    path = write_jsonl(tmp_path / "a.jsonl", [{"id": "a", "title": "T", "text": "Words."}])
+    result = CliRunner().invoke(
+        cli.main, ["compare", str(path), "--out", str(tmp_path / "o"), "--nlp-model", "nope_xx"]
+    )
+    assert result.exit_code == 4
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "nope_xx" in lines[0] and "Traceback" not in result.output

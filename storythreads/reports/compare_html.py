@@ -95,7 +95,13 @@ def coverage_heatmap(c: Comparison, outlets: list[str], anchors: dict[str, str])
     return data
 
 
-def _thread_view(t, cov, lead, terms, speak, hedge, figs, revs, posts, window) -> dict:
+def clip(text: str, limit: int = 160) -> str:
+    """One line of at most ``limit`` characters, cut with an ellipsis."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _thread_view(t, cov, lead, terms, speak, hedge, figs, revs, posts, window, mix=()) -> dict:
     lags = {r.outlet: r for r in lead}
     by_outlet: dict[str, list] = {}
     for r in terms:
@@ -122,8 +128,21 @@ def _thread_view(t, cov, lead, terms, speak, hedge, figs, revs, posts, window) -
         ],
         "terms": sorted(by_outlet.items()),
         "voices": [
-            {"outlet": r.outlet, "speaker": r.speaker, "quotes": r.quotes, "attr": r.attributions}
+            {
+                "outlet": r.outlet,
+                "speaker": r.speaker,
+                "kind": r.speaker_kind,
+                "quotes": r.quotes,
+                "attr": r.attributions,
+                "example": clip(r.example),
+                "post_id": r.example_post,
+                "url": _safe_url(posts[r.example_post].url) if r.example_post in posts else None,
+            }
             for r in sorted(speak, key=lambda r: (-(r.quotes + r.attributions), r.outlet))[:15]
+        ],
+        "sources": [
+            {"outlet": m.outlet, "n": m.attributions, "anonymous": f"{m.anonymous_share:.0%}"}
+            for m in mix
         ],
         "hedges": sorted(hedges.items()),
         "figures": [
@@ -150,7 +169,7 @@ def compare_view(c: Comparison) -> dict:
     posts = {p.id: p for p in run.posts}
     outlets = sorted({p.source or "unknown" for p in run.posts})
     cov, lead, terms = _grouped(c.coverage), _grouped(c.lead), _grouped(c.terms)
-    speak, hedge = _grouped(c.voices), _grouped(c.hedges)
+    speak, hedge, mix = _grouped(c.voices), _grouped(c.hedges), _grouped(c.sources)
     figs, revs = _grouped(c.figures), _grouped(c.revisions)
     labels = {t.id: t.label for t in run.threads}
     threads = [
@@ -165,6 +184,7 @@ def compare_view(c: Comparison) -> dict:
             revs.get(t.id, []),
             posts,
             c.lead_window_days,
+            mix.get(t.id, []),
         )
         for t in run.threads
         if t.id in cov

@@ -17,22 +17,53 @@ from pathlib import Path
 
 from ..analysis.compare import MAX_LAG_DAYS, coverage, framing, lead_times
 from ..analysis.figures import figures, revisions
-from ..analysis.voices import hedging, voices
+from ..analysis.voices import hedging, post_text, quotes, sources, voices
 from ..types import Run
-from .compare_html import lag_text, render_compare_html
+from .compare_html import clip, lag_text, render_compare_html
 from .comparison import Comparison
 from .files import write_atomic
 from .values import _iso, _jsonable, _md, duration
 
 SCHEMA = "storythreads.compare/1"
-TABLES = ("coverage", "lead", "terms", "voices", "hedges", "figures", "revisions")
+TABLES = (
+    "coverage", "lead", "terms", "voices", "sources", "quotes", "hedges", "figures", "revisions"
+)  # fmt: skip
+
+
+def parse_posts(run: Run, nlp=None, progress=None) -> dict:
+    """Post id -> the spaCy Doc of its text (``voices.post_text``), for every primary post
+    of a thread: parsed once, in batches, for both voices and figures. ``progress`` is
+    called with the number of posts parsed so far (a progress bar on long work)."""
+    from ..analysis.nlp import load_nlp, parse
+
+    ids = sorted({a.post_id for a in run.assignments if a.role == "primary"})
+    by_id = {p.id: p for p in run.posts}
+    ids = [i for i in ids if i in by_id]
+    docs = {}
+    nlp = nlp if nlp is not None else load_nlp()
+    n_process = 2 if len(ids) >= 2000 else 1  # worker start-up costs more on small input
+    parsed = parse((post_text(by_id[i]) for i in ids), nlp, n_process=n_process)
+    for n, (post_id, doc) in enumerate(zip(ids, parsed, strict=True), start=1):
+        docs[post_id] = doc
+        if progress is not None:
+            progress(n)
+    return docs
 
 
 def build_comparison(
-    run: Run, top_terms: int = 10, max_lag_days: float = MAX_LAG_DAYS
+    run: Run,
+    top_terms: int = 10,
+    max_lag_days: float = MAX_LAG_DAYS,
+    nlp=None,
+    docs: dict | None = None,
 ) -> Comparison:
+    """Every table of the comparison. Voices and figures read the posts' parses: ``docs``
+    (post id -> Doc, see ``parse_posts``) or, without it, a parse with ``nlp`` (default:
+    the shipped spaCy pipeline)."""
     lead = lead_times(run, max_lag_days=max_lag_days)
-    rows = figures(run)
+    docs = docs if docs is not None else parse_posts(run, nlp)
+    rows = figures(run, docs=docs)
+    said = quotes(run, docs)
     return Comparison(
         run=run,
         coverage=tuple(coverage(run)),
@@ -40,11 +71,13 @@ def build_comparison(
         median_lag=dict(lead.median_lag),
         single_outlet=tuple(lead.single_outlet),
         terms=tuple(framing(run, top_n=top_terms)),
-        voices=tuple(voices(run)),
+        voices=tuple(voices(said)),
         hedges=tuple(hedging(run)),
         figures=tuple(rows),
         revisions=tuple(revisions(rows)),
         lead_window_days=max_lag_days,
+        quotes=tuple(said),
+        sources=tuple(sources(said)),
     )
 
 
@@ -95,6 +128,28 @@ def _by_thread(rows) -> dict[str, list]:
     return grouped
 
 
+TOP_SPEAKERS = 5  # per thread and outlet in the reports (quotes.csv has them all)
+
+
+def _voices_markdown(rows, mix) -> list[str]:
+    """Per outlet: its share of anonymous sources, then its top speakers with counts and
+    one example each, citing the post."""
+    lines = ["Voices (quotes.csv has every attribution, with its offsets in the post):"]
+    anonymous = {m.outlet: m for m in mix}
+    for outlet in sorted({r.outlet for r in rows}):
+        m = anonymous.get(outlet)
+        share = f"{m.anonymous_share:.0%} of {m.attributions} anonymous" if m else ""
+        lines.append(f"- **{_md(outlet)}** ({share}):")
+        for r in [r for r in rows if r.outlet == outlet][:TOP_SPEAKERS]:
+            lines.append(
+                f"  - {_md(r.speaker)} ({r.speaker_kind}) — {r.quotes} quote(s), "
+                f"{r.attributions} other attribution(s); e.g. {_md(clip(r.example))} "
+                f"({_md(r.example_post)})"
+            )
+    lines.append("")
+    return lines
+
+
 def render_compare_markdown(c: Comparison) -> str:
     run = c.run
     outlets = sorted({p.source or "unknown" for p in run.posts})
@@ -118,7 +173,7 @@ def render_compare_markdown(c: Comparison) -> str:
         lines += [f"| {_md(o)} | {duration(lag)} |" for o, lag in sorted(c.median_lag.items())]
         lines.append("")
     cov, lead, terms = _by_thread(c.coverage), _by_thread(c.lead), _by_thread(c.terms)
-    speak, revs = _by_thread(c.voices), _by_thread(c.revisions)
+    speak, revs, mix = _by_thread(c.voices), _by_thread(c.revisions), _by_thread(c.sources)
     for t in run.threads:
         if t.id not in cov:
             continue
@@ -143,13 +198,7 @@ def render_compare_markdown(c: Comparison) -> str:
                 lines.append(f"- {_md(o)}: {', '.join(words)}")
             lines.append("")
         if t.id in speak:
-            lines.append("Voices:")
-            for r in speak[t.id][:12]:
-                lines.append(
-                    f"- {_md(r.outlet)}: {_md(r.speaker)} — {r.quotes} quote(s), "
-                    f"{r.attributions} attribution(s)"
-                )
-            lines.append("")
+            lines += _voices_markdown(speak[t.id], mix.get(t.id, []))
         for rev in revs.get(t.id, []):
             lines.append(f"- ⚠ figures differ: {_md(rev.note)}")
         if t.id in revs:

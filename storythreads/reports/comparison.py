@@ -25,3 +25,5 @@ class Comparison:
     figures: tuple
     revisions: tuple
     lead_window_days: float = MAX_LAG_DAYS  # lags are read only this far after a thread starts
+    quotes: tuple = ()  # one row per attribution (analysis.voices.QuoteRow)
+    sources: tuple = ()  # per (thread, outlet): attributions and the anonymous share

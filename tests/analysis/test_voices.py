@@ -1,21 +1,25 @@
-"""Quotes, attributions and hedges, on sentences from the seed blog."""
+"""Voices read from the parse: the quotes table, speakers per thread and outlet, the share
+of anonymous sources; hedges. On sentences of the seed blog."""
 
 from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime
 
+import pytest
+
 from storythreads.analysis.ingest import read_posts
 from storythreads.analysis.voices import (
     HedgeRow,
-    Quote,
-    VoiceRow,
-    attributions,
-    extract_quotes,
+    SourceRow,
     hedges,
     hedging,
+    post_text,
+    quotes,
+    sources,
     voices,
 )
+from storythreads.reports.compare_report import parse_posts
 from storythreads.types import Assignment, Post, Run, Thread
 
 ZAKHAROVA = (
@@ -46,70 +50,6 @@ ERDOGAN = (
 )
 
 
-def test_zakharova_quotes_resolve_to_the_full_name():
-    quotes = extract_quotes(ZAKHAROVA)
-    assert [(q.speaker, q.verb) for q in quotes] == [
-        ("Maria Zakharova", "said"),
-        ("Maria Zakharova", "added"),
-    ]
-    assert quotes[0].quote.startswith("The transfer of cluster munitions is an act")
-    assert quotes[1].quote == "It will not affect the course of a special military operation"
-    # the scare quote after "claimed" is not a quotation with a speaker
-    assert not any(q.quote.startswith("aimed") for q in quotes)
-
-
-def test_zakharova_attributions_exclude_the_quote_attributions():
-    assert attributions(ZAKHAROVA) == ["Russia's foreign ministry", "Maria Zakharova"]
-
-
-def test_ares_quotes_and_a_pronoun_speaker():
-    quotes = extract_quotes(ARES)
-    assert [q.speaker for q in quotes] == ["Ares", "Ares", "Ares"]
-    assert [q.verb for q in quotes] == ["says", "adds", "says"]
-    assert quotes[1].quote.startswith("One or two months ago")
-    assert attributions(ARES) == ["Ukrainian officials"]
-
-
-def test_a_pronoun_with_no_named_speaker_before_it_is_kept():
-    assert extract_quotes("“We will hold the line,” she said.") == [
-        Quote("she", "We will hold the line", "said")
-    ]
-
-
-def test_erdogan_told_cnn_and_the_quote_that_continues_it():
-    quotes = extract_quotes(ERDOGAN)
-    assert [(q.speaker, q.verb) for q in quotes] == [("Erdogan", "told"), ("Erdogan", None)]
-    assert quotes[1].quote.startswith("We are a strong state")
-
-
-def test_speaker_before_the_quote():
-    text = "Erdogan told CNN “Turkey will not impose sanctions on Russia.” Zakharova said: “No.”"
-    quotes = extract_quotes(text)
-    assert quotes[0] == Quote("Erdogan", "Turkey will not impose sanctions on Russia.", "told")
-    assert len(quotes) == 1  # a one-word quote is too short to attribute from before
-
-
-def test_titles_are_dropped_from_speakers():
-    text = "“Ukraine deserves NATO,” Turkish President Recep Tayyip Erdogan said on Saturday."
-    assert extract_quotes(text)[0].speaker == "Recep Tayyip Erdogan"
-
-
-def test_attributions_according_to_citing_and_said():
-    text = (
-        "At least eight people were killed, according to Ukrainian officials.\n"
-        "No date is set yet, Russian state media TASS reported on Saturday, citing Kremlin "
-        "spokesperson Dmitry Peskov.\n"
-        "Peskov said Friday that the two sides were already in talks.\n"
-        "The head of Donetsk region military administration Pavlo Kyrylenko said rescuers came."
-    )
-    assert attributions(text) == [
-        "Ukrainian officials",
-        "Dmitry Peskov",
-        "Dmitry Peskov",
-        "Pavlo Kyrylenko",
-    ]
-
-
 def test_hedges_are_counted_case_insensitively():
     text = (
         "CNN could not independently verify the claims. The village was reportedly hit, "
@@ -127,7 +67,28 @@ def _at(hour: int) -> datetime:
     return datetime(2023, 7, 8, hour, tzinfo=UTC)
 
 
-def test_voices_and_hedging_per_thread_and_outlet():
+def _run(posts, groups) -> Run:
+    threads = tuple(
+        Thread(tid, tid, (), "", tuple(ids), (), None, None) for tid, ids in groups.items()
+    )
+    return Run(
+        id="r",
+        started=_at(12),
+        finished=_at(12),
+        settings_digest="x",
+        model="fake",
+        counts={},
+        posts=tuple(posts),
+        threads=threads,
+        assignments=tuple(
+            Assignment(pid, tid, "primary", 1.0) for tid, ids in groups.items() for pid in ids
+        ),
+        links=(),
+    )
+
+
+@pytest.fixture(scope="module")
+def thread_run():
     posts = (
         Post("c1", "cnn", None, _at(9), "Russia calls decision desperate", None, ZAKHAROVA),
         Post("b1", "bbc", None, _at(10), "Moscow reacts", None, "Zakharova said it was a crime."),
@@ -138,41 +99,56 @@ def test_voices_and_hedging_per_thread_and_outlet():
             _at(11),
             "Maria Zakharova speaks",
             None,
-            "“It changes nothing,” Maria Zakharova said, reportedly.",
+            "“It changes nothing,” Maria Zakharova said, reportedly. Officials told the BBC "
+            "that more shipments would follow, and a source said the decision was rushed.",
         ),
     )
-    t1 = Thread("t1", "Cluster munitions", (), "", ("c1", "b1", "b2"), (), None, None)
-    run = Run(
-        id="r",
-        started=_at(12),
-        finished=_at(12),
-        settings_digest="x",
-        model="fake",
-        counts={},
-        posts=posts,
-        threads=(t1,),
-        assignments=tuple(Assignment(p.id, "t1", "primary", 1.0) for p in posts),
-        links=(),
-    )
-    assert voices(run) == [
-        # bbc: "Zakharova" (post b1) joins "Maria Zakharova" (post b2)
-        VoiceRow("t1", "bbc", "Maria Zakharova", 1, 1),
-        VoiceRow("t1", "cnn", "Maria Zakharova", 2, 1),
-        VoiceRow("t1", "cnn", "Russia's foreign ministry", 0, 1),
+    run = _run(posts, {"t1": ["c1", "b1", "b2"]})
+    return run, parse_posts(run)
+
+
+def test_the_quotes_table_cites_post_and_offsets(thread_run):
+    run, docs = thread_run
+    rows = quotes(run, docs)
+    texts = {p.id: post_text(p) for p in run.posts}
+    assert {r.post_id for r in rows} == {"c1", "b1", "b2"}
+    for r in rows:
+        assert r.thread_id == "t1" and r.outlet in ("cnn", "bbc")
+        assert texts[r.post_id][r.start : r.end] == r.content  # offsets into the post's text
+    # one name per person across the thread: "Zakharova" in b1 is Maria Zakharova of b2
+    b1 = [r for r in rows if r.post_id == "b1"]
+    assert [(r.speaker, r.speaker_kind, r.direct) for r in b1] == [
+        ("Maria Zakharova", "person", False)
     ]
+    direct = [r for r in rows if r.direct]
+    assert {r.speaker for r in direct} == {"Maria Zakharova"}
+    assert any(r.content.lstrip("“\"").startswith("It will not affect") for r in direct)
+
+
+def test_voices_count_speakers_and_anonymous_sources(thread_run):
+    run, docs = thread_run
+    rows = quotes(run, docs)
+    found = {(v.outlet, v.speaker): v for v in voices(rows)}
+    cnn = found[("cnn", "Maria Zakharova")]
+    assert cnn.quotes >= 2 and cnn.example_post == "c1" and cnn.example
+    assert found[("bbc", "Maria Zakharova")].quotes == 1
+    anonymous = [v for v in voices(rows) if v.speaker_kind == "anonymous"]
+    assert {v.outlet for v in anonymous} == {"bbc"}  # "Officials told the BBC", "a source"
+    mix = {m.outlet: m for m in sources(rows)}
+    assert mix["cnn"].anonymous == 0
+    bbc = mix["bbc"]
+    assert bbc == SourceRow("t1", "bbc", bbc.attributions, 2, 2 / bbc.attributions)
     assert hedging(run) == [
         HedgeRow("t1", "bbc", "reportedly", 1),
         HedgeRow("t1", "cnn", "claimed", 1),
     ]
 
 
-def test_seed_posts():
-    posts = {p.title[:20]: p for p in read_posts(["examples/cnn-liveblog-2023-07-08.txt"]).posts}
-    bakhmut = posts["Ukrainian officials "]
-    speakers = [q.speaker for q in extract_quotes(bakhmut.body)]
-    assert speakers[:3] == ["Ares", "Ares", "Ares"] and set(speakers) == {"Ares", "Dmytro"}
-    russia = posts["Russia calls US deci"]
-    assert {q.speaker for q in extract_quotes(russia.body)} == {"Maria Zakharova"}
-    turkey = posts["No date set yet for "]
-    assert [q.speaker for q in extract_quotes(turkey.body)] == ["Erdogan", "Erdogan"]
-    assert "Dmitry Peskov" in attributions(turkey.body)
+def test_seed_voices_name_their_speakers():
+    posts = read_posts(["examples/cnn-liveblog-2023-07-08.txt"]).posts
+    run = _run(posts, {f"t{i}": [p.id] for i, p in enumerate(posts)})
+    speakers = {(r.speaker, r.direct) for r in quotes(run, parse_posts(run))}
+    names = {s for s, _ in speakers}
+    for who in ("Volodymyr Zelensky", "Maria Zakharova", "Dmitry Peskov", "Ares"):
+        assert who in names, who
+    assert any("Erdogan" in s and direct for s, direct in speakers)
