@@ -60,14 +60,14 @@ def main():
     done("thread (model load, embed, cluster, label)")
     nlp = load_nlp()
     done("load spaCy pipeline")
-    docs = parse_posts(run, nlp)
-    done("parse (spaCy)")
-    comparison = build_comparison(run, docs=docs)
+    readings = parse_posts(run, nlp)
+    done("parse (spaCy) and read voices and figures")
+    comparison = build_comparison(run, readings=readings)
     done("tables (voices, figures, coverage, lead, terms)")
     with tempfile.TemporaryDirectory() as out:
         write_comparison(comparison, out)
     done("write files")
-    parse_s = stages["parse (spaCy)"]["seconds"] + stages["load spaCy pipeline"]["seconds"]
+    parse_s = stages["parse (spaCy) and read voices and figures"]["seconds"] + stages["load spaCy pipeline"]["seconds"]
     rest = sum(v["seconds"] for k, v in stages.items()) - parse_s
     print(f"{len(result.posts)} articles, {len(run.threads)} threads, "
           f"{len(comparison.quotes)} attributions, {len(comparison.figures)} figures")

@@ -27,7 +27,6 @@ Read from spaCy's parse (``analysis.nlp``), sentence by sentence:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -82,6 +81,8 @@ LABELS = frozenset(_words(
 AGE_WORDS = frozenset(_words("age ages aged"))
 NOT_FIGURES = frozenset({"DATE", "TIME", "ORDINAL"})
 NOT_REVISED = frozenset({"duration"})
+# Larger "counts" are typos or jokes, and would not fit a float64's integers (Parquet).
+MAX_VALUE = 2.0**53
 
 
 @dataclass(frozen=True)
@@ -97,8 +98,12 @@ class Figure:
 
 def _word_value(words: list[str]) -> float | None:
     total = current = 0
+    previous = None
     for word in words:
         for part in word.split("-"):
+            if part in SCALES and previous in SCALES and previous != "hundred":
+                return None  # "billion billion": no count
+            previous = part
             if part in NUMBER_WORDS:
                 current += NUMBER_WORDS[part]
             elif part == "hundred":
@@ -115,18 +120,18 @@ def _value(tokens) -> float | None:
     words = [t.lower_ for t in tokens]
     digits = [w for w in words if any(c.isdigit() for c in w)]
     if not digits:
-        return _word_value(words)
+        value = _word_value(words)
+        return value if value is not None and value < MAX_VALUE else None
     if len(digits) > 1 or not words[0][0].isdigit():
         return None  # "18 to 29", "3-2": a range or a score, not one count
     try:
         value = float(words[0].replace(",", ""))
     except ValueError:
         return None
-    for w in words[1:]:
-        if w not in SCALES:
-            return None
-        value *= SCALES[w]
-    return value
+    if len(words) > 2 or any(w not in SCALES for w in words[1:]):
+        return None  # one scale word at most: "20 trillion trillion" is no count
+    value *= SCALES[words[1]] if len(words) == 2 else 1
+    return value if value < MAX_VALUE else None
 
 
 def _is_number(token) -> bool:
@@ -153,7 +158,9 @@ def _excluded(run, sent) -> bool:
     if any(t.ent_type_ in NOT_FIGURES for t in run):
         return True
     text = first.text
-    if len(run) == 1 and len(text) == 4 and text.isdigit() and 1800 <= int(text) <= 2100:
+    if len(run) == 1 and len(text) == 4 and text.isdecimal() and text.isascii() and (
+        1800 <= int(text) <= 2100
+    ):
         return True  # a year
     before = doc[first.i - 1] if first.i > sent.start else None
     after = doc[last.i + 1] if last.i + 1 < sent.end else None
@@ -331,20 +338,21 @@ class FigureRow:
     number: str = ""  # the number as written
 
 
-def figures(run: Run, nlp=None, docs: Iterable | None = None) -> list[FigureRow]:
+def figures(run: Run, found: dict | None = None, nlp=None) -> list[FigureRow]:
     """Figures of each thread's primary posts (title, then body); rows by (thread order,
-    published with undated last, post id, position in the post). Posts are parsed in one
-    batch with ``nlp`` (default: the shipped pipeline), unless ``docs`` gives their parses
-    already (post id -> Doc)."""
-    from .nlp import parse
-
+    published with undated last, post id, position in the post). ``found`` gives each
+    post's figures already (post id -> ``doc_figures`` of its parse, as ``compare`` reads
+    them); without it the posts are parsed here with ``nlp`` (default: the shipped
+    pipeline)."""
     pairs = [(thread, post) for thread, posts in thread_posts(run) for post in posts]
-    if docs is None:
+    if found is None:
+        from .nlp import parse
+
         parsed = parse([f"{post.title}\n{post.body}" for _, post in pairs], nlp)
-        docs = {post.id: doc for (_, post), doc in zip(pairs, parsed, strict=True)}
+        found = {post.id: doc_figures(doc) for (_, post), doc in zip(pairs, parsed, strict=True)}
     rows = []
     for thread, post in pairs:  # already in (thread, published, id) order
-        for f in doc_figures(docs[post.id]):
+        for f in found[post.id]:
             rows.append(FigureRow(thread.id, outlet_of(post), post.id, post.published, **vars(f)))
     return rows
 

@@ -80,16 +80,17 @@ class HedgeRow:
     count: int
 
 
-def quotes(run: Run, docs: dict) -> list[QuoteRow]:
-    """Every attribution in each thread's primary posts (``docs``: post id -> parsed Doc of
-    ``post_text``); rows by (thread order, post time, post id, position in the post)."""
-    from .attribution import extract_attributions, same_speakers
+def quotes(run: Run, found: dict) -> list[QuoteRow]:
+    """Every attribution in each thread's primary posts (``found``: post id -> its
+    attributions, ``attribution.extract_attributions`` of the parse of ``post_text``);
+    rows by (thread order, post time, post id, position in the post)."""
+    from .attribution import same_speakers
 
     rows = []
     for thread, posts in thread_posts(run):
-        groups = same_speakers([extract_attributions(docs[p.id]) for p in posts])
-        for post, found in zip(posts, groups, strict=True):
-            for a in found:
+        groups = same_speakers([found[p.id] for p in posts])
+        for post, attributions in zip(posts, groups, strict=True):
+            for a in attributions:
                 rows.append(
                     QuoteRow(post.id, outlet_of(post), thread.id, a.speaker, a.speaker_kind,
                              a.cue, a.content, a.direct, a.start, a.end)

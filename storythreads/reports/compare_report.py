@@ -30,24 +30,35 @@ TABLES = (
 )  # fmt: skip
 
 
-def parse_posts(run: Run, nlp=None, progress=None) -> dict:
-    """Post id -> the spaCy Doc of its text (``voices.post_text``), for every primary post
-    of a thread: parsed once, in batches, for both voices and figures. ``progress`` is
-    called with the number of posts parsed so far (a progress bar on long work)."""
+@dataclasses.dataclass(frozen=True)
+class Reading:
+    """What voices and figures take from one post's parse (the Doc itself is not kept: a
+    spaCy Doc holds its tensors, ~0.8 MB a post)."""
+
+    figures: list
+    attributions: list
+
+
+def parse_posts(run: Run, nlp=None, progress=None) -> dict[str, Reading]:
+    """Post id -> the figures and attributions of its text (``voices.post_text``), for every
+    primary post of a thread: parsed once, in batches, each Doc read and dropped as it
+    comes. ``progress`` is called with the number of posts read so far."""
+    from ..analysis.attribution import extract_attributions
+    from ..analysis.figures import doc_figures
     from ..analysis.nlp import load_nlp, parse
 
     ids = sorted({a.post_id for a in run.assignments if a.role == "primary"})
     by_id = {p.id: p for p in run.posts}
     ids = [i for i in ids if i in by_id]
-    docs = {}
+    readings = {}
     nlp = nlp if nlp is not None else load_nlp()
     n_process = 2 if len(ids) >= 2000 else 1  # worker start-up costs more on small input
     parsed = parse((post_text(by_id[i]) for i in ids), nlp, n_process=n_process)
     for n, (post_id, doc) in enumerate(zip(ids, parsed, strict=True), start=1):
-        docs[post_id] = doc
+        readings[post_id] = Reading(doc_figures(doc), extract_attributions(doc))
         if progress is not None:
             progress(n)
-    return docs
+    return readings
 
 
 def build_comparison(
@@ -55,15 +66,15 @@ def build_comparison(
     top_terms: int = 10,
     max_lag_days: float = MAX_LAG_DAYS,
     nlp=None,
-    docs: dict | None = None,
+    readings: dict | None = None,
 ) -> Comparison:
-    """Every table of the comparison. Voices and figures read the posts' parses: ``docs``
-    (post id -> Doc, see ``parse_posts``) or, without it, a parse with ``nlp`` (default:
-    the shipped spaCy pipeline)."""
+    """Every table of the comparison. Voices and figures read the posts' parses:
+    ``readings`` (see ``parse_posts``) or, without it, a parse with ``nlp`` (default: the
+    shipped spaCy pipeline)."""
     lead = lead_times(run, max_lag_days=max_lag_days)
-    docs = docs if docs is not None else parse_posts(run, nlp)
-    rows = figures(run, docs=docs)
-    said = quotes(run, docs)
+    readings = readings if readings is not None else parse_posts(run, nlp)
+    rows = figures(run, {pid: r.figures for pid, r in readings.items()})
+    said = quotes(run, {pid: r.attributions for pid, r in readings.items()})
     return Comparison(
         run=run,
         coverage=tuple(coverage(run)),

@@ -145,3 +145,11 @@ def test_revisions_order_by_thread_then_time_and_skip_stable_counts():
     assert found[0].note == "deaths: 3 → 5 → 7"
     assert found[1].note == "distance (km): 1 → 1.5"
     assert revisions(rows, subjects={"injured"}) == []
+
+
+def test_odd_digits_and_absurd_sizes_are_no_figures():
+    found = extract_figures(
+        "Footnotes ①②③④ and ¹²³⁴ aside, 20 trillion trillion homes were destroyed, "
+        "a billion billion billion trillion people cheered, and 5 million people fled."
+    )
+    assert [(f.subject, f.value) for f in found] == [("people", 5_000_000)]

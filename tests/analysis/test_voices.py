@@ -104,12 +104,12 @@ def thread_run():
         ),
     )
     run = _run(posts, {"t1": ["c1", "b1", "b2"]})
-    return run, parse_posts(run)
+    return run, {pid: r.attributions for pid, r in parse_posts(run).items()}
 
 
 def test_the_quotes_table_cites_post_and_offsets(thread_run):
-    run, docs = thread_run
-    rows = quotes(run, docs)
+    run, found = thread_run
+    rows = quotes(run, found)
     texts = {p.id: post_text(p) for p in run.posts}
     assert {r.post_id for r in rows} == {"c1", "b1", "b2"}
     for r in rows:
@@ -126,8 +126,8 @@ def test_the_quotes_table_cites_post_and_offsets(thread_run):
 
 
 def test_voices_count_speakers_and_anonymous_sources(thread_run):
-    run, docs = thread_run
-    rows = quotes(run, docs)
+    run, found = thread_run
+    rows = quotes(run, found)
     found = {(v.outlet, v.speaker): v for v in voices(rows)}
     cnn = found[("cnn", "Maria Zakharova")]
     assert cnn.quotes >= 2 and cnn.example_post == "c1" and cnn.example
@@ -147,7 +147,7 @@ def test_voices_count_speakers_and_anonymous_sources(thread_run):
 def test_seed_voices_name_their_speakers():
     posts = read_posts(["examples/cnn-liveblog-2023-07-08.txt"]).posts
     run = _run(posts, {f"t{i}": [p.id] for i, p in enumerate(posts)})
-    speakers = {(r.speaker, r.direct) for r in quotes(run, parse_posts(run))}
+    speakers = {(r.speaker, r.direct) for r in quotes(run, {pid: r.attributions for pid, r in parse_posts(run).items()})}
     names = {s for s, _ in speakers}
     for who in ("Volodymyr Zelensky", "Maria Zakharova", "Dmitry Peskov", "Ares"):
         assert who in names, who
