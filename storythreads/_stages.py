@@ -339,12 +339,8 @@ def _link(threading: _Threading, thread_ids, threads, described: _Described, set
         lexical_weight=cs.lexical_weight,
         min_gap_days=cs.time_grace_days,
     )
-    chained = {(k.src, k.dst) for k in chains}
-    # a chained pair's link says it all (its reason names the shared names and the gap)
-    return sorted(
-        [k for k in links if (k.src, k.dst) not in chained or k.kind == "shared-post"] + chains,
-        key=lambda k: (k.src, -k.score, k.dst, k.kind),
-    )
+    # additive: a chained pair keeps its other links too (report.json's contract)
+    return sorted(links + chains, key=lambda k: (k.src, -k.score, k.dst, k.kind))
 
 
 def _lexical_centroids(lexical, members):

@@ -218,3 +218,19 @@ def test_a_paragraph_recalling_an_old_event_is_no_also_member(fake_embedder):
     assert ("roundup", thread_of["quake-01"]) in same_day
     month_later, thread_of = also_links(30)
     assert not any(tid == thread_of["quake-01"] for _, tid in month_later)
+
+
+def test_a_thread_followed_twice_reads_as_two_lines_not_one():
+    """A subject that came back twice, each time following the first thread: the report
+    shows A -> B and A -> C, never A -> B -> C (B is not what C follows)."""
+    from storythreads.reports.render import _chain_paths
+    from storythreads.types import Link, Run, Thread
+
+    t0 = datetime(2024, 1, 1, tzinfo=UTC)
+    threads = tuple(
+        Thread(tid, tid, (), "", (), (), t0 + timedelta(days=d), t0 + timedelta(days=d))
+        for tid, d in (("A", 0), ("B", 20), ("C", 40))
+    )
+    links = (Link("B", "A", "follows", 0.5, ""), Link("C", "A", "follows", 0.5, ""))
+    run = Run("r", t0, t0, "x", "m", {}, (), threads, (), links)
+    assert _chain_paths(run, [["A", "B", "C"]]) == [["A", "B"], ["A", "C"]]

@@ -30,7 +30,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.preprocessing import normalize
 
 from .neighbours import top_others
-from .timeline import DAY, decay
+from .timeline import DAY, decay, scale
 
 CANDIDATES = 8  # semantic candidates per segment, rescored with the blend
 BLOCK = 16_384  # segments at a time on the own-thread side
@@ -71,7 +71,7 @@ def also_memberships(
     own = labels[seg_post[rows]]
     cand, cand_sem, own_sim = top_others(seg_vectors, rows, own, centroids, CANDIDATES)
     if timing is not None:
-        cand_sem = cand_sem * _time_factor(timing, seg_post[rows], cand)
+        cand_sem = scale(cand_sem.copy(), _time_factor(timing, seg_post[rows], cand))
     at = np.arange(rows.size)
     pick = np.argmax(np.where(cand >= 0, cand_sem, -np.inf), axis=1)
     score, best = cand_sem[at, pick], cand[at, pick]
@@ -95,7 +95,7 @@ def also_memberships(
             sum_norm[cand[valid]], 1e-12
         )
         if timing is not None:
-            lex = lex * _time_factor(timing, seg_post[rows], cand)
+            lex = scale(lex, _time_factor(timing, seg_post[rows], cand))
         blend = np.where(valid, (1 - w) * cand_sem + w * lex, -np.inf)
         pick = np.argmax(blend, axis=1)
         score, best = blend[at, pick], cand[at, pick]

@@ -35,7 +35,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .neighbours import approximate_neighbours, sparse_average_linkage, sparse_shared_neighbours
 from .text import tokens
-from .timeline import block_decay, decay, gap_days
+from .timeline import scale_rows
 
 DENSE_PART_MAX = 2000  # larger connected parts are linked on the sparse graph
 # Exact neighbour blocks cost n^2 but run in BLAS; on 10,000 live-blog posts they took
@@ -60,17 +60,12 @@ def lexical_model(texts: list[str]) -> tuple[TfidfVectorizer | None, sparse.csr_
         return None, sparse.csr_matrix((len(texts), 1), dtype=np.float32)
 
 
-def blended_similarity(
-    semantic: np.ndarray, lexical, lexical_weight: float, time_factor=None
-) -> np.ndarray:
-    """The blend; without TF-IDF rows it is the semantic cosine alone (weight 0). With a
-    ``time_factor`` matrix (analysis.timeline), each pair is scaled by its factor."""
+def blended_similarity(semantic: np.ndarray, lexical, lexical_weight: float) -> np.ndarray:
+    """The blend; without TF-IDF rows it is the semantic cosine alone (weight 0)."""
     w = lexical_weight if lexical is not None else 0.0
     sim = (1.0 - w) * (semantic @ semantic.T)
     if w > 0:
         sim = sim + w * (lexical @ lexical.T).toarray()
-    if time_factor is not None:
-        sim = sim * time_factor
     return np.clip(sim, -1.0, 1.0)
 
 
@@ -160,9 +155,9 @@ class ThreadClusterer:
         self.time_half_life_days = time_half_life_days
         self.seed = seed
 
-    def _decay(self, times, start: int, stop: int):
-        """Time factors of rows ``start:stop`` against all rows, or None without times."""
-        return block_decay(times, start, stop, self.time_grace_days, self.time_half_life_days)
+    def _timed(self, sim, times, rows):
+        """``sim`` (rows ``rows`` against every row) scaled in place by time, if given."""
+        return scale_rows(sim, times, rows, self.time_grace_days, self.time_half_life_days)
 
     def _validate(self, X, lexical, times=None):
         if not 0.0 <= self.threshold <= 1.0:
@@ -193,8 +188,7 @@ class ThreadClusterer:
         if n <= 1:
             labels = np.zeros(n, dtype=np.int64)
         elif n <= self.large_n:
-            factor = self._decay(times, 0, n)
-            sim = blended_similarity(X, lexical, self.lexical_weight, factor)
+            sim = self._timed(blended_similarity(X, lexical, self.lexical_weight), times, range(n))
             members = neighbour_sets(sim, self.n_neighbors, self.floor)
             labels = _average_linkage(shared_neighbour_similarity(members), self.threshold)
         else:
@@ -222,9 +216,7 @@ class ThreadClusterer:
             sim = (1.0 - w) * (X[start:stop] @ X.T)
             if w > 0:
                 sim += w * (lexical[start:stop] @ lexical.T).toarray()
-            factor = self._decay(times, start, stop)
-            if factor is not None:
-                sim *= factor
+            self._timed(sim, times, range(start, stop))
             local = np.arange(stop - start)
             sim[local, local + start] = np.inf  # an item is always its own first neighbour
             top = np.argpartition(-sim, k - 1, axis=1)[:, :k]
@@ -285,12 +277,7 @@ def attach_labels(post_ids, group_of, post_vecs, lexical, clusterer, times=None)
     sim = (1 - w) * (post_vecs[loose] @ post_vecs.T)
     if lexical is not None and w > 0:
         sim += w * (lexical[loose] @ lexical.T).toarray()
-    if times is not None and clusterer.time_half_life_days > 0:
-        sim *= decay(
-            gap_days(times[loose], times),
-            clusterer.time_grace_days,
-            clusterer.time_half_life_days,
-        )
+    clusterer._timed(sim, times, loose)
     sim[np.arange(loose.size), loose] = -np.inf
     pool = []
     for row, i in enumerate(loose):

@@ -175,10 +175,11 @@ def approximate_neighbours(X, lexical, n_neighbors: int, floor: float, w: float,
     valid = (cols >= 0) & (cols != rows)
     sim[valid] = blended_pairs(X, lexical, w, rows[valid], cols[valid])
     if timing is not None:
-        from .timeline import pair_decay
+        from .timeline import pair_decay, scale
 
         times, grace, half_life = timing
-        sim[valid] *= pair_decay(times, rows[valid], cols[valid], grace, half_life)
+        pairs = sim[valid]
+        sim[valid] = scale(pairs, pair_decay(times, rows[valid], cols[valid], grace, half_life))
     sim = sim.reshape(cand.shape)
     # ties: the lower index, as the exact path's stable sort does
     k = min(n_neighbors, cand.shape[1])

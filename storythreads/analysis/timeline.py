@@ -65,11 +65,26 @@ def pair_decay(times, rows, cols, grace_days: float, half_life_days: float) -> n
     return decay(gap, grace_days, half_life_days)
 
 
-def block_decay(times, start: int, stop: int, grace_days: float, half_life_days: float):
-    """The factor of rows ``start:stop`` against every row, or None when time is off."""
+def scale(sim: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    """``sim`` times ``factor`` in place where ``sim`` is positive: time weakens a likeness,
+    it never lifts a negative similarity toward 0."""
+    np.multiply(sim, factor, out=sim, where=sim > 0)
+    return sim
+
+
+def scale_rows(sim: np.ndarray, times, rows, grace_days: float, half_life_days: float):
+    """In place: row i of ``sim`` (a row of posts ``rows[i]`` against every post) scaled by
+    the time factors, a block of rows at a time so the float64 gaps stay ~32 MB at any
+    size. Nothing happens when ``times`` is None or time is off."""
     if times is None or half_life_days <= 0:
-        return None
-    return decay(gap_days(times[start:stop], times), grace_days, half_life_days)
+        return sim
+    rows = np.asarray(rows)
+    block = max(1, (1 << 22) // max(len(times), 1))
+    for lo in range(0, len(rows), block):
+        part = sim[lo : lo + block]
+        scale(part, decay(gap_days(times[rows[lo : lo + block]], times), grace_days,
+                          half_life_days))  # fmt: skip
+    return sim
 
 
 def thread_intervals(times: np.ndarray, labels: np.ndarray, n_threads: int) -> np.ndarray:

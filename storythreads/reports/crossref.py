@@ -26,6 +26,7 @@ from .values import duration
 
 MAX_NAME_THREADS = 50  # a name in more threads than this says nothing about any two of them
 MAX_SIMILAR = 5  # a reader follows a handful of "see also" links, not hundreds
+CHAIN_CANDIDATES = 50  # a thread's predecessor is sought among its 50 most alike earlier ones
 
 
 def _similar_pairs(centroids: np.ndarray, threshold: float):
@@ -129,6 +130,7 @@ def story_chains(
         return []
     df = Counter(name for names in thread_names for name in names)
     limit = max(2, min(MAX_NAME_THREADS, n / 2)) if n >= 4 else n
+    rare = [{x for x in names if df[x] <= limit} for names in thread_names]
     order = sorted(dated, key=lambda i: (spans[i][0], thread_ids[i]))
     starts = np.array([spans[i][0].timestamp() for i in order])
     vectors = np.asarray(centroids, dtype=np.float32)[order]
@@ -143,32 +145,39 @@ def story_chains(
         for row in range(sim.shape[0]):
             b = lo + row
             earlier = np.flatnonzero(starts < starts[b] - min_gap_days * 86_400)
-            best = None
-            for a in earlier[sim[row, earlier] >= threshold]:
-                ia, ib = order[a], order[b]
-                shared = sorted(
-                    (x for x in thread_names[ia] & thread_names[ib] if df[x] <= limit),
-                    key=lambda x: (df[x], x),
-                )
-                key = (float(sim[row, a]), starts[a])
-                if shared and (best is None or key > best[0]):
-                    best = (key, ia, shared)
-            if best is None:
-                continue
-            (score, _), ia, shared = best
+            earlier = earlier[sim[row, earlier] >= threshold]
+            # most alike first (ties: the later): the first that shares a rare name wins,
+            # so a subject with thousands of threads costs no more than a handful of checks
+            if earlier.size > CHAIN_CANDIDATES:
+                top = np.argpartition(-sim[row, earlier], CHAIN_CANDIDATES - 1)
+                earlier = earlier[top[:CHAIN_CANDIDATES]]
+            ranked = earlier[np.lexsort((-starts[earlier], -sim[row, earlier]))]
             ib = order[b]
-            gap = max(0.0, (spans[ib][0] - (spans[ia][1] or spans[ia][0])).total_seconds())
-            shown = ", ".join(shared[:max_names]) + (" …" if len(shared) > max_names else "")
-            after = f"{duration(gap / 60).lstrip('+')} after its last post"
-            links.append(
-                Link(thread_ids[ib], thread_ids[ia], "follows", score,
-                     f"follows it {after}; both name {shown}")
-            )  # fmt: skip
-            links.append(
-                Link(thread_ids[ia], thread_ids[ib], "followed-by", score,
-                     f"followed {after}; both name {shown}")
-            )  # fmt: skip
+            for a in ranked:
+                ia = order[a]
+                shared = sorted(rare[ia] & rare[ib], key=lambda x: (df[x], x))
+                if shared:
+                    links += _chain_pair(thread_ids, spans, ia, ib, float(sim[row, a]), shared,
+                                         max_names)  # fmt: skip
+                    break
     return sorted(links, key=lambda link: (link.src, -link.score, link.dst, link.kind))
+
+
+def _chain_pair(thread_ids, spans, ia: int, ib: int, score: float, shared, max_names: int):
+    """The two links of "ib follows ia", their reason giving the gap and the shared names."""
+    gap = (spans[ib][0] - (spans[ia][1] or spans[ia][0])).total_seconds()
+    if gap > 0:
+        when = f"{duration(gap / 60).lstrip('+')} after its last post"
+    else:  # began while the earlier thread still had posts to come
+        when = f"{duration((spans[ib][0] - spans[ia][0]).total_seconds() / 60).lstrip('+')} " \
+            "after it began, while it still ran"
+    shown = ", ".join(shared[:max_names]) + (" …" if len(shared) > max_names else "")
+    return [
+        Link(thread_ids[ib], thread_ids[ia], "follows", score,
+             f"follows it {when}; both name {shown}"),
+        Link(thread_ids[ia], thread_ids[ib], "followed-by", score,
+             f"followed {when}; both name {shown}"),
+    ]  # fmt: skip
 
 
 def chain_roots(thread_ids: list[str], links) -> dict[str, str]:

@@ -57,6 +57,26 @@ def _chains(run: Run) -> tuple[dict[str, str], list[list[str]]]:
     return root, sorted(chains, key=lambda g: start[g[0]])
 
 
+def _chain_paths(run: Run, chains: list[list[str]]) -> list[list[str]]:
+    """Each chain as its paths from the first thread to each last one: a thread followed by
+    two later ones (a tree) reads as two lines, never as one line that invents a link."""
+    after: dict[str, list[str]] = {}
+    for link in run.links:
+        if link.kind == "follows":
+            after.setdefault(link.dst, []).append(link.src)
+    paths = []
+    for chain in chains:
+        rank = {tid: i for i, tid in enumerate(chain)}  # time order
+        stack = [[chain[0]]]
+        while stack:
+            path = stack.pop()
+            nxt = sorted(after.get(path[-1], ()), key=rank.__getitem__, reverse=True)
+            if not nxt:
+                paths.append(path)
+            stack.extend(path + [tid] for tid in nxt if tid not in path)
+    return paths
+
+
 def _citation_dict(c: Citation, **extra) -> dict:
     return {
         "text": c.text,
@@ -238,8 +258,8 @@ def _view(run: Run) -> dict:
         "threads": threads,
         "chains": [
             [{"anchor": _anchor(tid), "label": labels[tid], "id": tid, "first": firsts[tid]}
-             for tid in chain]
-            for chain in chains
+             for tid in path]
+            for path in _chain_paths(run, chains)
         ],
         "unthreaded": [_entry(posts[i], anchored=True) for i in run.unthreaded if i in posts],
         "problems": [str(p) for p in run.problems],
