@@ -234,3 +234,27 @@ def test_a_thread_followed_twice_reads_as_two_lines_not_one():
     links = (Link("B", "A", "follows", 0.5, ""), Link("C", "A", "follows", 0.5, ""))
     run = Run("r", t0, t0, "x", "m", {}, (), threads, (), links)
     assert _chain_paths(run, [["A", "B", "C"]]) == [["A", "B"], ["A", "C"]]
+
+
+def test_above_20k_posts_time_finds_the_neighbours_the_exact_path_finds():
+    """The approximate path (cluster.APPROX_MIN) takes candidates from indexes of time
+    windows too: 20 subjects back every day for 30 days, the same-day posts of a subject
+    are found though most of its nearest posts over the feed are on other days."""
+    from storythreads.analysis.neighbours import approximate_neighbours
+
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(20, 64))
+    X, at = [], []
+    for day in range(30):
+        for subject in range(20):
+            event = base[subject] + 0.35 * rng.normal(size=64)  # that day's news
+            for k in range(3):
+                X.append(event + 0.25 * rng.normal(size=64))
+                at.append(1.7e9 + day * 86_400 + k * 3_600)
+    X = np.asarray(X, dtype=np.float32)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    times = np.stack([np.asarray(at)] * 2, axis=1)
+    exact = ThreadClusterer()._neighbours(X, None, times)
+    approx = approximate_neighbours(X, None, 5, 0.3, 0.0, (times, 1.0, 2.0))
+    found, wanted = set(zip(*approx.nonzero())), set(zip(*exact.nonzero()))
+    assert len(found & wanted) / len(wanted) >= 0.95

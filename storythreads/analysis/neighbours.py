@@ -103,6 +103,35 @@ def top_others(X, rows, own, centroids, k: int = 1, block: int | None = None):
     return cand, sims, own_sim
 
 
+def windowed_candidates(
+    X, times, grace: float, half_life: float, floor: float, count: int
+) -> np.ndarray:
+    """(n, count) semantic candidates among the posts close in time; -1 pads.
+
+    When a subject comes back day after day for months, a post's nearest posts over the
+    whole feed are mostly on other days, and time then drops them below the floor; the
+    same-day posts that are its real neighbours may be in no candidate list. So dated posts
+    also get candidates from an index of their own time window and the two around it, a
+    window being the longest gap at which two posts can still be neighbours (grace, plus
+    the half-lives it takes to bring a similarity of 1 under ``floor``). Undated posts keep
+    the global candidates only (they are neutral)."""
+    n = X.shape[0]
+    out = np.full((n, count), -1, dtype=np.int64)
+    dated = np.flatnonzero(~np.isnan(times[:, 0]))
+    if dated.size < 2:
+        return out
+    reach = half_life * (np.log2(1.0 / floor) if floor > 0.01 else 8.0)
+    width = max(grace + reach, 0.25) * 86_400.0
+    window = np.floor((times[dated, 0] - times[dated, 0].min()) / width).astype(np.int64)
+    for k in np.unique(window):
+        query = dated[window == k]
+        pool = dated[np.abs(window - k) <= 1]
+        m = min(count, pool.size)
+        _, found = hnsw_index(X[pool], m).search(np.ascontiguousarray(X[query]), m)
+        out[query, :m] = np.where(found >= 0, pool[np.maximum(found, 0)], -1)
+    return out
+
+
 def lexical_candidates(lexical: sparse.csr_matrix, count: int, block: int = 2000) -> np.ndarray:
     """(n, count) items sharing the most weight in each item's top TF-IDF terms; -1 pads."""
     n = lexical.shape[0]
@@ -164,6 +193,8 @@ def approximate_neighbours(X, lexical, n_neighbors: int, floor: float, w: float,
     parts = [semantic_candidates(X, SEMANTIC_CANDIDATES)]
     if lexical is not None and w > 0:
         parts.append(lexical_candidates(lexical, LEXICAL_CANDIDATES))
+    if timing is not None:
+        parts.append(windowed_candidates(X, *timing, floor=floor, count=SEMANTIC_CANDIDATES))
     cand = np.sort(np.hstack(parts), axis=1)
     repeated = np.zeros(cand.shape, dtype=bool)
     repeated[:, 1:] = cand[:, 1:] == cand[:, :-1]
