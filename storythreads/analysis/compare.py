@@ -16,7 +16,7 @@ import math
 import statistics
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ..types import Post, Run, Thread
 from .text import tokens
@@ -136,16 +136,30 @@ def lead_times(run: Run, *, max_lag_days: float = MAX_LAG_DAYS) -> LeadTimes:
 
 def _lead_rows(thread_id: str, outlets: dict[str, list[Post]], window: float) -> list[LeadRow]:
     """One row per outlet of a thread; lags over `window` minutes become beyond_window."""
-    firsts = {o: (_dated(ps) or [None])[0] for o, ps in outlets.items()}
-    known = [t for t in firsts.values() if t is not None]
-    start = min(known) if known else None
+    firsts = {o: _first_post(ps) for o, ps in outlets.items()}
+    # A post dated to the day only covers the whole day: the lag is counted from the
+    # earliest *end* of a first report, so "2013-01-23" and "2013-01-23 18:00" are both
+    # first, and an instant is never behind a day that may have been later than it.
+    ends = [_end(p) for p in firsts.values() if p is not None]
+    reported = min(ends) if ends else None
     rows = []
-    for outlet, first in firsts.items():
-        lag = (first - start).total_seconds() / 60 if first is not None else None
+    for outlet, post in firsts.items():
+        first = post.published if post is not None else None
+        lag = max(0.0, (first - reported).total_seconds() / 60) if first is not None else None
         beyond = lag is not None and lag > window
         shown = None if beyond else lag
         rows.append(LeadRow(thread_id, outlet, first, shown, shown == 0, beyond))
     return rows
+
+
+def _first_post(posts: list[Post]) -> Post | None:
+    """An outlet's earliest dated post in a thread (ties: the earlier end, then the id)."""
+    dated = [p for p in posts if p.published is not None]
+    return min(dated, key=lambda p: (p.published, _end(p), p.id)) if dated else None
+
+
+def _end(post: Post) -> datetime:
+    return post.published + timedelta(days=1) if post.date_only else post.published
 
 
 def _lead_order(row: LeadRow) -> tuple:

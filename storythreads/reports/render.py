@@ -114,6 +114,7 @@ def report_dict(run: Run) -> dict:
             "byline": p.byline,
             "thread_id": primary.get(p.id),
             "also": sorted(also.get(p.id, ())),
+            "date_only": p.date_only,  # the input gave a date, no time: the whole day
         }
         for p in sorted(run.posts, key=lambda p: p.sort_key)
     ]

@@ -298,3 +298,23 @@ def test_framing_finds_each_outlets_words_within_a_thread():
     assert "lyman" not in {r.term for r in rows}  # both outlets use it
     with pytest.raises(ValueError, match="top_n"):
         framing(run, top_n=-1)
+
+
+def test_a_date_without_a_time_is_first_with_any_report_of_that_day():
+    from datetime import UTC, datetime
+
+    from storythreads.analysis.compare import lead_times
+    from storythreads.types import Assignment, Post, Run, Thread
+
+    day = datetime(2013, 1, 23, tzinfo=UTC)
+    posts = (
+        Post("a", "A", None, day, "t", None, "b", date_only=True),  # "2013-01-23"
+        Post("b", "B", None, day.replace(hour=18), "t", None, "b"),
+        Post("c", "C", None, day.replace(hour=8), "t", None, "b"),
+    )
+    thread = Thread("t1", "x", (), "", ("a", "b", "c"), (), None, None)
+    run = Run("r", day, day, "x", "m", {}, posts, (thread,),
+              tuple(Assignment(p.id, "t1", "primary", 1.0) for p in posts), ())  # fmt: skip
+    rows = {r.outlet: r for r in lead_times(run).rows}
+    assert rows["A"].is_first and rows["C"].is_first  # the day may have begun with A
+    assert rows["B"].lag_minutes == 600  # 18:00 is 10 h behind C's 08:00, known to the minute

@@ -104,7 +104,8 @@ def test_json_contract_keys_and_values():
         "chains",
     ]
     assert list(data["run"]) == ["id", "started", "finished", "settings_digest", "model", "counts"]
-    post_keys = ["id", "source", "url", "published", "title", "byline", "thread_id", "also"]
+    post_keys = ["id", "source", "url", "published", "title", "byline", "thread_id", "also",
+                 "date_only"]  # fmt: skip
     assert all(list(p) == post_keys for p in data["posts"])
     assert [p["id"] for p in data["posts"]] == ["p1", "p2", "p3"]  # by time, undated last
     p2 = data["posts"][1]
