@@ -176,8 +176,70 @@ def _paragraph_quotes(paragraph: str, offset: int) -> Iterator[tuple[int, int]]:
         yield offset + opened, offset + len(paragraph.rstrip())
 
 
-def _inside(position: int, spans: Iterable[tuple[int, int]]) -> bool:
-    return any(start <= position < end for start, end in spans)
+class _Quotes:
+    """The quotations of one text (quote_spans: in text order, none overlapping), with
+    look-ups by bisection so a long post costs no more per word than a short one."""
+
+    def __init__(self, spans: list[tuple[int, int]]):
+        self.spans = spans
+        self._starts = [start for start, _ in spans]
+        self._ends = [end for _, end in spans]
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        return iter(self.spans)
+
+    def holds(self, position: int) -> bool:
+        """Whether a character offset lies inside a quotation."""
+        k = bisect.bisect_right(self._starts, position) - 1
+        return k >= 0 and position < self._ends[k]
+
+    def ending_after(self, start: int) -> Iterator[tuple[int, int]]:
+        """The quotations that end after `start`, in text order."""
+        for k in range(bisect.bisect_right(self._ends, start), len(self.spans)):
+            yield self.spans[k]
+
+    def within(self, start: int, end: int) -> bool:
+        """Whether a whole quotation lies inside start..end."""
+        k = bisect.bisect_left(self._starts, start)
+        return k < len(self.spans) and self._ends[k] <= end
+
+
+@dataclass
+class _Parsed:
+    """What the rules read of one Doc, worked out once: its text and each token's entity.
+
+    (``doc.text`` and ``doc.ents`` are rebuilt by spaCy on every access, so reading them
+    per attribution made extraction quadratic in the length of a post.)
+    """
+
+    doc: object
+    text: str
+    entities: list  # token index -> the named entity (a Span) holding it, or None
+
+    @classmethod
+    def of(cls, doc) -> _Parsed:
+        entities: list = [None] * len(doc)
+        for ent in doc.ents:
+            for i in range(ent.start, ent.end):
+                entities[i] = ent
+        return cls(doc, doc.text, entities)
+
+    def entity_at(self, token):
+        """The named entity holding a token, if any."""
+        return self.entities[token.i]
+
+    def person_in(self, first: int, last: int):
+        """The last PERSON entity wholly inside tokens first..last."""
+        for i in range(last, first - 1, -1):
+            ent = self.entities[i]
+            if (
+                ent is not None
+                and ent.label_ == "PERSON"
+                and first <= ent.start
+                and ent.end - 1 <= last
+            ):
+                return ent
+        return None
 
 
 # --- cues, sources and contents from the parse ------------------------------------------------
@@ -188,7 +250,7 @@ def _is_cue(token, quotes) -> bool:
     return (
         token.pos_ in ("VERB", "AUX")
         and token.lemma_.lower() in CUE_LEMMAS
-        and not _inside(token.idx, quotes)
+        and not quotes.holds(token.idx)
     )
 
 
@@ -256,7 +318,7 @@ def _content_range(verb, quotes) -> tuple[int, int] | None:
     ]
     if lemma in QUOTING_LEMMAS and complements:
         first, last = complements[0].left_edge.i, complements[-1].right_edge.i
-        if any(_inside(t.idx, quotes) for t in verb.doc[first : last + 1]):
+        if any(quotes.holds(t.idx) for t in verb.doc[first : last + 1]):
             return first, last
         return None
     for child in complements:
@@ -269,7 +331,7 @@ def _quoted(token, quotes) -> bool:
     """Whether a token's subtree starts or ends inside a quotation."""
     first, last = _edges(token)
     doc = token.doc
-    return _inside(doc[first].idx, quotes) or _inside(doc[last].idx, quotes)
+    return quotes.holds(doc[first].idx) or quotes.holds(doc[last].idx)
 
 
 _SET_OFF = (",", "—", "–", "--")
@@ -317,7 +379,7 @@ def _verb_drafts(doc, quotes) -> Iterator[_Draft]:
         if not _is_cue(token, quotes):
             continue
         source = _source(token)
-        if source is None or _inside(source.idx, quotes):
+        if source is None or quotes.holds(source.idx):
             continue
         found = _content_range(token, quotes)
         if found is not None:
@@ -339,7 +401,7 @@ def _inside_source(span: tuple[int, int], source) -> bool:
 def _according_drafts(doc, quotes) -> Iterator[_Draft]:
     """ "according to Y, X" and "X, according to Y": Y the source, X the content."""
     for token in doc:
-        if token.lower_ != "according" or _inside(token.idx, quotes):
+        if token.lower_ != "according" or quotes.holds(token.idx):
             continue
         to = next((c for c in token.children if c.lower_ == "to"), None)
         source = next((c for c in to.children if c.dep_ == "pobj"), None) if to else None
@@ -355,30 +417,31 @@ def _according_drafts(doc, quotes) -> Iterator[_Draft]:
             yield _Draft(doc[token.i : to.i + 1], source, [span])
 
 
-def _label_drafts(doc, quotes) -> Iterator[_Draft]:
+def _label_drafts(parsed: _Parsed) -> Iterator[_Draft]:
     """ "NAME: words" at the start of a paragraph: a transcript's speaker or a headline's.
 
     The label must be a person or organisation entity, or a name in capitals as transcripts
     print it ("PENCE:"); a section label ("Some context:", "Monday:") is neither.
     """
-    for paragraph in _PARAGRAPH.finditer(doc.text):
+    doc = parsed.doc
+    for paragraph in _PARAGRAPH.finditer(parsed.text):
         span = doc.char_span(paragraph.start(), paragraph.end(), alignment_mode="expand")
         if span is None:
             continue
         tokens = [t for t in span if not (t.is_quote or t.is_space or t.text in ("•", "*"))]
         colon = next((k for k, t in enumerate(tokens[:6]) if t.text == ":"), None)
-        if not colon or colon + 1 >= len(tokens) or not _is_label(tokens[:colon]):
+        if not colon or colon + 1 >= len(tokens) or not _is_label(parsed, tokens[:colon]):
             continue
         content = _char_span(doc, tokens[colon + 1].i, span.end - 1)
         if content is not None:
             yield _Draft(tokens[colon], tokens[colon - 1], [content])
 
 
-def _is_label(tokens) -> bool:
+def _is_label(parsed: _Parsed, tokens) -> bool:
     """A speaker label: all of a PERSON/ORG entity, or a word in capitals."""
     if len(tokens) == 1 and tokens[0].is_upper and tokens[0].is_alpha and len(tokens[0]) > 2:
         return True
-    entity = _entity_at(tokens[0])
+    entity = parsed.entity_at(tokens[0])
     return (
         entity is not None
         and entity.label_ in ("PERSON", "ORG")
@@ -397,8 +460,10 @@ def _widen(drafts: list[_Draft], quotes) -> set[tuple[int, int]]:
         cue_at = _cue_offset(draft)
         widened = []
         for start, end in draft.spans:
-            for q_start, q_end in quotes:
-                if q_start < end and start < q_end and not q_start <= cue_at < q_end:
+            for q_start, q_end in quotes.ending_after(start):
+                if q_start >= end:  # in text order: no later quotation reaches the span
+                    break
+                if not q_start <= cue_at < q_end:
                     start, end = min(start, q_start), max(end, q_end)
                     used.add((q_start, q_end))
             widened.append((start, end))
@@ -520,9 +585,51 @@ def _starts_sentence(doc, quote) -> bool:
     return before.is_space or before.text in (":", ".", "?", "!")
 
 
-def _attach_quotes(doc, drafts: list[_Draft], quotes) -> list[_Draft]:
+class _DraftIndex:
+    """The drafts _attach_quotes works on, indexed by where their content ends and by where
+    their cue is, so finding the last speaker before a quotation takes a bisection."""
+
+    def __init__(self, drafts: list[_Draft]):
+        self.drafts = drafts
+        self._number = {id(d): k for k, d in enumerate(drafts)}
+        self._ends = sorted((d.spans[-1][1], k) for k, d in enumerate(drafts) if d.spans)
+        self._cues = sorted((_cue_offset(d), k) for k, d in enumerate(drafts))
+
+    def add(self, draft: _Draft) -> None:
+        """A new draft (with no content yet)."""
+        k = len(self.drafts)
+        self.drafts.append(draft)
+        self._number[id(draft)] = k
+        bisect.insort(self._cues, (_cue_offset(draft), k))
+
+    def attach(self, draft: _Draft, quote: tuple[int, int]) -> None:
+        """Add a quotation to a draft's content."""
+        k = self._number[id(draft)]
+        if draft.spans:
+            del self._ends[bisect.bisect_left(self._ends, (draft.spans[-1][1], k))]
+        draft.spans = sorted(draft.spans + [quote])
+        bisect.insort(self._ends, (draft.spans[-1][1], k))
+
+    def last_ending_by(self, offset: int) -> _Draft | None:
+        """The draft whose content ends last at or before `offset` (the first such)."""
+        k = bisect.bisect_right(self._ends, (offset, len(self.drafts)))
+        if k == 0:
+            return None
+        first = bisect.bisect_left(self._ends, (self._ends[k - 1][0], -1))
+        return self.drafts[self._ends[first][1]]
+
+    def cued_in(self, start: int, end: int) -> Iterator[_Draft]:
+        """The drafts whose cue lies in start..end (end excluded)."""
+        low = bisect.bisect_left(self._cues, (start, -1))
+        high = bisect.bisect_left(self._cues, (end, -1))
+        return (self.drafts[k] for _, k in self._cues[low:high])
+
+
+def _attach_quotes(parsed: _Parsed, drafts: list[_Draft], quotes: _Quotes) -> list[_Draft]:
     """Quotations no attribution holds: hung from a cue, or continuing the last speaker."""
+    doc = parsed.doc
     used = _widen(drafts, quotes)
+    index = _DraftIndex(drafts)
     by_cue = {draft.cue.i: draft for draft in drafts if hasattr(draft.cue, "i")}
     for quote in quotes:
         if quote in used or not _quote_tokens(doc, quote):
@@ -538,35 +645,36 @@ def _attach_quotes(doc, drafts: list[_Draft], quotes) -> list[_Draft]:
             if draft is None:
                 source = _source(cue) if cue.pos_ in ("VERB", "AUX") else _signer(cue)
                 draft = _Draft(cue, source, [])
-                drafts.append(draft)
+                index.add(draft)
                 by_cue[cue.i] = draft
-            draft.spans = sorted(draft.spans + [quote])
+            index.attach(draft, quote)
             used.add(quote)
             continue
-        previous = _previous_direct(doc, drafts, quote, quotes)
+        previous = _previous_direct(parsed, index, quote, quotes)
         if previous is not None:
-            previous.spans = sorted(previous.spans + [quote])
+            index.attach(previous, quote)
             used.add(quote)
     return sorted(drafts, key=lambda d: d.position)
 
 
-def _previous_direct(doc, drafts: list[_Draft], quote, quotes) -> _Draft | None:
+def _previous_direct(parsed: _Parsed, drafts: _DraftIndex, quote, quotes) -> _Draft | None:
     """The speaker a quotation with no cue continues: the last direct quote before it.
 
     It must be in the same paragraph, with no attribution of another speaker between; the
     quotation must open a sentence, or follow the speaker's cue in the same sentence
     ("“A,” he said, but “B.”").
     """
-    before = [d for d in drafts if d.spans and d.spans[-1][1] <= quote[0]]
-    if not before:
+    last = drafts.last_ending_by(quote[0])
+    if last is None:
         return None
-    last = max(before, key=lambda d: d.spans[-1][1])
-    if not _is_direct(last.spans, quotes) or "\n" in doc.text[last.spans[-1][1] : quote[0]]:
+    last_end = last.spans[-1][1]
+    if not _is_direct(last.spans, quotes) or parsed.text.find("\n", last_end, quote[0]) >= 0:
         return None
-    between = [d for d in drafts if last.spans[-1][1] <= _cue_offset(d) < quote[0]]
+    between = drafts.cued_in(last_end, quote[0])
     if any(d.source is None or d.source.i != last.source.i for d in between):
         return None
     cue_sentence = last.cue.sent if hasattr(last.cue, "sent") else None
+    doc = parsed.doc
     quote_start = doc.char_span(quote[0], quote[1], alignment_mode="expand")[0]
     if _starts_sentence(doc, quote) or (cue_sentence is not None and quote_start in cue_sentence):
         return last
@@ -600,30 +708,14 @@ def _clean_name(words: list[str]) -> str:
     return re.sub(r"(?:'s|’s|'|’)$", "", name).strip()
 
 
-def _entity_at(token):
-    """The named entity holding a token, if any."""
-    doc = token.doc
-    for ent in doc.ents:
-        if ent.start <= token.i < ent.end:
-            return ent
-    return None
-
-
-def _person_in(doc, first: int, last: int):
-    """The last PERSON entity inside tokens first..last."""
-    found = None
-    for ent in doc.ents:
-        if ent.label_ == "PERSON" and first <= ent.start and ent.end - 1 <= last:
-            found = ent
-    return found
-
-
-def _classify(source, first: int, last: int, names: dict[str, str]) -> tuple[str, str]:
+def _classify(
+    parsed: _Parsed, source, first: int, last: int, names: dict[str, str]
+) -> tuple[str, str]:
     """(speaker, kind) for a source phrase, before pronouns are resolved."""
-    doc = source.doc
+    doc = parsed.doc
     phrase = doc[first : last + 1].text
     lemma = source.lemma_.lower()
-    entity = _entity_at(source)
+    entity = parsed.entity_at(source)
     if source.pos_ == "PRON":
         return source.text, "pronoun"
     if entity is not None and entity.label_ == "PERSON":
@@ -639,7 +731,7 @@ def _classify(source, first: int, last: int, names: dict[str, str]) -> tuple[str
         return _strip_article(phrase), "document"
     if lemma in ORGANISATION_HEADS:
         return _strip_article(phrase), "organisation"
-    person = _person_in(doc, first, last)
+    person = parsed.person_in(first, last)
     if person is not None:
         return _clean_name([t.text for t in person]), "person"
     if proper:
@@ -758,12 +850,13 @@ def _resolve(
     return None
 
 
-def _speakers(doc, drafts: list[_Draft]) -> list[tuple[str, str, int, int, str]]:
+def _speakers(parsed: _Parsed, drafts: list[_Draft]) -> list[tuple[str, str, int, int, str]]:
     """(speaker, kind, start, end, mention) per draft, names normalised, pronouns resolved."""
+    doc = parsed.doc
     names = person_names(doc)
     gender = _gender(doc, names)
     antecedents = [(at, name, "person") for at, name in _subject_people(doc, names)]
-    starts = [m.start() for m in _PARAGRAPH.finditer(doc.text)]
+    starts = [m.start() for m in _PARAGRAPH.finditer(parsed.text)]
 
     def paragraph_of(offset: int) -> int:
         return bisect.bisect_right(starts, offset)
@@ -772,8 +865,8 @@ def _speakers(doc, drafts: list[_Draft]) -> list[tuple[str, str, int, int, str]]
     for draft in drafts:
         first, last = _mention_range(draft.source)
         start, end = doc[first].idx, doc[last].idx + len(doc[last])
-        mention = doc.text[start:end]
-        speaker, kind = _classify(draft.source, first, last, names)
+        mention = parsed.text[start:end]
+        speaker, kind = _classify(parsed, draft.source, first, last, names)
         if kind == "person":
             speaker = names.get(_last_word(speaker), speaker)
         if kind == "pronoun":
@@ -785,8 +878,7 @@ def _speakers(doc, drafts: list[_Draft]) -> list[tuple[str, str, int, int, str]]
             else:
                 # an unresolved "I" or "he" is still one person; "they", "we", "it" are not
                 kind = "person" if draft.source.lower_ in PERSON_PRONOUNS else "anonymous"
-        antecedents.append((start, speaker, kind))
-        antecedents.sort()
+        bisect.insort(antecedents, (start, speaker, kind))
         out.append((speaker, kind, start, end, mention))
     return out
 
@@ -804,8 +896,9 @@ def _cue_text(draft: _Draft) -> str:
     return " ".join(t.text for t in parts)
 
 
-def _is_direct(spans, quotes) -> bool:
-    return any(any(s <= q_start and q_end <= e for s, e in spans) for q_start, q_end in quotes)
+def _is_direct(spans, quotes: _Quotes) -> bool:
+    """Whether the content spans hold a whole quotation."""
+    return any(quotes.within(start, end) for start, end in spans)
 
 
 def _merge_spans(spans: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
@@ -821,17 +914,19 @@ def _merge_spans(spans: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
 
 def extract_attributions(doc) -> list[Attribution]:
     """Every attribution in one parsed text, in text order (see the module docstring)."""
-    text = doc.text
-    quotes = quote_spans(text)
+    parsed = _Parsed.of(doc)
+    text = parsed.text
+    quotes = _Quotes(quote_spans(text))
     drafts = [
         *_verb_drafts(doc, quotes),
         *_according_drafts(doc, quotes),
-        *_label_drafts(doc, quotes),
+        *_label_drafts(parsed),
     ]
     drafts = _dedupe(drafts)
-    drafts = _outermost([d for d in _attach_quotes(doc, drafts, quotes) if d.spans])
+    drafts = _outermost([d for d in _attach_quotes(parsed, drafts, quotes) if d.spans])
     result = []
-    for draft, (speaker, kind, s_start, s_end, mention) in zip(drafts, _speakers(doc, drafts)):
+    speakers = _speakers(parsed, drafts)
+    for draft, (speaker, kind, s_start, s_end, mention) in zip(drafts, speakers):
         spans = _merge_spans(draft.spans)
         result.append(
             Attribution(
@@ -858,13 +953,26 @@ def _outermost(drafts: list[_Draft]) -> list[_Draft]:
     part of what he is reported to have said (and as a row of its own it would count the
     same quoted words twice).
     """
-    return [
-        draft
-        for draft in drafts
-        if not any(
-            other is not draft and _inside(_cue_offset(draft), other.spans) for other in drafts
-        )
-    ]
+    pieces = sorted((start, end, k) for k, d in enumerate(drafts) for start, end in d.spans)
+    starts = [start for start, _, _ in pieces]
+    # reach[n]: over pieces[:n], the furthest end and its draft, and the furthest end of
+    # any other draft, so "does another draft's piece hold this offset" is one bisection
+    reach = [((-1, -1), -1)]
+    for _, end, k in pieces:
+        (best, owner), second = reach[-1]
+        if k == owner:
+            reach.append(((max(best, end), owner), second))
+        elif end > best:
+            reach.append(((end, k), best))
+        else:
+            reach.append(((best, owner), max(second, end)))
+
+    def nested(k: int, draft: _Draft) -> bool:
+        at = _cue_offset(draft)
+        (best, owner), second = reach[bisect.bisect_right(starts, at)]
+        return (best > at and owner != k) or second > at
+
+    return [draft for k, draft in enumerate(drafts) if not nested(k, draft)]
 
 
 def _dedupe(drafts: list[_Draft]) -> list[_Draft]:

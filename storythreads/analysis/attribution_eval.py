@@ -52,21 +52,102 @@ class Item:
 
 
 def load_gold(path: str | Path) -> list[dict]:
-    """The gold records of a JSONL file; InputError names the line of a bad record."""
+    """The gold records of a JSONL file; InputError names the line of a bad record.
+
+    A record is checked for what the scorer reads (see the module docstring): ``text`` a
+    string, ``gold_attributions`` a list of objects, each with ``content_spans`` (a list of
+    [start, end] character offsets into the text), ``direct`` (true or false) and, if
+    given, ``source`` (a string or null).
+    """
     records = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                record["id"], record["text"], record["gold_attributions"]
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                raise InputError(
-                    f"not an attribution gold record ({exc})", str(path), number
-                ) from exc
-            records.append(record)
+    try:
+        with open(path, "rb") as handle:
+            for number, raw in enumerate(handle, 1):
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise InputError(
+                        f"not UTF-8 text (byte {raw[exc.start]:#04x} at column {exc.start + 1})",
+                        str(path),
+                        number,
+                    ) from exc
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise InputError(f"not valid JSON ({exc})", str(path), number) from exc
+                problem = _gold_problem(record)
+                if problem is not None:
+                    raise InputError(
+                        f"not an attribution gold record: {problem}", str(path), number
+                    )
+                records.append(record)
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", str(path)) from exc
     return records
+
+
+def _gold_problem(record) -> str | None:
+    """What is wrong with one gold record, or None when the scorer can use it."""
+    if not isinstance(record, dict):
+        return f"expected a JSON object, got {_json_type(record)}"
+    for key in ("id", "text", "gold_attributions"):
+        if key not in record:
+            return f'no "{key}"'
+    text, attributions = record["text"], record["gold_attributions"]
+    if not isinstance(text, str):
+        return f'"text" must be a string, got {_json_type(text)}'
+    if not isinstance(attributions, list):
+        return f'"gold_attributions" must be a list, got {_json_type(attributions)}'
+    for k, gold in enumerate(attributions):
+        where = f"gold_attributions[{k}]"
+        if not isinstance(gold, dict):
+            return f"{where} must be an object, got {_json_type(gold)}"
+        for key in ("content_spans", "direct"):
+            if key not in gold:
+                return f'{where} has no "{key}"'
+        source = gold.get("source")
+        if source is not None and not isinstance(source, str):
+            return f"{where}.source must be a string or null, got {_json_type(source)}"
+        if not isinstance(gold["direct"], bool):
+            return f"{where}.direct must be true or false, got {_json_type(gold['direct'])}"
+        spans = gold["content_spans"]
+        if not isinstance(spans, list):
+            return f"{where}.content_spans must be a list, got {_json_type(spans)}"
+        for j, span in enumerate(spans):
+            if not _is_span(span):
+                return (
+                    f"{where}.content_spans[{j}] must be [start, end], character offsets "
+                    f"with 0 <= start <= end, got {_short(span)}"
+                )
+    return None
+
+
+def _is_span(span) -> bool:
+    return (
+        isinstance(span, list)
+        and len(span) == 2
+        and all(isinstance(x, int) and not isinstance(x, bool) for x in span)
+        and 0 <= span[0] <= span[1]
+    )
+
+
+def _json_type(value) -> str:
+    """A value's type as JSON names it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    names = {dict: "an object", list: "a list", str: "a string"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _short(value, limit: int = 40) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def words(text: str) -> Counter:

@@ -1,13 +1,17 @@
 """Attributions from the real small spaCy pipeline: the seed blog's quotes and speakers,
-pronouns, anonymous sources, "according to", the scorer, and a missing pipeline."""
+pronouns, anonymous sources, "according to", the scorer and its gold files, a missing
+pipeline, and the time a long post takes."""
 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from storythreads import cli
 from storythreads.analysis.attribution import (
     Attribution,
     attributions_for_texts,
@@ -15,9 +19,14 @@ from storythreads.analysis.attribution import (
     quote_spans,
     same_speakers,
 )
-from storythreads.analysis.attribution_eval import evaluate_attributions, same_speaker, score
+from storythreads.analysis.attribution_eval import (
+    evaluate_attributions,
+    load_gold,
+    same_speaker,
+    score,
+)
 from storythreads.analysis.nlp import load_nlp, paragraphs, parse
-from storythreads.errors import NlpModelError
+from storythreads.errors import InputError, NlpModelError
 
 SEED = Path(__file__).parents[2] / "examples" / "cnn-liveblog-2023-07-08.txt"
 
@@ -212,3 +221,146 @@ def test_speaker_rule_and_matching(tmp_path, nlp):
     gold = tmp_path / "gold.jsonl"
     gold.write_text(json.dumps(record) + "\n", encoding="utf-8")
     assert evaluate_attributions(gold)["all"]["recall"] == pytest.approx(2 / 3)
+
+
+# --- a long post: extraction time grows with the length, not with its square --------------
+
+# one of each kind of paragraph the rules read: a cue with a quote and its continuation,
+# scare quotes, a transcript label, "according to", a question with its cue after it, an
+# anonymous source with a set-off cue, a sign-off, a cue introducing a quote
+_LONG_POST_PARAGRAPHS = [
+    "“We will not back down,” Zakharova said. “The deal is dead.” Critics called it a “farce”.",
+    "PESKOV: We have no comment on the “so-called” talks.",
+    "According to Maria Zakharova, the talks collapsed on Monday. She said “enough is enough”.",
+    "“Is this the end?” he asks. The “experts” disagree, and the “rules” are unclear.",
+    "Officials said the “review” would go on, a memo added. “Not now,” Mr. Smith told CNN.",
+    "“Freedom is never free” ― Anna Lee",
+    "Dmitry Peskov continued: “We will fight on.” The talks, he told reporters, are over.",
+]
+
+
+def _long_post(nlp, blocks: int):
+    """A post of `blocks` copies of the paragraphs above, joined into one Doc as parse()
+    joins the paragraphs it parses one by one (parsed once here: the test times only the
+    extraction)."""
+    from spacy.tokens import Doc
+
+    block = next(parse(["\n\n".join(_LONG_POST_PARAGRAPHS) + "\n\n"], nlp))
+    return Doc.from_docs([block] * blocks, ensure_whitespace=False)
+
+
+def _best_time(doc, runs: int = 3) -> tuple[float, list[Attribution]]:
+    best, found = float("inf"), []
+    for _ in range(runs):
+        started = time.perf_counter()
+        found = extract_attributions(doc)
+        best = min(best, time.perf_counter() - started)
+    return best, found
+
+
+def test_extraction_time_grows_linearly_with_the_post(nlp):
+    short, long = _long_post(nlp, 30), _long_post(nlp, 120)
+    assert 14_000 < len(short.text) and 4 * len(short.text) == len(long.text) > 56_000
+    one, found_short = _best_time(short)
+    four, found_long = _best_time(long)
+    # every paragraph gives its attributions, however long the post
+    assert len(found_short) > 200 and len(found_long) == 4 * len(found_short)
+    assert {a.speaker_kind for a in found_long} >= {"person", "anonymous"}
+    # the quadratic code took ~20x as long (15 s for 63k characters); linear takes ~4x
+    assert four < 8 * one or four < 0.5, (one, four)
+    assert four < 3.0, four
+
+
+# --- gold files for eval-voices: a bad record is an InputError naming file and line --------
+
+_GOOD_GOLD = {
+    "id": "a",
+    "text": "“We will win,” Trump said.",
+    "gold_attributions": [
+        {"source": "Trump", "cue": "said", "content_spans": [[0, 14]], "direct": True}
+    ],
+}
+
+
+def _gold_with(**changes) -> dict:
+    record = json.loads(json.dumps(_GOOD_GOLD))
+    for key, value in changes.items():
+        if key in record:
+            record[key] = value
+        else:
+            record["gold_attributions"][0][key] = value
+    return record
+
+
+def _gold_file(tmp_path, bad_line: str | bytes) -> Path:
+    """A gold file whose first record is good and whose second line is `bad_line`."""
+    path = tmp_path / "gold.jsonl"
+    good = json.dumps(_GOOD_GOLD).encode("utf-8")
+    bad = bad_line if isinstance(bad_line, bytes) else bad_line.encode("utf-8")
+    path.write_bytes(good + b"\n" + bad + b"\n")
+    return path
+
+
+def test_good_gold_loads(tmp_path):
+    path = tmp_path / "gold.jsonl"
+    record = _gold_with(source=None)
+    path.write_text(json.dumps(_GOOD_GOLD) + "\n\n" + json.dumps(record) + "\n", "utf-8")
+    assert load_gold(path) == [_GOOD_GOLD, record]
+
+
+@pytest.mark.parametrize(
+    ("record", "problem"),
+    [
+        (_gold_with(text=None), '"text" must be a string, got null'),
+        (_gold_with(gold_attributions=["x"]), "gold_attributions[0] must be an object"),
+        (_gold_with(gold_attributions=None), '"gold_attributions" must be a list, got null'),
+        (_gold_with(content_spans=[["a", 2]]), "content_spans[0] must be [start, end]"),
+        (_gold_with(content_spans=[[0, 2, 3]]), "content_spans[0] must be [start, end]"),
+        (_gold_with(content_spans=[[5, 2]]), "content_spans[0] must be [start, end]"),
+        (_gold_with(content_spans=[[-3, 2]]), "content_spans[0] must be [start, end]"),
+        (_gold_with(content_spans=[[True, 2]]), "content_spans[0] must be [start, end]"),
+        (_gold_with(content_spans="0-14"), "content_spans must be a list, got a string"),
+        (_gold_with(direct="yes"), "direct must be true or false, got a string"),
+        (_gold_with(source=5), "source must be a string or null, got a number"),
+        ({"id": "b", "text": "x"}, 'no "gold_attributions"'),
+        ([1, 2], "expected a JSON object, got a list"),
+    ],
+)
+def test_bad_gold_record_is_an_input_error_naming_file_and_line(tmp_path, record, problem):
+    path = _gold_file(tmp_path, json.dumps(record))
+    with pytest.raises(InputError) as info:
+        load_gold(path)
+    assert (info.value.path, info.value.line) == (str(path), 2)
+    assert problem in str(info.value)
+    assert str(info.value).startswith(f"{path}:2: ")
+
+
+def test_missing_gold_fields_are_input_errors(tmp_path):
+    record = _gold_with()
+    del record["gold_attributions"][0]["direct"]
+    with pytest.raises(InputError, match='gold_attributions\\[0\\] has no "direct"'):
+        load_gold(_gold_file(tmp_path, json.dumps(record)))
+
+
+def test_gold_that_is_not_utf8_or_json_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match=r"gold.jsonl:2: not UTF-8 text \(byte 0xe9"):
+        load_gold(_gold_file(tmp_path, b'{"id": "caf\xe9"}'))
+    with pytest.raises(InputError, match=r"gold.jsonl:2: not valid JSON"):
+        load_gold(_gold_file(tmp_path, '{"id": '))
+
+
+@pytest.mark.parametrize(
+    "bad_line",
+    [
+        json.dumps(_gold_with(text=None)),
+        json.dumps(_gold_with(content_spans=[["a", 2]])),
+        b"\xff\xfe not text",
+    ],
+)
+def test_eval_voices_with_bad_gold_fails_in_one_line(tmp_path, bad_line):
+    path = _gold_file(tmp_path, bad_line)
+    result = CliRunner().invoke(cli.main, ["eval-voices", str(path)])
+    assert result.exit_code == InputError.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"storythreads: error: {path}:2: "), lines
+    assert "Traceback" not in result.output
