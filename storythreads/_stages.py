@@ -267,7 +267,28 @@ def _describe_threads(threading: _Threading, also, thread_ids, by_id, reuse, rep
         threads.append(
             _new_thread(threading, t, tid, rows, also_here, phrases[t], by_id, report, timer)
         )
+    _name_fresh(threads, threading, fresh, phrases, [kept[t].label for t in kept], report)
     return _Described(threads, thread_names, shared_posts)
+
+
+def _name_fresh(threads, threading, fresh, phrases, reserved, report) -> None:
+    """In place: each fresh thread's label becomes a name of 3-8 words cut from its
+    headlines (analysis/naming.py), unlike every other thread's, kept ones' included;
+    ``report.names = "keywords"`` (or no spaCy pipeline installed) keeps the keyword label."""
+    if report.names != "headline" or not fresh:
+        return
+    from .analysis.naming import thread_names
+    from .errors import NlpModelError
+
+    members = threading.members
+    posts = [[threading.threaded[i] for i in members[t]] for t in fresh]
+    central = [central_index(threading.post_vecs[members[t]]) for t in fresh]
+    try:
+        found = thread_names(posts, central, [phrases[t] for t in fresh], reserved=reserved)
+    except NlpModelError:
+        return  # `run` works without spaCy; `compare` says it is missing (exit 4)
+    for t, name in zip(fresh, found, strict=True):
+        threads[t] = dataclasses.replace(threads[t], label=name)
 
 
 def _kept(threading: _Threading, also, thread_ids, reuse) -> dict[int, Thread]:

@@ -118,6 +118,9 @@ class ReportSettings:
     # recency weighs newness against centrality (0: ignore time, 1: alike)
     key_points: int = 7
     key_points_recency: float = 1.0
+    # a thread's label: "headline" = a name of 3-8 words cut from its headlines
+    # (analysis/naming.py); "keywords" = its keyphrases joined by " · " (the former label)
+    names: str = "headline"
 
     def __post_init__(self):
         _check(
@@ -127,6 +130,10 @@ class ReportSettings:
         _check(
             0.0 <= self.key_points_recency <= 10.0,
             f"report.key_points_recency ({self.key_points_recency}) must be within [0, 10]",
+        )
+        _check(
+            self.names in ("headline", "keywords"),
+            f"report.names ({self.names!r}) must be one of ['headline', 'keywords']",
         )
         _check(
             self.map in ("umap", "pca", "none"),

@@ -13,7 +13,9 @@ Only what attribution and figures read is run: tokens, tags, lemmas, the depende
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
 from ..errors import NlpModelError
@@ -45,10 +47,11 @@ def load_nlp(name_or_path: str | None = None):
     is not installed, cannot be read, or lacks a parser or an entity recognizer.
     """
     name = model_name(name_or_path)
-    import spacy
-
     try:
-        nlp = spacy.load(name)
+        with _torch_hidden(name == DEFAULT_MODEL):
+            import spacy
+
+            nlp = spacy.load(name)
     except (OSError, ImportError, ValueError) as exc:
         raise NlpModelError(
             f"spaCy pipeline {name!r} is not installed or cannot be loaded "
@@ -64,6 +67,25 @@ def load_nlp(name_or_path: str | None = None):
     if unused:
         nlp.select_pipes(disable=unused)
     return nlp
+
+
+@contextmanager
+def _torch_hidden(hide: bool):
+    """spaCy's thinc imports torch whenever it is installed, though the small CNN pipeline
+    never uses it: ~400 MB resident and seconds of start-up in the main process, which the
+    embedding engine keeps free of torch (embeddings/process_engine.py). For the default
+    pipeline, and only while torch is not loaded yet, spaCy is imported with torch hidden
+    (``import torch`` fails inside this block); a transformer pipeline named with
+    --nlp-model imports it as usual."""
+    if not hide or "torch" in sys.modules or "thinc" in sys.modules:
+        yield
+        return
+    sys.modules["torch"] = None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        if sys.modules.get("torch", ...) is None:
+            del sys.modules["torch"]
 
 
 def prepare_text(text: str) -> str:
