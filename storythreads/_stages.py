@@ -21,7 +21,7 @@ from .analysis.cluster import (
 )
 from .analysis.label import central_index, keyphrases, make_label
 from .analysis.segment import segment_posts
-from .analysis.text import names, says_what
+from .analysis.text import lowercase_words, names, proper_names, says_what
 from .analysis.thread_identity import match_threads
 from .analysis.timeline import thread_intervals, time_intervals
 from .embeddings import normalize_rows
@@ -251,6 +251,7 @@ def _describe_threads(threading: _Threading, also, thread_ids, by_id, reuse, rep
     also_by_thread: dict[int, list[tuple[str, list[tuple[str, float]]]]] = defaultdict(list)
     for (pid, t), segs in also.items():
         also_by_thread[t].append((pid, segs))
+    common = lowercase_words(f"{p.title}\n{p.body}" for p in threaded)
     for t, m in enumerate(members):
         tid = thread_ids[t]
         member_posts = [threaded[i] for i in m]
@@ -258,7 +259,8 @@ def _describe_threads(threading: _Threading, also, thread_ids, by_id, reuse, rep
         for pid, _ in also_here:
             home = thread_ids[threading.labels[threading.post_index[pid]]]
             shared_posts[(home, tid)].append(pid)
-        thread_names.append(set().union(*(names(f"{p.title}. {p.body}") for p in member_posts)))
+        found = set().union(*(names(f"{p.title}. {p.body}") for p in member_posts))
+        thread_names.append(proper_names(found, common))
         if t in kept:
             threads.append(dataclasses.replace(kept[t], centroid=threading.centroids[t]))
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -122,3 +123,36 @@ def test_key_points_cover_every_story_and_skip_the_roundup(seed_run, gold, post_
     assert [c.text for c in seed_run.key_points] == [titles[pid] for pid in cited]
     times = [c.published for c in seed_run.key_points]
     assert times == sorted(times, reverse=True)  # newest first
+
+
+def _related_targets(run) -> list[list[str]]:
+    """Per thread, the threads its "Related threads" list points to, in report.json and
+    in report.md, as written."""
+    from storythreads.reports.render import render_json, render_markdown
+
+    data = json.loads(render_json(run))
+    out = [[e["thread_id"] for e in t["related"]] for t in data["threads"]]
+    for section in render_markdown(run).split("### Related threads")[1:]:
+        block = section.split("\n## ")[0].split("\n<a id=")[0]
+        out.append(re.findall(r"\]\(#thread-([\w.-]+)\)", block))
+    return out
+
+
+def test_each_related_thread_is_listed_once(seed_run):
+    """One cross-reference per pair, carrying all its reasons (issue 16)."""
+    lists = _related_targets(seed_run)
+    assert any(lists) and all(len(ts) == len(set(ts)) for ts in lists)
+    from storythreads.reports.render import render_json
+
+    data = json.loads(render_json(seed_run))
+    reasons = [len(e["reasons"]) for t in data["threads"] for e in t["related"]]
+    assert max(reasons) >= 2  # some pair is related for more than one reason
+
+
+def test_no_duplicate_cross_references_on_basil(make_fake_embedder):
+    basil = Path(__file__).parents[2] / "shared" / "data" / "basil-dev.jsonl"
+    if not basil.is_file():
+        pytest.skip("../shared/data/basil-dev.jsonl is missing")
+    run = analyze(read_posts([basil], format="jsonl").posts, Settings(), make_fake_embedder())
+    lists = _related_targets(run)
+    assert any(lists) and all(len(ts) == len(set(ts)) for ts in lists)

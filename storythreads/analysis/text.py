@@ -161,3 +161,21 @@ def names(text: str) -> set[str]:
             if len(name) > 2:
                 found.add(name)
     return found
+
+
+_LOWER_WORD = re.compile(r"\b[a-z][a-z'’-]+\b")
+
+
+def lowercase_words(texts) -> set[str]:
+    """Words the texts write in lower case somewhere: common words, not names."""
+    found: set[str] = set()
+    for text in texts:
+        found.update(_LOWER_WORD.findall(text))
+    return found
+
+
+def proper_names(found: set[str], common: set[str]) -> set[str]:
+    """The names of ``found`` with a word the texts never write in lower case: "Officials",
+    "President" or "Defense Ministry" at a sentence's start are common words capitalised,
+    and say nothing about why two threads are related; "Lyman" and "Zakharova" do."""
+    return {n for n in found if any(w.lower().strip("'’") not in common for w in n.split())}

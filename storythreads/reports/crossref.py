@@ -25,6 +25,8 @@ from ..types import Link
 from .values import duration
 
 MAX_NAME_THREADS = 50  # a name in more threads than this says nothing about any two of them
+# ... nor does a name in more than a tenth of the threads ("Congress" in a politics feed)
+NAME_SHARE = 10
 MAX_SIMILAR = 5  # a reader follows a handful of "see also" links, not hundreds
 CHAIN_CANDIDATES = 50  # a thread's predecessor is sought among its 50 most alike earlier ones
 
@@ -66,7 +68,7 @@ def cross_reference(
         found[(i, j)].append(("similar", score, f"similar content (cosine {score:.2f})"))
 
     df = Counter(name for names in thread_names for name in names)
-    limit = min(MAX_NAME_THREADS, n / 2) if n >= 4 else n
+    limit = max(2.0, min(MAX_NAME_THREADS, n / NAME_SHARE)) if n >= 4 else n
     holders: dict[str, list[int]] = defaultdict(list)
     for t, names in enumerate(thread_names):
         for name in names:

@@ -77,6 +77,30 @@ def _chain_paths(run: Run, chains: list[list[str]]) -> list[list[str]]:
     return paths
 
 
+def _related(run: Run) -> dict[str, list[dict]]:
+    """Each thread's related threads, one entry per pair with every reason (a pair linked
+    as similar, by shared names and by a shared post is one cross-reference, not three),
+    strongest pair first; the reasons strongest first too."""
+    pairs: dict[tuple[str, str], list] = {}
+    for link in run.links:
+        pairs.setdefault((link.src, link.dst), []).append(link)
+    out: dict[str, list[dict]] = {}
+    for (src, dst), links in pairs.items():
+        links.sort(key=lambda k: (-k.score, k.kind))
+        out.setdefault(src, []).append(
+            {"thread_id": dst, "score": links[0].score,
+             "reasons": [{"kind": k.kind, "score": k.score, "reason": k.reason} for k in links]}
+        )  # fmt: skip
+    for entries in out.values():
+        entries.sort(key=lambda e: (-e["score"], e["thread_id"]))
+    return out
+
+
+def _related_dict(entry: dict) -> dict:
+    reasons = [{**r, "score": _score(r["score"])} for r in entry["reasons"]]
+    return {**entry, "score": _score(entry["score"]), "reasons": reasons}
+
+
 def _citation_dict(c: Citation, **extra) -> dict:
     return {
         "text": c.text,
@@ -120,6 +144,7 @@ def report_dict(run: Run) -> dict:
     ]
     links, threads = _links_by_src(run), []
     root, chains = _chains(run)
+    related = _related(run)
     for t in run.threads:
         threads.append(
             {
@@ -143,6 +168,8 @@ def report_dict(run: Run) -> dict:
                     for k in links.get(t.id, ())
                 ],
                 "chain": root[t.id],  # the first thread of its story chain (itself if none)
+                # one entry per related thread, all its reasons; `links` keeps one per reason
+                "related": [_related_dict(e) for e in related.get(t.id, ())],
             }
         )
     return {
@@ -203,6 +230,7 @@ def _view(run: Run) -> dict:
     thread_of = {a.post_id: a.thread_id for a in run.assignments if a.role == "primary"}
     links, threads = _links_by_src(run), []
     _root, chains = _chains(run)
+    related = _related(run)
     for t in run.threads:
         members = [(posts[i], False) for i in t.post_ids if i in posts]
         members += [(posts[i], True) for i in t.also_post_ids if i in posts]
@@ -227,13 +255,13 @@ def _view(run: Run) -> dict:
                 "after": _chain_view(links.get(t.id, ()), "followed-by", labels),
                 "links": [
                     {
-                        "anchor": _anchor(k.dst),
-                        "label": labels.get(k.dst, k.dst),
-                        "kind": k.kind,
-                        "score": f"{k.score:.2f}",
-                        "reason": k.reason,
+                        "anchor": _anchor(e["thread_id"]),
+                        "label": labels.get(e["thread_id"], e["thread_id"]),
+                        "kind": ", ".join(dict.fromkeys(r["kind"] for r in e["reasons"])),
+                        "score": f"{e['score']:.2f}",
+                        "reason": "; ".join(dict.fromkeys(r["reason"] for r in e["reasons"])),
                     }
-                    for k in links.get(t.id, ())
+                    for e in related.get(t.id, ())
                 ],
             }
         )
@@ -258,8 +286,10 @@ def _view(run: Run) -> dict:
         ],
         "threads": threads,
         "chains": [
-            [{"anchor": _anchor(tid), "label": labels[tid], "id": tid, "first": firsts[tid]}
-             for tid in path]
+            [
+                {"anchor": _anchor(tid), "label": labels[tid], "id": tid, "first": firsts[tid]}
+                for tid in path
+            ]
             for path in _chain_paths(run, chains)
         ],
         "unthreaded": [_entry(posts[i], anchored=True) for i in run.unthreaded if i in posts],

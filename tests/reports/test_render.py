@@ -126,6 +126,7 @@ def test_json_contract_keys_and_values():
         "summary",
         "links",
         "chain",
+        "related",
     ]
     assert t1["summary"][0] == {
         "text": "Temperatures hit 40C in <b>Madrid</b>.",
