@@ -171,8 +171,10 @@ def _chain_pair(thread_ids, spans, ia: int, ib: int, score: float, shared, max_n
     if gap > 0:
         when = f"{duration(gap / 60).lstrip('+')} after its last post"
     else:  # began while the earlier thread still had posts to come
-        when = f"{duration((spans[ib][0] - spans[ia][0]).total_seconds() / 60).lstrip('+')} " \
+        when = (
+            f"{duration((spans[ib][0] - spans[ia][0]).total_seconds() / 60).lstrip('+')} "
             "after it began, while it still ran"
+        )
     shown = ", ".join(shared[:max_names]) + (" …" if len(shared) > max_names else "")
     return [
         Link(thread_ids[ib], thread_ids[ia], "follows", score,
