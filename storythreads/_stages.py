@@ -324,7 +324,11 @@ def _new_thread(threading: _Threading, t, tid, rows, also_here, phrases, by_id, 
     times = [p.published for p in member_posts if p.published]
     with timer.stage("summarize"):
         summary = summarize_thread(
-            [segments[r] for r in rows], seg_scores, by_id, report.summary_sentences
+            [segments[r] for r in rows],
+            seg_scores,
+            by_id,
+            report.summary_sentences,
+            central=central.id,
         )
     return Thread(
         id=tid,

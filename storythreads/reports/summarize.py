@@ -18,6 +18,7 @@ from ..types import Citation, Post, Segment
 
 MIN_WORDS = 8
 MAX_CHARS = 400
+NEAR_DUPLICATE = 0.8  # TF-IDF cosine at which two sentences say the same
 
 
 def _candidates(segments: list[Segment]):
@@ -46,11 +47,15 @@ def summarize_thread(
     posts: dict[str, Post],
     n_sentences: int = 4,
     diversity: float = 0.5,
+    central: str | None = None,
 ) -> list[Citation]:
     """Pick up to ``n_sentences`` central, non-redundant sentences from ``segments``.
 
-    ``segment_scores`` maps a segment id to its cosine with the thread centroid. The result
-    is in time order (then post, then position), as a reader expects a story told.
+    ``segment_scores`` maps a segment id to its cosine with the thread centroid. The lead
+    of the ``central`` post (its first sentence worth citing), when given, comes first:
+    what the story is; the rest follow in time order (then post, then position), as a
+    reader expects a story told. No sentence is a near-duplicate of another (TF-IDF cosine
+    ``NEAR_DUPLICATE`` or more): outlets rewrite one wire sentence in many ways.
     """
     cands = list(_candidates(segments))
     if not cands:
@@ -76,10 +81,17 @@ def summarize_thread(
     n = len(cands)
     redundancy = np.zeros(n)
     chosen: list[int] = []
+    lead = next((k for k, c in enumerate(cands) if c[0].post_id == central), None)
     for _ in range(min(n_sentences, n)):
         score = (1 - diversity) * relevance - diversity * redundancy
         score[chosen] = -np.inf
-        best = int(np.argmax(score))  # the first maximum: ties go to the earlier candidate
+        score[redundancy >= NEAR_DUPLICATE] = -np.inf
+        if lead is not None and not chosen:
+            best = lead
+        elif not np.isfinite(score).any():
+            break  # every sentence left says what a chosen one says
+        else:
+            best = int(np.argmax(score))  # the first maximum: ties go to the earlier one
         chosen.append(best)
         if tfidf is not None:
             sims = (tfidf @ tfidf[best].T).toarray().ravel()
@@ -91,8 +103,9 @@ def summarize_thread(
         post = posts[cands[k][0].post_id]
         return (post.sort_key, cands[k][0].ordinal, cands[k][1])
 
+    first = [lead] if lead is not None else []
     out = []
-    for k in sorted(chosen, key=order):
+    for k in first + sorted((k for k in chosen if k != lead), key=order):
         seg, _, sentence = cands[k]
         post = posts[seg.post_id]
         out.append(

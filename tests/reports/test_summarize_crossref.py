@@ -73,6 +73,30 @@ def test_near_identical_sentences_are_not_both_picked(segments):
     assert len(set(texts)) == len(texts)
 
 
+def test_the_central_posts_lead_comes_first_then_time_order(segments):
+    summary = summarize_thread(segments, scores_for(segments), BY_ID, 4, central="p-mid")
+    assert summary[0].post_id == "p-mid" and summary[0].text.startswith("Germany and Spain")
+    keys = [BY_ID[c.post_id].sort_key for c in summary[1:]]
+    assert keys == sorted(keys)
+
+
+def test_a_reworded_sentence_is_no_second_summary_line():
+    """Outlets rewrite one wire sentence: a near-duplicate (TF-IDF cosine >= 0.8) of a
+    chosen sentence is never chosen too, however central."""
+    reworded = (
+        "The Pentagon confirmed on Friday that cluster munitions will be sent to Ukraine in "
+        "a new aid package."
+    )
+    posts = {
+        "a": Post("a", None, None, at(9), "T", None, f"{COPIED} Critics in Congress asked "
+                  "how the munitions would be tracked on the front line."),
+        "b": Post("b", None, None, at(10), "T", None, reworded),
+    }  # fmt: skip
+    segs = [s for p in posts.values() for s in segment_post(p)]
+    summary = summarize_thread(segs, {s.id: 0.9 for s in segs}, posts, 3)
+    assert sum("cluster munitions will be sent" in c.text for c in summary) == 1
+
+
 def test_titles_short_sentences_and_lead_ins_are_never_picked(segments):
     summary = summarize_thread(segments, scores_for(segments), BY_ID, 10)
     texts = [c.text for c in summary]
