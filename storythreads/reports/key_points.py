@@ -5,6 +5,7 @@ to the post. Posts are chosen across the whole run, not one per thread, because 
 may carry several key developments and a small story none:
 
 - *candidates*: posts with a headline that says what happened (not only a dateline),
+  each headline once (a repeated one such as "Latest headlines" keeps its first post),
   leaving out roundups — posts that also belong to
   two or more other threads, and headlines that announce a summary ("lunchtime summary", "recap");
   untitled posts stand in only when too few titled ones are left;
@@ -26,7 +27,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..analysis.segment import split_sentences
-from ..analysis.text import says_what
+from ..analysis.text import says_what, tokens
 from ..types import Citation, Post
 
 ROUNDUP = re.compile(
@@ -47,6 +48,19 @@ def roundup_posts(also) -> set[str]:
 
 def _is_roundup(post: Post, roundups: set[str]) -> bool:
     return post.id in roundups or bool(ROUNDUP.search(post.title))
+
+
+def _first_of_each_headline(order: list[int], posts: Sequence[Post]) -> list[int]:
+    """``order`` without the posts whose headline repeats an earlier one's words."""
+    seen: set[tuple[str, ...]] = set()
+    kept = []
+    for i in order:
+        words = tuple(tokens(posts[i].title))
+        if words and words in seen:
+            continue
+        seen.add(words)
+        kept.append(i)
+    return kept
 
 
 def _text(post: Post) -> str:
@@ -72,7 +86,9 @@ def select_key_points(
     """
     if n <= 0 or not len(posts):
         return []
-    order = sorted(range(len(posts)), key=lambda i: posts[i].sort_key)
+    order = _first_of_each_headline(
+        sorted(range(len(posts)), key=lambda i: posts[i].sort_key), posts
+    )
     titled = [i for i in order if says_what(posts[i].title) and not _is_roundup(posts[i], roundups)]
     if len(titled) >= n:
         pool = titled

@@ -77,3 +77,15 @@ def test_nothing_to_pick():
 def test_a_roundup_is_a_post_that_also_tells_two_other_threads():
     also = {("wrap", 1): ["s1"], ("wrap", 2): ["s2"], ("aside", 1): ["s3"]}
     assert roundup_posts(also) == {"wrap"}
+
+
+def test_a_repeated_headline_is_a_candidate_once():
+    posts = [
+        post("a", 9, "Latest headlines"),
+        post("b", 10, "Bridge closed after crash"),
+        post("c", 11, "Latest headlines"),
+        post("d", 12, "Council approves budget"),
+    ]
+    vecs = unit([1, 0, 0], [0, 1, 0], [1, 0, 0.01], [0, 0, 1])
+    picked = [c.post_id for c in select_key_points(posts, vecs, n=4, recency=0)]
+    assert sorted(picked) == ["a", "b", "d"]
