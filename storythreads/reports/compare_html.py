@@ -19,6 +19,8 @@ from .values import _anchor, _safe_url, _when, duration
 
 HEATMAP_THREADS = 40  # the busiest threads get a heatmap row; every thread gets a section
 LABEL_CHARS = 48
+LINE_CHARS = 12  # an outlet's name over its heatmap column: lines of about this many
+OUTLETS_LEVEL = 5  # up to this many outlets the names sit level; more stand upright
 
 
 def _grouped(rows) -> dict[str, list]:
@@ -79,7 +81,19 @@ def coverage_heatmap(c: Comparison, outlets: list[str], anchors: dict[str, str])
     fig.update_layout(
         height=80 + 26 * len(threads),
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        xaxis={"side": "top", "type": "category"},
+        xaxis={
+            "side": "top",
+            "type": "category",
+            "tickmode": "array",
+            "tickvals": [figures_html._text(o) for o in outlets],
+            # a set angle: plotly's own choice flips between two drawings on a phone
+            **(
+                {"ticktext": [_stacked(o) for o in outlets], "tickangle": 0}
+                if len(outlets) <= OUTLETS_LEVEL
+                else {"ticktext": [figures_html._text(o) for o in outlets], "tickangle": -90}
+            ),
+            "automargin": True,
+        },
         yaxis={
             "tickmode": "array",
             "tickvals": list(range(len(threads))),
@@ -93,6 +107,18 @@ def coverage_heatmap(c: Comparison, outlets: list[str], anchors: dict[str, str])
     data = figures_html._as_json(fig)
     data["anchors"] = [anchors[t.id] for t in threads]
     return data
+
+
+def _stacked(name: str) -> str:
+    """An outlet's column label, its words on lines of about `LINE_CHARS` (plotly's <br>),
+    so a few outlets' names fit over their columns at a phone width without slanting."""
+    lines: list[str] = []
+    for word in name.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= LINE_CHARS:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(figures_html._text(line) for line in lines)
 
 
 def clip(text: str, limit: int = 160) -> str:

@@ -148,8 +148,18 @@ def _counts(run: Run, post_ids, hour_list: list[datetime]) -> list[int]:
     return out
 
 
+def _others(n: int) -> str:
+    return f"{n} other thread{'s' if n != 1 else ''}"
+
+
 def timeline(run: Run) -> dict | None:
-    """Stacked bars: posts per thread per hour, busiest threads first, the rest as 'other'."""
+    """Stacked bars: posts per thread per hour, busiest threads first, the rest as 'other'.
+
+    No plotly legend: one inside the figure takes room from the plot (or, placed below
+    it, sits on the slanted hour labels), and at phone widths a dozen thread names fill
+    the whole figure. The page lists the colours under the plot instead, from
+    `timeline_legend`; hovering a bar names its thread too.
+    """
     import plotly.graph_objects as go
 
     hour_list = hours(run)
@@ -173,7 +183,7 @@ def timeline(run: Run) -> dict | None:
             go.Bar(
                 x=x,
                 y=_counts(run, rest, hour_list),
-                name=f"{len(run.threads) - TIMELINE_THREADS} other threads",
+                name=_others(len(run.threads) - TIMELINE_THREADS),
                 marker={"color": "#bbbbbb"},
                 hovertemplate="%{y} post(s) · %{x} UTC<extra>other threads</extra>",
             )
@@ -181,14 +191,30 @@ def timeline(run: Run) -> dict | None:
     fig.update_layout(
         barmode="stack",
         height=320,
-        margin={"l": 40, "r": 10, "t": 10, "b": 40},
-        legend={"orientation": "h", "y": -0.25, "font": {"size": 11}},
-        xaxis={"type": "category", "tickangle": -45, "nticks": 12},
-        yaxis={"title": {"text": "posts"}, "rangemode": "tozero"},
+        margin={"l": 40, "r": 10, "t": 10, "b": 10},
+        showlegend=False,
+        xaxis={"type": "category", "tickangle": -45, "nticks": 12, "automargin": True},
+        yaxis={"title": {"text": "posts"}, "rangemode": "tozero", "automargin": True},
         plot_bgcolor="rgba(0,0,0,0)",
         paper_bgcolor="rgba(0,0,0,0)",
     )
     return _as_json(fig)
+
+
+def timeline_legend(run: Run, anchors: dict[str, str]) -> list[dict]:
+    """The timeline's colours for the page to list under the plot, in the timeline's
+    trace order: ``label``, ``colour`` and the thread's ``anchor`` (None for the 'other
+    threads' entry). Plain text: the template escapes it."""
+    if not hours(run) or not run.threads:
+        return []
+    out = [
+        {"label": t.label, "colour": colour(i), "anchor": anchors.get(t.id)}
+        for i, t in enumerate(run.threads[:TIMELINE_THREADS])
+    ]
+    if len(run.threads) > TIMELINE_THREADS:
+        n = len(run.threads) - TIMELINE_THREADS
+        out.append({"label": _others(n), "colour": "#bbbbbb", "anchor": None})
+    return out
 
 
 SPARK_HEIGHT = 36  # px, the card's sparkline box

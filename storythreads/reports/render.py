@@ -401,11 +401,12 @@ def stream_html(run: Run) -> Iterator[str]:
         t["spark"] = figures_html.sparkline(run, thread.post_ids, hour_list)
     anchors = {t["id"]: t["anchor"] for t in v["threads"]}
     figs = {"map": figures_html.post_map(run, anchors), "timeline": figures_html.timeline(run)}
+    legend = figures_html.timeline_legend(run, anchors) if figs["timeline"] else []
     plotly_js = Markup(figures_html.plotly_js()) if any(figs.values()) else ""
     return (
         _environment("html")
         .get_template("report.html.j2")
-        .generate(v=v, figs=figs, plotly_js=plotly_js)
+        .generate(v=v, figs=figs, timeline_legend=legend, plotly_js=plotly_js)
     )
 
 

@@ -53,3 +53,20 @@ def test_no_post_text_in_the_page_scripts():
     html = render_html(make_run())
     scripts = re.findall(r"<script>(.*?)</script>", html, re.DOTALL)
     assert "alert(1)" not in scripts[-1] and "Heatwave" not in scripts[-1]
+
+
+def test_the_timeline_legend_is_a_list_under_the_plot_not_inside_it():
+    """Inside the figure plotly's legend sat on the hour labels; the page lists it instead,
+    one escaped entry per timeline trace, each a link to its thread."""
+    html = render_html(make_run())
+    raw = re.search(
+        r'<script type="application/json" id="figures">(.*?)</script>', html, re.DOTALL
+    )[1]
+    timeline = json.loads(raw)["timeline"]
+    assert timeline["layout"]["showlegend"] is False
+    legend = re.search(r'<ul class="legend" id="timeline-legend"[^>]*>(.*?)</ul>', html, re.DOTALL)
+    assert legend, "no legend list under the timeline"
+    entries = re.findall(r"<li>.*?</li>", legend[1], re.DOTALL)
+    assert len(entries) == len(timeline["data"])
+    assert all('href="#thread-' in e for e in entries)
+    assert "<script>" not in legend[1]
