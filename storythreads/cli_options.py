@@ -51,6 +51,16 @@ EXISTING_STORE = click.option(
     help="The store a previous `run` wrote.",
 )
 
+# `store check` and `store restore`: a store that is missing or damaged is theirs to report
+# (exit 3) or to put back, so the path need not exist
+STORE_FILE = click.option(
+    "--store",
+    "store_path",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="The store (`run --store`, default OUT/store.sqlite).",
+)
+
 
 FORMAT_OPTION = click.option(
     "--format",

@@ -166,6 +166,20 @@ class LimitSettings:
         _check(self.max_posts >= 1, "limits.max_posts must be >= 1")
 
 
+@dataclass(frozen=True)
+class StoreSettings:
+    # Before a run changes the store, the store as it is (it passed SQLite's check at open)
+    # is copied to <store>.snapshots/<UTC time>.sqlite; the newest `snapshots` copies are
+    # kept, for `storythreads store restore`. 0 keeps none.
+    snapshots: int = 3
+
+    def __post_init__(self):
+        _check(
+            0 <= self.snapshots <= 100,
+            f"store.snapshots ({self.snapshots}) must be within [0, 100]",
+        )
+
+
 _SECTIONS = {
     "embedding": EmbeddingSettings,
     "segment": SegmentSettings,
@@ -173,7 +187,12 @@ _SECTIONS = {
     "identity": IdentitySettings,
     "report": ReportSettings,
     "limits": LimitSettings,
+    "store": StoreSettings,
 }
+
+# sections that change where and how results are kept, never the threads: a run's id and
+# settings_digest do not depend on them
+_NOT_IN_DIGEST = frozenset({"store"})
 
 
 @dataclass(frozen=True)
@@ -184,6 +203,7 @@ class Settings:
     identity: IdentitySettings = field(default_factory=IdentitySettings)
     report: ReportSettings = field(default_factory=ReportSettings)
     limits: LimitSettings = field(default_factory=LimitSettings)
+    store: StoreSettings = field(default_factory=StoreSettings)
 
     @classmethod
     def from_dict(cls, data: dict) -> Settings:
@@ -218,8 +238,9 @@ class Settings:
         return dataclasses.asdict(self)
 
     def digest(self) -> str:
-        """A short hash of every setting that can change the threads."""
-        blob = json.dumps(self.to_dict(), sort_keys=True, default=str)
+        """A short hash of every setting that can change the threads ([store] cannot)."""
+        settings = {k: v for k, v in self.to_dict().items() if k not in _NOT_IN_DIGEST}
+        blob = json.dumps(settings, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 

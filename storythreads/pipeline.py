@@ -28,6 +28,7 @@ from .analysis.thread_identity import PriorThread, describe_changes, mark_dorman
 from .config import Settings
 from .embeddings import CachedEmbedder, Embedder, make_embedder
 from .reports.key_points import roundup_posts, select_key_points
+from .store.snapshots import keep_snapshot
 from .timing import StageTimer
 from .types import Post, Problem, Run, Thread, unique_posts
 
@@ -179,10 +180,14 @@ def update(
     """One scheduled run: add ``posts`` to ``store``, re-thread, keep ids, record the run.
 
     Only segments the store has never embedded reach the model. Everything the run
-    produced is written in one transaction; the caller holds the store lock.
+    produced is written in one transaction; the caller holds the store lock. Before
+    anything is written (the vector cache included), the store as it is is kept as a
+    snapshot (``settings.store.snapshots``; timed as part of "save").
     """
     settings = settings or Settings()
     timer = timer if timer is not None else StageTimer()
+    with timer.stage("save"):
+        keep_snapshot(store, settings.store.snapshots)
     with timer.stage("load"):
         stored = {p.id: p for p in store.load_posts()}
     incoming = {p.id: p for p in unique_posts(posts)}

@@ -1,10 +1,14 @@
 """The SQLite store: posts, segments, the embedding cache, threads, lineage and runs.
 
 ``database`` opens, migrates and locks it and reads from it; ``save`` writes one run's
-results in a single transaction; ``schema`` holds the numbered migrations.
+results in a single transaction; ``schema`` holds the numbered migrations. ``health``
+checks a store with SQLite's own check, ``faults`` turns SQLite's errors into one-line
+StoreErrors, and ``snapshots`` keeps the store as it was before each run and restores it.
 """
 
 from .database import Store
+from .health import check_store
 from .schema import MIGRATIONS
+from .snapshots import keep_snapshot, list_snapshots, restore
 
-__all__ = ["MIGRATIONS", "Store"]
+__all__ = ["MIGRATIONS", "Store", "check_store", "keep_snapshot", "list_snapshots", "restore"]

@@ -5,6 +5,10 @@ by numbered migrations. A run's results are written in **one transaction**, so a
 killed at any point leaves the store as it was before that run (embedding vectors, a pure
 cache, are committed as they are computed and are reused by the next run). A file lock
 (``<store>.lock``) keeps two runs from writing the same store at once.
+
+Every open runs SQLite's ``PRAGMA quick_check``: a damaged file is refused with a message
+saying how to restore the last good snapshot (``snapshots.py``). Every sqlite3 error met
+while using the store becomes a one-line StoreError naming it (``faults.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Self
 
@@ -24,41 +28,83 @@ import numpy as np
 from ..errors import StoreError, StoreLockedError
 from ..types import Assignment, Link, Post, Problem, Run, Thread
 from .codec import _citations, _dt
+from .faults import damaged, guarded, refuse_read_only, store_fault
+from .health import open_read_only, quick_check, schema_problem, tables_of
 from .schema import MIGRATIONS
 
 
 class Store:
     """An open storythreads store. Use as a context manager, or call ``close()``."""
 
-    def __init__(self, path: str | Path, create: bool = True):
+    def __init__(self, path: str | Path, create: bool = True, check: bool = True):
         """Open (``create``: or make) the store at ``path``.
 
         With ``create=False`` (the read-only commands) a missing file or a SQLite file that
-        is not a storythreads store is an error, and nothing is written to it.
+        is not a storythreads store is an error, and nothing is written to it. A file that
+        is not a store is refused before anything is written to it, whatever ``create``
+        says. ``check``: run SQLite's quick_check now and refuse a damaged file.
         """
         self.path = Path(path)
         self._lock_fd: int | None = None
+        self.checked = False
         if self.path.is_dir():
             raise StoreError(f"{self.path}: is a directory, expected a store file")
         if not create and not self.path.exists():
             raise StoreError(f"{self.path}: no such store")
+        if create:
+            refuse_read_only(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            if not create:
-                version = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
-                try:
-                    found = version.execute("PRAGMA user_version").fetchone()[0]
-                finally:
-                    version.close()
-                if found == 0:
-                    raise StoreError(f"{self.path}: not a storythreads store")
+            self._refuse_foreign(create)
             self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise store_fault(self.path, exc) from exc
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot open the store: {exc}") from exc
+        try:
+            self._prepare(check)
+        except BaseException:
+            self.db.close()
+            raise
+
+    def _refuse_foreign(self, create: bool) -> None:
+        """Read the file's schema without writing: a newer schema, or an SQLite file of
+        someone else's tables, is refused before a migration could add ours to it."""
+        if not self.path.exists() or (create and self.path.stat().st_size == 0):
+            return
+        probe = open_read_only(self.path)
+        try:
+            version, tables = _while_locked(lambda: _schema_of(probe))
+        finally:
+            probe.close()
+        if create and version == 0 and not tables:
+            return  # an empty SQLite file, or a new store whose first run was killed early
+        refused = schema_problem(version, tables)
+        if refused:
+            raise StoreError(f"{self.path}: {refused[1]}")
+
+    def _prepare(self, check: bool) -> None:
+        try:
             self._wal()
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
+            if check:
+                self.verify()
             self._migrate()
-        except (sqlite3.DatabaseError, OSError) as exc:
-            raise StoreError(f"{self.path}: cannot open the store: {exc}") from exc
+        except sqlite3.Error as exc:
+            raise store_fault(self.path, exc) from exc
+
+    def verify(self) -> None:
+        """SQLite's ``PRAGMA quick_check`` (once per open): a damaged store is a StoreError
+        that says how to restore its last good snapshot."""
+        if self.checked:
+            return
+        problem = quick_check(self.db)
+        if problem:
+            from .snapshots import list_snapshots
+
+            raise damaged(self.path, problem, len(list_snapshots(self.path)))
+        self.checked = True
 
     def __enter__(self) -> Self:
         return self
@@ -72,17 +118,8 @@ class Store:
 
     # -- schema -----------------------------------------------------------------------
     def _wal(self, wait: float = 30.0) -> None:
-        """Switch to WAL. SQLite answers "locked" at once (no busy wait) while another
-        process is creating the same store, so retry until ``wait`` runs out."""
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                self.db.execute("PRAGMA journal_mode=WAL")
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() >= deadline:
-                    raise
-                time.sleep(0.05)
+        """Switch to WAL, retrying while another process creates the same store."""
+        _while_locked(lambda: self.db.execute("PRAGMA journal_mode=WAL"), wait)
 
     def _migrate(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
@@ -104,45 +141,33 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT; anything raised inside rolls the whole of it back.
+
+        SQLite may already have rolled back itself (a full disk does that); the error
+        that stopped the work is the one raised, never a failed ROLLBACK's."""
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
+            self.db.execute("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:
+                with suppress(sqlite3.Error):
+                    self.db.execute("ROLLBACK")
             raise
-        self.db.execute("COMMIT")
 
     # -- lock ---------------------------------------------------------------------------
     def lock(self, wait: float = 0.0) -> None:
         """Take the store's run lock, waiting up to ``wait`` seconds; StoreLockedError if not."""
-        if self._lock_fd is not None:
-            return
-        try:
-            fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise StoreError(f"{self.path}.lock: cannot create the lock file: {exc}") from exc
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                self._lock_fd = fd
-                return
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    os.close(fd)
-                    raise StoreLockedError(
-                        f"{self.path}: another storythreads run holds the store lock "
-                        f"(waited {wait:g} s); try again later or raise --wait"
-                    ) from None
-                time.sleep(0.2)
+        if self._lock_fd is None:
+            self._lock_fd = take_lock(self.path, wait)
 
     def unlock(self) -> None:
         if self._lock_fd is not None:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-            os.close(self._lock_fd)
+            release_lock(self._lock_fd)
             self._lock_fd = None
 
     # -- embedding cache (the VectorStore protocol) ---------------------------------------
+    @guarded
     def get_vectors(self, model: str, shas: Sequence[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
         shas = list(shas)
@@ -157,6 +182,7 @@ class Store:
                 found[sha] = np.frombuffer(blob, dtype=np.float32).copy()
         return found
 
+    @guarded
     def put_vectors(self, model: str, items: dict[str, np.ndarray]) -> None:
         with self.transaction():
             self.db.executemany(
@@ -168,6 +194,7 @@ class Store:
             )
 
     # -- reading ------------------------------------------------------------------------
+    @guarded
     def load_posts(self) -> list[Post]:
         rows = self.db.execute(
             "SELECT id, source, url, published, title, byline, body, captions, date_only"
@@ -188,6 +215,7 @@ class Store:
             for r in rows
         ]
 
+    @guarded
     def prior_threads(self):
         from ..analysis.thread_identity import PriorThread
 
@@ -203,20 +231,25 @@ class Store:
             )
         ]
 
+    @guarded
     def meta(self, key: str, default: str | None = None) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else default
 
+    @guarded
     def post_count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM posts").fetchone()[0])
 
+    @guarded
     def last_run_id(self) -> str | None:
         row = self.db.execute("SELECT id FROM runs ORDER BY seq DESC LIMIT 1").fetchone()
         return row[0] if row else None
 
+    @guarded
     def next_run_seq(self) -> int:
         return int(self.db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM runs").fetchone()[0])
 
+    @guarded
     def thread_history(self) -> list[dict]:
         """Every thread ever made, newest activity first, with its lineage events."""
         events: dict[str, list[dict]] = {}
@@ -249,6 +282,7 @@ class Store:
             )
         return out
 
+    @guarded
     def load_threads(self, assignments=None, order=None) -> list[Thread]:
         """The active and dormant threads as stored, with their members."""
         if assignments is None:
@@ -289,10 +323,12 @@ class Store:
             )
         return threads
 
+    @guarded
     def load_layout(self) -> dict[str, tuple[float, float]]:
         """The latest run's map positions: post id -> (x, y)."""
         return {pid: (x, y) for pid, x, y in self.db.execute("SELECT post_id, x, y FROM layout")}
 
+    @guarded
     def load_run(self) -> Run:
         """The latest run's results, rebuilt from the tables (for `storythreads report`)."""
         row = self.db.execute(
@@ -345,8 +381,64 @@ class Store:
 
     # -- writing --------------------------------------------------------------------------
 
+    @guarded
     def save_run(self, run: Run, lineage, next_thread_number: int, edits=(), model_hash=None):
         """Write everything ``run`` produced in one transaction (all or nothing)."""
         from .save import save_run
 
         save_run(self, run, lineage, next_thread_number, edits, model_hash)
+
+
+def _schema_of(db: sqlite3.Connection) -> tuple[int, set[str]]:
+    return db.execute("PRAGMA user_version").fetchone()[0], tables_of(db)
+
+
+def _while_locked(step, wait: float = 30.0):
+    """``step()``, retried until ``wait`` runs out while SQLite answers "locked": it does so
+    at once (no busy wait) while another process is creating the same store."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
+
+
+def take_lock(path: Path, wait: float) -> int:
+    """Hold ``<path>.lock`` (flock), waiting up to ``wait`` seconds; the open descriptor.
+
+    StoreLockedError when another process still holds it after ``wait``."""
+    try:
+        fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StoreError(f"{path}.lock: cannot create the lock file: {exc}") from exc
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                raise StoreLockedError(
+                    f"{path}: another storythreads run holds the store lock "
+                    f"(waited {wait:g} s); try again later or raise --wait"
+                ) from None
+            time.sleep(0.2)
+
+
+def release_lock(fd: int) -> None:
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    os.close(fd)
+
+
+@contextmanager
+def held_lock(path: Path, wait: float) -> Iterator[None]:
+    """The store's run lock, without opening the store (``store restore`` replaces it)."""
+    fd = take_lock(path, wait)
+    try:
+        yield
+    finally:
+        release_lock(fd)

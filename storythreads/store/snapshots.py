@@ -1,0 +1,220 @@
+"""Snapshots: the store as it was before a run changed it, kept beside it, and restored.
+
+Before ``update`` writes anything, a store that passed SQLite's check at open is copied
+with SQLite's online backup API to ``<store>.snapshots/<UTC time>.sqlite``; the newest
+``store.snapshots`` copies (default 3) are kept. ``restore`` puts the newest snapshot
+that passes the check back in the store's place, and moves the file it replaces aside as
+``<store>.damaged-<UTC time>`` (or ``.replaced-`` when that file was sound): nothing is
+deleted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ..errors import StoreError
+from .health import Examined, examine, open_read_only
+
+STAMP = "%Y%m%dT%H%M%S.%fZ"
+_NAME = re.compile(r"^(\d{8}T\d{6}\.\d{6}Z)\.sqlite$")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    path: Path
+    taken: datetime
+    size: int
+
+
+@dataclass(frozen=True)
+class Restored:
+    """What ``restore`` did: the snapshot it put back, where the replaced file went (None
+    when there was none), and newer snapshots it passed over with what was wrong."""
+
+    store: Path
+    snapshot: Snapshot
+    aside: Path | None
+    skipped: tuple[tuple[Path, str], ...] = ()
+
+
+def snapshot_dir(store_path: str | Path) -> Path:
+    store_path = Path(store_path)
+    return store_path.with_name(store_path.name + ".snapshots")
+
+
+def stamp(when: datetime | None = None) -> str:
+    """A UTC time as file names here carry it; names sort as times do."""
+    return (when or datetime.now(UTC)).strftime(STAMP)
+
+
+def list_snapshots(store_path: str | Path) -> list[Snapshot]:
+    """The store's snapshots, newest first (files of other names are left alone)."""
+    folder = snapshot_dir(store_path)
+    if not folder.is_dir():
+        return []
+    found = []
+    for entry in folder.iterdir():
+        match = _NAME.match(entry.name)
+        if match and entry.is_file():
+            taken = datetime.strptime(match.group(1), STAMP).replace(tzinfo=UTC)
+            found.append(Snapshot(entry, taken, entry.stat().st_size))
+    return sorted(found, key=lambda s: s.path.name, reverse=True)
+
+
+def keep_snapshot(store, keep: int) -> Path | None:
+    """Before a run changes ``store``: copy it as it is into a new snapshot and drop all but
+    the newest ``keep``. Only a store that passed the check is copied, so a good snapshot
+    is never rotated out for a damaged one; a store holding no run yet is not copied.
+
+    The caller holds the store's lock. A snapshot that cannot be written is a StoreError:
+    a scheduled run does not go on without its way back (``store.snapshots = 0`` turns
+    snapshots off).
+    """
+    if keep <= 0 or store.last_run_id() is None:
+        return None
+    store.verify()  # at once when the open already checked it
+    folder = snapshot_dir(store.path)
+    try:
+        folder.mkdir(exist_ok=True)
+        target = _free_name(folder)
+        copy_database(store.db, target)
+    except (sqlite3.Error, OSError) as exc:
+        raise StoreError(
+            f"{store.path}: cannot keep a snapshot in {folder} ({exc}); free some space, "
+            "or set store.snapshots = 0 to run without snapshots"
+        ) from exc
+    _rotate(store.path, keep)
+    return target
+
+
+def copy_database(source: sqlite3.Connection, target: Path) -> None:
+    """Copy an open database with SQLite's backup API into a temp file beside ``target``,
+    then rename it: ``target`` never holds half a copy. The copy keeps no journal file."""
+    temp = target.with_name(f".{target.name}.tmp")
+    try:
+        dest = sqlite3.connect(temp, isolation_level=None)
+        try:
+            source.backup(dest)
+            dest.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            dest.close()
+        with open(temp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(temp, target)
+    finally:
+        _remove(temp)
+        _remove(temp.with_name(temp.name + "-journal"))
+
+
+def restore(store_path: str | Path, name: str | None = None, wait: float = 30.0) -> Restored:
+    """Put a good snapshot back in place of the store at ``store_path``.
+
+    ``name`` picks a snapshot (its file name in ``<store>.snapshots/`` or a path); without
+    it, the newest one that passes SQLite's check and is a store this version reads. The
+    file it replaces (and its -wal and -shm) is moved aside, never deleted. Holds the
+    store's lock meanwhile, waiting up to ``wait`` seconds for a run to finish.
+    """
+    from .database import held_lock
+
+    store_path = Path(store_path)
+    if store_path.is_dir():
+        raise StoreError(f"{store_path}: is a directory, expected a store file")
+    with held_lock(store_path, wait):
+        chosen, skipped = _choose(store_path, name)
+        folder = store_path.parent
+        temp = folder / f".{store_path.name}.restoring"
+        try:
+            source = open_read_only(chosen.path)
+            try:
+                copy_database(source, temp)
+            finally:
+                source.close()
+            aside = _move_aside(store_path)
+            os.replace(temp, store_path)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"{store_path}: cannot restore {chosen.path}: {exc}") from exc
+        finally:
+            _remove(temp)
+    return Restored(store_path, chosen, aside, tuple(skipped))
+
+
+def _choose(store_path: Path, name: str | None) -> tuple[Snapshot, list[tuple[Path, str]]]:
+    """The snapshot to restore, and the newer ones passed over for failing the check."""
+    if name is not None:
+        snapshot = _named(store_path, name)
+        found = examine(snapshot.path)
+        if not found.ok:
+            raise StoreError(f"{snapshot.path}: cannot restore this snapshot: {_why(found)}")
+        return snapshot, []
+    snapshots = list_snapshots(store_path)
+    if not snapshots:
+        raise StoreError(f"{store_path}: no snapshot to restore in {snapshot_dir(store_path)}")
+    skipped = []
+    for snapshot in snapshots:
+        found = examine(snapshot.path)
+        if found.ok:
+            return snapshot, skipped
+        skipped.append((snapshot.path, _why(found)))
+    raise StoreError(
+        f"{store_path}: none of the {len(snapshots)} snapshots in {snapshot_dir(store_path)} "
+        "passes the check"
+    )
+
+
+def _named(store_path: Path, name: str) -> Snapshot:
+    folder = snapshot_dir(store_path)
+    for candidate in (Path(name), folder / name, folder / f"{name}.sqlite"):
+        if candidate.is_file():
+            match = _NAME.match(candidate.name)
+            taken = (
+                datetime.strptime(match.group(1), STAMP).replace(tzinfo=UTC)
+                if match
+                else datetime.fromtimestamp(candidate.stat().st_mtime, UTC)
+            )
+            return Snapshot(candidate, taken, candidate.stat().st_size)
+    raise StoreError(f"{store_path}: no snapshot {name!r} (looked in {folder})")
+
+
+def _why(found: Examined) -> str:
+    return f"{found.status}: {found.problem}" if found.problem else found.status
+
+
+def _move_aside(store_path: Path) -> Path | None:
+    """Rename the store and its -wal/-shm to ``<store>.damaged-<time>`` (``.replaced-``
+    when it passes the check), so SQLite still pairs the journal with its file."""
+    if not store_path.exists():
+        return None
+    kind = "replaced" if examine(store_path).ok else "damaged"
+    aside = store_path.with_name(f"{store_path.name}.{kind}-{stamp()}")
+    for suffix in ("-wal", "-shm"):
+        journal = store_path.with_name(store_path.name + suffix)
+        if journal.exists():
+            os.replace(journal, aside.with_name(aside.name + suffix))
+    os.replace(store_path, aside)
+    return aside
+
+
+def _free_name(folder: Path) -> Path:
+    target = folder / f"{stamp()}.sqlite"
+    while target.exists():  # two snapshots within a microsecond
+        target = folder / f"{stamp()}.sqlite"
+    return target
+
+
+def _rotate(store_path: Path, keep: int) -> None:
+    """Remove all but the newest ``keep`` snapshots, and temp files of killed copies."""
+    for old in list_snapshots(store_path)[keep:]:
+        _remove(old.path)
+    for temp in snapshot_dir(store_path).glob(".*.tmp*"):
+        _remove(temp)
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
