@@ -71,6 +71,7 @@ def main():
     parser.add_argument("--set", action="append", choices=list(SETS), dest="sets")
     parser.add_argument("--config", help="a settings TOML file (default: shipped defaults)")
     parser.add_argument("-v", "--verbose", action="store_true", help="print the worst merges")
+    parser.add_argument("--out", type=Path, default=HERE / "results-dev-sets.json")
     args = parser.parse_args()
     settings = Settings.from_toml(args.config) if args.config else Settings()
     (HERE / ".cache").mkdir(exist_ok=True)
@@ -86,8 +87,7 @@ def main():
                         ("bcubed_precision", "bcubed_recall", "bcubed_f1", "ari"))
         k = f"{r['n_predicted']}/{r['n_gold']}"
         print(f"{name:<14}{cells}{k:>9}{r['max_span_days']:>8.1f}  {TARGETS[name]}")
-    out = HERE / "results-dev-sets.json"
-    out.write_text(json.dumps(results, indent=2) + "\n")
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":

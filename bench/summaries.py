@@ -27,6 +27,7 @@ bench/results-summaries.json.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import re
 from collections import defaultdict
@@ -40,7 +41,8 @@ from sumy.summarizers.lex_rank import LexRankSummarizer
 from storythreads import Settings, analyze, read_posts
 from storythreads.analysis.segment import split_sentences
 from storythreads.config import ReportSettings
-from storythreads.embeddings import CachedEmbedder, SentenceTransformerEmbedder
+from storythreads.embeddings import CachedEmbedder, make_embedder
+from storythreads.store import Store
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parent.parent / "shared" / "data"
@@ -118,10 +120,10 @@ def ours_headlines(run, k: int) -> list[str]:
     return [t.headline for t in run.threads if t.headline][:k]
 
 
-def _settings(k: int, recency: float = 1.0) -> Settings:
-    """Defaults, but as many key points as the editors wrote; no map (no HTML is written)."""
+def _settings(base: Settings, k: int, recency: float = 1.0) -> Settings:
+    """``base``, but as many key points as the editors wrote; no map (no HTML is written)."""
     report = ReportSettings(key_points=k, key_points_recency=recency, formats=("json",))
-    return Settings(report=report)
+    return dataclasses.replace(base, report=report)
 
 
 def main() -> None:
@@ -129,6 +131,7 @@ def main() -> None:
     parser.add_argument("--posts", type=Path, default=DATA / "liveblogs-dev-posts.jsonl")
     parser.add_argument("--blogs", type=Path, default=DATA / "liveblogs-dev-blogs.jsonl")
     parser.add_argument("--out", type=Path, default=HERE / "results-summaries.json")
+    parser.add_argument("--config", help="a settings TOML file (default: shipped defaults)")
     args = parser.parse_args()
     blogs = [json.loads(line) for line in args.blogs.read_text(encoding="utf-8").splitlines()]
     by_blog = defaultdict(list)  # the harness splits blogs; the tool never sees blog_id
@@ -136,7 +139,10 @@ def main() -> None:
         row = json.loads(line)
         by_blog[row["blog_id"]].append(row["id"])
     posts = {p.id: p for p in read_posts([args.posts]).posts}
-    embedder = CachedEmbedder(SentenceTransformerEmbedder())
+    base = Settings.from_toml(args.config) if args.config else Settings()
+    (HERE / ".cache").mkdir(exist_ok=True)
+    store = Store(HERE / ".cache" / "vectors.sqlite")  # the dev sets' cache (bench/dev_sets.py)
+    embedder = CachedEmbedder(make_embedder(base.embedding), store)
     scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
     systems = (
         "storythreads",
@@ -153,9 +159,9 @@ def main() -> None:
         blog_posts = sorted((posts[i] for i in by_blog[blog["blog_id"]]), key=lambda p: p.sort_key)
         reference = "\n".join(blog["summary"])
         k = len(blog["summary"])
-        run = analyze(blog_posts, _settings(k), embedder)
+        run = analyze(blog_posts, _settings(base, k), embedder)
         # the same without the tilt towards the newest posts: centrality and diversity only
-        plain = analyze(blog_posts, _settings(k, recency=0.0), embedder)
+        plain = analyze(blog_posts, _settings(base, k, recency=0.0), embedder)
         for name, summary in (
             ("storythreads", newest_first(ours(run, k), blog_posts)),
             ("storythreads-key-points", ours_key_points(run, k)),  # newest first already

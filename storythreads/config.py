@@ -32,7 +32,7 @@ class EmbeddingSettings:
     max_seq_length: int | None = None  # None keeps the model's own limit
     # "torch" (sentence-transformers), or onnxruntime with float32 or int8 weights (the
     # `onnx` extra); each backend keeps its own vectors in the cache (embeddings/onnx_backend)
-    backend: str = "torch"
+    backend: str = "onnx-int8"
     onnx_dir: str = ""  # where the ONNX export is kept; "" = ~/.cache/storythreads/onnx
 
     def __post_init__(self):

@@ -96,9 +96,10 @@ def analyze(
     changed since; without it, ids are numbered from ``next_thread_number``.
 
     ``attach=True`` is the cheap path for large stores: posts of ``prior`` threads stay
-    where they are and only the other posts are placed (see ``attach_labels``); threads in
+    where they are and only the other posts are placed (see ``attach_labels``). Threads in
     ``reuse`` whose posts did not change keep their stored label and summary, and posts in
-    ``layout`` (post id -> stored map position) keep their place on the map.
+    ``layout`` (post id -> stored map position) keep their place on the map, new ones
+    placed near their neighbours.
 
     ``timer`` collects seconds per stage; they are also on ``run.timings``.
     """
@@ -141,7 +142,7 @@ def analyze(
             threading.post_vecs,
             settings.report,
             settings.cluster.seed,
-            layout if attach else None,
+            layout,
         )
     # Most active first; ties by first post, which the id order already encodes.
     threads.sort(key=lambda th: (-(len(th.post_ids) + len(th.also_post_ids)), th.id))
@@ -166,6 +167,17 @@ def analyze(
         key_points=tuple(key_points),
         timings=dict(timer.seconds),
     )
+
+
+def _reusable(store, settings: Settings, edited: set[str]) -> dict[str, Thread] | None:
+    """The stored threads whose description (name, summary, keywords) a run may keep when
+    its posts are unchanged: none when the last run had other settings, and none holding
+    a post whose text was ``edited`` since."""
+    if store.last_settings_digest() != settings.digest():
+        return None
+    return {
+        t.id: t for t in store.load_threads() if edited.isdisjoint((*t.post_ids, *t.also_post_ids))
+    }
 
 
 def update(
@@ -203,6 +215,10 @@ def update(
     # Small stores are re-threaded whole every run; large ones attach the new posts and
     # are re-threaded whole only when asked (`--rethread`, e.g. from a nightly cron line).
     attach = not rethread and len(stored) > settings.identity.full_rethread_max_posts
+    # threads whose posts did not change keep their name and summary, and known posts keep
+    # their place on the map (a map that jumps every hour is no map); a run with other
+    # settings, or --rethread for the map, starts them afresh
+    reuse = _reusable(store, settings, {new.id for _, new in edits})
     run = analyze(
         {**stored, **incoming}.values(),
         settings,
@@ -212,9 +228,9 @@ def update(
         next_thread_number=next_number,
         run_id=f"run-{store.next_run_seq():06d}",
         attach=attach,
-        reuse={t.id: t for t in store.load_threads()} if attach else None,
+        reuse=reuse,
         timer=timer,
-        layout=store.load_layout() if attach else None,
+        layout=store.load_layout() if reuse is not None and not rethread else None,
     )
     counts = {
         **run.counts,

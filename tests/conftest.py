@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from storythreads.embeddings import CachedEmbedder, SentenceTransformerEmbedder
+from storythreads.embeddings import CachedEmbedder, make_embedder
 
 SEED = Path(__file__).parents[1] / "examples" / "cnn-liveblog-2023-07-08.txt"
 _WORD = re.compile(r"\w+")
@@ -85,5 +85,6 @@ def seed_path() -> Path:
 
 @pytest.fixture(scope="session")
 def real_embedder() -> CachedEmbedder:
-    """The packaged all-MiniLM-L6-v2, loaded offline once per session (~3 s)."""
-    return CachedEmbedder(SentenceTransformerEmbedder())
+    """The packaged all-MiniLM-L6-v2 on the default backend (int8 ONNX), loaded offline
+    once per session (the one-off export, on a machine that has none yet: 20-50 s)."""
+    return CachedEmbedder(make_embedder())

@@ -11,7 +11,8 @@ sentence-transformers' own ``backend="onnx"`` needs ``optimum-onnx``, whose rele
 ``transformers<4.58`` while sentence-transformers 6 needs ``transformers>=5``; so this
 module does the three steps that backend does itself: export with ``torch.onnx``, quantise
 with ``onnxruntime.quantization.quantize_dynamic``, and pool/normalise the token vectors
-as the model's ``1_Pooling`` config says. Needs the ``onnx`` extra.
+as the model's ``1_Pooling`` config says. ``onnx-int8`` is the default backend, so
+onnxruntime, onnx and onnxscript are core dependencies.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from ..errors import EmbeddingError
 from .base import normalize_rows
 from .sentence import SentenceTransformerEmbedder, resolve_model_path
 
-INSTALL_HINT = "install the optional extra: pip install 'storythreads[onnx]'"
+INSTALL_HINT = "reinstall storythreads, whose dependencies include them: pip install -e ."
 FP32_FILE = "model.onnx"
 INT8_FILE = "model-int8.onnx"
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -110,7 +111,12 @@ def _export_fp32(model_dir: Path, target: Path) -> None:
 @contextlib.contextmanager
 def _quiet():
     """The exporter and quantiser log pages of advice; a one-off export needs none of it."""
-    loggers = [logging.getLogger(n) for n in ("", "torch", "torch.onnx", "onnxscript")]
+    # torch sets its loggers' levels when imported: import it first, then quiet them all
+    # (the exporter warns once per missing torchvision op)
+    import torch.onnx  # noqa: F401
+    named = ["", "torch", "torch.onnx", "onnxscript", "torch.onnx._internal.exporter._registration"]
+    named += [n for n in logging.root.manager.loggerDict if n.startswith(("torch.onnx", "onnx"))]
+    loggers = [logging.getLogger(n) for n in dict.fromkeys(named)]
     levels = [lg.level for lg in loggers]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -169,6 +175,50 @@ def ensure_onnx_files(model_dir: Path, cache_dir: Path, fingerprint: str) -> Pat
     return final
 
 
+def _tokenizer(model_dir: Path, max_len: int):
+    """texts -> the model's int64 inputs, padded to the longest and cut at ``max_len``.
+
+    The model's ``tokenizer.json`` read by the ``tokenizers`` library directly (the same
+    fast tokenizer transformers would wrap, a 0.1 s import against transformers' several
+    seconds); a model without one goes through transformers' AutoTokenizer.
+    """
+    path = model_dir / "tokenizer.json"
+    if not path.is_file():
+        from transformers import AutoTokenizer
+
+        auto = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
+
+        def encode_auto(texts: list[str]) -> dict[str, np.ndarray]:
+            enc = auto(
+                texts, padding=True, truncation=True, max_length=max_len, return_tensors="np"
+            )
+            feed = {k: enc[k].astype(np.int64) for k in _INPUTS if k in enc}
+            feed.setdefault("token_type_ids", np.zeros_like(feed["input_ids"]))
+            return feed
+
+        return encode_auto
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(path))
+    special = model_dir / "special_tokens_map.json"
+    pad = _read_json(special).get("pad_token", "[PAD]") if special.is_file() else "[PAD]"
+    pad = pad.get("content", "[PAD]") if isinstance(pad, dict) else pad
+    # the file may carry its own truncation and fixed-length padding: the model's limit
+    # and padding to the longest text of the batch, as transformers is asked for above
+    tokenizer.enable_truncation(max_length=max_len)
+    tokenizer.enable_padding(pad_id=tokenizer.token_to_id(pad) or 0, pad_token=pad)
+
+    def encode(texts: list[str]) -> dict[str, np.ndarray]:
+        rows = tokenizer.encode_batch(texts)
+        return {
+            "input_ids": np.array([r.ids for r in rows], dtype=np.int64),
+            "attention_mask": np.array([r.attention_mask for r in rows], dtype=np.int64),
+            "token_type_ids": np.array([r.type_ids for r in rows], dtype=np.int64),
+        }
+
+    return encode
+
+
 class OnnxEmbedder:
     """Embed with onnxruntime: float32 (``onnx``) or int8 weights (``onnx-int8``)."""
 
@@ -194,19 +244,17 @@ class OnnxEmbedder:
                 f"embedding.backend = {self.backend!r} needs onnxruntime and onnx ({exc}); "
                 + INSTALL_HINT
             ) from exc
-        from transformers import AutoTokenizer
-
         model_dir = Path(resolve_model_path(self.settings.model))
         self._pooling = pooling_mode(model_dir)
         cache = Path(self.settings.onnx_dir).expanduser() if self.settings.onnx_dir else None
         files = ensure_onnx_files(
             model_dir,
             cache or default_onnx_dir(),
-            SentenceTransformerEmbedder(self.settings).fingerprint(),
+            SentenceTransformerEmbedder(self.settings).weights_fingerprint(),
         )
         config = _read_json(model_dir / "sentence_bert_config.json")
         self._max_len = self.settings.max_seq_length or int(config.get("max_seq_length", 256))
-        self._tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
+        self._tokenizer = _tokenizer(model_dir, self._max_len)
         path = files / (INT8_FILE if self.quantized else FP32_FILE)
         try:
             self._session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
@@ -224,12 +272,7 @@ class OnnxEmbedder:
         return self._dim
 
     def _run(self, texts: list[str]) -> np.ndarray:
-        enc = self._tokenizer(
-            texts, padding=True, truncation=True, max_length=self._max_len, return_tensors="np"
-        )
-        feed = {k: enc[k].astype(np.int64) for k in _INPUTS if k in enc}
-        if "token_type_ids" not in feed:
-            feed["token_type_ids"] = np.zeros_like(feed["input_ids"])
+        feed = self._tokenizer(texts)
         hidden = self._session.run(None, feed)[0]
         if self._pooling == "cls":
             return hidden[:, 0]

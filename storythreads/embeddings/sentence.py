@@ -75,13 +75,19 @@ class SentenceTransformerEmbedder:
         named = getattr(model, "get_embedding_dimension", None)
         return int(named() if callable(named) else model.get_sentence_embedding_dimension())
 
-    def fingerprint(self) -> str:
+    def weights_fingerprint(self) -> str:
         """A hash of the model's weights file names and sizes: changes when the model does."""
         root = Path(resolve_model_path(self.settings.model))
         parts = sorted(
             f"{p.relative_to(root)}:{p.stat().st_size}" for p in root.rglob("*") if p.is_file()
         )
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+    def fingerprint(self) -> str:
+        """The cache key's model part: the weights, and the token limit when one is set
+        (a vector of the first 128 tokens is not the vector of the first 256)."""
+        limit = self.settings.max_seq_length
+        return self.weights_fingerprint() + (f"-len{limit}" if limit else "")
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         model = self._load()

@@ -197,8 +197,7 @@ class Store:
     @guarded
     def load_posts(self) -> list[Post]:
         rows = self.db.execute(
-            "SELECT id, source, url, published, title, byline, body, captions, date_only"
-            " FROM posts"
+            "SELECT id, source, url, published, title, byline, body, captions, date_only FROM posts"
         )
         return [
             Post(
@@ -244,6 +243,14 @@ class Store:
     def last_run_id(self) -> str | None:
         row = self.db.execute("SELECT id FROM runs ORDER BY seq DESC LIMIT 1").fetchone()
         return row[0] if row else None
+
+    @guarded
+    def last_settings_digest(self) -> str | None:
+        """The settings digest of the last run: descriptions it stored are reusable only
+        by a run with the same settings."""
+        row = self.db.execute("SELECT settings_digest FROM runs ORDER BY seq DESC LIMIT 1")
+        found = row.fetchone()
+        return found[0] if found else None
 
     @guarded
     def next_run_seq(self) -> int:

@@ -28,7 +28,10 @@ def test_the_backend_setting_is_checked(value, message):
 
 
 def test_make_embedder_follows_the_backend_setting():
-    assert isinstance(make_embedder(EmbeddingSettings()), SentenceTransformerEmbedder)
+    default = make_embedder(EmbeddingSettings())  # int8 weights by default (issue 17)
+    assert isinstance(default, OnnxEmbedder) and default.quantized
+    torch = make_embedder(EmbeddingSettings(backend="torch"))
+    assert isinstance(torch, SentenceTransformerEmbedder)
     onnx = make_embedder(EmbeddingSettings(backend="onnx"))
     int8 = make_embedder(EmbeddingSettings(backend="onnx-int8"))
     assert isinstance(onnx, OnnxEmbedder) and not onnx.quantized
@@ -61,7 +64,7 @@ def test_the_packaged_model_pools_by_mean_and_others_are_refused(tmp_path):
         pooling_mode(tmp_path)
 
 
-def test_backend_onnx_without_the_extra_exits_4_and_says_what_to_install(
+def test_backend_onnx_without_onnxruntime_exits_4_and_says_what_to_install(
     tmp_path, monkeypatch, seed_path
 ):
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # `import onnxruntime` fails
@@ -71,7 +74,7 @@ def test_backend_onnx_without_the_extra_exits_4_and_says_what_to_install(
     )
     assert result.exit_code == 4, result.output
     assert "embedding.backend = 'onnx' needs onnxruntime" in result.output
-    assert "pip install 'storythreads[onnx]'" in result.output
+    assert "pip install -e ." in result.output
     assert not (out / "report.json").exists()
 
 

@@ -263,7 +263,7 @@ def test_write_reports_failure_leaves_old_reports(tmp_path, monkeypatch):
     write_reports(make_run(), tmp_path)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
 
-    def broken(run):  # fails half-way through the page, after md and json were staged
+    def broken(run, view=None):  # fails half-way through the page, after md and json were staged
         yield "<!doctype html><p>half a page"
         raise RuntimeError("renderer bug")
 
