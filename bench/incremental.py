@@ -21,7 +21,7 @@ from pathlib import Path
 
 from storythreads import Settings, read_posts
 from storythreads.analysis.segment import segment_posts
-from storythreads.embeddings import CachedEmbedder, SentenceTransformerEmbedder
+from storythreads.embeddings import CachedEmbedder, make_embedder
 from storythreads.pipeline import update
 from storythreads.store import Store
 
@@ -59,7 +59,7 @@ def timed_update(store_path: Path, posts, settings) -> tuple[float, dict]:
     start = time.perf_counter()
     with Store(store_path) as store:
         store.lock(0)
-        run = update(store, posts, settings, CachedEmbedder(SentenceTransformerEmbedder()))
+        run = update(store, posts, settings, CachedEmbedder(make_embedder(settings.embedding)))
     return time.perf_counter() - start, run.counts
 
 

@@ -247,7 +247,10 @@ def main():
         run = analyze(posts, settings, embedder)
         run_threads = [[by_id[i] for i in th.post_ids] for th in run.threads]
         run_phrases = [list(th.keyphrases) for th in run.threads]
-        run_now = [th.label for th in run.threads]
+        # the keyword labels of the same threads: the run again with report.names = "keywords"
+        keyword_run = analyze(posts, settings.replace("report", names="keywords"), embedder)
+        keyword_label = {th.id: th.label for th in keyword_run.threads}
+        run_now = [keyword_label[th.id] for th in run.threads]
 
         for name, threads, phrases, now in (
             ("gold", gold_threads, gold_phrases, gold_now),
