@@ -88,3 +88,17 @@ def real_embedder() -> CachedEmbedder:
     """The packaged all-MiniLM-L6-v2 on the default backend (int8 ONNX), loaded offline
     once per session (the one-off export, on a machine that has none yet: 20-50 s)."""
     return CachedEmbedder(make_embedder())
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium through playwright, one per test module; skips without either."""
+    from helpers.browser import ARGS, CHROMIUM
+
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    if not CHROMIUM.is_file():
+        pytest.skip("no /usr/bin/chromium (apt-get install chromium)")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()

@@ -18,6 +18,7 @@ from helpers.fixture_posts import (
     REVIVAL_POST,
     intended_partition,
     story_of,
+    write_posts_jsonl,
 )
 
 from storythreads import cli
@@ -218,16 +219,6 @@ def runner() -> CliRunner:
     return CliRunner()
 
 
-def write_jsonl(path, posts):
-    rows = [
-        {"id": p.id, "source": p.source, "url": p.url, "published": p.published.isoformat(),
-         "title": p.title, "byline": p.byline, "body": p.body}
-        for p in posts
-    ]  # fmt: skip
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
-
-
 def embedded(stdout: str) -> int:
     """The number in the summary line's "(... N segments embedded)"."""
     found = re.findall(r"\b(\d+) segments embedded", stdout)
@@ -240,7 +231,7 @@ def read_report(out) -> dict:
 
 
 def test_cli_run_twice_embeds_nothing_new(runner, tmp_path, fake_model):
-    data = write_jsonl(tmp_path / "posts.jsonl", POSTS)
+    data = write_posts_jsonl(tmp_path / "posts.jsonl", POSTS)
     out = tmp_path / "out"
     first = runner.invoke(cli.main, ["run", str(data), "--out", str(out)])
     assert first.exit_code == 0, first.output
@@ -257,10 +248,11 @@ def test_cli_run_twice_embeds_nothing_new(runner, tmp_path, fake_model):
 
 def test_cli_report_rerenders_the_last_run(runner, tmp_path, fake_model):
     out, again = tmp_path / "out", tmp_path / "again"
-    runner.invoke(cli.main, ["run", str(write_jsonl(tmp_path / "d1.jsonl", DAY1_POSTS)),
+    runner.invoke(cli.main, ["run", str(write_posts_jsonl(tmp_path / "d1.jsonl", DAY1_POSTS)),
                              "--out", str(out)])  # fmt: skip
     done = runner.invoke(
-        cli.main, ["run", str(write_jsonl(tmp_path / "d2.jsonl", DAY2_POSTS)), "--out", str(out)]
+        cli.main,
+        ["run", str(write_posts_jsonl(tmp_path / "d2.jsonl", DAY2_POSTS)), "--out", str(out)],
     )
     assert done.exit_code == 0, done.output
     result = runner.invoke(
@@ -277,7 +269,7 @@ def test_cli_report_rerenders_the_last_run(runner, tmp_path, fake_model):
 def test_cli_threads_lists_ids_and_history(runner, tmp_path, fake_model):
     out = tmp_path / "out"
     runner.invoke(
-        cli.main, ["run", str(write_jsonl(tmp_path / "p.jsonl", POSTS)), "--out", str(out)]
+        cli.main, ["run", str(write_posts_jsonl(tmp_path / "p.jsonl", POSTS)), "--out", str(out)]
     )
     report = read_report(out)
     ids = [t["id"] for t in report["threads"]]
@@ -310,7 +302,7 @@ def test_cli_report_on_a_store_without_a_run_is_exit_3(runner, tmp_path):
 
 
 def test_cli_run_with_a_window_reports_only_that_window(runner, tmp_path, fake_model):
-    data = write_jsonl(tmp_path / "p.jsonl", POSTS)
+    data = write_posts_jsonl(tmp_path / "p.jsonl", POSTS)
     out = tmp_path / "out"
     since, until = "2024-03-05T00:00", "2024-03-05T12:00:00+00:00"
     result = runner.invoke(
@@ -328,7 +320,7 @@ def test_cli_run_with_a_window_reports_only_that_window(runner, tmp_path, fake_m
 
 
 def test_cli_run_on_a_locked_store_is_exit_5(runner, tmp_path, fake_model):
-    data = write_jsonl(tmp_path / "p.jsonl", POSTS)
+    data = write_posts_jsonl(tmp_path / "p.jsonl", POSTS)
     path = tmp_path / "store.sqlite"
     with Store(path) as holder:
         holder.lock(0)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers.fixture_posts import DAY1_POSTS, POSTS
+from helpers.fixture_posts import DAY1_POSTS, POSTS, write_posts_jsonl
 
 from storythreads import cli
 from storythreads.config import Settings
@@ -41,16 +41,6 @@ def fake_model(monkeypatch, make_fake_embedder):
     monkeypatch.setattr(cli, "_embedder", lambda settings: CachedEmbedder(make_fake_embedder()))
 
 
-def write_jsonl(path: Path, posts) -> Path:
-    rows = [
-        {"id": p.id, "source": p.source, "url": p.url, "published": p.published.isoformat(),
-         "title": p.title, "byline": p.byline, "body": p.body}
-        for p in posts
-    ]  # fmt: skip
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
-
-
 class Work:
     """A directory with the fixture posts as two days' JSONL, a settings file writing
     report.json only, out/ and store.sqlite."""
@@ -58,8 +48,8 @@ class Work:
     def __init__(self, root: Path):
         root.mkdir(parents=True, exist_ok=True)
         self.root = root
-        self.day1 = write_jsonl(root / "day1.jsonl", DAY1_POSTS)
-        self.all = write_jsonl(root / "all.jsonl", POSTS)
+        self.day1 = write_posts_jsonl(root / "day1.jsonl", DAY1_POSTS)
+        self.all = write_posts_jsonl(root / "all.jsonl", POSTS)
         self.config = root / "settings.toml"
         self.config.write_text('[report]\nformats = ["json"]\n', encoding="utf-8")
         self.out = root / "out"

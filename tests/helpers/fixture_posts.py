@@ -209,3 +209,16 @@ def _later_posts() -> list[Post]:
 # Several weeks: the two days of POSTS, then the Valdoria and Izmir subjects back as new
 # events three and four weeks on (tests/test_time_threads.py, the browser test)
 WEEKS_FEED = tuple(sorted([*POSTS, *_later_posts()], key=lambda p: p.sort_key))
+
+
+def write_posts_jsonl(path, posts):
+    """``posts`` as a JSONL input file at ``path`` (what `storythreads run` reads); returns it."""
+    import json
+
+    rows = [
+        {"id": p.id, "source": p.source, "url": p.url, "published": p.published.isoformat(),
+         "title": p.title, "byline": p.byline, "body": p.body}
+        for p in posts
+    ]  # fmt: skip
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers.browser import CHROMIUM
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
@@ -20,10 +21,7 @@ from storythreads.pipeline import analyze
 from storythreads.reports.compare_report import build_comparison, write_comparison
 from storythreads.reports.render import write_reports
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parents[1] / "artifacts"
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 XSS_TITLE = "<script>alert(1)</script>"
 XSS_BODY = (
     "<img src=x onerror=alert(1)> Harbour fire at Port Elsmere grows tonight, say firefighters."
@@ -32,14 +30,6 @@ XSS_BODY = (
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.is_file(), reason="no /usr/bin/chromium (apt-get install chromium)"
 )
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
 
 
 def _report(tmp: Path, paths, embedder) -> Path:

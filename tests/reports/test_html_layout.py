@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 
 import pytest
+from helpers.browser import CHROMIUM
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
@@ -25,9 +26,6 @@ from storythreads.pipeline import analyze
 from storythreads.reports.compare_report import build_comparison, write_comparison
 from storythreads.reports.render import write_reports
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 WIDTHS = {"desktop": (1400, 900), "phone": (390, 844)}
 
 pytestmark = pytest.mark.skipif(
@@ -86,14 +84,6 @@ def _intersect(a, b) -> bool:
 def _inside(a, b) -> bool:
     """Box a lies within box b (to half a pixel)."""
     return a[0] >= b[0] - 0.5 and a[1] >= b[1] - 0.5 and a[2] <= b[2] + 0.5 and a[3] <= b[3] + 0.5
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
