@@ -244,3 +244,28 @@ def test_eval_skips_a_line_that_is_not_an_object(runner, tmp_path):
     result = runner.invoke(cli.main, ["eval", str(data)])
     assert not isinstance(result.exception, TypeError), result.exception
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "stream", "text"),
+    [
+        (["--version"], 0, "stdout", "storythreads, version"),
+        (["run", "no-such-file.jsonl", "--out", "out"], 1, "stderr", "file not found"),
+        (["no-such-command"], 2, "stderr", "No such command"),
+    ],
+)
+def test_the_console_script_exits_with_the_commands_code_and_all_its_output(
+    tmp_path, args, code, stream, text
+):
+    """`entry` (the installed script) leaves without tearing the interpreter down: the
+    exit code and every line written must still come through."""
+    script = "import sys; from storythreads.cli import entry; sys.argv[0] = 'storythreads'; entry()"
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == code, done.stderr
+    assert text in getattr(done, stream)

@@ -158,8 +158,12 @@ def _excluded(run, sent) -> bool:
     if any(t.ent_type_ in NOT_FIGURES for t in run):
         return True
     text = first.text
-    if len(run) == 1 and len(text) == 4 and text.isdecimal() and text.isascii() and (
-        1800 <= int(text) <= 2100
+    if (
+        len(run) == 1
+        and len(text) == 4
+        and text.isdecimal()
+        and text.isascii()
+        and (1800 <= int(text) <= 2100)
     ):
         return True  # a year
     before = doc[first.i - 1] if first.i > sent.start else None

@@ -114,6 +114,7 @@ def _quiet():
     # torch sets its loggers' levels when imported: import it first, then quiet them all
     # (the exporter warns once per missing torchvision op)
     import torch.onnx  # noqa: F401
+
     named = ["", "torch", "torch.onnx", "onnxscript", "torch.onnx._internal.exporter._registration"]
     named += [n for n in logging.root.manager.loggerDict if n.startswith(("torch.onnx", "onnx"))]
     loggers = [logging.getLogger(n) for n in dict.fromkeys(named)]
