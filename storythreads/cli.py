@@ -374,7 +374,7 @@ def threads(store_path, as_json, show_all):
 
 
 def _error_heading(row: dict) -> str:
-    """'t-000008 (9 stray) spans 2010-12-01 .. 2012-12-13 (+743 d)': a merge over years is
+    """'t-000008 (9 stray) spans 2010-12-01 .. 2012-12-13 (+743 days)': a merge over years is
     two events joined, which its headlines alone may not show. Splits and undated merges
     have no span."""
     text = f"{row['id']} ({row['stray_items']} stray)"

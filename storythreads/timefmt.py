@@ -1,4 +1,4 @@
-"""Time spans as a person writes them ("+3 h 20 min", "+743 d").
+"""Time spans as a person writes them ("+3 h 20 min", "+1 day 2 h", "+743 days").
 
 At the package top level, not in ``reports``, because both the reports (compare lags) and
 the analysis side (``eval``'s merge spans) print them, and ``analysis`` must not import
@@ -19,11 +19,12 @@ def _half_up(value: float) -> int:
 
 
 def duration(minutes: float) -> str:
-    """A lag or span in at most two units, largest first: '+12 min', '+2 h 5 min', '+1 d 2 h'.
+    """A lag or span in at most two units, largest first: '+12 min', '+2 h 5 min',
+    '+1 day 2 h'.
 
     Rounded to whole minutes; over a day the second unit is hours, rounded to the nearest
     hour (minutes would be noise next to days). Days are never folded into weeks or years,
-    so two spans compare at a glance ('+605 d'). A zero second unit is left out ('+1 h').
+    so two spans compare at a glance ('+605 days'). A zero second unit is left out ('+1 h').
     """
     if not math.isfinite(minutes):
         raise ValueError(f"a duration needs a finite number of minutes, got {minutes}")
@@ -33,7 +34,8 @@ def duration(minutes: float) -> str:
         return f"{sign}{total} min"
     if total < _DAY:
         return sign + _two(divmod(total, _HOUR), "h", "min")
-    return sign + _two(divmod(_half_up(total / _HOUR), 24), "d", "h")
+    days, hours = divmod(_half_up(total / _HOUR), 24)
+    return sign + _two((days, hours), "day" if days == 1 else "days", "h")
 
 
 def _two(parts: tuple[int, int], big: str, small: str) -> str:

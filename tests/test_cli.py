@@ -206,7 +206,7 @@ def test_eval_error_heading_spans_only_dated_merges():
     )
     dated = row | {"first": "2010-12-01T00:00:00Z", "last": "2012-12-13T00:00:00Z"}
     assert cli._error_heading(dated | {"span_days": 743.0}) == (
-        "t-000008 (9 stray) spans 2010-12-01 .. 2012-12-13 (+743 d)"
+        "t-000008 (9 stray) spans 2010-12-01 .. 2012-12-13 (+743 days)"
     )
 
 

@@ -24,12 +24,12 @@ from storythreads.timefmt import duration
         (125, "+2 h 5 min"),
         (200, "+3 h 20 min"),
         (1439, "+23 h 59 min"),
-        (1440, "+1 d"),
-        (1441, "+1 d"),  # over a day the second unit is hours
-        (1441 + 120, "+1 d 2 h"),
-        (1440 + 23 * 60 + 31, "+2 d"),  # 1 d 23.5 h rounds to 2 d, not '1 d 24 h'
-        (605 * 1440, "+605 d"),  # never weeks or years
-        (743 * 1440 + 90, "+743 d 2 h"),
+        (1440, "+1 day"),
+        (1441, "+1 day"),  # over a day the second unit is hours
+        (1441 + 120, "+1 day 2 h"),
+        (1440 + 23 * 60 + 31, "+2 days"),  # 1 d 23.5 h rounds to 2 days, not '1 day 24 h'
+        (605 * 1440, "+605 days"),  # never weeks or years
+        (743 * 1440 + 90, "+743 days 2 h"),
         (-45, "-45 min"),
     ],
 )

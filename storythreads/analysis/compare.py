@@ -110,7 +110,7 @@ def lead_times(run: Run, *, max_lag_days: float = MAX_LAG_DAYS) -> LeadTimes:
     Undated posts are ignored for timing. A lag is only read within one event: an outlet
     whose first dated post in a thread is more than `max_lag_days` after the thread's first
     keeps its `first` time but gets no lag (`beyond_window`), so a thread that still joins
-    two events cannot report "+400 d" as slowness. `median_lag` only uses threads where at
+    two events cannot report "+400 days" as slowness. `median_lag` only uses threads where at
     least two outlets have a lag (otherwise "first" says nothing), including lag 0 for the
     outlet that was first.
     """

@@ -215,14 +215,14 @@ def test_compare_pages_write_later_instead_of_a_lag_across_events(two_events):
     md = render_compare_markdown(c)
     assert "| guardian | 2 |" in md
     guardian_row = next(line for line in md.splitlines() if line.startswith("| guardian | 2 |"))
-    assert guardian_row.endswith("| later (beyond 7 d) |")
+    assert guardian_row.endswith("| later (beyond 7 days) |")
     assert "| cnn | +1 h |" in md  # the median table: the guardian has no median lag
     assert "| guardian | +" not in md
     (view,) = compare_view(c)["threads"]
     lags = {r["outlet"]: r["lag"] for r in view["coverage"]}
-    assert lags == {"bbc": "first", "cnn": "+1 h", "guardian": "later (beyond 7 d)"}
+    assert lags == {"bbc": "first", "cnn": "+1 h", "guardian": "later (beyond 7 days)"}
     wider = compare_view(build_comparison(two_events, max_lag_days=2.5))["threads"][0]
-    assert wider["coverage"][2]["lag"] == "later (beyond 2 d 12 h)"
+    assert wider["coverage"][2]["lag"] == "later (beyond 2 days 12 h)"
 
 
 def _by_hand(y_i: int, y_j: int, n_i: int, n_j: int, a_w: float, a0: float) -> tuple:

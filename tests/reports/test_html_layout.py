@@ -221,7 +221,7 @@ def test_compare_layout(browser, compare_page, shots, screen):
     for wrap in page.locator(".table-wrap").all():
         assert wrap.evaluate("el => getComputedStyle(el).overflowX") == "auto"
     text = page.locator("main").inner_text() + page.locator("#lead").inner_text()
-    assert "+45 min" in text and "+2 h 30 min" in text and "+1 d" in text
+    assert "+45 min" in text and "+2 h 30 min" in text and "+1 day" in text
     assert not re.search(r"\d{3,} ?min", text)  # never '+1440 min'
     assert errors == []
     page.close()
