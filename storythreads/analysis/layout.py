@@ -7,11 +7,14 @@ uses (time, id)); UMAP runs single-threaded with a fixed ``random_state``.
 
 Fewer than ``MIN_UMAP`` posts get PCA instead: UMAP needs a neighbourhood graph, and with a
 handful of points it is all noise. ``method="pca"`` asks for PCA at any size (no numba).
-From 4,096 posts on, UMAP gets 200 epochs and exact cosine neighbours from ``exact_knn``
-(blocked matrix products) instead of a pynndescent index: pynndescent builds its search
-kernels per call, so they compile in every process (~25 s on 2 cores), which costs more
-than exact neighbours up to about 20,000 posts (measured, fresh processes, 2 busy cores:
-20,000 posts 37 s with exact neighbours, 21,000 posts 83 s with pynndescent).
+UMAP gets exact cosine neighbours from ``exact_knn`` (blocked matrix products) at every
+size, and 200 epochs from 4,096 posts on. Above 4,096 rows that replaces a pynndescent
+index: pynndescent builds its search kernels per call, so they compile in every process
+(~25 s on 2 cores), which costs more than exact neighbours up to about 20,000 posts
+(measured, fresh processes, 2 busy cores: 20,000 posts 37 s with exact neighbours, 21,000
+posts 83 s with pynndescent). Below, it replaces UMAP's own all-pairs distances, which go
+through sklearn with the numba metric called from Python once per pair (3,000 posts: 9.8 s
+against 2.5 s).
 
 Above ``UMAP_MAX`` posts, UMAP lays out an evenly spaced sample of ``UMAP_MAX`` of them (in
 the caller's canonical order, so the sample is deterministic) and every other post goes
@@ -20,7 +23,7 @@ linear in the posts: at 100,000 posts UMAP over all of them took 171 s and most 
 2.5 GB peak, and a map of 100,000 dots shows nothing 20,000 do not.
 
 Cost. umap-learn compiles its numba kernels on first use; some (``smooth_knn_dist``,
-``compute_membership_strengths``, some of pynndescent's, used above 4,096 posts) are
+``compute_membership_strengths``) are
 declared without ``cache=True`` and cost ~30-50 s to compile in *every* process.
 ``_numba_cache`` turns on numba's own on-disk cache for them, so only the first process on a
 machine pays it and later ones load the machine code (numba writes next to umap's sources
@@ -124,9 +127,11 @@ def _umap(vectors: np.ndarray, seed: int) -> np.ndarray:
     n = len(vectors)
     vectors = vectors.astype(np.float32)
     k = min(N_NEIGHBORS, n - 1)
-    # UMAP itself computes exact distances below 4,096 rows; above, hand it exact neighbours
-    # (project never passes more than UMAP_MAX rows)
-    knn = exact_knn(vectors, k) if n >= 4096 else (None, None, None)
+    # hand UMAP the exact neighbours at every size (project never passes more than UMAP_MAX
+    # rows): below 4,096 rows it would otherwise compute every distance through sklearn's
+    # pairwise_distances with its numba metric as a Python callable, one call per pair
+    # (2.9 s for 1,000 posts, 9.8 s for 3,000; 0.8 s and 2.5 s this way, the same graph)
+    knn = exact_knn(vectors, k)
     model = umap.UMAP(
         precomputed_knn=knn,
         n_components=2,

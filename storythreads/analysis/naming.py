@@ -571,12 +571,15 @@ def _ranked(threads_posts, central, keyphrases, nlp):
                 jobs.append((t, lead, leads[t][lead]))
     nlp = nlp if nlp is not None else load_nlp()
     found: list[dict[str, tuple[float, str]]] = [{} for _ in range(n)]
-    for (t, j, _), doc in zip(jobs, parse([job[2] for job in jobs], nlp)):
-        factor = 1 + CENTRAL_BONUS if j == centrals[t] else 1
-        for text, score in _shorten(doc, weights[t], j):
-            key = name_key(text)
-            if key and score * factor > found[t].get(key, (-1.0, ""))[0]:
-                found[t][key] = (score * factor, text)
+    # names read the parse, tags and lemmas, never entities: the recognizer (its own
+    # tok2vec in the small English pipelines, so the parse is the same) is off meanwhile
+    with nlp.select_pipes(disable=[name for name in ("ner",) if name in nlp.pipe_names]):
+        for (t, j, _), doc in zip(jobs, parse([job[2] for job in jobs], nlp)):
+            factor = 1 + CENTRAL_BONUS if j == centrals[t] else 1
+            for text, score in _shorten(doc, weights[t], j):
+                key = name_key(text)
+                if key and score * factor > found[t].get(key, (-1.0, ""))[0]:
+                    found[t][key] = (score * factor, text)
     ranked = [
         [_Candidate(text, score, len(text.split())) for score, text in cands.values()]
         for cands in found
