@@ -130,7 +130,7 @@ def _umap(vectors: np.ndarray, seed: int) -> np.ndarray:
     # hand UMAP the exact neighbours at every size (project never passes more than UMAP_MAX
     # rows): below 4,096 rows it would otherwise compute every distance through sklearn's
     # pairwise_distances with its numba metric as a Python callable, one call per pair
-    # (2.9 s for 1,000 posts, 9.8 s for 3,000; 0.8 s and 2.5 s this way, the same graph)
+    # (2.9 s for 1,000 posts, 9.8 s for 3,000; 0.8 s and 2.5 s this way, the same neighbours)
     knn = exact_knn(vectors, k)
     model = umap.UMAP(
         precomputed_knn=knn,
