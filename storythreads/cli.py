@@ -10,7 +10,6 @@ import functools
 import json
 import os
 import sys
-import traceback
 from pathlib import Path
 
 import click
@@ -24,15 +23,17 @@ from .cli_options import (
     FORMAT_OPTION,
     MODEL_OPTION,
     NLP_MODEL_OPTION,
-    STORE_FILE,
     STORE_HELP,
     WAIT_HELP,
     engine_options,
+    fail,
+    fail_io,
     out_option,
     window_options,
 )
+from .cli_store import store_group
 from .config import Settings
-from .errors import InputError, StoreError, StoryThreadsError
+from .errors import InputError, StoryThreadsError
 from .timefmt import duration
 
 
@@ -43,27 +44,6 @@ def _settings(config: str | None, model: str | None, backend: str | None = None)
     if backend:
         settings = settings.replace("embedding", backend=backend)
     return settings
-
-
-def _debug() -> bool:
-    """Whether `storythreads --debug` was given (errors then print their traceback too)."""
-    ctx = click.get_current_context(silent=True)
-    return bool(ctx and ctx.find_root().params.get("debug"))
-
-
-def _fail(exc: StoryThreadsError):
-    if _debug():
-        traceback.print_exception(exc, file=sys.stderr)
-    click.echo(f"storythreads: error: {exc}", err=True)
-    sys.exit(exc.exit_code)
-
-
-def _fail_io(exc: OSError):
-    if _debug():
-        traceback.print_exception(exc, file=sys.stderr)
-    where = exc.filename or "output"
-    click.echo(f"storythreads: error: {where}: cannot write: {exc.strerror or exc}", err=True)
-    sys.exit(1)
 
 
 def _parse_posts(run_, nlp):
@@ -242,9 +222,9 @@ def run(
                 with timer.stage("render"):
                     written = write_reports(select_window(run_, since, until), out_dir, formats)
     except StoryThreadsError as exc:
-        _fail(exc)
+        fail(exc)
     except OSError as exc:
-        _fail_io(exc)
+        fail_io(exc)
     c = run_.counts
     if profile:
         click.echo(profile_table(timer.seconds, c["segments_embedded"]), err=True)
@@ -308,9 +288,9 @@ def compare(inputs, out_dir, fmt, config, model, store_path, top_terms, nlp_mode
         comparison = build_comparison(window, top_terms, readings=_parse_posts(window, nlp))
         written = write_comparison(comparison, out_dir)
     except StoryThreadsError as exc:
-        _fail(exc)
+        fail(exc)
     except OSError as exc:
-        _fail_io(exc)
+        fail_io(exc)
     outlets = len({p.source or "unknown" for p in comparison.run.posts})
     click.echo(
         f"{len(comparison.run.posts)} posts from {outlets} outlet(s) -> "
@@ -339,9 +319,9 @@ def report(store_path, out_dir, config, since, until):
             run_ = store.load_run()
         written = write_reports(select_window(run_, since, until), out_dir, settings.report.formats)
     except StoryThreadsError as exc:
-        _fail(exc)
+        fail(exc)
     except OSError as exc:
-        _fail_io(exc)
+        fail_io(exc)
     click.echo("wrote " + ", ".join(str(p) for p in written))
 
 
@@ -357,9 +337,9 @@ def threads(store_path, as_json, show_all):
         with Store(store_path, create=False) as store:
             rows = store.thread_history()
     except StoryThreadsError as exc:
-        _fail(exc)
+        fail(exc)
     except OSError as exc:
-        _fail_io(exc)
+        fail_io(exc)
     if not show_all:
         rows = [r for r in rows if r["status"] in ("active", "dormant")]
     if as_json:
@@ -416,9 +396,9 @@ def eval_voices(gold_file, nlp_model, out_dir):
             Path(out_dir).mkdir(parents=True, exist_ok=True)
             Path(out_dir, "voices-scores.json").write_text(json.dumps(result, indent=2) + "\n")
     except StoryThreadsError as exc:
-        _fail(exc)
+        fail(exc)
     except OSError as exc:
-        _fail_io(exc)
+        fail_io(exc)
 
 
 @main.command("eval")
@@ -481,107 +461,12 @@ def evaluate(input_file, gold_field, out_dir, config, model, backend):
             write_reports(run_, out_dir, settings.report.formats)
             Path(out_dir, "scores.json").write_text(json.dumps(result_scores, indent=2) + "\n")
     except StoryThreadsError as exc:
-        _fail(exc)
+        fail(exc)
     except OSError as exc:
-        _fail_io(exc)
+        fail_io(exc)
 
 
-@main.group("store")
-def store_group():
-    """Check a store, or put back its last good snapshot.
-
-    Before each run changes the store, a copy of it as it is is kept in STORE.snapshots/
-    (the newest `store.snapshots` copies, default 3; settings file [store]).
-    """
-
-
-def _size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n} B"
-
-
-def _print_health(health) -> None:
-    e = health.examined
-    status = e.status if not e.problem else f"{e.status} ({e.problem})"
-    click.echo(f"{health.path}: {status}")
-    click.echo(f"  checked in {e.seconds:.3f} s (SQLite quick_check)")
-    if e.schema is not None:
-        from .store import MIGRATIONS
-
-        click.echo(f"  schema {e.schema} (this storythreads reads up to {len(MIGRATIONS)})")
-    if e.counts:
-        shown = ", ".join(f"{n if n is not None else '?'} {name}" for name, n in e.counts.items())
-        click.echo(f"  {shown}")
-    click.echo(f"  snapshots: {len(health.snapshots)} ({health.good_snapshots()} good)")
-    for s in health.snapshots:
-        taken = s.taken.strftime("%Y-%m-%d %H:%M:%S UTC")
-        click.echo(f"    {taken}  {_size(s.size):>9}  {s.examined.status:<8} {s.path}")
-
-
-def _health_error(health) -> StoreError:
-    """The one line `store check` ends with when the store is not ok."""
-    from .store.faults import damaged
-
-    e = health.examined
-    if e.status == "damaged":
-        return damaged(health.path, e.problem or "", health.good_snapshots())
-    return StoreError(f"{health.path}: {e.problem}")
-
-
-@store_group.command("check")
-@STORE_FILE
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
-def store_check(store_path, as_json):
-    """Check the store with SQLite's quick_check; print its counts and snapshots.
-
-    Exit code 0 when it is sound, 3 when it is damaged, missing or not a store this
-    version can read. Nothing is written to it.
-    """
-    from .store import check_store
-
-    try:
-        health = check_store(store_path)
-    except StoryThreadsError as exc:
-        _fail(exc)
-    except OSError as exc:
-        _fail_io(exc)
-    if as_json:
-        click.echo(json.dumps(health.to_dict(), indent=2, ensure_ascii=False))
-    else:
-        _print_health(health)
-    if not health.ok:
-        _fail(_health_error(health))
-
-
-@store_group.command("restore")
-@click.argument("snapshot", required=False)
-@STORE_FILE
-@click.option(
-    "--wait", type=click.FloatRange(min=0), default=30.0, show_default=True, help=WAIT_HELP
-)
-def store_restore(snapshot, store_path, wait):
-    """Put back SNAPSHOT (default: the newest one that passes the check) as the store.
-
-    SNAPSHOT is a file name in STORE.snapshots/ (as `store check` lists them) or a path.
-    The snapshot is checked first; the file it replaces is moved aside as
-    STORE.damaged-<time> (STORE.replaced-<time> when it was sound), never deleted.
-    """
-    from .store import restore
-
-    try:
-        done = restore(store_path, snapshot, wait)
-    except StoryThreadsError as exc:
-        _fail(exc)
-    except OSError as exc:
-        _fail_io(exc)
-    for path, why in done.skipped:
-        click.echo(f"storythreads: skipped snapshot {path}: {why}", err=True)
-    taken = done.snapshot.taken.strftime("%Y-%m-%d %H:%M:%S UTC")
-    kept = f"; the store it replaced is kept as {done.aside}" if done.aside else ""
-    click.echo(f"restored {done.store} from {done.snapshot.path} (taken {taken}){kept}")
+main.add_command(store_group)
 
 
 def entry() -> None:

@@ -1,12 +1,16 @@
-"""Options shared by several CLI commands: one definition each, the same help everywhere."""
+"""Options shared by several CLI commands (one definition each, the same help everywhere),
+and the one way every command fails: a one-line error and its exit code."""
 
 from __future__ import annotations
 
+import sys
+import traceback
 from datetime import UTC, datetime
 
 import click
 
 from .config import EMBEDDING_BACKENDS
+from .errors import StoryThreadsError
 
 FORMAT_CHOICES = click.Choice(["liveblog", "jsonl", "csv", "html", "feed"])
 
@@ -119,3 +123,26 @@ def out_option(help_text: str):
     return click.option(
         "--out", "out_dir", required=True, type=click.Path(file_okay=False), help=help_text
     )
+
+
+def debug_wanted() -> bool:
+    """Whether `storythreads --debug` was given (errors then print their traceback too)."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and ctx.find_root().params.get("debug"))
+
+
+def fail(exc: StoryThreadsError):
+    """Print the one-line error (its traceback first with --debug) and exit with its code."""
+    if debug_wanted():
+        traceback.print_exception(exc, file=sys.stderr)
+    click.echo(f"storythreads: error: {exc}", err=True)
+    sys.exit(exc.exit_code)
+
+
+def fail_io(exc: OSError):
+    """An output that cannot be written: one line, exit code 1."""
+    if debug_wanted():
+        traceback.print_exception(exc, file=sys.stderr)
+    where = exc.filename or "output"
+    click.echo(f"storythreads: error: {where}: cannot write: {exc.strerror or exc}", err=True)
+    sys.exit(1)
