@@ -169,15 +169,13 @@ def analyze(
     )
 
 
-def _reusable(store, settings: Settings, edited: set[str]) -> dict[str, Thread] | None:
+def _reusable(stored_threads, same_settings: bool, edited: set[str]) -> dict[str, Thread] | None:
     """The stored threads whose description (name, summary, keywords) a run may keep when
     its posts are unchanged: none when the last run had other settings, and none holding
     a post whose text was ``edited`` since."""
-    if store.last_settings_digest() != settings.digest():
+    if not same_settings:
         return None
-    return {
-        t.id: t for t in store.load_threads() if edited.isdisjoint((*t.post_ids, *t.also_post_ids))
-    }
+    return {t.id: t for t in stored_threads if edited.isdisjoint((*t.post_ids, *t.also_post_ids))}
 
 
 def update(
@@ -218,13 +216,18 @@ def update(
     # threads whose posts did not change keep their name and summary, and known posts keep
     # their place on the map (a map that jumps every hour is no map); a run with other
     # settings, or --rethread for the map, starts them afresh
-    reuse = _reusable(store, settings, {new.id for _, new in edits})
+    stored_threads = store.load_threads()  # read once: the prior threads and their descriptions
+    same_settings = store.last_settings_digest() == settings.digest()
+    reuse = _reusable(stored_threads, same_settings, {new.id for _, new in edits})
     run = analyze(
         {**stored, **incoming}.values(),
         settings,
         cached,
         problems,
-        prior=store.prior_threads(),
+        prior=[
+            PriorThread(t.id, frozenset(t.post_ids), t.status)
+            for t in sorted(stored_threads, key=lambda t: t.id)
+        ],
         next_thread_number=next_number,
         run_id=f"run-{store.next_run_seq():06d}",
         attach=attach,

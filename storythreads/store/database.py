@@ -215,22 +215,6 @@ class Store:
         ]
 
     @guarded
-    def prior_threads(self):
-        from ..analysis.thread_identity import PriorThread
-
-        members: dict[str, set[str]] = {}
-        for post_id, thread_id in self.db.execute(
-            "SELECT post_id, thread_id FROM assignments WHERE role = 'primary'"
-        ):
-            members.setdefault(thread_id, set()).add(post_id)
-        return [
-            PriorThread(id=tid, post_ids=frozenset(members.get(tid, ())), status=status)
-            for tid, status in self.db.execute(
-                "SELECT id, status FROM threads WHERE status IN ('active', 'dormant') ORDER BY id"
-            )
-        ]
-
-    @guarded
     def meta(self, key: str, default: str | None = None) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else default
