@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
-from .attribution import word_set
+from .text import word_set
 
 MATCH_F1 = 0.5
 _WORD = re.compile(r"\w+")

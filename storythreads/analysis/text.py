@@ -179,3 +179,8 @@ def proper_names(found: set[str], common: set[str]) -> set[str]:
     "President" or "Defense Ministry" at a sentence's start are common words capitalised,
     and say nothing about why two threads are related; "Lyman" and "Zakharova" do."""
     return {n for n in found if any(w.lower().strip("'’") not in common for w in n.split())}
+
+
+def word_set(text: str) -> frozenset[str]:
+    """A word list written as one string (easier to read and extend than a set literal)."""
+    return frozenset(text.split())
