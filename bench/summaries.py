@@ -175,6 +175,7 @@ def main() -> None:
             for metric, value in result.items():
                 for source in ("all", blog.get("source", "?")):
                     scores[name][source][metric].append(value.fmeasure)
+    store.close()
     table = {
         name: {
             source: {metric: round(mean(values), 4) for metric, values in metrics.items()}
