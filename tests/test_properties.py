@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from scipy import sparse
 
-from storythreads.analysis.cluster import ThreadClusterer
+from storythreads.analysis.cluster import ThreadClusterer, top_k_first
 from storythreads.analysis.ingest import csv_posts, jsonl, liveblog_text, read_posts
 from storythreads.config import LimitSettings, Settings
 from storythreads.errors import InputError
@@ -208,11 +208,27 @@ def test_blockwise_path_gives_the_exact_partition_with_lexical_rows(seed, n, dim
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(51, 200), dim=st.integers(2, 12))
 @example(seed=0, n=161, dim=2)
+@example(seed=1705435, n=122, dim=7)  # two neighbours of post 121 tie exactly (0.66166425)
 def test_blockwise_path_gives_the_exact_partition_without_lexical_rows(seed, n, dim):
     X = unit_rows(seed, n, dim)
     exact = ThreadClusterer().fit_predict(X)
     blockwise = ThreadClusterer(large_n=50).fit_predict(X)
     assert partition(blockwise) == partition(exact)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(st.integers(0, 4), min_size=2, max_size=40),
+    rows=st.integers(1, 4),
+    k=st.integers(1, 40),
+)
+def test_top_k_first_is_what_a_stable_sort_keeps(values, rows, k):
+    """Equal similarities (copies of one post) are broken the same way on both paths."""
+    sim = np.resize(np.array(values, dtype=np.float32), (rows, len(values)))
+    sim[1:] = np.roll(sim[1:], 1, axis=1)  # other rows, other tie patterns
+    k = min(k, sim.shape[1])
+    expected = np.sort(np.argsort(-sim, axis=1, kind="stable")[:, :k], axis=1)
+    assert (np.sort(top_k_first(sim, k), axis=1) == expected).all()
 
 
 # -- analyze: one primary thread per post, or unthreaded -----------------------------------

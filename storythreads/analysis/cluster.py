@@ -90,6 +90,22 @@ def neighbour_sets(sim: np.ndarray, n_neighbors: int, floor: float) -> sparse.cs
     )
 
 
+def top_k_first(sim: np.ndarray, k: int) -> np.ndarray:
+    """Per row, the columns of the ``k`` largest values, equal values taken lowest column
+    first: the set a stable descending sort gives (``neighbour_sets``), in linear time.
+
+    Ties are real (two copies of one post have the same vector); with ``argpartition``
+    alone the blockwise path could pick another copy than the exact path.
+    """
+    kth = -np.partition(-sim, k - 1, axis=1)[:, k - 1 : k]  # the k-th largest per row
+    above = sim > kth
+    need = k - above.sum(axis=1, keepdims=True)
+    level = sim == kth
+    chosen = above | (level & (np.cumsum(level, axis=1) <= need))
+    cols = np.nonzero(chosen)[1].reshape(len(sim), k)
+    return cols
+
+
 def shared_neighbour_similarity(members: sparse.csr_matrix) -> np.ndarray:
     """Jaccard overlap of the neighbour sets of every pair (dense; for one component)."""
     inter = (members @ members.T).toarray()
@@ -219,7 +235,7 @@ class ThreadClusterer:
             self._timed(sim, times, range(start, stop))
             local = np.arange(stop - start)
             sim[local, local + start] = np.inf  # an item is always its own first neighbour
-            top = np.argpartition(-sim, k - 1, axis=1)[:, :k]
+            top = top_k_first(sim, k)
             top_sim = np.take_along_axis(sim, top, axis=1)
             keep = top_sim >= self.floor
             rows_out.append(np.repeat(local + start, k)[keep.ravel()])
