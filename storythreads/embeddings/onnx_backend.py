@@ -257,8 +257,16 @@ class OnnxEmbedder:
         self._max_len = self.settings.max_seq_length or int(config.get("max_seq_length", 256))
         self._tokenizer = _tokenizer(model_dir, self._max_len)
         path = files / (INT8_FILE if self.quantized else FP32_FILE)
+        # Every batch has its own shape (texts padded to the batch's longest). ONNX Runtime's
+        # memory pattern plans buffers per shape and, for each new shape, costs more than it
+        # saves: off, 67 new paragraphs embed in 0.9 s instead of 1.0-2.9 s, 1,260 in 8.3
+        # instead of 9.7 s (same vectors: it only changes where buffers live).
+        options = ort.SessionOptions()
+        options.enable_mem_pattern = False
         try:
-            self._session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+            self._session = ort.InferenceSession(
+                str(path), options, providers=["CPUExecutionProvider"]
+            )
         except Exception as exc:
             raise EmbeddingError(f"cannot load {path}: {exc}") from exc
         width = self._session.get_outputs()[0].shape[-1]
