@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pickle
+import sys
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from itertools import islice
 from pathlib import Path
 
@@ -30,20 +32,9 @@ def _stage(path: Path, chunks: Chunks) -> str:
     Chunks are written as they come, so a report of hundreds of megabytes never has to be
     one string in memory. On any error the temp file is removed.
     """
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = _temp_beside(path)
     try:
-        with os.fdopen(fd, "wb", buffering=1 << 20) as fh:
-            # mkstemp makes the file 0600; a report is meant to be read by others too.
-            if hasattr(os, "fchmod"):
-                os.fchmod(fh.fileno(), 0o644)
-            if isinstance(chunks, bytes):
-                fh.write(chunks)
-            else:  # templates yield many tiny strings: join them thousands at a time
-                it = iter(chunks)
-                while batch := list(islice(it, 16384)):
-                    fh.write("".join(batch).encode("utf-8"))
-            fh.flush()
-            os.fsync(fh.fileno())
+        _write(fd, chunks)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -51,24 +42,132 @@ def _stage(path: Path, chunks: Chunks) -> str:
     return tmp
 
 
-def write_all_atomic(files: Iterable[tuple[Path, Chunks]]) -> None:
-    """Stage every file first, then rename each over its target.
+def _temp_beside(path: Path) -> tuple[int, str]:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    if hasattr(os, "fchmod"):  # mkstemp makes the file 0600; a report is read by others too
+        os.fchmod(fd, 0o644)
+    return fd, tmp
+
+
+def _write(fd: int, chunks: Chunks) -> None:
+    """Write ``chunks`` to ``fd``, sync and close it."""
+    with os.fdopen(fd, "wb", buffering=1 << 20) as fh:
+        if isinstance(chunks, bytes):
+            fh.write(chunks)
+        else:  # templates yield many tiny strings: join them thousands at a time
+            it = iter(chunks)
+            while batch := list(islice(it, 16384)):
+                fh.write("".join(batch).encode("utf-8"))
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def can_fork() -> bool:
+    """Whether a file may be staged in a forked child: where there is ``fork``, and not
+    once Ray runs in this process (its threads and sockets do not survive a fork)."""
+    return hasattr(os, "fork") and "ray" not in sys.modules
+
+
+class _ForkedStage:
+    """``_stage(path, make())`` in a forked child, beside whatever this process does next.
+
+    The child shares this process's memory as it was at the fork (copy-on-write), so the
+    run to render is not copied or pickled. This process makes the temp file, so it can
+    remove it whatever becomes of the child; the child fills it and answers with None or
+    the exception it raised, then exits without running this process's exit handlers.
+    """
+
+    def __init__(self, path: Path, make: Callable[[], Chunks]):
+        fd, self.tmp = _temp_beside(path)
+        read, write = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # the child: write, answer, exit; never return into the caller
+            status = 1
+            try:
+                os.close(read)
+                try:
+                    _write(fd, make())
+                    answer, status = None, 0
+                except BaseException as exc:  # noqa: BLE001 -- raised again in the parent
+                    answer = _picklable(exc)
+                with os.fdopen(write, "wb") as fh:
+                    fh.write(pickle.dumps(("done", answer)))
+            finally:
+                os._exit(status)
+        os.close(fd)
+        os.close(write)
+        self._read, self.path = read, path
+        self._error: BaseException | None = None
+        self._waited = False
+
+    def result(self) -> str:
+        """Wait for the child: the staged temp file's name, or the child's exception."""
+        if not self._waited:
+            with os.fdopen(self._read, "rb") as fh:
+                data = fh.read()
+            _, status = os.waitpid(self.pid, 0)
+            self._waited = True
+            self._error = (
+                pickle.loads(data)[1]
+                if data
+                else OSError(f"rendering {self.path.name} stopped (wait status {status})")
+            )
+        if self._error is not None:
+            raise self._error
+        return self.tmp
+
+    def abandon(self) -> None:
+        """Wait for the child and remove its temp file (this process is failing anyway)."""
+        with contextlib.suppress(Exception):
+            self.result()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.tmp)
+
+
+def _picklable(exc: BaseException) -> BaseException:
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:  # noqa: BLE001
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+
+
+def write_all_atomic(
+    files: Iterable[tuple[Path, Chunks | Callable[[], Chunks]]],
+    forked: Iterable[Path] = (),
+) -> None:
+    """Stage every file first, then rename each over its target, in the given order.
 
     Readers see each file old or new, never half of it; if producing any file fails, no
-    target has been touched and every temp file is gone.
+    target has been touched and every temp file is gone. ``chunks`` may be a function that
+    makes them. Files named in ``forked`` are staged in forked children (``can_fork``)
+    while this process stages the others: rendering is CPU work in pure Python, so the
+    reports of a large run are written in the time of the slowest one, not of all of them.
     """
-    staged: list[tuple[str, Path]] = []
+    files = list(files)
+    forked = set(forked) & {path for path, _ in files} if can_fork() else set()
+    staged: dict[Path, str | _ForkedStage] = {}
     try:
+        for path, chunks in files:  # the children first, so they run beside the rest
+            if path in forked:
+                staged[path] = _ForkedStage(path, chunks if callable(chunks) else lambda c=chunks: c)
         for path, chunks in files:
-            staged.append((_stage(path, chunks), path))
-        while staged:
-            tmp, path = staged[0]
-            os.replace(tmp, path)
-            staged.pop(0)
+            if path not in forked:
+                staged[path] = _stage(path, chunks() if callable(chunks) else chunks)
+        # every child answers before anything is renamed: all or nothing
+        for path, tmp in staged.items():
+            if isinstance(tmp, _ForkedStage):
+                staged[path] = tmp.result()
+        for path, _ in files:
+            os.replace(staged[path], path)
+            del staged[path]
     except BaseException:
-        for tmp, _ in staged:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+        for tmp in staged.values():
+            if isinstance(tmp, _ForkedStage):
+                tmp.abandon()
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
         raise
 
 

@@ -12,10 +12,12 @@ half-written or mixed report, and a large report is never one string in memory.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import jinja2
 from markupsafe import Markup
@@ -29,6 +31,11 @@ from .values import _anchor, _iso, _jsonable, _md, _safe_url, _score, _span, _wh
 
 SCHEMA = "storythreads.report/1"
 FILE_NAMES = {"md": "report.md", "json": "report.json", "html": "report.html"}
+# From this many posts on, report.html and report.json are rendered in forked children
+# while this process writes report.md (files.write_all_atomic). Below it, a fork costs
+# more than the rendering.
+FORK_FROM_POSTS = 500
+FORKED = ("json", "html")
 _TEMPLATES = Path(__file__).parent / "templates"
 
 
@@ -96,6 +103,20 @@ def _related(run: Run) -> dict[str, list[dict]]:
     return out
 
 
+class _Graph(NamedTuple):
+    """How the threads link, as report.json and the view both read it (built once)."""
+
+    links: dict[str, list]  # _links_by_src
+    root: dict[str, str]  # thread id -> first thread of its chain
+    chains: list[list[str]]
+    related: dict[str, list[dict]]
+
+
+def _graph(run: Run) -> _Graph:
+    root, chains = _chains(run)
+    return _Graph(_links_by_src(run), root, chains, _related(run))
+
+
 def _related_dict(entry: dict) -> dict:
     reasons = [{**r, "score": _score(r["score"])} for r in entry["reasons"]]
     return {**entry, "score": _score(entry["score"]), "reasons": reasons}
@@ -120,8 +141,9 @@ def _citation_view(c: Citation, date_only: bool = False, **extra) -> dict:
     }
 
 
-def report_dict(run: Run) -> dict:
-    """The report as plain data: the ``storythreads.report/1`` contract (additive changes only)."""
+def report_dict(run: Run, graph: _Graph | None = None) -> dict:
+    """The report as plain data: the ``storythreads.report/1`` contract (additive changes
+    only); ``graph`` is ``_graph(run)`` when the caller has it already."""
     primary, also = {}, {}
     for a in run.assignments:
         if a.role == "primary":
@@ -142,9 +164,8 @@ def report_dict(run: Run) -> dict:
         }
         for p in sorted(run.posts, key=lambda p: p.sort_key)
     ]
-    links, threads = _links_by_src(run), []
-    root, chains = _chains(run)
-    related = _related(run)
+    links, root, chains, related = graph or _graph(run)
+    threads = []
     for t in run.threads:
         threads.append(
             {
@@ -192,12 +213,12 @@ def report_dict(run: Run) -> dict:
     }
 
 
-def stream_json(run: Run) -> Iterator[str]:
+def stream_json(run: Run, graph: _Graph | None = None) -> Iterator[str]:
     """report.json: one top-level key per line, and one line per item of a list of objects
     (a post, a thread). Each line is encoded by json's C encoder (an indented dump runs in
     pure Python: 1.4 s for a 10k-post report, against 0.1 s this way)."""
     line = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(", ", ": ")).encode
-    keys = list(report_dict(run).items())
+    keys = list(report_dict(run, graph).items())
     yield "{\n"
     for n, (key, value) in enumerate(keys):
         yield f"  {line(key)}: "
@@ -234,7 +255,7 @@ def _entry(post: Post, *, anchored: bool, also: bool = False) -> dict:
     }
 
 
-def _view(run: Run) -> dict:
+def _view(run: Run, graph: _Graph | None = None) -> dict:
     """What the human-readable reports show, already ordered and formatted, not yet escaped."""
     posts = {p.id: p for p in run.posts}
     labels = {t.id: t.label for t in run.threads}
@@ -244,9 +265,8 @@ def _view(run: Run) -> dict:
     dates_only = {p.id for p in run.posts if p.date_only}
     dated = sorted(p.published for p in run.posts if p.published is not None)
     thread_of = {a.post_id: a.thread_id for a in run.assignments if a.role == "primary"}
-    links, threads = _links_by_src(run), []
-    _root, chains = _chains(run)
-    related = _related(run)
+    links, _root, chains, related = graph or _graph(run)
+    threads = []
     for t in run.threads:
         members = [(posts[i], False) for i in t.post_ids if i in posts]
         members += [(posts[i], True) for i in t.also_post_ids if i in posts]
@@ -378,6 +398,20 @@ def _change_line(item, labels: dict) -> str:
 # -- Markdown and HTML: Jinja2 templates ----------------------------------------------
 
 
+class _ViewEnvironment(jinja2.Environment):
+    """The templates read views made of dicts: ``t.label`` is the key ``label``. Jinja2 tries
+    an attribute first and the key only after that fails; keys first halves the cost of
+    the half-million lookups of a 10k-post report (no view key is a dict method's name)."""
+
+    def getattr(self, obj, attribute):
+        if type(obj) is dict:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
 @lru_cache(maxsize=2)
 def _environment(fmt: str) -> jinja2.Environment:
     """Built on first use, not at import. Both environments escape every value by default:
@@ -385,7 +419,7 @@ def _environment(fmt: str) -> jinja2.Environment:
     HTML through autoescape, Markdown through ``finalize=_md``, so a template that forgets
     a filter still cannot let post text through as markup. Never ``|safe`` on content.
     """
-    return jinja2.Environment(
+    return _ViewEnvironment(
         loader=jinja2.FileSystemLoader(_TEMPLATES),
         autoescape=fmt == "html",
         finalize=_md if fmt == "md" else None,
@@ -457,11 +491,16 @@ def write_reports(run: Run, out_dir: str | Path, formats=("md", "json", "html"))
     out.mkdir(parents=True, exist_ok=True)
     _remove_stale_temp_files(out)
     paths = [out / FILE_NAMES[fmt] for fmt in formats]
-    # Markdown and HTML show the same view: built once (a second of a 10k-post run)
-    view = _view(run) if {"md", "html"} <= set(formats) else None
+    # Markdown and HTML show the same view, and it reads the links as report.json does:
+    # each built once, before any renderer is forked (a second of a 10k-post run)
+    graph = _graph(run)
+    view = _view(run, graph) if {"md", "html"} & set(formats) else None
 
     def stream(fmt: str) -> Iterator[str]:
-        return STREAMS[fmt](run) if fmt == "json" or view is None else STREAMS[fmt](run, view)
+        return stream_json(run, graph) if fmt == "json" else STREAMS[fmt](run, view)
 
-    write_all_atomic((path, stream(fmt)) for fmt, path in zip(formats, paths, strict=True))
+    write_all_atomic(
+        [(path, functools.partial(stream, fmt)) for fmt, path in zip(formats, paths, strict=True)],
+        forked=[out / FILE_NAMES[f] for f in FORKED] if len(run.posts) >= FORK_FROM_POSTS else [],
+    )
     return paths

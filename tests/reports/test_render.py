@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from datetime import UTC, datetime
 
@@ -272,6 +273,78 @@ def test_write_reports_failure_leaves_old_reports(tmp_path, monkeypatch):
         write_reports(make_run(p2_title="changed"), tmp_path)
     # no report replaced, no temp file left
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+@pytest.fixture
+def forking(monkeypatch, tmp_path):
+    """Large-run rendering on a small run: report.json and report.html in forked children.
+    Each renderer leaves a file named after the process it ran in, in tmp_path/pids."""
+    if not files.can_fork():
+        pytest.skip("no fork here")
+    monkeypatch.setattr(render, "FORK_FROM_POSTS", 0)
+    pids = tmp_path / "pids"
+    pids.mkdir()
+
+    def recorded(name, renderer):
+        def wrapper(*args):
+            (pids / f"{name}-{os.getpid()}").write_text("")
+            yield from renderer(*args)
+
+        return wrapper
+
+    monkeypatch.setattr(render, "stream_json", recorded("json", render.stream_json))
+    for fmt in ("md", "html"):
+        monkeypatch.setitem(render.STREAMS, fmt, recorded(fmt, render.STREAMS[fmt]))
+    return pids
+
+
+def test_forked_reports_equal_the_serial_ones(tmp_path, forking):
+    run = make_run()
+    out = tmp_path / "out"
+    write_reports(run, out)
+    ran_in = dict(p.name.split("-") for p in forking.iterdir())
+    assert ran_in["md"] == str(os.getpid())
+    assert len({ran_in["json"], ran_in["html"], ran_in["md"]}) == 3
+    for fmt, name in render.FILE_NAMES.items():
+        assert (out / name).read_text(encoding="utf-8") == RENDERERS[fmt](run)
+
+
+def test_forked_renderer_failure_leaves_old_reports(tmp_path, monkeypatch, forking):
+    out = tmp_path / "out"
+    write_reports(make_run(), out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def broken(run, view=None):  # raises in the child, half-way through the page
+        yield "<!doctype html><p>half a page"
+        raise RuntimeError("renderer bug in a child")
+
+    monkeypatch.setitem(render.STREAMS, "html", broken)
+    with pytest.raises(RuntimeError, match="renderer bug in a child"):
+        write_reports(make_run(p2_title="changed"), out)
+    after = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert after == before  # nothing replaced, no temp file left (the child's included)
+
+
+def test_forked_renderer_that_dies_is_an_error(tmp_path, monkeypatch, forking):
+    def dies(run, view=None):  # e.g. killed for memory: no answer at all
+        os._exit(9)
+        yield ""
+
+    monkeypatch.setitem(render.STREAMS, "html", dies)
+    with pytest.raises(OSError, match="rendering report.html stopped"):
+        write_reports(make_run(), tmp_path / "out")
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_failure_here_removes_what_the_children_staged(tmp_path, monkeypatch, forking):
+    def broken(run, view=None):  # report.md fails in this process while the children render
+        raise ValueError("markdown bug")
+        yield ""
+
+    monkeypatch.setitem(render.STREAMS, "md", broken)
+    with pytest.raises(ValueError, match="markdown bug"):
+        write_reports(make_run(), tmp_path / "out")
+    assert list((tmp_path / "out").iterdir()) == []
 
 
 def test_streamed_reports_equal_the_rendered_strings(tmp_path):
