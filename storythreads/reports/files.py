@@ -150,7 +150,9 @@ def write_all_atomic(
     try:
         for path, chunks in files:  # the children first, so they run beside the rest
             if path in forked:
-                staged[path] = _ForkedStage(path, chunks if callable(chunks) else lambda c=chunks: c)
+                staged[path] = _ForkedStage(
+                    path, chunks if callable(chunks) else lambda c=chunks: c
+                )
         for path, chunks in files:
             if path not in forked:
                 staged[path] = _stage(path, chunks() if callable(chunks) else chunks)

@@ -122,7 +122,7 @@ def test_the_quotes_table_cites_post_and_offsets(thread_run):
     ]
     direct = [r for r in rows if r.direct]
     assert {r.speaker for r in direct} == {"Maria Zakharova"}
-    assert any(r.content.lstrip("“\"").startswith("It will not affect") for r in direct)
+    assert any(r.content.lstrip('“"').startswith("It will not affect") for r in direct)
 
 
 def test_voices_count_speakers_and_anonymous_sources(thread_run):
@@ -147,7 +147,10 @@ def test_voices_count_speakers_and_anonymous_sources(thread_run):
 def test_seed_voices_name_their_speakers():
     posts = read_posts(["examples/cnn-liveblog-2023-07-08.txt"]).posts
     run = _run(posts, {f"t{i}": [p.id] for i, p in enumerate(posts)})
-    speakers = {(r.speaker, r.direct) for r in quotes(run, {pid: r.attributions for pid, r in parse_posts(run).items()})}
+    speakers = {
+        (r.speaker, r.direct)
+        for r in quotes(run, {pid: r.attributions for pid, r in parse_posts(run).items()})
+    }
     names = {s for s, _ in speakers}
     for who in ("Volodymyr Zelensky", "Maria Zakharova", "Dmitry Peskov", "Ares"):
         assert who in names, who
