@@ -180,13 +180,11 @@ def _rowwise(a: sparse.csr_matrix, b: sparse.csr_matrix) -> np.ndarray:
 
 def _dots(a: sparse.csr_matrix, rows: np.ndarray, m: sparse.csr_matrix, which: np.ndarray):
     """``a[rows[i]] . m[which[i]]`` for every i: each term of ``a[rows[i]]`` looks its
-    weight up in row ``which[i]`` of ``m`` (a thread's sum, with many terms) by a sorted
-    key, so no row of ``m`` is copied per pair; pairs a block at a time."""
+    weight up in row ``which[i]`` of ``m`` (a thread's sum, with many terms; SciPy's
+    indexing by (row, column) pairs does a binary search inside the row), so no row of
+    ``m`` is copied per pair; pairs a block at a time."""
     m = m.tocsr()
-    m.sum_duplicates()  # canonical: sorted column indices, no duplicates
-    width = np.int64(m.shape[1])
-    keys = np.repeat(np.arange(m.shape[0], dtype=np.int64), np.diff(m.indptr)) * width
-    keys += m.indices  # ascending: rows in order, columns sorted within a row
+    m.sum_duplicates()  # canonical: sorted column indices, so lookups are binary searches
     out = np.zeros(len(rows), np.float64)
     lengths = np.diff(a.indptr)[rows]
     ends = np.cumsum(lengths)
@@ -194,11 +192,12 @@ def _dots(a: sparse.csr_matrix, rows: np.ndarray, m: sparse.csr_matrix, which: n
     while start < len(rows):
         # pairs whose terms add up to about 4M lookups: memory stays flat at any size
         stop = max(start + 1, int(np.searchsorted(ends, ends[start] - lengths[start] + (1 << 22))))
-        part = a[rows[start:stop]].tocoo()
-        wanted = which[start:stop][part.row] * width + part.col
-        pos = np.minimum(np.searchsorted(keys, wanted), max(len(keys) - 1, 0))
-        hit = keys[pos] == wanted if len(keys) else np.zeros(len(wanted), bool)
-        weights = np.where(hit, part.data * m.data[pos], 0.0) if len(keys) else 0.0 * part.data
-        out[start:stop] = np.bincount(part.row, weights=weights, minlength=stop - start)
+        part = a[rows[start:stop]]  # CSR: each pair's terms together, pairs in order
+        if part.nnz:
+            pair = np.repeat(np.arange(stop - start), np.diff(part.indptr))
+            found = np.asarray(m[which[start:stop][pair], part.indices]).ravel()
+            weights = (part.data * found).astype(np.float64)  # summed in double precision
+            filled = np.flatnonzero(np.diff(part.indptr))  # pairs with terms (others: 0)
+            out[start + filled] = np.add.reduceat(weights, part.indptr[filled])
         start = stop
     return out
