@@ -116,6 +116,21 @@ def _start_early(embedder) -> None:
         start()
 
 
+def _prefetch(embedder, posts, settings: Settings, store=None) -> None:
+    """The local engine starts embedding the input's paragraphs that ``store`` (or, with
+    none, this run) has no vectors for, before this process imports the pipeline (a
+    second of scikit-learn and SciPy): the two overlap on a scheduled run. The pipeline's
+    own embedding call then collects them (``ProcessEmbedder.submit``)."""
+    from .analysis.segment import segment_posts
+    from .embeddings import CachedEmbedder
+    from .types import unique_posts
+
+    if not callable(getattr(embedder.inner, "submit", None)):
+        return
+    cached = CachedEmbedder(embedder.inner, store) if store is not None else embedder
+    cached.prefetch([s.text for s in segment_posts(unique_posts(posts), settings.segment)])
+
+
 def _report_problems(problems) -> None:
     for problem in problems[:20]:
         click.echo(f"storythreads: skipped: {problem}", err=True)
@@ -187,8 +202,6 @@ def run(
         settings = _settings(config, model, backend)
         embedder = _engine_embedder(settings, engine, ray_address)
         _start_early(embedder)
-        from .pipeline import analyze, update
-        from .reports import select_window, write_reports
         from .store import Store
 
         with timer.stage("ingest"):
@@ -198,6 +211,10 @@ def run(
             raise InputError("no usable posts in the input", path=", ".join(inputs))
         formats = settings.report.formats
         if no_store:
+            _prefetch(embedder, result.posts, settings)
+            from .pipeline import analyze
+            from .reports import select_window, write_reports
+
             run_ = analyze(result.posts, settings, embedder, problems=result.problems, timer=timer)
             with timer.stage("render"):
                 written = write_reports(select_window(run_, since, until), out_dir, formats)
@@ -209,6 +226,10 @@ def run(
                     click.echo(
                         f"storythreads: adding to {store.path} ({earlier} earlier posts)", err=True
                     )
+                _prefetch(embedder, result.posts, settings, store)
+                from .pipeline import update
+                from .reports import select_window, write_reports
+
                 run_ = update(
                     store,
                     result.posts,

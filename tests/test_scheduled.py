@@ -335,3 +335,42 @@ def test_cli_run_on_a_locked_store_is_exit_5(runner, tmp_path, fake_model):
     assert not (tmp_path / "out").exists()
     with Store(path) as store:
         assert store.last_run_id() is None
+
+
+def test_cli_run_embeds_the_new_paragraphs_while_starting_up(runner, tmp_path, monkeypatch):
+    """The local engine is handed the new paragraphs before the pipeline is imported
+    (cli._prefetch); the pipeline's embedding call then collects them: one batch, of
+    exactly the paragraphs no earlier run embedded."""
+    from conftest import FakeEmbedder
+
+    from storythreads.embeddings import process_engine
+    from storythreads.embeddings.process_engine import ProcessEmbedder
+
+    if "fork" not in __import__("multiprocessing").get_all_start_methods():
+        pytest.skip("the fake below is local: it reaches the child only by fork")
+    monkeypatch.setattr(process_engine, "start_method", lambda: "fork")
+    batches = tmp_path / "batches"
+
+    class Logging(FakeEmbedder):
+        def embed(self, texts):
+            with open(batches, "a", encoding="utf-8") as fh:
+                fh.write(f"{len(texts)}\n")
+            return super().embed(texts)
+
+    engines = []
+
+    def local_engine(settings):
+        engine = ProcessEmbedder(Logging)
+        engine.submit = lambda texts, submit=engine.submit: (engines.append(len(texts)),
+                                                            submit(texts))  # fmt: skip
+        return CachedEmbedder(engine)
+
+    monkeypatch.setattr(cli, "_embedder", local_engine)
+    out = tmp_path / "out"
+    for name, posts in (("d1", DAY1_POSTS), ("d2", DAY2_POSTS)):
+        data = write_posts_jsonl(tmp_path / f"{name}.jsonl", posts)
+        result = runner.invoke(cli.main, ["run", str(data), "--out", str(out)])
+        assert result.exit_code == 0, result.output
+    sizes = [int(n) for n in batches.read_text().split()]
+    assert engines == sizes  # each run's one batch is the one submitted early
+    assert sizes[1] == read_report(out)["run"]["counts"]["segments_embedded"] > 0

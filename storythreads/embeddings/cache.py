@@ -53,13 +53,28 @@ class CachedEmbedder:
     def dim(self) -> int:
         return self.inner.dim
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
+    def _missing(self, texts: Sequence[str]) -> tuple[list[str], dict, dict[str, str]]:
+        """(the texts' shas, the vectors found for them, sha -> text of those not found)."""
         shas = [sha256_text(t) for t in texts]
         found = self.store.get_vectors(self.key, sorted(set(shas)))
         missing: dict[str, str] = {}
         for sha, text in zip(shas, texts):
             if sha not in found and sha not in missing:
                 missing[sha] = text
+        return shas, found, missing
+
+    def prefetch(self, texts: Sequence[str]) -> None:
+        """Have an engine that can work in the background (``ProcessEmbedder.submit``)
+        start on those of ``texts`` not cached yet, while the caller goes on; the
+        ``embed`` call that then needs exactly those texts takes their vectors. The texts
+        go in the order ``embed`` will send them, so the batches and floats are the same."""
+        submit = getattr(self.inner, "submit", None)
+        if callable(submit):
+            _, _, missing = self._missing(texts)
+            submit([missing[s] for s in sorted(missing)])
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        shas, found, missing = self._missing(texts)
         if missing:
             order = sorted(missing)  # fixed order: the same batch gives the same floats
             vectors = self.inner.embed([missing[s] for s in order])

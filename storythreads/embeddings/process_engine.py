@@ -7,9 +7,9 @@ allocator). In a child process all of it is the operating system's again before 
 starts, which is when a large run peaks. The main process never imports torch.
 
 ``storythreads run`` starts the child first thing (``ProcessEmbedder.start``), so that
-importing torch and loading the model (~5 s) run beside the main process's own start-up
-(importing the pipeline, reading the inputs and the store): about 2 s less per scheduled
-run on 2 cores. A run that turns out to have nothing new to embed stops the child unused
+loading the model runs beside the main process's own start-up, and hands it the input's
+new paragraphs (``submit``, through ``CachedEmbedder.prefetch``) before importing the
+pipeline, so that they are embedded while scikit-learn and SciPy are imported. A run that turns out to have nothing new to embed stops the child unused
 (``CachedEmbedder`` calls ``close``); one that embeds stops it as soon as the vectors are
 back. The child talks to this process over a pipe and is killed by the kernel if this
 process dies first (Linux).
@@ -120,6 +120,7 @@ class ProcessEmbedder(EngineEmbedder):
         self._child = None
         self._conn = None
         self._warming = False  # a "dim" request is on its way (sent by start)
+        self._pending: list[str] | None = None  # texts sent by submit, answers not read
 
     def start(self) -> None:
         """Start the child now and have it load the model (importing torch and reading the
@@ -141,8 +142,22 @@ class ProcessEmbedder(EngineEmbedder):
             self._conn.send(("dim",))
             self._warming = True
 
+    def submit(self, texts: Sequence[str]) -> None:
+        """Start embedding ``texts`` now, in the background (starting the child if need
+        be); the ``embed`` call with exactly these texts then only collects their vectors.
+        A scheduled run submits its new paragraphs before importing the pipeline, so the
+        model works while this process starts up."""
+        texts = list(texts)
+        if not texts or self._pending is not None:
+            return
+        self.start()
+        for i in range(0, len(texts), self.chunk):
+            self._conn.send(("embed", texts[i : i + self.chunk]))
+        self._pending = texts
+
     def close(self) -> None:
         """Stop the child (at once: nothing it holds is needed any more)."""
+        self._pending = None
         if self._child is None:
             return
         if self._child.is_alive():
@@ -169,12 +184,21 @@ class ProcessEmbedder(EngineEmbedder):
         try:
             self.start()
             self._take_dim()
-            parts = []
+            pending, self._pending = self._pending, None
+            if pending is not None:  # submitted: their answers come first, in order
+                parts = [self._answer() for _ in range(0, len(pending), self.chunk)]
+                if pending == texts:
+                    return self._checked(parts, texts)
+            parts = []  # other texts than submitted (not the pipeline's way): embed them
             for i in range(0, len(texts), self.chunk):
                 self._conn.send(("embed", texts[i : i + self.chunk]))
                 parts.append(self._answer())
         finally:
             self.close()  # the model's memory goes back to the system now
+        return self._checked(parts, texts)
+
+    @staticmethod
+    def _checked(parts: list[np.ndarray], texts: list[str]) -> np.ndarray:
         out = np.concatenate(parts)
         if out.shape[0] != len(texts):
             raise EmbeddingError(

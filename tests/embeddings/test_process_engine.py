@@ -4,6 +4,7 @@ packaged model through the CLI is in test_cli_default_engine_leaves_torch_to_the
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
@@ -173,3 +174,69 @@ def test_a_child_started_early_and_not_needed_is_stopped_by_the_cache():
     cached.embed(TEXTS)  # every text is cached: the early child is not needed
     assert cached.inner._child is None and not _alive(second)
     assert cached.embedded == len(set(TEXTS))
+
+
+class CountingFake(FakeEmbedder):
+    """Records the size of every batch it is asked for in a file (the child's calls are
+    not this process's to count)."""
+
+    def __init__(self, log: Path):
+        super().__init__()
+        self.log = log
+
+    def embed(self, texts):
+        with open(self.log, "a", encoding="utf-8") as fh:
+            fh.write(f"{len(texts)}\n")
+        return super().embed(texts)
+
+
+def _counting(tmp_path):
+    return functools.partial(CountingFake, tmp_path / "calls")
+
+
+def test_submitted_texts_are_embedded_once_and_collected(start, tmp_path):
+    embedder = ProcessEmbedder(_counting(tmp_path), chunk=2)
+    embedder.submit(TEXTS)
+    assert embedder._child is not None  # working already, before anyone asks
+    vectors = embedder.embed(TEXTS)
+    assert np.array_equal(vectors, FakeEmbedder().embed(TEXTS))
+    assert (tmp_path / "calls").read_text().split() == ["2", "2", "1"]  # chunks, no repeat
+    assert embedder._child is None
+
+
+def test_other_texts_than_submitted_are_embedded_as_asked(start, tmp_path):
+    embedder = ProcessEmbedder(_counting(tmp_path))
+    embedder.submit(TEXTS[:2])
+    vectors = embedder.embed(TEXTS)
+    assert np.array_equal(vectors, FakeEmbedder().embed(TEXTS))
+    assert (tmp_path / "calls").read_text().split() == ["2", "5"]  # the submitted wasted
+
+
+def test_a_closed_engine_forgets_what_was_submitted(tmp_path):
+    embedder = ProcessEmbedder(_counting(tmp_path))
+    embedder.submit(TEXTS)
+    embedder.close()
+    assert np.array_equal(embedder.embed(TEXTS[:1]), FakeEmbedder().embed(TEXTS[:1]))
+
+
+def test_prefetch_submits_what_is_not_cached_in_the_order_embed_sends_it(tmp_path):
+    class Submitting(FakeEmbedder):
+        def __init__(self):
+            super().__init__()
+            self.submitted = []
+
+        def submit(self, texts):
+            self.submitted.append(list(texts))
+
+    inner = Submitting()
+    cached = CachedEmbedder(inner)
+    cached.embed(TEXTS[:2])  # cached now
+    cached.prefetch(TEXTS + TEXTS[3:])
+    rest = TEXTS[2:]
+    from storythreads.types import sha256_text
+
+    assert inner.submitted == [sorted(rest, key=sha256_text)]
+    inner.calls.clear()
+    cached.embed(TEXTS)
+    assert inner.calls == [sorted(rest, key=sha256_text)]  # what embed sends: the same list
+    CachedEmbedder(FakeEmbedder()).prefetch(TEXTS)  # an engine without submit: nothing
