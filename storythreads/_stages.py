@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -59,6 +60,9 @@ class _Described(NamedTuple):
     threads: list[Thread]
     thread_names: list[set[str]]  # per thread: the names its posts mention
     shared_posts: dict[tuple[str, str], list[str]]  # (home thread, other) -> `also` posts
+    # thread id -> name for the threads named afresh (analysis/naming.py); a function, as
+    # the names may still be coming from a forked child (``_namer``)
+    names: Callable[[], dict[str, str]]
 
 
 def _segment_and_embed(posts, embedder, settings, timer):
@@ -234,9 +238,12 @@ def _assign(threading: _Threading, also, thread_ids) -> list[Assignment]:
     return assignments
 
 
-def _describe_threads(threading: _Threading, also, thread_ids, by_id, reuse, report, timer):
+def _describe_threads(
+    threading: _Threading, also, thread_ids, by_id, reuse, report, timer, namer=None
+):
     """Label, headline and summary per thread (kept ones from ``reuse``), and the names and
-    shared posts ``_link`` needs. Summaries are timed as `summarize`."""
+    shared posts ``_link`` needs. Summaries are timed as `summarize`. Fresh threads' names
+    are asked of ``namer`` (a ``_namer`` child) when there is one; see ``_Described``."""
     kept = _kept(threading, also, thread_ids, reuse)
     threaded, members = threading.threaded, threading.members
     fresh = [t for t in range(len(members)) if t not in kept]
@@ -269,28 +276,68 @@ def _describe_threads(threading: _Threading, also, thread_ids, by_id, reuse, rep
         threads.append(
             _new_thread(threading, t, tid, rows, also_here, phrases[t], by_id, report, timer)
         )
-    _name_fresh(threads, threading, fresh, phrases, [kept[t].label for t in kept], report)
-    return _Described(threads, thread_names, shared_posts)
+    reserved = [kept[t].label for t in kept]
+    named = _name_fresh(threading, [thread_ids[t] for t in fresh], fresh, phrases, reserved,
+                        report, namer)  # fmt: skip
+    return _Described(threads, thread_names, shared_posts, named)
 
 
-def _name_fresh(threads, threading, fresh, phrases, reserved, report) -> None:
-    """In place: each fresh thread's label becomes a name of 3-8 words cut from its
-    headlines (analysis/naming.py), unlike every other thread's, kept ones' included;
-    ``report.names = "keywords"`` (or no spaCy pipeline installed) keeps the keyword label."""
-    if report.names != "headline" or not fresh:
-        return
+# From this many posts on, fresh threads are named in a forked child that loads spaCy
+# while the posts are threaded (``_namer``); fewer, and loading it here costs less.
+NAME_FORKED_FROM = 500
+
+
+def _namer(report, n_posts: int):
+    """A forked child (forked.py) that loads the spaCy pipeline now and names the fresh
+    threads when ``_describe_threads`` asks, beside the cross-referencing; None when the
+    names are made here: names off, a small run, no fork, or spaCy loaded here already."""
+    from .analysis import nlp
+    from .forked import Forked, can_fork
+
+    if report.names != "headline" or n_posts < NAME_FORKED_FROM or not can_fork():
+        return None
+    if nlp.loaded():
+        return None
+    return Forked(_names_with, prepare=nlp.load_nlp, what="naming threads")
+
+
+def _names_with(nlp, posts, central, phrases, reserved):
     from .analysis.naming import thread_names
+
+    return thread_names(posts, central, phrases, nlp=nlp, reserved=reserved)
+
+
+def _name_fresh(threading, ids, fresh, phrases, reserved, report, namer):
+    """Names for the ``fresh`` threads (ids ``ids``): of 3-8 words cut from their
+    headlines (analysis/naming.py), unlike every other thread's, ``reserved`` (kept ones')
+    included; as a function that gives thread id -> name. None of them for
+    ``report.names = "keywords"``, or when no spaCy pipeline is installed: the keyword
+    label stays (`run` works without spaCy; `compare` says it is missing, exit 4)."""
     from .errors import NlpModelError
 
+    if report.names != "headline" or not fresh:
+        if namer is not None:
+            namer.close()
+        return dict
     members = threading.members
     posts = [[threading.threaded[i] for i in members[t]] for t in fresh]
     central = [central_index(threading.post_vecs[members[t]]) for t in fresh]
-    try:
-        found = thread_names(posts, central, [phrases[t] for t in fresh], reserved=reserved)
-    except NlpModelError:
-        return  # `run` works without spaCy; `compare` says it is missing (exit 4)
-    for t, name in zip(fresh, found, strict=True):
-        threads[t] = dataclasses.replace(threads[t], label=name)
+    phrases = [phrases[t] for t in fresh]
+    if namer is None:
+        try:
+            found = dict(zip(ids, _names_with(None, posts, central, phrases, reserved)))
+        except NlpModelError:
+            found = {}
+        return lambda: found
+    namer.send(posts, central, phrases, reserved)
+
+    def collect() -> dict[str, str]:
+        try:
+            return dict(zip(ids, namer.result()))
+        except NlpModelError:
+            return {}
+
+    return collect
 
 
 def _kept(threading: _Threading, also, thread_ids, reuse) -> dict[int, Thread]:

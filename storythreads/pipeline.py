@@ -19,6 +19,7 @@ from ._stages import (
     _describe_threads,
     _identify,
     _link,
+    _namer,
     _post_vectors,  # noqa: F401  (bench/ imports it from here)
     _segment_and_embed,
     _Threading,
@@ -107,9 +108,21 @@ def analyze(
     started = datetime.now(UTC)
     posts = _unique_within_limits(posts, settings.limits.max_posts)
     embedder = _cached(embedder, settings)
-    embedded_before = embedder.embedded
     timer = timer if timer is not None else StageTimer()
 
+    namer = _namer(settings.report, len(posts))  # loads spaCy beside what follows
+    try:
+        return _analyze(posts, settings, embedder, problems, prior, next_thread_number,
+                        run_id, attach, reuse, timer, layout, started, namer)  # fmt: skip
+    finally:
+        if namer is not None:
+            namer.close()
+
+
+def _analyze(posts, settings, embedder, problems, prior, next_thread_number, run_id, attach,
+             reuse, timer, layout, started, namer) -> Run:  # fmt: skip
+    """``analyze`` once its inputs are checked; ``namer``: see ``_stages._namer``."""
+    embedded_before = embedder.embedded
     segments, seg_vectors = _segment_and_embed(posts, embedder, settings, timer)
     with timer.stage("cluster"):
         threading = _cluster(
@@ -121,7 +134,7 @@ def analyze(
         assignments = _assign(threading, also, thread_ids)
         by_id = {p.id: p for p in posts}
         described = _describe_threads(
-            threading, also, thread_ids, by_id, reuse, settings.report, timer
+            threading, also, thread_ids, by_id, reuse, settings.report, timer, namer
         )
     with timer.stage("crossref"):
         threads, lineage = mark_dormant(
@@ -144,6 +157,9 @@ def analyze(
             settings.cluster.seed,
             layout,
         )
+    with timer.stage("label"):  # names from the child come in now (or were made here)
+        names = described.names()
+    threads = [dataclasses.replace(t, label=names[t.id]) if t.id in names else t for t in threads]
     # Most active first; ties by first post, which the id order already encodes.
     threads.sort(key=lambda th: (-(len(th.post_ids) + len(th.also_post_ids)), th.id))
     return Run(

@@ -178,3 +178,55 @@ def test_duplicate_ids_do_not_make_the_result_order_dependent(seed_posts, make_f
     a = analyze([seed_posts[0], twin], Settings(), make_fake_embedder())
     b = analyze([twin, seed_posts[0]], Settings(), make_fake_embedder())
     assert a.posts == b.posts
+
+
+@pytest.fixture
+def naming_forked(monkeypatch):
+    """Large-run naming on the seed: a forked child loads spaCy and names the threads."""
+    from storythreads import _stages, forked
+    from storythreads.analysis import nlp
+
+    if not forked.can_fork():
+        pytest.skip("no fork here")
+    children = []
+
+    class Recorded(forked.Forked):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            children.append(self.pid)
+
+    monkeypatch.setattr(_stages, "NAME_FORKED_FROM", 0)
+    monkeypatch.setattr(nlp, "loaded", lambda: False)  # as if this process had not
+    monkeypatch.setattr(forked, "Forked", Recorded)
+    return children
+
+
+def test_names_made_in_a_forked_child_are_the_names_made_here(
+    seed_posts, fake_embedder, naming_forked
+):
+    forked_run = analyze(seed_posts, settings_with(0.35), fake_embedder)
+    assert len(naming_forked) == 1
+    import storythreads._stages as stages
+
+    stages.NAME_FORKED_FROM = 10**9  # named here now (the fixture's monkeypatch restores it)
+    local_run = analyze(seed_posts, settings_with(0.35), fake_embedder)
+    assert len(naming_forked) == 1  # no second child
+    assert thread_view(forked_run) == thread_view(local_run)
+    assert len({t.label for t in local_run.threads}) == len(local_run.threads) > 1
+
+
+def test_without_spacy_the_forked_namer_leaves_keyword_labels(
+    seed_posts, fake_embedder, naming_forked, monkeypatch
+):
+    from storythreads.analysis import nlp
+    from storythreads.errors import NlpModelError
+
+    def missing(name=None):
+        raise NlpModelError("spaCy pipeline 'x' is not installed")
+
+    monkeypatch.setattr(nlp, "load_nlp", missing)
+    run = analyze(seed_posts, settings_with(0.35), fake_embedder)
+    keywords = analyze(seed_posts, settings_with(0.35).replace("report", names="keywords"),
+                       fake_embedder)  # fmt: skip
+    assert len(naming_forked) == 1
+    assert [t.label for t in run.threads] == [t.label for t in keywords.threads]

@@ -69,6 +69,11 @@ def load_nlp(name_or_path: str | None = None):
     return nlp
 
 
+def loaded() -> bool:
+    """Whether this process has loaded a spaCy pipeline already (``load_nlp``)."""
+    return load_nlp.cache_info().currsize > 0
+
+
 @contextmanager
 def _torch_hidden(hide: bool):
     """spaCy's thinc imports torch whenever it is installed, though the small CNN pipeline

@@ -25,10 +25,8 @@ the local embedder's: vectors are cached under the same key whichever engine mad
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import multiprocessing
 import os
-import signal
 import sys
 from collections.abc import Callable, Sequence
 
@@ -36,6 +34,7 @@ import numpy as np
 
 from ..config import EmbeddingSettings
 from ..errors import EmbeddingError
+from ..forked import die_with_parent
 from .base import Embedder
 from .factory import EngineEmbedder
 
@@ -61,26 +60,11 @@ def quiet_model_loading() -> None:
     hf_logging.disable_progress_bar()
 
 
-def _die_with(parent: int) -> None:
-    """Linux: have the kernel kill this child when ``parent`` dies, ``kill -9`` included, so
-    no orphan goes on embedding or holding the store's lock file (a forked child shares
-    its open descriptors). Elsewhere nothing."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:  # the parent died before the line above
-        os._exit(1)
-
-
 def _serve(conn, factory: Callable[[], Embedder], quiet: bool, parent: int) -> None:
     """(child) Build the embedder, then answer requests until told to stop: ``("dim",)``
     -> its dimension (loading the model), ``("embed", texts)`` -> their vectors; an error
     goes back as ``("error", exception)``."""
-    _die_with(parent)
+    die_with_parent(parent)
     if quiet:
         quiet_model_loading()
     embedder = factory()

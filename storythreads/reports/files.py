@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pickle
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable
 from itertools import islice
 from pathlib import Path
+
+from ..forked import Forked, can_fork
 
 Chunks = Iterable[str] | bytes
 
@@ -62,74 +62,29 @@ def _write(fd: int, chunks: Chunks) -> None:
         os.fsync(fh.fileno())
 
 
-def can_fork() -> bool:
-    """Whether a file may be staged in a forked child: where there is ``fork``, and not
-    once Ray runs in this process (its threads and sockets do not survive a fork)."""
-    return hasattr(os, "fork") and "ray" not in sys.modules
-
-
 class _ForkedStage:
-    """``_stage(path, make())`` in a forked child, beside whatever this process does next.
-
-    The child shares this process's memory as it was at the fork (copy-on-write), so the
-    run to render is not copied or pickled. This process makes the temp file, so it can
-    remove it whatever becomes of the child; the child fills it and answers with None or
-    the exception it raised, then exits without running this process's exit handlers.
-    """
+    """``_stage(path, make())`` in a forked child (``forked.Forked``), beside whatever this
+    process does next. This process makes the temp file, so it can remove it whatever
+    becomes of the child."""
 
     def __init__(self, path: Path, make: Callable[[], Chunks]):
         fd, self.tmp = _temp_beside(path)
-        read, write = os.pipe()
-        self.pid = os.fork()
-        if self.pid == 0:  # the child: write, answer, exit; never return into the caller
-            status = 1
-            try:
-                os.close(read)
-                try:
-                    _write(fd, make())
-                    answer, status = None, 0
-                except BaseException as exc:  # noqa: BLE001 -- raised again in the parent
-                    answer = _picklable(exc)
-                with os.fdopen(write, "wb") as fh:
-                    fh.write(pickle.dumps(("done", answer)))
-            finally:
-                os._exit(status)
-        os.close(fd)
-        os.close(write)
-        self._read, self.path = read, path
-        self._error: BaseException | None = None
-        self._waited = False
+        try:
+            self._child = Forked(lambda: _write(fd, make()), what=f"rendering {path.name}")
+        finally:
+            os.close(fd)  # the child has its own copy
+        self._child.send()
 
     def result(self) -> str:
         """Wait for the child: the staged temp file's name, or the child's exception."""
-        if not self._waited:
-            with os.fdopen(self._read, "rb") as fh:
-                data = fh.read()
-            _, status = os.waitpid(self.pid, 0)
-            self._waited = True
-            self._error = (
-                pickle.loads(data)[1]
-                if data
-                else OSError(f"rendering {self.path.name} stopped (wait status {status})")
-            )
-        if self._error is not None:
-            raise self._error
+        self._child.result()
         return self.tmp
 
     def abandon(self) -> None:
-        """Wait for the child and remove its temp file (this process is failing anyway)."""
-        with contextlib.suppress(Exception):
-            self.result()
+        """Stop the child and remove its temp file (this process is failing anyway)."""
+        self._child.close()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.tmp)
-
-
-def _picklable(exc: BaseException) -> BaseException:
-    try:
-        pickle.loads(pickle.dumps(exc))
-        return exc
-    except Exception:  # noqa: BLE001
-        return RuntimeError(f"{type(exc).__name__}: {exc}")
 
 
 def write_all_atomic(
