@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .analysis.also import also_memberships
+from .analysis.also import also_memberships, segment_counts
 from .analysis.cluster import (
     ThreadClusterer,
     attach_labels,
@@ -49,6 +49,7 @@ class _Threading:
     post_vecs: np.ndarray
     vectorizer: object
     lexical: object  # the posts' TF-IDF rows (sparse)
+    segment_counts: object  # each segment's term counts in the vectorizer's vocabulary
     labels: np.ndarray
     members: list[np.ndarray]
     centroids: np.ndarray
@@ -65,17 +66,43 @@ class _Described(NamedTuple):
     names: Callable[[], dict[str, str]]
 
 
+class _Lexical(NamedTuple):
+    """The words of the threaded posts (those with a segment), in (time, id) order: the
+    fitted TF-IDF vectorizer, the posts' TF-IDF rows, and every segment's term counts in
+    its vocabulary (what `also` scores segments by)."""
+
+    threaded: list[Post]
+    vectorizer: object
+    rows: object  # sparse
+    segment_counts: object  # sparse, a row per segment; None without a vocabulary
+
+
 def _segment_and_embed(posts, embedder, settings, timer):
-    """Posts -> (segments, one unit vector per segment), timed as `segment` and `embed`."""
+    """Posts -> (segments, their words, one unit vector per segment), timed as `segment`,
+    `cluster` (the words) and `embed`. The words come first: they need no vector, so they
+    are counted while an engine that embeds in the background (``CachedEmbedder.prefetch``)
+    may still be at work."""
     with timer.stage("segment"):
         segments: list[Segment] = segment_posts(posts, settings.segment)
+    with timer.stage("cluster"):
+        lexical = _lexical(posts, segments)
     with timer.stage("embed"):
         texts = [s.text for s in segments]
         seg_vectors = embedder.embed(texts) if segments else np.zeros((0, 1), np.float32)
-    return segments, seg_vectors
+    return segments, lexical, seg_vectors
 
 
-def _cluster(posts, segments, seg_vectors, cs, attach_to) -> _Threading:
+def _lexical(posts, segments) -> _Lexical:
+    with_segments = {seg.post_id for seg in segments}
+    threaded = [p for p in posts if p.id in with_segments]
+    vectorizer, rows = lexical_model([_lexical_text(p) for p in threaded])
+    counts = None
+    if vectorizer is not None:
+        counts = segment_counts([seg.text for seg in segments], vectorizer)
+    return _Lexical(threaded, vectorizer, rows, counts)
+
+
+def _cluster(posts, segments, lexical: _Lexical, seg_vectors, cs, attach_to) -> _Threading:
     """Posts with their segments -> threads: each post gets a vector and a TF-IDF row, and
     posts close in both (and in time) share a thread.
 
@@ -86,12 +113,11 @@ def _cluster(posts, segments, seg_vectors, cs, attach_to) -> _Threading:
     for row, seg in enumerate(segments):
         segments_by_post[seg.post_id].append((seg.kind, row))
 
-    threaded = [p for p in posts if segments_by_post[p.id]]
+    threaded = lexical.threaded
     unthreaded = tuple(p.id for p in posts if not segments_by_post[p.id])
     post_index = {p.id: i for i, p in enumerate(threaded)}
     post_vecs = _post_vectors(threaded, segments_by_post, seg_vectors, cs)
-    vectorizer, lexical = lexical_model([_lexical_text(p) for p in threaded])
-    labels = _labels(threaded, post_vecs, lexical, cs, attach_to)
+    labels = _labels(threaded, post_vecs, lexical.rows, cs, attach_to)
     n_threads = int(labels.max() + 1) if len(labels) else 0
     members = [np.flatnonzero(labels == t) for t in range(n_threads)]
     centroids = (
@@ -107,8 +133,9 @@ def _cluster(posts, segments, seg_vectors, cs, attach_to) -> _Threading:
         unthreaded,
         post_index,
         post_vecs,
-        vectorizer,
-        lexical,
+        lexical.vectorizer,
+        lexical.rows,
+        lexical.segment_counts,
         labels,
         members,
         centroids,
@@ -188,6 +215,7 @@ def _also(threading: _Threading, settings):
         threading.centroids,
         threading.lexical,
         threading.vectorizer,
+        counts=threading.segment_counts,
         lexical_weight=settings.lexical_weight,
         threshold=settings.also_threshold,
         margin=settings.also_margin,

@@ -123,10 +123,10 @@ def _analyze(posts, settings, embedder, problems, prior, next_thread_number, run
              reuse, timer, layout, started, namer) -> Run:  # fmt: skip
     """``analyze`` once its inputs are checked; ``namer``: see ``_stages._namer``."""
     embedded_before = embedder.embedded
-    segments, seg_vectors = _segment_and_embed(posts, embedder, settings, timer)
+    segments, lexical, seg_vectors = _segment_and_embed(posts, embedder, settings, timer)
     with timer.stage("cluster"):
         threading = _cluster(
-            posts, segments, seg_vectors, settings.cluster, prior if attach else None
+            posts, segments, lexical, seg_vectors, settings.cluster, prior if attach else None
         )
         also = _also(threading, settings.cluster)
     with timer.stage("label"):

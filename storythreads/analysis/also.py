@@ -45,6 +45,7 @@ def also_memberships(
     centroids: np.ndarray,
     lexical: sparse.csr_matrix | None = None,
     vectorizer=None,
+    counts: sparse.csr_matrix | None = None,
     lexical_weight: float = 0.5,
     threshold: float = 0.3,
     margin: float = 0.05,
@@ -56,7 +57,8 @@ def also_memberships(
     the row of their post in ``labels`` (primary thread per post) and ``lexical`` (the
     posts' L2-normalised TF-IDF rows, from ``vectorizer``); ``candidate`` marks the
     segments that may join another thread (not titles). Without ``lexical`` the
-    similarity is the semantic cosine alone.
+    similarity is the semantic cosine alone. ``counts``: the texts' ``segment_counts``
+    when the caller has them already.
 
     ``timing`` = (post intervals, thread intervals, grace days, half-life days) scales a
     segment's similarity to a candidate thread by the time factor the threads were built
@@ -77,10 +79,8 @@ def also_memberships(
     score, best = cand_sem[at, pick], cand[at, pick]
     w = lexical_weight if lexical is not None and vectorizer is not None else 0.0
     if w > 0:
-        counts = CountVectorizer(
-            analyzer=vectorizer.build_analyzer(), vocabulary=vectorizer.vocabulary_
-        ).transform(texts)  # every segment's term counts, titles too (they are "the rest")
-        counts = counts.astype(np.float32).tocsr()
+        if counts is None:
+            counts = segment_counts(texts, vectorizer)
         seg_lex = _tfidf(counts[rows], vectorizer)
         members = sparse.csr_matrix(
             (np.ones(len(labels), np.float32), (labels, np.arange(len(labels)))),
@@ -109,6 +109,15 @@ def also_memberships(
     for i in np.flatnonzero(hit):
         found[(int(seg_post[rows[i]]), int(best[i]))].append((int(rows[i]), float(score[i])))
     return found
+
+
+def segment_counts(texts: list[str], vectorizer) -> sparse.csr_matrix:
+    """Every segment's term counts (float32 CSR) in ``vectorizer``'s vocabulary, titles too
+    (they are part of "the rest" of a post)."""
+    counts = CountVectorizer(
+        analyzer=vectorizer.build_analyzer(), vocabulary=vectorizer.vocabulary_
+    ).transform(texts)
+    return counts.astype(np.float32).tocsr()
 
 
 def _time_factor(timing, post_rows: np.ndarray, cand: np.ndarray) -> np.ndarray:
