@@ -16,6 +16,7 @@ here.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import signal
@@ -104,6 +105,10 @@ class Forked:
 def _child(work, prepare, args_read: int, answer_write: int, parent: int) -> None:
     status = 1
     try:
+        # A collection here would walk every object inherited from the parent and write
+        # to each one's header, copying the parent's heap page by page (copy-on-write):
+        # they are left out of collections; the child's own objects are collected
+        gc.freeze()
         die_with_parent(parent)
         try:
             prepared = prepare() if prepare is not None else None

@@ -25,6 +25,7 @@ the local embedder's: vectors are cached under the same key whichever engine mad
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import os
 import sys
@@ -64,6 +65,7 @@ def _serve(conn, factory: Callable[[], Embedder], quiet: bool, parent: int) -> N
     """(child) Build the embedder, then answer requests until told to stop: ``("dim",)``
     -> its dimension (loading the model), ``("embed", texts)`` -> their vectors; an error
     goes back as ``("error", exception)``."""
+    gc.freeze()  # as forked.py's children: the parent's objects are not walked (or copied)
     die_with_parent(parent)
     if quiet:
         quiet_model_loading()
