@@ -29,7 +29,7 @@ from .analysis.thread_identity import PriorThread, describe_changes, mark_dorman
 from .config import Settings
 from .embeddings import CachedEmbedder, Embedder, make_embedder
 from .reports.key_points import roundup_posts, select_key_points
-from .store.snapshots import keep_snapshot
+from .store.snapshots import PendingSnapshot
 from .timing import StageTimer
 from .types import Post, Problem, Run, Thread, unique_posts
 
@@ -206,14 +206,26 @@ def update(
     """One scheduled run: add ``posts`` to ``store``, re-thread, keep ids, record the run.
 
     Only segments the store has never embedded reach the model. Everything the run
-    produced is written in one transaction; the caller holds the store lock. Before
-    anything is written (the vector cache included), the store as it is is kept as a
-    snapshot (``settings.store.snapshots``; timed as part of "save").
+    produced is written in one transaction; the caller holds the store lock. The store as
+    it is before anything is written (the vector cache included) is kept as a snapshot
+    (``settings.store.snapshots``): pinned first thing, copied in the background while
+    the posts are threaded, and on disk before the run is saved (waiting for it is timed
+    as part of "save").
     """
     settings = settings or Settings()
     timer = timer if timer is not None else StageTimer()
-    with timer.stage("save"):
-        keep_snapshot(store, settings.store.snapshots)
+    with timer.stage("save"):  # copied beside the threading; waited for before the save
+        snapshot = PendingSnapshot(store, settings.store.snapshots)
+    try:
+        run = _update(store, posts, settings, embedder, problems, rethread, timer, snapshot)
+    finally:
+        with timer.stage("save"):
+            snapshot.wait()  # a failed run still leaves its snapshot whole (or none)
+    return run
+
+
+def _update(store, posts, settings, embedder, problems, rethread, timer, snapshot) -> Run:
+    """``update`` once its snapshot is on its way."""
     with timer.stage("load"):
         stored = {p.id: p for p in store.load_posts()}
     incoming = {p.id: p for p in unique_posts(posts)}
@@ -264,6 +276,7 @@ def update(
         changes["no_change"] = "no new threads, new posts, merges or splits"
     run = dataclasses.replace(run, counts=counts, changes=changes)
     with timer.stage("save"):
+        snapshot.wait()  # the way back is on disk before anything is written
         store.save_run(
             run,
             run.lineage,

@@ -20,6 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from helpers.fixture_posts import DAY1_POSTS, POSTS, write_posts_jsonl
@@ -279,6 +280,28 @@ def test_each_run_keeps_a_snapshot_of_the_store_before_it(tmp_path, make_fake_em
     assert [s.taken for s in snapshots] == sorted((s.taken for s in snapshots), reverse=True)
     assert [runs_in(s.path) for s in snapshots] == [4, 3, 2]
     assert all(check_store(s.path).ok for s in snapshots)
+
+
+def test_a_snapshot_is_the_store_before_the_run_though_copied_beside_it(
+    tmp_path, make_fake_embedder
+):
+    """The copy runs in the background; what the run writes meanwhile (new vectors) is
+    not in it, and the run's save waits for it."""
+    from storythreads.store.snapshots import PendingSnapshot
+
+    path = tmp_path / "store.sqlite"
+    with Store(path) as store:
+        update(store, DAY1_POSTS, Settings(), make_fake_embedder())
+        vectors = store.db.execute("SELECT count(*) FROM vectors").fetchone()[0]
+        pending = PendingSnapshot(store, 3)
+        store.put_vectors("other-model", {f"sha{i}": np.full(4, 0.5) for i in range(50)})
+        taken = pending.wait()
+        assert taken == list_snapshots(path)[0].path
+        assert store.db.execute("SELECT count(*) FROM vectors").fetchone()[0] == vectors + 50
+    copy = sqlite3.connect(taken)
+    assert copy.execute("SELECT count(*) FROM vectors").fetchone()[0] == vectors
+    copy.close()
+    assert check_store(taken).ok
 
 
 def test_store_snapshots_is_configurable_and_0_turns_them_off(tmp_path, make_fake_embedder):

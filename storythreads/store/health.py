@@ -22,11 +22,15 @@ COUNTED = ("posts", "segments", "vectors", "threads", "runs")
 OWN_TABLES = frozenset({"posts", "runs", "meta"})
 
 
-def open_read_only(path: Path, immutable: bool = False) -> sqlite3.Connection:
+def open_read_only(
+    path: Path, immutable: bool = False, check_same_thread: bool = True
+) -> sqlite3.Connection:
     """A connection that cannot write to ``path`` (nor create it). ``immutable``: read
     the file alone, without the -shm a WAL reader needs (for a read-only folder)."""
     mode = "immutable=1" if immutable else "mode=ro"
-    return sqlite3.connect(f"file:{quote(str(path))}?{mode}", uri=True, timeout=30)
+    return sqlite3.connect(
+        f"file:{quote(str(path))}?{mode}", uri=True, timeout=30, check_same_thread=check_same_thread
+    )
 
 
 def quick_check(db: sqlite3.Connection) -> str | None:

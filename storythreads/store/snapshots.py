@@ -14,6 +14,7 @@ import contextlib
 import os
 import re
 import sqlite3
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -74,23 +75,69 @@ def keep_snapshot(store, keep: int) -> Path | None:
 
     The caller holds the store's lock. A snapshot that cannot be written is a StoreError:
     a scheduled run does not go on without its way back (``store.snapshots = 0`` turns
-    snapshots off).
+    snapshots off). Returns the snapshot's path (None when none was taken).
     """
-    if keep <= 0 or store.last_run_id() is None:
-        return None
-    store.verify()  # at once when the open already checked it
-    folder = snapshot_dir(store.path)
-    try:
-        folder.mkdir(exist_ok=True)
-        target = _free_name(folder)
-        copy_database(store.db, target)
-    except (sqlite3.Error, OSError) as exc:
-        raise StoreError(
-            f"{store.path}: cannot keep a snapshot in {folder} ({exc}); free some space, "
-            "or set store.snapshots = 0 to run without snapshots"
-        ) from exc
-    _rotate(store.path, keep)
-    return target
+    return PendingSnapshot(store, keep).wait()
+
+
+class PendingSnapshot:
+    """``keep_snapshot`` in a background thread, so the copy runs beside the caller's work.
+
+    The store as it is now is pinned at once (a read transaction on a connection of the
+    snapshot's own), so what the caller writes meanwhile (new vectors) is not in it.
+    SQLite's backup API and the fsync let go of Python's lock, so the copy costs the
+    caller next to nothing. ``wait`` before writing the run: it gives the snapshot's path,
+    or raises the StoreError that stopped it.
+    """
+
+    def __init__(self, store, keep: int):
+        self.path: Path | None = None
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        if keep <= 0 or store.last_run_id() is None:
+            return
+        store.verify()  # at once when the open already checked it
+        self._folder = snapshot_dir(store.path)
+        self._store_path = store.path
+        try:
+            self._folder.mkdir(exist_ok=True)
+            target = _free_name(self._folder)
+            source = open_read_only(store.path, check_same_thread=False)
+            source.execute("BEGIN")
+            source.execute("SELECT count(*) FROM sqlite_master").fetchone()  # pinned
+        except (sqlite3.Error, OSError) as exc:
+            raise self._failed(exc) from exc
+        self._thread = threading.Thread(
+            target=self._copy, args=(source, target, keep), name="snapshot", daemon=True
+        )
+        self._thread.start()
+
+    def _copy(self, source: sqlite3.Connection, target: Path, keep: int) -> None:
+        try:
+            try:
+                copy_database(source, target)
+            finally:
+                source.close()
+            _rotate(self._store_path, keep)
+            self.path = target
+        except (sqlite3.Error, OSError) as exc:
+            self._error = self._failed(exc)
+        except BaseException as exc:  # noqa: BLE001 -- raised in the waiting thread
+            self._error = exc
+
+    def _failed(self, exc: BaseException) -> StoreError:
+        return StoreError(
+            f"{self._store_path}: cannot keep a snapshot in {self._folder} ({exc}); free some "
+            "space, or set store.snapshots = 0 to run without snapshots"
+        )
+
+    def wait(self) -> Path | None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._error is not None:
+            raise self._error
+        return self.path
 
 
 def copy_database(source: sqlite3.Connection, target: Path) -> None:
