@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .analysis.also import also_memberships, segment_counts
+from .analysis.also import also_memberships, own_counts, segment_counts
 from .analysis.cluster import (
     ThreadClusterer,
     attach_labels,
@@ -22,7 +22,7 @@ from .analysis.cluster import (
 )
 from .analysis.label import central_index, keyphrases, make_label
 from .analysis.segment import segment_posts
-from .analysis.text import lowercase_words, names, proper_names, says_what
+from .analysis.text import lowercase_words, names, proper_names, says_what, tokens
 from .analysis.thread_identity import match_threads
 from .analysis.timeline import thread_intervals, time_intervals
 from .embeddings import normalize_rows
@@ -92,13 +92,33 @@ def _segment_and_embed(posts, embedder, settings, timer):
     return segments, lexical, seg_vectors
 
 
+# From this many segments on, their words are counted in a forked child while this
+# process fits the posts' TF-IDF model (``_lexical``); fewer, and a fork costs more.
+COUNT_FORKED_FROM = 2000
+
+
 def _lexical(posts, segments) -> _Lexical:
+    """The TF-IDF model of the threaded posts and their rows, and the segments' term
+    counts in its vocabulary. On a large run the segments are counted in a forked child,
+    in a vocabulary of their own, while this process fits the model; their columns are
+    then moved to the model's (``segment_counts(counted=...)``: the same counts)."""
+    from .forked import Forked, can_fork
+
     with_segments = {seg.post_id for seg in segments}
     threaded = [p for p in posts if p.id in with_segments]
-    vectorizer, rows = lexical_model([_lexical_text(p) for p in threaded])
-    counts = None
-    if vectorizer is not None:
-        counts = segment_counts([seg.text for seg in segments], vectorizer)
+    texts = [seg.text for seg in segments]
+    counter = None
+    if len(texts) >= COUNT_FORKED_FROM and can_fork():
+        counter = Forked(lambda: own_counts(texts, tokens), what="counting words")
+        counter.send()  # the child has the texts already: it is a copy of this process
+    try:
+        vectorizer, rows = lexical_model([_lexical_text(p) for p in threaded])
+        counts = None
+        if vectorizer is not None:
+            counts = segment_counts(texts, vectorizer, counter.result() if counter else None)
+    finally:
+        if counter is not None:
+            counter.close()
     return _Lexical(threaded, vectorizer, rows, counts)
 
 

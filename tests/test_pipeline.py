@@ -230,3 +230,27 @@ def test_without_spacy_the_forked_namer_leaves_keyword_labels(
                        fake_embedder)  # fmt: skip
     assert len(naming_forked) == 1
     assert [t.label for t in run.threads] == [t.label for t in keywords.threads]
+
+
+def test_words_counted_in_a_forked_child_give_the_same_run(seed_posts, fake_embedder, monkeypatch):
+    from storythreads import _stages, forked
+
+    if not forked.can_fork():
+        pytest.skip("no fork here")
+    here = analyze(seed_posts, settings_with(0.35), fake_embedder)
+    children = []
+
+    class Recorded(forked.Forked):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            children.append(kwargs.get("what"))
+
+    monkeypatch.setattr(forked, "Forked", Recorded)
+    monkeypatch.setattr(_stages, "COUNT_FORKED_FROM", 0)
+    there = analyze(seed_posts, settings_with(0.35), fake_embedder)
+    assert children == ["counting words"]
+    assert thread_view(there) == thread_view(here)
+    assert [(a.post_id, a.thread_id, a.role) for a in there.assignments] == [
+        (a.post_id, a.thread_id, a.role) for a in here.assignments
+    ]
+    assert any(a.role == "also" for a in here.assignments)  # the counts were used

@@ -111,13 +111,38 @@ def also_memberships(
     return found
 
 
-def segment_counts(texts: list[str], vectorizer) -> sparse.csr_matrix:
+def segment_counts(texts: list[str], vectorizer, counted=None) -> sparse.csr_matrix:
     """Every segment's term counts (float32 CSR) in ``vectorizer``'s vocabulary, titles too
-    (they are part of "the rest" of a post)."""
-    counts = CountVectorizer(
-        analyzer=vectorizer.build_analyzer(), vocabulary=vectorizer.vocabulary_
-    ).transform(texts)
-    return counts.astype(np.float32).tocsr()
+    (they are part of "the rest" of a post). ``counted``: the texts' ``own_counts``,
+    counted before the vocabulary was known (e.g. in another process): their columns are
+    moved to the vocabulary's, and words outside it dropped, as counting in it would."""
+    if counted is None:
+        counts = CountVectorizer(
+            analyzer=vectorizer.build_analyzer(), vocabulary=vectorizer.vocabulary_
+        ).transform(texts)
+        return counts.astype(np.float32).tocsr()
+    own_vocabulary, counts = counted
+    vocabulary = vectorizer.vocabulary_
+    pairs = [(j, vocabulary[w]) for w, j in own_vocabulary.items() if w in vocabulary]
+    own, theirs = (np.array(c, dtype=np.int64) for c in zip(*pairs)) if pairs else ([], [])
+    move = sparse.csr_matrix(
+        (np.ones(len(own), np.float32), (own, theirs)),
+        shape=(counts.shape[1], len(vocabulary)),
+    )
+    out = (counts @ move).tocsr()
+    out.sort_indices()
+    return out
+
+
+def own_counts(texts: list[str], analyzer) -> tuple[dict[str, int], sparse.csr_matrix]:
+    """``texts``' term counts (float32 CSR) in a vocabulary of their own words, for
+    ``segment_counts(counted=...)``."""
+    counter = CountVectorizer(analyzer=analyzer, dtype=np.float32)
+    try:
+        counts = counter.fit_transform(texts).tocsr()
+    except ValueError:  # no words at all
+        return {}, sparse.csr_matrix((len(texts), 0), dtype=np.float32)
+    return dict(counter.vocabulary_), counts
 
 
 def _time_factor(timing, post_rows: np.ndarray, cand: np.ndarray) -> np.ndarray:

@@ -115,3 +115,22 @@ def test_without_words_the_semantic_cosine_decides():
         if sims[r, other] >= 0.3 and sims[r, other] >= sims[r, own] + 0.05:
             want.add((int(seg_post[r]), int(other)))
     assert set(found) == want
+
+
+def test_counts_made_in_their_own_vocabulary_are_moved_to_the_models():
+    """A child counts segments before the posts' vocabulary is known (own_counts); moved
+    into it, they are exactly the counts made in it, words outside it dropped."""
+    from storythreads.analysis.also import own_counts, segment_counts
+    from storythreads.analysis.text import tokens
+
+    texts, *_, vectorizer = _inputs()
+    texts = [*texts, "Unheard-of words only here", "", "the and of"]  # new, empty, stop
+    direct = segment_counts(texts, vectorizer)
+    moved = segment_counts(texts, vectorizer, own_counts(texts, tokens))
+    assert moved.shape == direct.shape and moved.dtype == direct.dtype == np.float32
+    assert (moved != direct).nnz == 0
+    assert np.array_equal(moved.indices, direct.indices)  # canonical order too
+    assert direct[len(texts) - 3].nnz == 0  # "unheard-of": not in the posts' vocabulary
+    nothing = own_counts(["", "the and"], tokens)
+    assert nothing[0] == {} and nothing[1].shape == (2, 0)
+    assert segment_counts(["", "the and"], vectorizer, nothing).nnz == 0
