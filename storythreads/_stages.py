@@ -50,6 +50,8 @@ class _Threading:
     vectorizer: object
     lexical: object  # the posts' TF-IDF rows (sparse)
     segment_counts: object  # each segment's term counts in the vectorizer's vocabulary
+    post_names: list[set[str]]  # per threaded post: the names it mentions
+    common_words: set[str]  # words the threaded posts write in lower case somewhere
     labels: np.ndarray
     members: list[np.ndarray]
     centroids: np.ndarray
@@ -68,13 +70,16 @@ class _Described(NamedTuple):
 
 class _Lexical(NamedTuple):
     """The words of the threaded posts (those with a segment), in (time, id) order: the
-    fitted TF-IDF vectorizer, the posts' TF-IDF rows, and every segment's term counts in
-    its vocabulary (what `also` scores segments by)."""
+    fitted TF-IDF vectorizer and the posts' TF-IDF rows; ``words()`` gives every
+    segment's term counts in its vocabulary (what `also` scores segments by), the names
+    each post mentions and the words they write in lower case (what ``_describe_threads``
+    reads), from a child still counting them while the posts are embedded and placed, or
+    counted here."""
 
     threaded: list[Post]
     vectorizer: object
     rows: object  # sparse
-    segment_counts: object  # sparse, a row per segment; None without a vocabulary
+    words: Callable[[], tuple[object, list[set[str]], set[str]]]
 
 
 def _segment_and_embed(posts, embedder, settings, timer):
@@ -98,10 +103,11 @@ COUNT_FORKED_FROM = 2000
 
 
 def _lexical(posts, segments) -> _Lexical:
-    """The TF-IDF model of the threaded posts and their rows, and the segments' term
-    counts in its vocabulary. On a large run the segments are counted in a forked child,
-    in a vocabulary of their own, while this process fits the model; their columns are
-    then moved to the model's (``segment_counts(counted=...)``: the same counts)."""
+    """The TF-IDF model of the threaded posts and their rows, and the rest of their words
+    (``_Lexical.words``). On a large run a forked child counts the segments, in a
+    vocabulary of their own, and reads the posts' names while this process fits the model
+    and goes on; the counts' columns are then moved to the model's
+    (``segment_counts(counted=...)``: the same counts)."""
     from .forked import Forked, can_fork
 
     with_segments = {seg.post_id for seg in segments}
@@ -109,17 +115,36 @@ def _lexical(posts, segments) -> _Lexical:
     texts = [seg.text for seg in segments]
     counter = None
     if len(texts) >= COUNT_FORKED_FROM and can_fork():
-        counter = Forked(lambda: own_counts(texts, tokens), what="counting words")
+        counter = Forked(
+            lambda: (own_counts(texts, tokens), _post_words(threaded)), what="counting words"
+        )
         counter.send()  # the child has the texts already: it is a copy of this process
     try:
         vectorizer, rows = lexical_model([_lexical_text(p) for p in threaded])
-        counts = None
-        if vectorizer is not None:
-            counts = segment_counts(texts, vectorizer, counter.result() if counter else None)
-    finally:
+    except BaseException:
         if counter is not None:
             counter.close()
-    return _Lexical(threaded, vectorizer, rows, counts)
+        raise
+
+    def words():
+        try:
+            counted, (post_names, common) = (
+                counter.result() if counter else (None, _post_words(threaded))
+            )
+        finally:
+            if counter is not None:
+                counter.close()
+        counts = segment_counts(texts, vectorizer, counted) if vectorizer is not None else None
+        return counts, post_names, common
+
+    return _Lexical(threaded, vectorizer, rows, words)
+
+
+def _post_words(posts) -> tuple[list[set[str]], set[str]]:
+    """Per post the names it mentions, and the words the posts write in lower case
+    somewhere (what ``_describe_threads`` tells names from common words by)."""
+    post_names = [names(f"{p.title}. {p.body}") for p in posts]
+    return post_names, lowercase_words(f"{p.title}\n{p.body}" for p in posts)
 
 
 def _cluster(posts, segments, lexical: _Lexical, seg_vectors, cs, attach_to) -> _Threading:
@@ -138,6 +163,7 @@ def _cluster(posts, segments, lexical: _Lexical, seg_vectors, cs, attach_to) -> 
     post_index = {p.id: i for i, p in enumerate(threaded)}
     post_vecs = _post_vectors(threaded, segments_by_post, seg_vectors, cs)
     labels = _labels(threaded, post_vecs, lexical.rows, cs, attach_to)
+    segment_counts, post_names, common_words = lexical.words()
     n_threads = int(labels.max() + 1) if len(labels) else 0
     members = [np.flatnonzero(labels == t) for t in range(n_threads)]
     centroids = (
@@ -155,7 +181,9 @@ def _cluster(posts, segments, lexical: _Lexical, seg_vectors, cs, attach_to) -> 
         post_vecs,
         lexical.vectorizer,
         lexical.rows,
-        lexical.segment_counts,
+        segment_counts,
+        post_names,
+        common_words,
         labels,
         members,
         centroids,
@@ -306,7 +334,7 @@ def _describe_threads(
     also_by_thread: dict[int, list[tuple[str, list[tuple[str, float]]]]] = defaultdict(list)
     for (pid, t), segs in also.items():
         also_by_thread[t].append((pid, segs))
-    common = lowercase_words(f"{p.title}\n{p.body}" for p in threaded)
+    common = threading.common_words
     for t, m in enumerate(members):
         tid = thread_ids[t]
         member_posts = [threaded[i] for i in m]
@@ -314,7 +342,7 @@ def _describe_threads(
         for pid, _ in also_here:
             home = thread_ids[threading.labels[threading.post_index[pid]]]
             shared_posts[(home, tid)].append(pid)
-        found = set().union(*(names(f"{p.title}. {p.body}") for p in member_posts))
+        found = set().union(*(threading.post_names[i] for i in m))
         thread_names.append(proper_names(found, common))
         if t in kept:
             threads.append(dataclasses.replace(kept[t], centroid=threading.centroids[t]))
