@@ -52,6 +52,13 @@ def _read_json(path: Path) -> dict:
         raise EmbeddingError(f"cannot read {path}: {exc}") from exc
 
 
+def _pooling_config(model_dir: Path) -> dict:
+    """The model's 1_Pooling config (empty without a Pooling module)."""
+    modules = _read_json(model_dir / "modules.json")
+    pooling = next((m for m in modules if m["type"].endswith("Pooling")), None)
+    return _read_json(model_dir / pooling["path"] / "config.json") if pooling else {}
+
+
 def pooling_mode(model_dir: Path) -> str:
     """'mean' or 'cls' from the model's modules.json and 1_Pooling config, else an error."""
     modules = _read_json(model_dir / "modules.json")
@@ -62,8 +69,7 @@ def pooling_mode(model_dir: Path) -> str:
             f"the onnx backends support Transformer + Pooling (+ Normalize) models; "
             f"{model_dir} also has {sorted(unsupported)}: use embedding.backend = 'torch'"
         )
-    pooling = next(m for m in modules if m["type"].endswith("Pooling"))
-    config = _read_json(model_dir / pooling["path"] / "config.json")
+    config = _pooling_config(model_dir)
     if config.get("pooling_mode_mean_tokens"):
         return "mean"
     if config.get("pooling_mode_cls_token"):
@@ -220,6 +226,15 @@ def _tokenizer(model_dir: Path, max_len: int):
     return encode
 
 
+# Up to this many texts in one call (a scheduled run's new paragraphs), onnxruntime's
+# threads do not spin while they wait for work: the same 67 paragraphs in the same time
+# for 1.5 s of CPU instead of 1.8 s, left to the rest of a run on 2 cores; the vectors
+# are the same. Larger calls (a first run, where the cores have nothing else to do) keep
+# spinning, which is a few per cent faster there. (One thread: 0.4 s less CPU, but the
+# new paragraphs were then no longer embedded by the time the pipeline needed them.)
+SMALL_CALL = 256
+
+
 class OnnxEmbedder:
     """Embed with onnxruntime: float32 (``onnx``) or int8 weights (``onnx-int8``)."""
 
@@ -228,17 +243,21 @@ class OnnxEmbedder:
         self.quantized = quantized
         self.backend = "onnx-int8" if quantized else "onnx"
         self.name = self.settings.model
-        self._session = None
+        self._path: Path | None = None
+        self._sessions: dict[bool, object] = {}  # small call or not -> session
+        self._dim: int | None = None
 
     def fingerprint(self) -> str:
         """The model's fingerprint plus the backend: vectors of backends never mix."""
         return f"{SentenceTransformerEmbedder(self.settings).fingerprint()}+{self.backend}"
 
-    def _load(self):
-        if self._session is not None:
-            return self._session
+    def _load(self) -> None:
+        """Everything but the session: onnxruntime, the exported files (made on first use),
+        the tokenizer, the pooling and the dimension the model's pooling config states."""
+        if self._path is not None:
+            return
         try:
-            import onnxruntime as ort
+            import onnxruntime  # noqa: F401
             from onnxruntime import quantization  # noqa: F401  (needs the onnx package too)
         except ImportError as exc:
             raise EmbeddingError(
@@ -256,33 +275,44 @@ class OnnxEmbedder:
         config = _read_json(model_dir / "sentence_bert_config.json")
         self._max_len = self.settings.max_seq_length or int(config.get("max_seq_length", 256))
         self._tokenizer = _tokenizer(model_dir, self._max_len)
-        path = files / (INT8_FILE if self.quantized else FP32_FILE)
-        # Every batch has its own shape (texts padded to the batch's longest). ONNX Runtime's
-        # memory pattern plans buffers per shape and, for each new shape, costs more than it
-        # saves: off, 67 new paragraphs embed in 0.9 s instead of 1.0-2.9 s, 1,260 in 8.3
-        # instead of 9.7 s (same vectors: it only changes where buffers live).
-        options = ort.SessionOptions()
-        options.enable_mem_pattern = False
-        try:
-            self._session = ort.InferenceSession(
-                str(path), options, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:
-            raise EmbeddingError(f"cannot load {path}: {exc}") from exc
-        width = self._session.get_outputs()[0].shape[-1]
-        self._dim = width if isinstance(width, int) else None
-        return self._session
+        self._path = files / (INT8_FILE if self.quantized else FP32_FILE)
+        width = _pooling_config(model_dir).get("word_embedding_dimension")
+        self._dim = int(width) if isinstance(width, int) else None
+
+    def _session(self, small: bool = False):
+        """The onnxruntime session for a call of few texts (``SMALL_CALL``) or of many."""
+        self._load()
+        if small not in self._sessions:
+            import onnxruntime as ort
+
+            # Every batch has its own shape (texts padded to the batch's longest). The
+            # memory pattern plans buffers per shape and, for each new shape, costs more
+            # than it saves: off, 67 new paragraphs embed in 0.9 s instead of 1.0-2.9 s,
+            # 1,260 in 8.3 instead of 9.7 s (same vectors: it only changes where buffers
+            # live).
+            options = ort.SessionOptions()
+            options.enable_mem_pattern = False
+            if small:
+                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            try:
+                self._sessions[small] = ort.InferenceSession(
+                    str(self._path), options, providers=["CPUExecutionProvider"]
+                )
+            except Exception as exc:
+                raise EmbeddingError(f"cannot load {self._path}: {exc}") from exc
+        return self._sessions[small]
 
     @property
     def dim(self) -> int:
         self._load()
         if self._dim is None:
-            self._dim = int(self._run(["dim"]).shape[1])
+            width = self._session().get_outputs()[0].shape[-1]
+            self._dim = width if isinstance(width, int) else int(self._run(["dim"]).shape[1])
         return self._dim
 
-    def _run(self, texts: list[str]) -> np.ndarray:
+    def _run(self, texts: list[str], session=None) -> np.ndarray:
         feed = self._tokenizer(texts)
-        hidden = self._session.run(None, feed)[0]
+        hidden = (session or self._session()).run(None, feed)[0]
         if self._pooling == "cls":
             return hidden[:, 0]
         mask = feed["attention_mask"][..., None].astype(np.float32)
@@ -292,6 +322,7 @@ class OnnxEmbedder:
         self._load()
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        session = self._session(small=len(texts) <= SMALL_CALL)
         # longest first, as sentence-transformers does: batches of alike lengths pad little
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         out: list[np.ndarray] = [None] * len(texts)  # type: ignore[list-item]
@@ -299,7 +330,7 @@ class OnnxEmbedder:
         try:
             for start in range(0, len(order), size):
                 rows = order[start : start + size]
-                for i, vec in zip(rows, self._run([texts[i] for i in rows])):
+                for i, vec in zip(rows, self._run([texts[i] for i in rows], session)):
                     out[i] = vec
         except Exception as exc:
             raise EmbeddingError(f"embedding failed: {exc}") from exc

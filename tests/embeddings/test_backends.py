@@ -105,3 +105,20 @@ def test_onnx_backends_match_torch_and_the_export_is_made_once(tmp_path, monkeyp
     cosines = (int8.embed(texts) * reference).sum(1)
     assert cosines.min() > 0.95 and cosines.mean() > 0.98  # close, not equal: int8 weights
     assert np.abs(int8.embed(texts[::-1])[::-1] - int8.embed(texts)).max() < 1e-5  # order
+
+
+def test_a_small_call_has_a_session_of_its_own_and_the_same_vectors(real_embedder, monkeypatch):
+    """A scheduled run's few new paragraphs go through a session whose threads do not spin
+    (less CPU beside the rest of the run); the vectors are bit-identical."""
+    from storythreads.embeddings import onnx_backend
+
+    engine = real_embedder.inner
+    texts = ["NATO leaders meet in Vilnius.", "Cluster munitions arrive in Ukraine.", "Rain."]
+    small = engine.embed(texts)
+    options = engine._sessions[True].get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    monkeypatch.setattr(onnx_backend, "SMALL_CALL", 0)
+    large = engine.embed(texts)
+    assert False in engine._sessions  # the other session did this call
+    assert np.array_equal(small, large)
+    assert engine.dim == small.shape[1] == 384  # from the pooling config, no session needed
