@@ -13,16 +13,16 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .analysis.also import also_memberships, own_counts, segment_counts
+from . import _words as words
+from .analysis.also import also_memberships
 from .analysis.cluster import (
     ThreadClusterer,
     attach_labels,
     canonical_labels,
-    lexical_model,
 )
 from .analysis.label import central_index, keyphrases, make_label
 from .analysis.segment import segment_posts
-from .analysis.text import lowercase_words, names, proper_names, says_what, tokens
+from .analysis.text import proper_names, says_what
 from .analysis.thread_identity import match_threads
 from .analysis.timeline import thread_intervals, time_intervals
 from .embeddings import normalize_rows
@@ -64,22 +64,8 @@ class _Described(NamedTuple):
     thread_names: list[set[str]]  # per thread: the names its posts mention
     shared_posts: dict[tuple[str, str], list[str]]  # (home thread, other) -> `also` posts
     # thread id -> name for the threads named afresh (analysis/naming.py); a function, as
-    # the names may still be coming from a forked child (``_namer``)
+    # the names may still be coming from a forked child (``_words.namer``)
     names: Callable[[], dict[str, str]]
-
-
-class _Lexical(NamedTuple):
-    """The words of the threaded posts (those with a segment), in (time, id) order: the
-    fitted TF-IDF vectorizer and the posts' TF-IDF rows; ``words()`` gives every
-    segment's term counts in its vocabulary (what `also` scores segments by), the names
-    each post mentions and the words they write in lower case (what ``_describe_threads``
-    reads), from a child still counting them while the posts are embedded and placed, or
-    counted here."""
-
-    threaded: list[Post]
-    vectorizer: object
-    rows: object  # sparse
-    words: Callable[[], tuple[object, list[set[str]], set[str]]]
 
 
 def _segment_and_embed(posts, embedder, settings, timer):
@@ -90,64 +76,14 @@ def _segment_and_embed(posts, embedder, settings, timer):
     with timer.stage("segment"):
         segments: list[Segment] = segment_posts(posts, settings.segment)
     with timer.stage("cluster"):
-        lexical = _lexical(posts, segments)
+        lexical = words.lexical(posts, segments)
     with timer.stage("embed"):
         texts = [s.text for s in segments]
         seg_vectors = embedder.embed(texts) if segments else np.zeros((0, 1), np.float32)
     return segments, lexical, seg_vectors
 
 
-# From this many segments on, their words are counted in a forked child while this
-# process fits the posts' TF-IDF model (``_lexical``); fewer, and a fork costs more.
-COUNT_FORKED_FROM = 2000
-
-
-def _lexical(posts, segments) -> _Lexical:
-    """The TF-IDF model of the threaded posts and their rows, and the rest of their words
-    (``_Lexical.words``). On a large run a forked child counts the segments, in a
-    vocabulary of their own, and reads the posts' names while this process fits the model
-    and goes on; the counts' columns are then moved to the model's
-    (``segment_counts(counted=...)``: the same counts)."""
-    from .forked import Forked, can_fork
-
-    with_segments = {seg.post_id for seg in segments}
-    threaded = [p for p in posts if p.id in with_segments]
-    texts = [seg.text for seg in segments]
-    counter = None
-    if len(texts) >= COUNT_FORKED_FROM and can_fork():
-        counter = Forked(
-            lambda: (own_counts(texts, tokens), _post_words(threaded)), what="counting words"
-        )
-        counter.send()  # the child has the texts already: it is a copy of this process
-    try:
-        vectorizer, rows = lexical_model([_lexical_text(p) for p in threaded])
-    except BaseException:
-        if counter is not None:
-            counter.close()
-        raise
-
-    def words():
-        try:
-            counted, (post_names, common) = (
-                counter.result() if counter else (None, _post_words(threaded))
-            )
-        finally:
-            if counter is not None:
-                counter.close()
-        counts = segment_counts(texts, vectorizer, counted) if vectorizer is not None else None
-        return counts, post_names, common
-
-    return _Lexical(threaded, vectorizer, rows, words)
-
-
-def _post_words(posts) -> tuple[list[set[str]], set[str]]:
-    """Per post the names it mentions, and the words the posts write in lower case
-    somewhere (what ``_describe_threads`` tells names from common words by)."""
-    post_names = [names(f"{p.title}. {p.body}") for p in posts]
-    return post_names, lowercase_words(f"{p.title}\n{p.body}" for p in posts)
-
-
-def _cluster(posts, segments, lexical: _Lexical, seg_vectors, cs, attach_to) -> _Threading:
+def _cluster(posts, segments, lexical: words.Lexical, seg_vectors, cs, attach_to) -> _Threading:
     """Posts with their segments -> threads: each post gets a vector and a TF-IDF row, and
     posts close in both (and in time) share a thread.
 
@@ -218,11 +154,6 @@ def _post_vectors(posts, segments_by_post, seg_vectors, settings):
         elif body:
             out[i] = body_vec
     return normalize_rows(out)
-
-
-def _lexical_text(post: Post) -> str:
-    """The text of a post's TF-IDF row."""
-    return f"{post.title}\n{post.body}"
 
 
 def _labels(threaded, post_vecs, lexical, cs, attach_to):
@@ -319,7 +250,7 @@ def _describe_threads(
 ):
     """Label, headline and summary per thread (kept ones from ``reuse``), and the names and
     shared posts ``_link`` needs. Summaries are timed as `summarize`. Fresh threads' names
-    are asked of ``namer`` (a ``_namer`` child) when there is one; see ``_Described``."""
+    are asked of ``namer`` (a ``_words.namer`` child) when there is one; see ``_Described``."""
     kept = _kept(threading, also, thread_ids, reuse)
     threaded, members = threading.threaded, threading.members
     fresh = [t for t in range(len(members)) if t not in kept]
@@ -353,67 +284,9 @@ def _describe_threads(
             _new_thread(threading, t, tid, rows, also_here, phrases[t], by_id, report, timer)
         )
     reserved = [kept[t].label for t in kept]
-    named = _name_fresh(threading, [thread_ids[t] for t in fresh], fresh, phrases, reserved,
-                        report, namer)  # fmt: skip
+    named = words.name_fresh(threading, [thread_ids[t] for t in fresh], fresh, phrases,
+                             reserved, report, namer)  # fmt: skip
     return _Described(threads, thread_names, shared_posts, named)
-
-
-# From this many posts on, fresh threads are named in a forked child that loads spaCy
-# while the posts are threaded (``_namer``); fewer, and loading it here costs less.
-NAME_FORKED_FROM = 500
-
-
-def _namer(report, n_posts: int):
-    """A forked child (forked.py) that loads the spaCy pipeline now and names the fresh
-    threads when ``_describe_threads`` asks, beside the cross-referencing; None when the
-    names are made here: names off, a small run, no fork, or spaCy loaded here already."""
-    from .analysis import nlp
-    from .forked import Forked, can_fork
-
-    if report.names != "headline" or n_posts < NAME_FORKED_FROM or not can_fork():
-        return None
-    if nlp.loaded():
-        return None
-    return Forked(_names_with, prepare=nlp.load_nlp, what="naming threads")
-
-
-def _names_with(nlp, posts, central, phrases, reserved):
-    from .analysis.naming import thread_names
-
-    return thread_names(posts, central, phrases, nlp=nlp, reserved=reserved)
-
-
-def _name_fresh(threading, ids, fresh, phrases, reserved, report, namer):
-    """Names for the ``fresh`` threads (ids ``ids``): of 3-8 words cut from their
-    headlines (analysis/naming.py), unlike every other thread's, ``reserved`` (kept ones')
-    included; as a function that gives thread id -> name. None of them for
-    ``report.names = "keywords"``, or when no spaCy pipeline is installed: the keyword
-    label stays (`run` works without spaCy; `compare` says it is missing, exit 4)."""
-    from .errors import NlpModelError
-
-    if report.names != "headline" or not fresh:
-        if namer is not None:
-            namer.close()
-        return dict
-    members = threading.members
-    posts = [[threading.threaded[i] for i in members[t]] for t in fresh]
-    central = [central_index(threading.post_vecs[members[t]]) for t in fresh]
-    phrases = [phrases[t] for t in fresh]
-    if namer is None:
-        try:
-            found = dict(zip(ids, _names_with(None, posts, central, phrases, reserved)))
-        except NlpModelError:
-            found = {}
-        return lambda: found
-    namer.send(posts, central, phrases, reserved)
-
-    def collect() -> dict[str, str]:
-        try:
-            return dict(zip(ids, namer.result()))
-        except NlpModelError:
-            return {}
-
-    return collect
 
 
 def _kept(threading: _Threading, also, thread_ids, reuse) -> dict[int, Thread]:

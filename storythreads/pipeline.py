@@ -19,11 +19,11 @@ from ._stages import (
     _describe_threads,
     _identify,
     _link,
-    _namer,
     _post_vectors,  # noqa: F401  (bench/ imports it from here)
     _segment_and_embed,
     _Threading,
 )
+from ._words import namer as _namer
 from .analysis.layout import post_layout
 from .analysis.thread_identity import PriorThread, describe_changes, mark_dormant
 from .config import Settings
@@ -121,7 +121,7 @@ def analyze(
 
 def _analyze(posts, settings, embedder, problems, prior, next_thread_number, run_id, attach,
              reuse, timer, layout, started, namer) -> Run:  # fmt: skip
-    """``analyze`` once its inputs are checked; ``namer``: see ``_stages._namer``."""
+    """``analyze`` once its inputs are checked; ``namer``: see ``_words.namer``."""
     embedded_before = embedder.embedded
     segments, lexical, seg_vectors = _segment_and_embed(posts, embedder, settings, timer)
     with timer.stage("cluster"):

@@ -183,7 +183,7 @@ def test_duplicate_ids_do_not_make_the_result_order_dependent(seed_posts, make_f
 @pytest.fixture
 def naming_forked(monkeypatch):
     """Large-run naming on the seed: a forked child loads spaCy and names the threads."""
-    from storythreads import _stages, forked
+    from storythreads import _words, forked
     from storythreads.analysis import nlp
 
     if not forked.can_fork():
@@ -195,7 +195,7 @@ def naming_forked(monkeypatch):
             super().__init__(*args, **kwargs)
             children.append(self.pid)
 
-    monkeypatch.setattr(_stages, "NAME_FORKED_FROM", 0)
+    monkeypatch.setattr(_words, "NAME_FORKED_FROM", 0)
     monkeypatch.setattr(nlp, "loaded", lambda: False)  # as if this process had not
     monkeypatch.setattr(forked, "Forked", Recorded)
     return children
@@ -206,9 +206,9 @@ def test_names_made_in_a_forked_child_are_the_names_made_here(
 ):
     forked_run = analyze(seed_posts, settings_with(0.35), fake_embedder)
     assert len(naming_forked) == 1
-    import storythreads._stages as stages
+    import storythreads._words as words
 
-    stages.NAME_FORKED_FROM = 10**9  # named here now (the fixture's monkeypatch restores it)
+    words.NAME_FORKED_FROM = 10**9  # named here now (the fixture's monkeypatch restores it)
     local_run = analyze(seed_posts, settings_with(0.35), fake_embedder)
     assert len(naming_forked) == 1  # no second child
     assert thread_view(forked_run) == thread_view(local_run)
@@ -233,7 +233,7 @@ def test_without_spacy_the_forked_namer_leaves_keyword_labels(
 
 
 def test_words_counted_in_a_forked_child_give_the_same_run(seed_posts, fake_embedder, monkeypatch):
-    from storythreads import _stages, forked
+    from storythreads import _words, forked
 
     if not forked.can_fork():
         pytest.skip("no fork here")
@@ -246,7 +246,7 @@ def test_words_counted_in_a_forked_child_give_the_same_run(seed_posts, fake_embe
             children.append(kwargs.get("what"))
 
     monkeypatch.setattr(forked, "Forked", Recorded)
-    monkeypatch.setattr(_stages, "COUNT_FORKED_FROM", 0)
+    monkeypatch.setattr(_words, "COUNT_FORKED_FROM", 0)
     there = analyze(seed_posts, settings_with(0.35), fake_embedder)
     assert children == ["counting words"]
     assert thread_view(there) == thread_view(here)

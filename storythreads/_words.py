@@ -1,0 +1,144 @@
+"""The stages' work on words, which a large run does in forked children (forked.py)
+beside the rest: the posts' TF-IDF model with every segment's term counts, each post's
+names (``lexical``), and the fresh threads' names from spaCy (``namer``, ``name_fresh``).
+On a small run, or where there is no fork, the same functions run in this process, with
+the same results. Only ``_stages`` and ``pipeline`` call them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+from .analysis.also import own_counts, segment_counts
+from .analysis.cluster import lexical_model
+from .analysis.label import central_index
+from .analysis.text import lowercase_words, names, tokens
+from .types import Post
+
+
+class Lexical(NamedTuple):
+    """The words of the threaded posts (those with a segment), in (time, id) order: the
+    fitted TF-IDF vectorizer and the posts' TF-IDF rows; ``words()`` gives every
+    segment's term counts in its vocabulary (what `also` scores segments by), the names
+    each post mentions and the words they write in lower case (what ``_stages._describe_threads``
+    reads), from a child still counting them while the posts are embedded and placed, or
+    counted here."""
+
+    threaded: list[Post]
+    vectorizer: object
+    rows: object  # sparse
+    words: Callable[[], tuple[object, list[set[str]], set[str]]]
+
+
+# From this many segments on, their words are counted in a forked child while this
+# process fits the posts' TF-IDF model (``lexical``); fewer, and a fork costs more.
+COUNT_FORKED_FROM = 2000
+
+
+def lexical(posts, segments) -> Lexical:
+    """The TF-IDF model of the threaded posts and their rows, and the rest of their words
+    (``Lexical.words``). On a large run a forked child counts the segments, in a
+    vocabulary of their own, and reads the posts' names while this process fits the model
+    and goes on; the counts' columns are then moved to the model's
+    (``segment_counts(counted=...)``: the same counts)."""
+    from .forked import Forked, can_fork
+
+    with_segments = {seg.post_id for seg in segments}
+    threaded = [p for p in posts if p.id in with_segments]
+    texts = [seg.text for seg in segments]
+    counter = None
+    if len(texts) >= COUNT_FORKED_FROM and can_fork():
+        counter = Forked(
+            lambda: (own_counts(texts, tokens), post_words(threaded)), what="counting words"
+        )
+        counter.send()  # the child has the texts already: it is a copy of this process
+    try:
+        vectorizer, rows = lexical_model([lexical_text(p) for p in threaded])
+    except BaseException:
+        if counter is not None:
+            counter.close()
+        raise
+
+    def words():
+        try:
+            counted, (post_names, common) = (
+                counter.result() if counter else (None, post_words(threaded))
+            )
+        finally:
+            if counter is not None:
+                counter.close()
+        counts = segment_counts(texts, vectorizer, counted) if vectorizer is not None else None
+        return counts, post_names, common
+
+    return Lexical(threaded, vectorizer, rows, words)
+
+
+def post_words(posts) -> tuple[list[set[str]], set[str]]:
+    """Per post the names it mentions, and the words the posts write in lower case
+    somewhere (what ``_stages._describe_threads`` tells names from common words by)."""
+    post_names = [names(f"{p.title}. {p.body}") for p in posts]
+    return post_names, lowercase_words(f"{p.title}\n{p.body}" for p in posts)
+
+
+def lexical_text(post: Post) -> str:
+    """The text of a post's TF-IDF row."""
+    return f"{post.title}\n{post.body}"
+
+
+# From this many posts on, fresh threads are named in a forked child that loads spaCy
+# while the posts are threaded (``namer``); fewer, and loading it here costs less.
+NAME_FORKED_FROM = 500
+
+
+def namer(report, n_posts: int):
+    """A forked child (forked.py) that loads the spaCy pipeline now and names the fresh
+    threads when ``_stages._describe_threads`` asks, beside the cross-referencing; None when the
+    names are made here: names off, a small run, no fork, or spaCy loaded here already."""
+    from .analysis import nlp
+    from .forked import Forked, can_fork
+
+    if report.names != "headline" or n_posts < NAME_FORKED_FROM or not can_fork():
+        return None
+    if nlp.loaded():
+        return None
+    return Forked(names_with, prepare=nlp.load_nlp, what="naming threads")
+
+
+def names_with(nlp, posts, central, phrases, reserved):
+    from .analysis.naming import thread_names
+
+    return thread_names(posts, central, phrases, nlp=nlp, reserved=reserved)
+
+
+def name_fresh(threading, ids, fresh, phrases, reserved, report, namer):
+    """Names for the ``fresh`` threads (ids ``ids``): of 3-8 words cut from their
+    headlines (analysis/naming.py), unlike every other thread's, ``reserved`` (kept ones')
+    included; as a function that gives thread id -> name. None of them for
+    ``report.names = "keywords"``, or when no spaCy pipeline is installed: the keyword
+    label stays (`run` works without spaCy; `compare` says it is missing, exit 4)."""
+    from .errors import NlpModelError
+
+    if report.names != "headline" or not fresh:
+        if namer is not None:
+            namer.close()
+        return dict
+    members = threading.members
+    posts = [[threading.threaded[i] for i in members[t]] for t in fresh]
+    central = [central_index(threading.post_vecs[members[t]]) for t in fresh]
+    phrases = [phrases[t] for t in fresh]
+    if namer is None:
+        try:
+            found = dict(zip(ids, names_with(None, posts, central, phrases, reserved)))
+        except NlpModelError:
+            found = {}
+        return lambda: found
+    namer.send(posts, central, phrases, reserved)
+
+    def collect() -> dict[str, str]:
+        try:
+            return dict(zip(ids, namer.result()))
+        except NlpModelError:
+            return {}
+
+    return collect
