@@ -8,9 +8,8 @@ arguments, runs the work, sends back the value or the exception, and exits witho
 running this process's exit handlers. Used for report files (reports/files.py) and
 thread names (pipeline).
 
-Only where ``os.fork`` exists and Ray is not running in this process (its threads and
-sockets do not survive a fork): see ``can_fork``. Callers fall back to doing the work
-here.
+Only on Linux, and not once Ray runs in this process (its threads and sockets do not
+survive a fork): see ``can_fork``. Callers fall back to doing the work here.
 """
 
 from __future__ import annotations
@@ -27,8 +26,10 @@ from typing import Any
 
 
 def can_fork() -> bool:
-    """Whether work may go to a forked child here."""
-    return hasattr(os, "fork") and "ray" not in sys.modules
+    """Whether work may go to a forked child here: on Linux (macOS's system libraries
+    are not safe to use in a forked child, which is why Python spawns there), and not
+    once Ray runs in this process."""
+    return sys.platform.startswith("linux") and hasattr(os, "fork") and "ray" not in sys.modules
 
 
 class Forked:

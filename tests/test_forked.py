@@ -4,6 +4,7 @@ a child that dies is an error, and one nobody waits for is stopped."""
 from __future__ import annotations
 
 import os
+import sys
 import time
 
 import pytest
@@ -91,3 +92,12 @@ def test_a_child_never_sent_anything_exits_when_asked():
     child = forked.Forked(lambda: 1, prepare=lambda: None)
     with pytest.raises(OSError, match="stopped"):
         child.result()  # nothing sent: the child sees end-of-file and leaves
+
+
+def test_no_fork_once_ray_runs_here_or_off_linux(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", object())
+    assert not forked.can_fork()
+    monkeypatch.delitem(sys.modules, "ray")
+    assert forked.can_fork()
+    monkeypatch.setattr(sys, "platform", "darwin")  # its libraries are not fork-safe
+    assert not forked.can_fork()
