@@ -59,6 +59,7 @@ class Forked:
             _child(work, prepare, args_read, answer_write, parent)
         os.close(args_read)
         os.close(answer_write)
+        self._owner = parent  # another fork of that process must not stop this child
         self._sender: threading.Thread | None = None
         self._outcome: tuple[bool, Any] | None = None
 
@@ -96,11 +97,16 @@ class Forked:
 
     def close(self) -> None:
         """Stop the child if it still runs, and reap it (nothing it does is wanted now)."""
-        if self._outcome is None:
+        if self._outcome is None and os.getpid() == self._owner:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)
             with contextlib.suppress(Exception):
                 self.result()
+
+    def __del__(self):
+        # a child nobody asked for its answer (the caller failed in between) is stopped
+        with contextlib.suppress(Exception):
+            self.close()
 
 
 def _child(work, prepare, args_read: int, answer_write: int, parent: int) -> None:

@@ -101,3 +101,12 @@ def test_no_fork_once_ray_runs_here_or_off_linux(monkeypatch):
     assert forked.can_fork()
     monkeypatch.setattr(sys, "platform", "darwin")  # its libraries are not fork-safe
     assert not forked.can_fork()
+
+
+def test_a_child_left_behind_is_stopped_when_dropped():
+    child = forked.Forked(lambda: time.sleep(60))
+    child.send()
+    pid = child.pid
+    del child  # e.g. the run failed before it asked for the answer
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # stopped and reaped
