@@ -112,77 +112,76 @@ def analyze(
 
     namer = _namer(settings.report, len(posts))  # loads spaCy beside what follows
     try:
-        return _analyze(posts, settings, embedder, problems, prior, next_thread_number,
-                        run_id, attach, reuse, timer, layout, started, namer)  # fmt: skip
+        embedded_before = embedder.embedded
+        segments, lexical, seg_vectors = _segment_and_embed(posts, embedder, settings, timer)
+        with timer.stage("cluster"):
+            threading = _cluster(
+                posts, segments, lexical, seg_vectors, settings.cluster, prior if attach else None
+            )
+            also = _also(threading, settings.cluster)
+        with timer.stage("label"):
+            thread_ids, lineage, next_thread_number = _identify(
+                threading, prior, next_thread_number
+            )
+            assignments = _assign(threading, also, thread_ids)
+            by_id = {p.id: p for p in posts}
+            described = _describe_threads(
+                threading, also, thread_ids, by_id, reuse, settings.report, timer, namer
+            )
+        with timer.stage("crossref"):
+            threads, lineage = mark_dormant(
+                described.threads, prior, lineage, settings.identity.dormant_hours, now=started
+            )
+            links = _link(threading, thread_ids, threads, described, settings)
+        with timer.stage("summarize"):
+            key_points = select_key_points(
+                threading.threaded,
+                threading.post_vecs,
+                roundups=roundup_posts(also),
+                n=settings.report.key_points,
+                recency=settings.report.key_points_recency,
+            )
+        with timer.stage("layout"):
+            run_layout = post_layout(
+                threading.threaded,
+                threading.post_vecs,
+                settings.report,
+                settings.cluster.seed,
+                layout,
+            )
+        with timer.stage("label"):  # names from the child come in now (or were made here)
+            names = described.names()
+        threads = [
+            dataclasses.replace(t, label=names[t.id]) if t.id in names else t for t in threads
+        ]
+        # Most active first; ties by first post, which the id order already encodes.
+        threads.sort(key=lambda th: (-(len(th.post_ids) + len(th.also_post_ids)), th.id))
+        return Run(
+            id=run_id or _run_id(posts, settings),
+            started=started,
+            finished=datetime.now(UTC),
+            settings_digest=settings.digest(),
+            model=embedder.name,
+            counts=_counts(
+                posts, threading, threads, embedder.embedded - embedded_before, problems
+            ),
+            posts=tuple(posts),
+            threads=tuple(threads),
+            assignments=tuple(assignments),
+            links=tuple(links),
+            unthreaded=threading.unthreaded,
+            problems=tuple(problems),
+            changes=describe_changes(threads, prior, lineage, by_id) if prior is not None else {},
+            segments=tuple(segments),
+            lineage=tuple(lineage),
+            next_thread_number=next_thread_number,
+            layout=run_layout,
+            key_points=tuple(key_points),
+            timings=dict(timer.seconds),
+        )
     finally:
         if namer is not None:
             namer.close()
-
-
-def _analyze(posts, settings, embedder, problems, prior, next_thread_number, run_id, attach,
-             reuse, timer, layout, started, namer) -> Run:  # fmt: skip
-    """``analyze`` once its inputs are checked; ``namer``: see ``_words.namer``."""
-    embedded_before = embedder.embedded
-    segments, lexical, seg_vectors = _segment_and_embed(posts, embedder, settings, timer)
-    with timer.stage("cluster"):
-        threading = _cluster(
-            posts, segments, lexical, seg_vectors, settings.cluster, prior if attach else None
-        )
-        also = _also(threading, settings.cluster)
-    with timer.stage("label"):
-        thread_ids, lineage, next_thread_number = _identify(threading, prior, next_thread_number)
-        assignments = _assign(threading, also, thread_ids)
-        by_id = {p.id: p for p in posts}
-        described = _describe_threads(
-            threading, also, thread_ids, by_id, reuse, settings.report, timer, namer
-        )
-    with timer.stage("crossref"):
-        threads, lineage = mark_dormant(
-            described.threads, prior, lineage, settings.identity.dormant_hours, now=started
-        )
-        links = _link(threading, thread_ids, threads, described, settings)
-    with timer.stage("summarize"):
-        key_points = select_key_points(
-            threading.threaded,
-            threading.post_vecs,
-            roundups=roundup_posts(also),
-            n=settings.report.key_points,
-            recency=settings.report.key_points_recency,
-        )
-    with timer.stage("layout"):
-        run_layout = post_layout(
-            threading.threaded,
-            threading.post_vecs,
-            settings.report,
-            settings.cluster.seed,
-            layout,
-        )
-    with timer.stage("label"):  # names from the child come in now (or were made here)
-        names = described.names()
-    threads = [dataclasses.replace(t, label=names[t.id]) if t.id in names else t for t in threads]
-    # Most active first; ties by first post, which the id order already encodes.
-    threads.sort(key=lambda th: (-(len(th.post_ids) + len(th.also_post_ids)), th.id))
-    return Run(
-        id=run_id or _run_id(posts, settings),
-        started=started,
-        finished=datetime.now(UTC),
-        settings_digest=settings.digest(),
-        model=embedder.name,
-        counts=_counts(posts, threading, threads, embedder.embedded - embedded_before, problems),
-        posts=tuple(posts),
-        threads=tuple(threads),
-        assignments=tuple(assignments),
-        links=tuple(links),
-        unthreaded=threading.unthreaded,
-        problems=tuple(problems),
-        changes=describe_changes(threads, prior, lineage, by_id) if prior is not None else {},
-        segments=tuple(segments),
-        lineage=tuple(lineage),
-        next_thread_number=next_thread_number,
-        layout=run_layout,
-        key_points=tuple(key_points),
-        timings=dict(timer.seconds),
-    )
 
 
 def _reusable(stored_threads, same_settings: bool, edited: set[str]) -> dict[str, Thread] | None:
@@ -217,71 +216,65 @@ def update(
     with timer.stage("save"):  # copied beside the threading; waited for before the save
         snapshot = PendingSnapshot(store, settings.store.snapshots)
     try:
-        run = _update(store, posts, settings, embedder, problems, rethread, timer, snapshot)
+        with timer.stage("load"):
+            stored = {p.id: p for p in store.load_posts()}
+        incoming = {p.id: p for p in unique_posts(posts)}
+        edits = [
+            (stored[i], p)
+            for i, p in incoming.items()
+            if i in stored and stored[i].content_sha != p.content_sha
+        ]
+        new = [i for i in incoming if i not in stored]
+        inner = embedder.inner if isinstance(embedder, CachedEmbedder) else embedder
+        cached = CachedEmbedder(inner or make_embedder(settings.embedding), store)
+        next_number = int(store.meta("next_thread_number", "1"))
+        # Small stores are re-threaded whole every run; large ones attach the new posts and
+        # are re-threaded whole only when asked (`--rethread`, e.g. from a nightly cron line).
+        attach = not rethread and len(stored) > settings.identity.full_rethread_max_posts
+        # threads whose posts did not change keep their name and summary, and known posts keep
+        # their place on the map (a map that jumps every hour is no map); a run with other
+        # settings, or --rethread for the map, starts them afresh
+        stored_threads = store.load_threads()  # read once: the prior threads and their descriptions
+        same_settings = store.last_settings_digest() == settings.digest()
+        reuse = _reusable(stored_threads, same_settings, {new.id for _, new in edits})
+        run = analyze(
+            {**stored, **incoming}.values(),
+            settings,
+            cached,
+            problems,
+            prior=[
+                PriorThread(t.id, frozenset(t.post_ids), t.status)
+                for t in sorted(stored_threads, key=lambda t: t.id)
+            ],
+            next_thread_number=next_number,
+            run_id=f"run-{store.next_run_seq():06d}",
+            attach=attach,
+            reuse=reuse,
+            timer=timer,
+            layout=store.load_layout() if reuse is not None and not rethread else None,
+        )
+        counts = {
+            **run.counts,
+            "posts_new": len(new),
+            "posts_updated": len(edits),
+            "posts_unchanged": len(incoming) - len(new) - len(edits),
+            "mode": "attach" if attach else "full",
+        }
+        previous = store.last_run_id()
+        changes = {"since_run": previous or "none (first run)", **run.changes}
+        if previous and len(changes) == 1:
+            changes["no_change"] = "no new threads, new posts, merges or splits"
+        run = dataclasses.replace(run, counts=counts, changes=changes)
+        with timer.stage("save"):
+            snapshot.wait()  # the way back is on disk before anything is written
+            store.save_run(
+                run,
+                run.lineage,
+                run.next_thread_number,
+                edits,
+                model_hash=cached.key,
+            )
     finally:
         with timer.stage("save"):
             snapshot.wait()  # a failed run still leaves its snapshot whole (or none)
-    return run
-
-
-def _update(store, posts, settings, embedder, problems, rethread, timer, snapshot) -> Run:
-    """``update`` once its snapshot is on its way."""
-    with timer.stage("load"):
-        stored = {p.id: p for p in store.load_posts()}
-    incoming = {p.id: p for p in unique_posts(posts)}
-    edits = [
-        (stored[i], p)
-        for i, p in incoming.items()
-        if i in stored and stored[i].content_sha != p.content_sha
-    ]
-    new = [i for i in incoming if i not in stored]
-    inner = embedder.inner if isinstance(embedder, CachedEmbedder) else embedder
-    cached = CachedEmbedder(inner or make_embedder(settings.embedding), store)
-    next_number = int(store.meta("next_thread_number", "1"))
-    # Small stores are re-threaded whole every run; large ones attach the new posts and
-    # are re-threaded whole only when asked (`--rethread`, e.g. from a nightly cron line).
-    attach = not rethread and len(stored) > settings.identity.full_rethread_max_posts
-    # threads whose posts did not change keep their name and summary, and known posts keep
-    # their place on the map (a map that jumps every hour is no map); a run with other
-    # settings, or --rethread for the map, starts them afresh
-    stored_threads = store.load_threads()  # read once: the prior threads and their descriptions
-    same_settings = store.last_settings_digest() == settings.digest()
-    reuse = _reusable(stored_threads, same_settings, {new.id for _, new in edits})
-    run = analyze(
-        {**stored, **incoming}.values(),
-        settings,
-        cached,
-        problems,
-        prior=[
-            PriorThread(t.id, frozenset(t.post_ids), t.status)
-            for t in sorted(stored_threads, key=lambda t: t.id)
-        ],
-        next_thread_number=next_number,
-        run_id=f"run-{store.next_run_seq():06d}",
-        attach=attach,
-        reuse=reuse,
-        timer=timer,
-        layout=store.load_layout() if reuse is not None and not rethread else None,
-    )
-    counts = {
-        **run.counts,
-        "posts_new": len(new),
-        "posts_updated": len(edits),
-        "posts_unchanged": len(incoming) - len(new) - len(edits),
-        "mode": "attach" if attach else "full",
-    }
-    previous = store.last_run_id()
-    changes = {"since_run": previous or "none (first run)", **run.changes}
-    if previous and len(changes) == 1:
-        changes["no_change"] = "no new threads, new posts, merges or splits"
-    run = dataclasses.replace(run, counts=counts, changes=changes)
-    with timer.stage("save"):
-        snapshot.wait()  # the way back is on disk before anything is written
-        store.save_run(
-            run,
-            run.lineage,
-            run.next_thread_number,
-            edits,
-            model_hash=cached.key,
-        )
     return dataclasses.replace(run, timings=dict(timer.seconds))
