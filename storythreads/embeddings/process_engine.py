@@ -9,7 +9,8 @@ starts, which is when a large run peaks. The main process never imports torch.
 ``storythreads run`` starts the child first thing (``ProcessEmbedder.start``), so that
 loading the model runs beside the main process's own start-up, and hands it the input's
 new paragraphs (``submit``, through ``CachedEmbedder.prefetch``) before importing the
-pipeline, so that they are embedded while scikit-learn and SciPy are imported. A run that turns out to have nothing new to embed stops the child unused
+pipeline, so that they are embedded while scikit-learn and SciPy are imported. A run
+that turns out to have nothing new to embed stops the child unused
 (``CachedEmbedder`` calls ``close``); one that embeds stops it as soon as the vectors are
 back. The child talks to this process over a pipe and is killed by the kernel if this
 process dies first (Linux).

@@ -12,10 +12,9 @@ half-written or mixed report, and a large report is never one string in memory.
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Iterator
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import NamedTuple
 
@@ -500,7 +499,7 @@ def write_reports(run: Run, out_dir: str | Path, formats=("md", "json", "html"))
         return stream_json(run, graph) if fmt == "json" else STREAMS[fmt](run, view)
 
     write_all_atomic(
-        [(path, functools.partial(stream, fmt)) for fmt, path in zip(formats, paths, strict=True)],
+        [(path, partial(stream, fmt)) for fmt, path in zip(formats, paths, strict=True)],
         forked=[out / FILE_NAMES[f] for f in FORKED] if len(run.posts) >= FORK_FROM_POSTS else [],
     )
     return paths
