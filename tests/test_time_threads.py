@@ -223,7 +223,7 @@ def test_a_paragraph_recalling_an_old_event_is_no_also_member(fake_embedder):
 def test_a_thread_followed_twice_reads_as_two_lines_not_one():
     """A subject that came back twice, each time following the first thread: the report
     shows A -> B and A -> C, never A -> B -> C (B is not what C follows)."""
-    from storythreads.reports.render import _chain_paths
+    from storythreads.reports.graph import chain_paths as _chain_paths
     from storythreads.types import Link, Run, Thread
 
     t0 = datetime(2024, 1, 1, tzinfo=UTC)

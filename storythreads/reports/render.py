@@ -16,7 +16,6 @@ import json
 from collections.abc import Iterator
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import NamedTuple
 
 import jinja2
 from markupsafe import Markup
@@ -24,8 +23,8 @@ from markupsafe import Markup
 from ..errors import ConfigError
 from ..types import Citation, Post, Run
 from . import figures_html
-from .crossref import chain_roots
 from .files import _remove_stale_temp_files, write_all_atomic
+from .graph import Graph, chain_paths, links_graph
 from .values import _anchor, _iso, _jsonable, _md, _safe_url, _score, _span, _when
 
 SCHEMA = "storythreads.report/1"
@@ -39,81 +38,6 @@ _TEMPLATES = Path(__file__).parent / "templates"
 
 
 # -- small formatting helpers ----------------------------------------------------------
-
-
-def _links_by_src(run: Run) -> dict[str, list]:
-    """Each thread's outgoing links, strongest first; ties broken by (dst, kind)."""
-    out: dict[str, list] = {}
-    for link in sorted(run.links, key=lambda k: (-k.score, k.dst, k.kind)):
-        out.setdefault(link.src, []).append(link)
-    return out
-
-
-def _chains(run: Run) -> tuple[dict[str, str], list[list[str]]]:
-    """Thread id -> its chain's first thread, and every chain of two or more threads as
-    thread ids in time order (reports.crossref.story_chains); chains ordered by start."""
-    ids = [t.id for t in run.threads]
-    root = chain_roots(ids, run.links)
-    start = {t.id: (t.first_seen.timestamp() if t.first_seen else float("inf"), t.id)
-             for t in run.threads}  # fmt: skip
-    groups: dict[str, list[str]] = {}
-    for tid in ids:
-        groups.setdefault(root[tid], []).append(tid)
-    chains = [sorted(g, key=start.__getitem__) for g in groups.values() if len(g) > 1]
-    return root, sorted(chains, key=lambda g: start[g[0]])
-
-
-def _chain_paths(run: Run, chains: list[list[str]]) -> list[list[str]]:
-    """Each chain as its paths from the first thread to each last one: a thread followed by
-    two later ones (a tree) reads as two lines, never as one line that invents a link."""
-    after: dict[str, list[str]] = {}
-    for link in run.links:
-        if link.kind == "follows":
-            after.setdefault(link.dst, []).append(link.src)
-    paths = []
-    for chain in chains:
-        rank = {tid: i for i, tid in enumerate(chain)}  # time order
-        stack = [[chain[0]]]
-        while stack:
-            path = stack.pop()
-            nxt = sorted(after.get(path[-1], ()), key=rank.__getitem__, reverse=True)
-            if not nxt:
-                paths.append(path)
-            stack.extend(path + [tid] for tid in nxt if tid not in path)
-    return paths
-
-
-def _related(run: Run) -> dict[str, list[dict]]:
-    """Each thread's related threads, one entry per pair with every reason (a pair linked
-    as similar, by shared names and by a shared post is one cross-reference, not three),
-    strongest pair first; the reasons strongest first too."""
-    pairs: dict[tuple[str, str], list] = {}
-    for link in run.links:
-        pairs.setdefault((link.src, link.dst), []).append(link)
-    out: dict[str, list[dict]] = {}
-    for (src, dst), links in pairs.items():
-        links.sort(key=lambda k: (-k.score, k.kind))
-        out.setdefault(src, []).append(
-            {"thread_id": dst, "score": links[0].score,
-             "reasons": [{"kind": k.kind, "score": k.score, "reason": k.reason} for k in links]}
-        )  # fmt: skip
-    for entries in out.values():
-        entries.sort(key=lambda e: (-e["score"], e["thread_id"]))
-    return out
-
-
-class _Graph(NamedTuple):
-    """How the threads link, as report.json and the view both read it (built once)."""
-
-    links: dict[str, list]  # _links_by_src
-    root: dict[str, str]  # thread id -> first thread of its chain
-    chains: list[list[str]]
-    related: dict[str, list[dict]]
-
-
-def _graph(run: Run) -> _Graph:
-    root, chains = _chains(run)
-    return _Graph(_links_by_src(run), root, chains, _related(run))
 
 
 def _related_dict(entry: dict) -> dict:
@@ -140,9 +64,9 @@ def _citation_view(c: Citation, date_only: bool = False, **extra) -> dict:
     }
 
 
-def report_dict(run: Run, graph: _Graph | None = None) -> dict:
+def report_dict(run: Run, graph: Graph | None = None) -> dict:
     """The report as plain data: the ``storythreads.report/1`` contract (additive changes
-    only); ``graph`` is ``_graph(run)`` when the caller has it already."""
+    only); ``graph`` is ``links_graph(run)`` when the caller has it already."""
     primary, also = {}, {}
     for a in run.assignments:
         if a.role == "primary":
@@ -163,7 +87,7 @@ def report_dict(run: Run, graph: _Graph | None = None) -> dict:
         }
         for p in sorted(run.posts, key=lambda p: p.sort_key)
     ]
-    links, root, chains, related = graph or _graph(run)
+    links, root, chains, related = graph or links_graph(run)
     threads = []
     for t in run.threads:
         threads.append(
@@ -212,7 +136,7 @@ def report_dict(run: Run, graph: _Graph | None = None) -> dict:
     }
 
 
-def stream_json(run: Run, graph: _Graph | None = None) -> Iterator[str]:
+def stream_json(run: Run, graph: Graph | None = None) -> Iterator[str]:
     """report.json: one top-level key per line, and one line per item of a list of objects
     (a post, a thread). Each line is encoded by json's C encoder (an indented dump runs in
     pure Python: 1.4 s for a 10k-post report, against 0.1 s this way)."""
@@ -254,7 +178,7 @@ def _entry(post: Post, *, anchored: bool, also: bool = False) -> dict:
     }
 
 
-def _view(run: Run, graph: _Graph | None = None) -> dict:
+def _view(run: Run, graph: Graph | None = None) -> dict:
     """What the human-readable reports show, already ordered and formatted, not yet escaped."""
     posts = {p.id: p for p in run.posts}
     labels = {t.id: t.label for t in run.threads}
@@ -264,7 +188,7 @@ def _view(run: Run, graph: _Graph | None = None) -> dict:
     dates_only = {p.id for p in run.posts if p.date_only}
     dated = sorted(p.published for p in run.posts if p.published is not None)
     thread_of = {a.post_id: a.thread_id for a in run.assignments if a.role == "primary"}
-    links, _root, chains, related = graph or _graph(run)
+    links, _root, chains, related = graph or links_graph(run)
     threads = []
     for t in run.threads:
         members = [(posts[i], False) for i in t.post_ids if i in posts]
@@ -325,7 +249,7 @@ def _view(run: Run, graph: _Graph | None = None) -> dict:
                 {"anchor": _anchor(tid), "label": labels[tid], "id": tid, "first": firsts[tid]}
                 for tid in path
             ]
-            for path in _chain_paths(run, chains)
+            for path in chain_paths(run, chains)
         ],
         "unthreaded": [_entry(posts[i], anchored=True) for i in run.unthreaded if i in posts],
         "problems": [str(p) for p in run.problems],
@@ -492,7 +416,7 @@ def write_reports(run: Run, out_dir: str | Path, formats=("md", "json", "html"))
     paths = [out / FILE_NAMES[fmt] for fmt in formats]
     # Markdown and HTML show the same view, and it reads the links as report.json does:
     # each built once, before any renderer is forked (a second of a 10k-post run)
-    graph = _graph(run)
+    graph = links_graph(run)
     view = _view(run, graph) if {"md", "html"} & set(formats) else None
 
     def stream(fmt: str) -> Iterator[str]:
