@@ -30,9 +30,10 @@ class EmbeddingSettings:
     batch_size: int = 32
     device: str = "cpu"
     max_seq_length: int | None = None  # None keeps the model's own limit
-    # "torch" (sentence-transformers), or onnxruntime with float32 or int8 weights (the
-    # `onnx` extra); each backend keeps its own vectors in the cache (embeddings/onnx_backend)
-    backend: str = "onnx-int8"
+    # "torch" (sentence-transformers), or onnxruntime with float32 or int8 weights; each
+    # backend keeps its own vectors in the cache. float32 ONNX is the default: the same
+    # vectors on every CPU, where int8's depend on its kernels (embeddings/onnx_backend)
+    backend: str = "onnx"
     onnx_dir: str = ""  # where the ONNX export is kept; "" = ~/.cache/storythreads/onnx
 
     def __post_init__(self):

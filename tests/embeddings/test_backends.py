@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from storythreads import cli
 from storythreads.config import EmbeddingSettings, Settings
 from storythreads.embeddings import CachedEmbedder, SentenceTransformerEmbedder, make_embedder
+from storythreads.embeddings.identity import cpu_numerics
 from storythreads.embeddings.onnx_backend import OnnxEmbedder, pooling_mode
 from storythreads.embeddings.sentence import resolve_model_path
 from storythreads.errors import ConfigError, EmbeddingError
@@ -28,8 +29,8 @@ def test_the_backend_setting_is_checked(value, message):
 
 
 def test_make_embedder_follows_the_backend_setting():
-    default = make_embedder(EmbeddingSettings())  # int8 weights by default (issue 17)
-    assert isinstance(default, OnnxEmbedder) and default.quantized
+    default = make_embedder(EmbeddingSettings())  # float32 ONNX: the same on every CPU (23)
+    assert isinstance(default, OnnxEmbedder) and not default.quantized
     torch = make_embedder(EmbeddingSettings(backend="torch"))
     assert isinstance(torch, SentenceTransformerEmbedder)
     onnx = make_embedder(EmbeddingSettings(backend="onnx"))
@@ -47,7 +48,28 @@ def test_each_backend_keeps_its_own_vectors_in_the_cache():
     torch_key = keys["torch"]
     assert torch_key.startswith("all-MiniLM-L6-v2@") and "+" not in torch_key  # stores keep theirs
     assert keys["onnx"] == torch_key + "+onnx"
-    assert keys["onnx-int8"] == torch_key + "+onnx-int8"
+    # int8 vectors depend on the CPU's kernels: their key names the CPU class
+    assert keys["onnx-int8"] == torch_key + "+onnx-int8-" + cpu_numerics()
+
+
+def test_the_cache_key_follows_the_model_files_contents_not_their_sizes(tmp_path):
+    """A fine-tuned copy has files of the same names and sizes: it is another model."""
+    import shutil
+
+    from storythreads.embeddings.identity import model_digest
+
+    model = tmp_path / "model"
+    shutil.copytree(resolve_model_path("all-MiniLM-L6-v2"), model)
+    settings = EmbeddingSettings(model=str(model))
+    before = CachedEmbedder(make_embedder(settings)).key
+    weights = model / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 0xFF  # same size, another value
+    weights.write_bytes(bytes(data))
+    after = CachedEmbedder(make_embedder(settings)).key
+    assert before != after
+    assert model_digest(model) == model_digest(model)  # remembered, the same
+    assert len(model_digest(model)) == 64
 
 
 def test_the_packaged_model_pools_by_mean_and_others_are_refused(tmp_path):
@@ -95,14 +117,19 @@ def test_onnx_backends_match_torch_and_the_export_is_made_once(tmp_path, monkeyp
     assert fp32.shape == reference.shape and fp32.dtype == np.float32
     assert np.abs(fp32 - reference).max() < 1e-4  # the same model, another runtime
     exported = sorted(p.name for p in (tmp_path / "cache").rglob("*.onnx"))
-    assert exported == ["model-int8.onnx", "model.onnx"]
+    assert exported == ["model.onnx"]  # each file is made when its backend is first used
 
     def no_second_export(*args):
         raise AssertionError("exported again")
 
-    monkeypatch.setattr(onnx_backend, "_build", no_second_export)
     int8 = make_embedder(EmbeddingSettings(backend="onnx-int8", onnx_dir=settings.onnx_dir))
     cosines = (int8.embed(texts) * reference).sum(1)
+    exported = sorted(p.name for p in (tmp_path / "cache").rglob("*.onnx"))
+    assert exported == ["model-int8.onnx", "model.onnx"]
+    monkeypatch.setattr(onnx_backend, "_build", no_second_export)
+    for backend in ("onnx", "onnx-int8"):
+        again = EmbeddingSettings(backend=backend, onnx_dir=settings.onnx_dir)
+        assert make_embedder(again).embed(texts[:1]).shape == (1, 384)
     assert cosines.min() > 0.95 and cosines.mean() > 0.98  # close, not equal: int8 weights
     assert np.abs(int8.embed(texts[::-1])[::-1] - int8.embed(texts)).max() < 1e-5  # order
 
