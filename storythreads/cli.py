@@ -15,7 +15,6 @@ from pathlib import Path
 
 import click
 
-from . import __version__
 from .analysis.ingest import read_posts
 from .cli_options import (
     BACKEND_OPTION,
@@ -141,8 +140,25 @@ def _report_problems(problems) -> None:
         click.echo(f"storythreads: {len(problems)} record(s) skipped or repaired", err=True)
 
 
+def _print_version(ctx, _param, value) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from .provenance import version_text
+
+    click.echo(version_text())
+    ctx.exit()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="storythreads")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version, the model (sha256 of its files), the backend and the "
+    "libraries a run would use, and exit.",
+)
 @click.option(
     "--debug",
     is_flag=True,
@@ -248,6 +264,8 @@ def run(
     except OSError as exc:
         fail_io(exc)
     c = run_.counts
+    if "vectors" in run_.changes:
+        click.echo(f"storythreads: note: {run_.changes['vectors']}", err=True)
     if profile:
         click.echo(profile_table(timer.seconds, c["segments_embedded"]), err=True)
     click.echo(

@@ -28,6 +28,7 @@ from .analysis.layout import post_layout
 from .analysis.thread_identity import PriorThread, describe_changes, mark_dormant
 from .config import Settings
 from .embeddings import CachedEmbedder, Embedder, make_embedder
+from .provenance import provenance
 from .reports.key_points import roundup_posts, select_key_points
 from .store.snapshots import PendingSnapshot
 from .timing import StageTimer
@@ -177,6 +178,7 @@ def analyze(
             next_thread_number=next_thread_number,
             layout=run_layout,
             key_points=tuple(key_points),
+            provenance=provenance(settings, embedder),
             timings=dict(timer.seconds),
         )
     finally:
@@ -235,6 +237,7 @@ def update(
         # their place on the map (a map that jumps every hour is no map); a run with other
         # settings, or --rethread for the map, starts them afresh
         stored_threads = store.load_threads()  # read once: the prior threads and their descriptions
+        vectors_before = store.last_vectors_key()
         same_settings = store.last_settings_digest() == settings.digest()
         reuse = _reusable(stored_threads, same_settings, {new.id for _, new in edits})
         run = analyze(
@@ -264,6 +267,11 @@ def update(
         changes = {"since_run": previous or "none (first run)", **run.changes}
         if previous and len(changes) == 1:
             changes["no_change"] = "no new threads, new posts, merges or splits"
+        if vectors_before not in (None, cached.key):  # never mixed: all embedded afresh
+            changes["vectors"] = (
+                f"every segment embedded afresh ({run.counts['segments_embedded']}): the "
+                f"store's vectors were made by {vectors_before}, this run's by {cached.key}"
+            )
         run = dataclasses.replace(run, counts=counts, changes=changes)
         with timer.stage("save"):
             snapshot.wait()  # the way back is on disk before anything is written

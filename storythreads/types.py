@@ -164,6 +164,9 @@ class Run:
     layout: tuple[tuple[str, float, float], ...] = field(default=(), repr=False)
     # the report's key points across threads, newest first (reports.key_points)
     key_points: tuple[Citation, ...] = ()
+    # how the run was made: versions, model and its files' sha256, backend, settings
+    # (storythreads.provenance); report.json's and compare.json's run.provenance
+    provenance: dict = field(default_factory=dict, compare=False)
     # seconds per stage (storythreads.timing); never written to the reports or the store
     timings: dict = field(default_factory=dict, compare=False, repr=False)
 

@@ -249,7 +249,7 @@ def test_eval_skips_a_line_that_is_not_an_object(runner, tmp_path):
 @pytest.mark.parametrize(
     ("args", "code", "stream", "text"),
     [
-        (["--version"], 0, "stdout", "storythreads, version"),
+        (["--version"], 0, "stdout", "backend: onnx; quantization: none (float32)"),
         (["run", "no-such-file.jsonl", "--out", "out"], 1, "stderr", "file not found"),
         (["no-such-command"], 2, "stderr", "No such command"),
     ],

@@ -75,6 +75,8 @@ def test_compare_writes_tables_for_two_outlets(tmp_path, fake_model):
     report = json.loads((out / "compare.json").read_text(encoding="utf-8"))
     assert report["schema"] == "storythreads.compare/1"
     assert report["outlets"] == ["Alpha", "BBC"]  # the outlet of b1 comes from its URL
+    assert report["run"]["provenance"]["storythreads"]  # how it was made (issue 23)
+    assert report["run"]["provenance"]["settings"]["cluster"]["floor"] == 0.3
     with open(out / "coverage.csv", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     quake = [r for r in rows if r["outlet"] == "BBC"]

@@ -53,6 +53,12 @@ class CachedEmbedder:
     def dim(self) -> int:
         return self.inner.dim
 
+    def describe(self) -> dict:
+        """The inner embedder's account of itself, and the key its vectors are kept under."""
+        describe = getattr(self.inner, "describe", None)
+        own = describe() if callable(describe) else {"model": self.name}
+        return {**own, "vectors_key": self.key}
+
     def _missing(self, texts: Sequence[str]) -> tuple[list[str], dict, dict[str, str]]:
         """(the texts' shas, the vectors found for them, sha -> text of those not found)."""
         shas = [sha256_text(t) for t in texts]

@@ -46,4 +46,6 @@ class EngineEmbedder:
         self.name = self._local.name
         if callable(getattr(self._local, "fingerprint", None)):
             self.fingerprint = self._local.fingerprint
+        if callable(getattr(self._local, "describe", None)):
+            self.describe = self._local.describe
         self._dim: int | None = None

@@ -303,6 +303,15 @@ class OnnxEmbedder:
         tag = f"-{cpu_numerics()}" if self.quantized else ""
         return f"{SentenceTransformerEmbedder(self.settings).fingerprint()}+{self.backend}{tag}"
 
+    def describe(self) -> dict:
+        """The model and the numerics its vectors come from (storythreads.provenance)."""
+        return {
+            **SentenceTransformerEmbedder(self.settings).describe(),
+            "backend": self.backend,
+            "quantization": QUANTIZATION[self.quantized],
+            "onnx_export": EXPORT,
+        }
+
     def _load(self) -> None:
         """Everything but the session: onnxruntime, the exported files (made on first use),
         the tokenizer, the pooling and the dimension the model's pooling config states."""

@@ -79,6 +79,16 @@ class SentenceTransformerEmbedder:
         """sha256 of the model directory's files (embeddings.identity)."""
         return model_digest(resolve_model_path(self.settings.model))
 
+    def describe(self) -> dict:
+        """The model and the numerics its vectors come from (storythreads.provenance)."""
+        return {
+            "model": self.name,
+            "model_sha256": self.model_digest(),
+            "max_seq_length": self.settings.max_seq_length,
+            "backend": "torch",
+            "quantization": "none (float32)",
+        }
+
     def weights_fingerprint(self) -> str:
         """The model's content digest, shortened: changes when any of its files does."""
         return self.model_digest()[:16]

@@ -121,6 +121,7 @@ def comparison_dict(c: Comparison) -> dict:
             "settings_digest": c.run.settings_digest,
             "model": c.run.model,
             "counts": _jsonable(c.run.counts),
+            "provenance": _jsonable(c.run.provenance),
         },
         "outlets": outlets,
         "threads": [

@@ -125,6 +125,7 @@ def report_dict(run: Run, graph: Graph | None = None) -> dict:
             "settings_digest": run.settings_digest,
             "model": run.model,
             "counts": _jsonable(run.counts),
+            "provenance": _jsonable(run.provenance),
         },
         "changes": _jsonable(run.changes),
         "key_points": [_citation_dict(c, thread_id=primary.get(c.post_id)) for c in run.key_points],

@@ -237,6 +237,14 @@ class Store:
         return found[0] if found else None
 
     @guarded
+    def last_vectors_key(self) -> str | None:
+        """The cache key of the vectors the last run threaded with (model, its files'
+        digest, backend): another key means this run embeds every segment afresh."""
+        row = self.db.execute("SELECT model_hash FROM runs ORDER BY seq DESC LIMIT 1")
+        found = row.fetchone()
+        return found[0] if found else None
+
+    @guarded
     def next_run_seq(self) -> int:
         return int(self.db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM runs").fetchone()[0])
 
@@ -324,7 +332,7 @@ class Store:
         """The latest run's results, rebuilt from the tables (for `storythreads report`)."""
         row = self.db.execute(
             "SELECT id, started, finished, settings_digest, model, counts, changes, problems,"
-            " key_points FROM runs ORDER BY seq DESC LIMIT 1"
+            " key_points, provenance FROM runs ORDER BY seq DESC LIMIT 1"
         ).fetchone()
         if row is None:
             raise StoreError(f"{self.path}: the store holds no run yet; use `storythreads run`")
@@ -362,6 +370,7 @@ class Store:
             problems=tuple(Problem(**p) for p in json.loads(row[7])),
             changes=json.loads(row[6]),
             key_points=_citations(row[8]),
+            provenance=json.loads(row[9]),
             layout=tuple(
                 (pid, x, y)
                 for pid, (x, y) in sorted(

@@ -116,8 +116,8 @@ def save_run(
         )
         db.execute(
             "INSERT INTO runs (seq, id, started, finished, settings_digest, model,"
-            " model_hash, counts, changes, problems, key_points)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            " model_hash, counts, changes, problems, key_points, provenance)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 store.next_run_seq(),
                 run.id,
@@ -133,6 +133,7 @@ def save_run(
                     ensure_ascii=False,
                 ),
                 json.dumps([_citation(c) for c in run.key_points], ensure_ascii=False),
+                json.dumps(run.provenance, ensure_ascii=False, default=str),
             ),
         )
         db.execute(

@@ -53,4 +53,8 @@ MIGRATIONS = [
     """
     ALTER TABLE posts ADD COLUMN date_only INTEGER NOT NULL DEFAULT 0;
     """,
+    # 5: how each run was made (storythreads.provenance), as JSON
+    """
+    ALTER TABLE runs ADD COLUMN provenance TEXT NOT NULL DEFAULT '{}';
+    """,
 ]

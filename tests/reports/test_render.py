@@ -104,7 +104,9 @@ def test_json_contract_keys_and_values():
         "problems",
         "chains",
     ]
-    assert list(data["run"]) == ["id", "started", "finished", "settings_digest", "model", "counts"]
+    assert list(data["run"]) == [
+        "id", "started", "finished", "settings_digest", "model", "counts", "provenance"
+    ]  # fmt: skip
     post_keys = ["id", "source", "url", "published", "title", "byline", "thread_id", "also",
                  "date_only"]  # fmt: skip
     assert all(list(p) == post_keys for p in data["posts"])
