@@ -161,10 +161,25 @@ class ReportSettings:
 class LimitSettings:
     max_post_chars: int = 200_000
     max_posts: int = 1_000_000
+    # Times that are most likely a placeholder, not a time: before `earliest_year` (the
+    # Unix epoch 1970-01-01 of exports, a 1900 default) or more than a day after the run
+    # (2099-01-01). Each is listed in the problems with its post id; "undated" threads
+    # the post as undated (time cannot pull it into a story of that year), "keep" takes
+    # the time as given.
+    odd_times: str = "undated"
+    earliest_year: int = 1990
 
     def __post_init__(self):
         _check(self.max_post_chars >= 100, "limits.max_post_chars must be >= 100")
         _check(self.max_posts >= 1, "limits.max_posts must be >= 1")
+        _check(
+            self.odd_times in ("undated", "keep"),
+            f"limits.odd_times ({self.odd_times!r}) must be 'undated' or 'keep'",
+        )
+        _check(
+            1 <= self.earliest_year <= 9999,
+            f"limits.earliest_year ({self.earliest_year}) must be within [1, 9999]",
+        )
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,18 @@ class Post:
     # the input gave a date without a time ("2013-01-23"): ``published`` is that day's
     # 00:00 UTC and the post covers the whole day (analysis.timeline)
     date_only: bool = False
+    # the input gave a time of day without a date ("08:00"): its date was taken from this
+    # post of the same blog or file (ingest), and the report says so
+    time_inferred_from: str | None = None
+
+    @property
+    def time_source(self) -> str:
+        """Where ``published`` came from: "given", "date only", "inferred" or "none"."""
+        if self.published is None:
+            return "none"
+        if self.time_inferred_from is not None:
+            return "inferred"
+        return "date only" if self.date_only else "given"
 
     @property
     def sort_key(self) -> tuple:

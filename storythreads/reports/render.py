@@ -84,6 +84,10 @@ def report_dict(run: Run, graph: Graph | None = None) -> dict:
             "thread_id": primary.get(p.id),
             "also": sorted(also.get(p.id, ())),
             "date_only": p.date_only,  # the input gave a date, no time: the whole day
+            # where the time came from: given, date only, inferred (from the post named
+            # in time_inferred_from: the input gave a time of day only), none
+            "time_source": p.time_source,
+            "time_inferred_from": p.time_inferred_from,
         }
         for p in sorted(run.posts, key=lambda p: p.sort_key)
     ]
@@ -171,7 +175,8 @@ def _entry(post: Post, *, anchored: bool, also: bool = False) -> dict:
         "anchor": _anchor(post.id),
         "anchored": anchored,  # only a post's primary entry carries its id (ids are unique)
         "also": also,
-        "time": _when(post.published, post.date_only),
+        "time": _when(post.published, post.date_only)
+        + (" (date inferred)" if post.time_inferred_from else ""),
         "title": post.title or post.id,
         "byline": post.byline,
         "url": _safe_url(post.url),

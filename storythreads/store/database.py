@@ -197,7 +197,8 @@ class Store:
     @guarded
     def load_posts(self) -> list[Post]:
         rows = self.db.execute(
-            "SELECT id, source, url, published, title, byline, body, captions, date_only FROM posts"
+            "SELECT id, source, url, published, title, byline, body, captions, date_only,"
+            " time_inferred_from FROM posts"
         )
         return [
             Post(
@@ -210,6 +211,7 @@ class Store:
                 body=r[6],
                 captions=tuple(json.loads(r[7])),
                 date_only=bool(r[8]),
+                time_inferred_from=r[9],
             )
             for r in rows
         ]

@@ -18,15 +18,18 @@ def save_run(
     with store.transaction() as db:
         db.executemany(
             "INSERT INTO posts (id, source, url, published, title, byline, body, captions,"
-            " content_sha, first_run, last_run, date_only) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "
+            " content_sha, first_run, last_run, date_only, time_inferred_from)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
             "ON CONFLICT(id) DO UPDATE SET source=excluded.source, url=excluded.url,"
             " published=excluded.published, date_only=excluded.date_only,"
+            " time_inferred_from=excluded.time_inferred_from,"
             " title=excluded.title, byline=excluded.byline,"
             " body=excluded.body, captions=excluded.captions,"
             " content_sha=excluded.content_sha, last_run=excluded.last_run"
             " WHERE posts.content_sha IS NOT excluded.content_sha"
             " OR posts.published IS NOT excluded.published"
             " OR posts.date_only IS NOT excluded.date_only"
+            " OR posts.time_inferred_from IS NOT excluded.time_inferred_from"
             " OR posts.url IS NOT excluded.url OR posts.byline IS NOT excluded.byline"
             " OR posts.source IS NOT excluded.source",
             [
@@ -43,6 +46,7 @@ def save_run(
                     run.id,
                     run.id,
                     int(p.date_only),
+                    p.time_inferred_from,
                 )
                 for p in run.posts
             ],

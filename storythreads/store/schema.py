@@ -57,4 +57,8 @@ MIGRATIONS = [
     """
     ALTER TABLE runs ADD COLUMN provenance TEXT NOT NULL DEFAULT '{}';
     """,
+    # 6: a time of day whose date was taken from another post (ingest; issue 24)
+    """
+    ALTER TABLE posts ADD COLUMN time_inferred_from TEXT;
+    """,
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -211,11 +212,18 @@ def test_jsonl_dates_text_cleaning_and_generated_ids(tmp_path):
     result = read_posts([path], source="Desk")
     posts = {p.title or p.body: p for p in result.posts}
     assert posts["Bad date"].published is None
-    assert posts["Clock only"].published is None
+    # a time of day takes the date of the nearest dated post of the file (issue 24)
+    clock = posts["Clock only"]
+    assert clock.published == utc(18, 0) and clock.time_source == "inferred"
+    assert clock.time_inferred_from == posts["Epoch"].id
     assert posts["Epoch"].published == posts["RFC"].published == utc(17, 30)
     assert posts["Ctl title"].body == "line one\nline two\nthree\t."
-    assert [p.line for p in result.problems] == [1]
+    assert [p.line for p in result.problems] == [1, 2]
     assert "unparseable date" in result.problems[0].message
+    assert result.problems[1].message == (
+        f"post {clock.id}: time 18:00 has no date; "
+        f"date 2023-07-08 inferred from post {posts['Epoch'].id}"
+    )
     assert {p.source for p in result.posts} == {"Desk"}
     one, two = posts["untitled one"], posts["untitled two"]
     assert one.id != two.id and one.id == make_id("Desk", None, "", "untitled one")
@@ -390,4 +398,10 @@ def test_shared_data_sets_read_cleanly(name, count):
     if not path.exists():
         pytest.skip(f"{path} is not available in this checkout")
     result = read_posts([path])
-    assert len(result.posts) == count and result.problems == ()
+    assert len(result.posts) == count
+    # the blogs' times of day without a date are said, each with its post (issue 24)
+    inferred = {p.id for p in result.posts if p.time_inferred_from}
+    noted = [re.match(r"post (\S+): time \d+:\d+ has no date", p.message)[1]
+             for p in result.problems]  # fmt: skip
+    assert inferred <= set(noted) and len(noted) == len(set(noted))
+    assert bool(noted) == (name == "liveblogs-dev-posts.jsonl")  # its BBC blogs: no dates

@@ -108,8 +108,9 @@ def test_json_contract_keys_and_values():
         "id", "started", "finished", "settings_digest", "model", "counts", "provenance"
     ]  # fmt: skip
     post_keys = ["id", "source", "url", "published", "title", "byline", "thread_id", "also",
-                 "date_only"]  # fmt: skip
+                 "date_only", "time_source", "time_inferred_from"]  # fmt: skip
     assert all(list(p) == post_keys for p in data["posts"])
+    assert [p["time_source"] for p in data["posts"]][-1] == "none"  # p3 is undated
     assert [p["id"] for p in data["posts"]] == ["p1", "p2", "p3"]  # by time, undated last
     p2 = data["posts"][1]
     assert (p2["thread_id"], p2["also"]) == ("t-000001", ["t-000002"])

@@ -7,11 +7,12 @@ per id) live here once and every format applies them the same way.
 
 from __future__ import annotations
 
+import dataclasses
 import email.utils
 import hashlib
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -61,7 +62,7 @@ _ISO_LINE = re.compile(
 )
 # A clock time with no date ("18:00", as the BBC blogs give it) cannot be placed in time;
 # it is read as "no time" rather than as an error.
-_CLOCK_ONLY = re.compile(r"^\d{1,2}[:.]\d{2}(?::\d{2})?$")
+_CLOCK_ONLY = re.compile(r"^(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?::(?P<second>\d{2}))?$")
 
 # A calendar date and nothing else: the post is dated to the day, not to an instant.
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -173,11 +174,30 @@ class _BadField(ValueError):
     """A field whose value cannot be used as text (a list, an object, a boolean)."""
 
 
+@dataclasses.dataclass(frozen=True)
+class _Clock:
+    """A record's time of day without a date, waiting for a date from its neighbours."""
+
+    post_id: str
+    line: int | None
+    raw: str
+    hour: int
+    minute: int
+    second: int
+
+
 class PostSink:
     """Collects one file's posts: builds them, applies the checks, keeps one post per id.
 
     Problems with single records are kept as `Problem`s so that one bad line does not
     cost the user the whole file; only the limit on the number of posts is fatal.
+
+    Times that are no times are said, post by post (issue 24): a time of day without a
+    date ("08:00") takes the date of the nearest dated post of the same blog (a record's
+    ``blog_id``), or of the file when records name no blog, and is marked as inferred;
+    without one the post is undated. A time before ``limits.earliest_year`` or more than
+    a day after the run is taken for a placeholder and threaded as undated
+    (``limits.odd_times``).
     """
 
     def __init__(self, path: Path | str, limits: LimitSettings, source: str | None = None):
@@ -186,6 +206,9 @@ class PostSink:
         self.source = source
         self._posts: dict[str, Post] = {}
         self.problems: list[Problem] = []
+        self._group: dict[str, str | None] = {}  # post id -> its blog, in file order
+        self._clocks: list[_Clock] = []
+        self._latest = datetime.now(UTC) + timedelta(days=1)
 
     def problem(self, line: int | None, message: str) -> None:
         self.problems.append(Problem(self.path, line, message))
@@ -206,6 +229,7 @@ class PostSink:
                 "title": _first(fields, "title"),
                 "body": _first(fields, "text", "body"),
                 "byline": _first(fields, "byline", "author", names_list=True),
+                "group": _first(fields, "blog_id", "blog"),
             }
         except _BadField as exc:
             self.problem(line, f"{exc}; record skipped")
@@ -224,7 +248,10 @@ class PostSink:
         published: object = None,
         byline: str | None = None,
         captions: tuple[str, ...] = (),
+        group: str | None = None,
     ) -> None:
+        """One record. ``group``: the blog or page it belongs to, where a time of day
+        without a date looks for its date (default: the file)."""
         title = clean_line(title or "")
         body = clean_text(body or "")
         if not title and not body:
@@ -244,6 +271,11 @@ class PostSink:
         except (ValueError, TypeError, OverflowError) as exc:
             self.problem(line, f"unparseable date: {exc}; kept the post without a time")
             when = None
+        clock = _CLOCK_ONLY.match(clean_line(published)) if isinstance(published, str) else None
+        if clock and (int(clock["hour"]) > 23 or int(clock["minute"]) > 59
+                      or int(clock["second"] or 0) > 59):  # fmt: skip
+            self.problem(line, f"unparseable time {published!r}; kept the post without a time")
+            clock = None
         # a record that names no outlet (nor does the user) is attributed to its URL's host
         source = clean_line(source or "") or self.source or outlet_from_url(url)
         if source and _HOST.fullmatch(source):  # a bare host ("news.bbc.co.uk") -> "BBC"
@@ -260,16 +292,37 @@ class PostSink:
             captions=captions,
             date_only=when is not None and is_date_only(published),
         )
-        self.keep(post, line, generated_id=not given_id)
+        if when is not None and (when.year < self.limits.earliest_year or when > self._latest):
+            post = self._odd_time(post, line, published)
+        if not self.keep(post, line, generated_id=not given_id):
+            return
+        self._group[post.id] = clean_line(group or "") or None
+        if clock is not None:
+            self._clocks.append(_Clock(post.id, line, clean_line(published),
+                                       *(int(clock[k] or 0) for k in ("hour", "minute", "second"))))  # fmt: skip
 
-    def keep(self, post: Post, line: int | None, generated_id: bool = False) -> None:
-        """Adds a built post unless its id is taken; a clash with other content is reported."""
+    def _odd_time(self, post: Post, line: int | None, raw: object) -> Post:
+        """A placeholder time, said; undated unless ``limits.odd_times = "keep"``."""
+        when = post.published
+        why = (
+            f"before {self.limits.earliest_year} (a placeholder such as the Unix epoch?)"
+            if when.year < self.limits.earliest_year
+            else "more than a day after this run"
+        )
+        keep = self.limits.odd_times == "keep"
+        action = "kept as given (limits.odd_times = keep)" if keep else "threaded as undated"
+        self.problem(line, f"post {post.id}: time {raw!s} is {why}; {action}")
+        return post if keep else dataclasses.replace(post, published=None, date_only=False)
+
+    def keep(self, post: Post, line: int | None, generated_id: bool = False) -> bool:
+        """Adds a built post unless its id is taken (False); a clash with other content is
+        reported."""
         first = self._posts.get(post.id)
         if first is not None:
             if first != post:
                 self.problem(line, duplicate_message(post.id, generated_id))
                 self._posts[post.id] = unique_posts([first, post])[0]
-            return
+            return False
         if len(self._posts) >= self.limits.max_posts:
             raise InputError(
                 f"more than limits.max_posts ({self.limits.max_posts}) posts; "
@@ -278,9 +331,44 @@ class PostSink:
                 line=line,
             )
         self._posts[post.id] = post
+        return True
 
     def result(self) -> tuple[list[Post], list[Problem]]:
+        self._date_the_clocks()
         return list(self._posts.values()), list(self.problems)
+
+    def _date_the_clocks(self) -> None:
+        """Each time of day without a date takes the date of the nearest dated post of its
+        blog (or file) in file order, the earlier one on a tie; said either way."""
+        if not self._clocks:
+            return
+        order = list(self._group)
+        position = {pid: i for i, pid in enumerate(order)}
+        dated: dict[str | None, list[int]] = {}
+        for i, pid in enumerate(order):
+            post = self._posts[pid]
+            if post.published is not None and post.time_inferred_from is None:
+                dated.setdefault(self._group[pid], []).append(i)
+        for clock in self._clocks:
+            post = self._posts[clock.post_id]
+            if post.published is not None:  # a duplicate id kept the other record
+                continue
+            here = position[clock.post_id]
+            near = min(dated.get(self._group[clock.post_id], ()), default=None,
+                       key=lambda i: (abs(i - here), i > here))  # fmt: skip
+            if near is None:
+                self.problem(clock.line, f"post {post.id}: time {clock.raw} has no date, "
+                             "and no dated post of its blog or file to take one from; undated")  # fmt: skip
+                continue
+            source = self._posts[order[near]]
+            day = source.published.date()
+            when = datetime(day.year, day.month, day.day, clock.hour, clock.minute,
+                            clock.second, tzinfo=UTC)  # fmt: skip
+            self._posts[post.id] = dataclasses.replace(
+                post, published=when, time_inferred_from=source.id
+            )
+            self.problem(clock.line, f"post {post.id}: time {clock.raw} has no date; "
+                         f"date {day.isoformat()} inferred from post {source.id}")  # fmt: skip
 
 
 def duplicate_message(post_id: str, generated_id: bool = False) -> str:
