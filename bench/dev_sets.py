@@ -58,9 +58,14 @@ SETS = {
     "basil-1in10-undated": undated(10),
     "basil-1in4-undated": undated(4),
 }
-TARGETS = {"seed": "F1 1.000", "ecbplus": "F1 >= 0.95", "basil": "F1 >= 0.97",
-           "pooled-blogs": "P >= 0.97", "basil-1in10-undated": "F1 >= 0.97",
-           "basil-1in4-undated": "F1 >= 0.97"}
+TARGETS = {
+    "seed": "F1 1.000",
+    "ecbplus": "F1 >= 0.95",
+    "basil": "F1 >= 0.97",
+    "pooled-blogs": "P >= 0.97",
+    "basil-1in10-undated": "F1 >= 0.97",
+    "basil-1in4-undated": "F1 >= 0.97",
+}
 
 
 def span_days(posts) -> float:
@@ -105,11 +110,13 @@ def main():
         embedder = CachedEmbedder(make_embedder(settings.embedding), store)
         for name in args.sets or list(SETS):
             results[name] = measure(name, settings, embedder, args.verbose)
-    print(f"{'set':<20}{'B3 P':>7}{'B3 R':>7}{'B3 F1':>7}{'ARI':>7}{'k/gold':>9}"
-          f"{'span d':>8}  target")
+    print(
+        f"{'set':<20}{'B3 P':>7}{'B3 R':>7}{'B3 F1':>7}{'ARI':>7}{'k/gold':>9}{'span d':>8}  target"
+    )
     for name, r in results.items():
-        cells = "".join(f"{r[k]:>7.3f}" for k in
-                        ("bcubed_precision", "bcubed_recall", "bcubed_f1", "ari"))
+        cells = "".join(
+            f"{r[k]:>7.3f}" for k in ("bcubed_precision", "bcubed_recall", "bcubed_f1", "ari")
+        )
         k = f"{r['n_predicted']}/{r['n_gold']}"
         print(f"{name:<20}{cells}{k:>9}{r['max_span_days']:>8.1f}  {TARGETS[name]}")
     args.out.write_text(json.dumps(results, indent=2) + "\n")
