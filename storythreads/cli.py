@@ -325,7 +325,9 @@ def compare(inputs, out_dir, fmt, config, model, store_path, top_terms, nlp_mode
         else:
             run_ = analyze(result.posts, settings, _embedder(settings), problems=result.problems)
         window = select_window(run_, since, until)
-        comparison = build_comparison(window, top_terms, readings=_parse_posts(window, nlp))
+        comparison = build_comparison(
+            window, top_terms, readings=_parse_posts(window, nlp), rules=settings.compare
+        )
         written = write_comparison(comparison, out_dir)
     except StoryThreadsError as exc:
         fail(exc)

@@ -183,6 +183,35 @@ class LimitSettings:
 
 
 @dataclass(frozen=True)
+class CompareSettings:
+    """When `compare` lists a word as distinctive of an outlet (or group) in a thread.
+
+    Each (thread, outlet, word) is a test of the outlet's words against the other
+    outlets' words in the same thread: the log-odds z with an informative Dirichlet prior
+    (Monroe, Colaresi & Quinn 2008). Thousands are tested at once, so by chance alone one
+    in twenty would pass |z| >= 1.96; Benjamini-Hochberg over every test of a comparison
+    keeps the expected share of false discoveries among the listed words at `q`. The
+    floors follow Scattertext and ConvoKit's Fightin' Words: a word few posts use, or a
+    side with few words, gives a z that means nothing.
+    """
+
+    z_min: float = 1.96  # z at least this (two-sided 5 %)
+    fdr: str = "bh"  # "bh": Benjamini-Hochberg over all tests; "none": z_min alone
+    q: float = 0.05  # the false discovery rate allowed with fdr = "bh"
+    min_docs: int = 3  # posts of the thread that use the word (either side)
+    min_words: int = 100  # words on each side of a test
+
+    def __post_init__(self):
+        _check(self.fdr in ("bh", "none"), f"compare.fdr ({self.fdr!r}) must be 'bh' or 'none'")
+        _check(0 < self.q < 1, f"compare.q ({self.q}) must be within (0, 1)")
+        _check(self.z_min >= 0, f"compare.z_min ({self.z_min}) must be >= 0")
+        _check(
+            self.min_docs >= 1 and self.min_words >= 1,
+            "compare.min_docs and compare.min_words must be >= 1",
+        )
+
+
+@dataclass(frozen=True)
 class StoreSettings:
     # Before a run changes the store, the store as it is (it passed SQLite's check at open)
     # is copied to <store>.snapshots/<UTC time>.sqlite; the newest `snapshots` copies are
@@ -204,11 +233,13 @@ _SECTIONS = {
     "report": ReportSettings,
     "limits": LimitSettings,
     "store": StoreSettings,
+    "compare": CompareSettings,
 }
 
-# sections that change where and how results are kept, never the threads: a run's id and
+# sections that change where and how results are kept, or what `compare` lists, never the
+# threads: a run's id and
 # settings_digest do not depend on them
-_NOT_IN_DIGEST = frozenset({"store"})
+_NOT_IN_DIGEST = frozenset({"store", "compare"})
 
 
 @dataclass(frozen=True)
@@ -220,6 +251,7 @@ class Settings:
     report: ReportSettings = field(default_factory=ReportSettings)
     limits: LimitSettings = field(default_factory=LimitSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
+    compare: CompareSettings = field(default_factory=CompareSettings)
 
     @classmethod
     def from_dict(cls, data: dict) -> Settings:

@@ -12,12 +12,14 @@ so that it contrasts how outlets tell the *same* story, not which stories they c
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ..config import CompareSettings
 from ..types import Post, Run, Thread
 from .text import tokens
 
@@ -220,40 +222,83 @@ class TermRow:
     outlet: str
     term: str
     count: int  # the term's count in this outlet's posts of the thread
+    other_count: int  # ... in the other outlets' posts of the thread
+    words: int  # all words of this outlet's posts of the thread
+    other_words: int  # ... of the other outlets'
+    docs: int  # posts of the thread that use the term
+    prior: float  # the term's Dirichlet prior count (its count in the whole run)
     log_odds: float
     z: float
+    p_value: float  # two-sided, from z
+    q_value: float | None  # Benjamini-Hochberg adjusted (None with fdr = "none")
 
 
 def _counts(posts: list[Post]) -> Counter:
     return Counter(t for p in posts for t in tokens(f"{p.title}\n{p.body}"))
 
 
-def framing(run: Run, top_n: int = 10, min_count: int = 2) -> list[TermRow]:
-    """Each outlet's most distinctive words within each thread at least two outlets covered.
+def _p_value(z: float) -> float:
+    return math.erfc(abs(z) / math.sqrt(2))
 
-    Per (thread, outlet): its words vs the other outlets' words in the same thread, with the
-    whole run's word counts (all posts) as the prior. Keeps up to `top_n` terms with
-    count ≥ `min_count` and z > 0; rows by (thread order, outlet, -z, term).
+
+def benjamini_hochberg(p_values: list[float]) -> list[float]:
+    """Adjusted p-values (q-values) of the Benjamini-Hochberg step-up procedure, in input
+    order: q_(i) = min over j >= i of p_(j) * m / j, at most 1."""
+    m = len(p_values)
+    order = sorted(range(m), key=lambda i: p_values[i])
+    out = [1.0] * m
+    smallest = 1.0
+    for rank in range(m, 0, -1):
+        i = order[rank - 1]
+        smallest = min(smallest, p_values[i] * m / rank)
+        out[i] = smallest
+    return out
+
+
+def framing(run: Run, top_n: int = 10, rules: CompareSettings | None = None) -> list[TermRow]:
+    """Each outlet's significantly distinctive words within each thread that at least two
+    outlets covered (the rules: ``config.CompareSettings``).
+
+    Per (thread, outlet): its words vs the other outlets' words in the same thread, with
+    the whole run's word counts (all posts) as the prior. Every word the outlet uses that
+    passes the floors is tested; those with z >= ``z_min`` (and, with Benjamini-Hochberg,
+    q <= ``q`` over every test of the run) are kept, up to ``top_n`` per cell, rows by
+    (thread order, outlet, -z, term).
     """
     if top_n < 0:
         raise ValueError(f"top_n ({top_n}) must be at least 0")
-    if min_count < 1:
-        raise ValueError(f"min_count ({min_count}) must be at least 1")
+    rules = rules or CompareSettings()
     prior = _counts(list(run.posts))
-    rows: list[TermRow] = []
+    tests: list[TermRow] = []
     for thread, posts in thread_posts(run):
         outlets = _by_outlet(posts)
         if len(outlets) < 2:
             continue
+        docs = Counter(t for p in posts for t in set(tokens(f"{p.title}\n{p.body}")))
         counts = {o: _counts(ps) for o, ps in outlets.items()}
+        total = sum(counts.values(), Counter())
         for outlet, mine in counts.items():
-            others = sum((c for o, c in counts.items() if o != outlet), Counter())
+            others = total - mine
+            words, other_words = sum(mine.values()), sum(others.values())
+            if min(words, other_words) < rules.min_words:
+                continue
             scores = log_odds_dirichlet(mine, others, prior)
-            kept = [
-                TermRow(thread.id, outlet, w, mine[w], scores[w][0], scores[w][1])
-                for w in mine
-                if mine[w] >= min_count and scores[w][1] > 0
-            ]
-            kept.sort(key=lambda r: (-r.z, r.term))
-            rows.extend(kept[:top_n])
+            for w in sorted(mine):
+                if docs[w] < rules.min_docs:
+                    continue
+                delta, z = scores[w]
+                tests.append(TermRow(thread.id, outlet, w, mine[w], others[w], words,
+                                     other_words, docs[w], float(prior[w]), delta, z,
+                                     _p_value(z), None))  # fmt: skip
+    if rules.fdr == "bh":
+        q = benjamini_hochberg([t.p_value for t in tests])
+        tests = [dataclasses.replace(t, q_value=v) for t, v in zip(tests, q, strict=True)]
+    kept = [t for t in tests if t.z >= rules.z_min and (t.q_value is None or t.q_value <= rules.q)]
+    rows: list[TermRow] = []
+    cells: dict[tuple[str, str], list[TermRow]] = {}
+    for t in kept:
+        cells.setdefault((t.thread_id, t.outlet), []).append(t)
+    order = {t.id: i for i, t in enumerate(run.threads)}
+    for key in sorted(cells, key=lambda k: (order[k[0]], k[1])):
+        rows.extend(sorted(cells[key], key=lambda r: (-r.z, r.term))[:top_n])
     return rows

@@ -18,6 +18,7 @@ from pathlib import Path
 from ..analysis.compare import MAX_LAG_DAYS, coverage, framing, lead_times
 from ..analysis.figures import figures, revisions
 from ..analysis.voices import hedging, post_text, quotes, sources, voices
+from ..config import CompareSettings
 from ..types import Run
 from .compare_html import clip, lag_text, render_compare_html
 from .comparison import Comparison
@@ -67,10 +68,12 @@ def build_comparison(
     max_lag_days: float = MAX_LAG_DAYS,
     nlp=None,
     readings: dict | None = None,
+    rules: CompareSettings | None = None,
 ) -> Comparison:
     """Every table of the comparison. Voices and figures read the posts' parses:
     ``readings`` (see ``parse_posts``) or, without it, a parse with ``nlp`` (default: the
-    shipped spaCy pipeline)."""
+    shipped spaCy pipeline). ``rules``: when a word is distinctive (``CompareSettings``)."""
+    rules = rules or CompareSettings()
     lead = lead_times(run, max_lag_days=max_lag_days)
     readings = readings if readings is not None else parse_posts(run, nlp)
     rows = figures(run, {pid: r.figures for pid, r in readings.items()})
@@ -81,7 +84,7 @@ def build_comparison(
         lead=tuple(lead.rows),
         median_lag=dict(lead.median_lag),
         single_outlet=tuple(lead.single_outlet),
-        terms=tuple(framing(run, top_n=top_terms)),
+        terms=tuple(framing(run, top_n=top_terms, rules=rules)),
         voices=tuple(voices(said)),
         hedges=tuple(hedging(run)),
         figures=tuple(rows),
@@ -89,6 +92,7 @@ def build_comparison(
         lead_window_days=max_lag_days,
         quotes=tuple(said),
         sources=tuple(sources(said)),
+        rules=rules,
     )
 
 
@@ -128,9 +132,27 @@ def comparison_dict(c: Comparison) -> dict:
             {"id": t.id, "label": labels[t.id], "posts": list(t.post_ids)} for t in c.run.threads
         ],
         "median_lag_minutes": _jsonable(c.median_lag),
+        # a word is listed as distinctive only under these rules (config.CompareSettings)
+        "term_rules": {**dataclasses.asdict(c.rules), "correction": _correction(c.rules)},
         "single_outlet_threads": list(c.single_outlet),
         **{name: _rows(getattr(c, name)) for name in TABLES},
     }
+
+
+def _correction(rules: CompareSettings) -> str:
+    if rules.fdr == "bh":
+        return f"Benjamini-Hochberg over every test of the comparison, q <= {rules.q}"
+    return "none"
+
+
+def terms_rule_text(rules: CompareSettings) -> str:
+    """One sentence that says when a word is listed (compare.md and compare.html)."""
+    return (
+        f"log-odds z >= {rules.z_min} against the other outlets in the thread "
+        f"(Monroe et al.'s informative Dirichlet prior: the whole run's counts); "
+        f"correction: {_correction(rules)}; a word in >= {rules.min_docs} posts of the "
+        f"thread, >= {rules.min_words} words on each side"
+    )
 
 
 def _by_thread(rows) -> dict[str, list]:
@@ -203,7 +225,7 @@ def render_compare_markdown(c: Comparison) -> str:
             )
         lines.append("")
         if t.id in terms:
-            lines.append("Distinctive words (log-odds z against the other outlets in this thread):")
+            lines.append(f"Distinctive words ({terms_rule_text(c.rules)}):")
             outlets_here = sorted({r.outlet for r in terms[t.id]})
             for o in outlets_here:
                 words = [f"{_md(r.term)} ({r.z:.1f})" for r in terms[t.id] if r.outlet == o]

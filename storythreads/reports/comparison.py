@@ -6,9 +6,10 @@ Its own module so that compare_report.py (which builds and writes it) and compar
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..analysis.compare import MAX_LAG_DAYS
+from ..config import CompareSettings
 from ..types import Run
 
 
@@ -27,3 +28,5 @@ class Comparison:
     lead_window_days: float = MAX_LAG_DAYS  # lags are read only this far after a thread starts
     quotes: tuple = ()  # one row per attribution (analysis.voices.QuoteRow)
     sources: tuple = ()  # per (thread, outlet): attributions and the anonymous share
+    # when a word is listed as distinctive (z, false discovery rate, floors)
+    rules: CompareSettings = field(default_factory=CompareSettings)

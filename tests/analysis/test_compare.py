@@ -10,11 +10,14 @@ import pytest
 
 from storythreads.analysis.compare import (
     CoverageRow,
+    benjamini_hochberg,
     coverage,
     framing,
     lead_times,
     log_odds_dirichlet,
 )
+from storythreads.config import CompareSettings
+from storythreads.errors import ConfigError
 from storythreads.types import Assignment, Post, Run, Thread
 
 
@@ -285,7 +288,8 @@ def test_framing_finds_each_outlets_words_within_a_thread():
         [Assignment(p, "t1", "primary", 1.0) for p in ("b1", "b2", "r1", "r2")]
         + [Assignment("x1", "t2", "primary", 1.0)],
     )
-    rows = framing(run, top_n=2, min_count=2)
+    loose = CompareSettings(z_min=0.5, fdr="none", min_docs=2, min_words=1)  # 4 tiny posts
+    rows = framing(run, top_n=2, rules=loose)
     assert {r.thread_id for r in rows} == {"t1"}  # t2 has a single outlet
     assert [(r.outlet, r.term) for r in rows] == [
         ("bbc", "shelling"),
@@ -293,11 +297,48 @@ def test_framing_finds_each_outlets_words_within_a_thread():
         ("rt", "strike"),
         ("rt", "militants"),
     ]
-    assert all(r.z > 0 and r.count >= 2 for r in rows)
-    assert rows[0].count == 5 and rows[0].z > rows[1].z
+    assert all(r.z >= 0.5 and r.docs >= 2 and r.q_value is None for r in rows)
+    first = rows[0]
+    assert (first.count, first.other_count, first.docs) == (5, 0, 2)
+    assert (first.words, first.other_words, first.prior) == (10, 10, 5.0)  # tokens, stop words out
+    assert first.p_value == pytest.approx(math.erfc(first.z / math.sqrt(2)))
+    assert rows[0].z > rows[1].z
     assert "lyman" not in {r.term for r in rows}  # both outlets use it
+    # the shipped rules: 4 short posts are too few words to call any word distinctive
+    assert framing(run) == []
     with pytest.raises(ValueError, match="top_n"):
         framing(run, top_n=-1)
+    with pytest.raises(ConfigError, match="fdr"):
+        CompareSettings(fdr="bonferroni")
+
+
+def test_benjamini_hochberg_by_hand():
+    # m = 4: sorted p 0.01, 0.02, 0.03, 0.5 -> 0.04, 0.04, 0.04, 0.5 (step-up minimum)
+    assert benjamini_hochberg([0.03, 0.5, 0.01, 0.02]) == pytest.approx([0.04, 0.5, 0.04, 0.04])
+    assert benjamini_hochberg([]) == []
+    assert benjamini_hochberg([0.9, 0.95]) == pytest.approx([0.95, 0.95])
+
+
+def test_only_significant_words_are_listed_after_the_correction():
+    """Two outlets tell one story in the same words, one of them adds a word of its own
+    often: only that word is distinctive; the noise words are tested and dropped."""
+    rng = __import__("random").Random(0)
+    common = [f"w{i}" for i in range(60)]
+    posts = []
+    for n in range(8):
+        for outlet in ("left", "right"):
+            words = rng.choices(common, k=80)
+            if outlet == "left":
+                words += ["regime"] * 6
+            posts.append(post(f"{outlet}{n}", outlet, at(9 + n), "Story", " ".join(words)))
+    ids = tuple(p.id for p in posts)
+    run = make_run(posts, [thread("t1", ids)], [Assignment(i, "t1", "primary", 1.0) for i in ids])
+    strict = framing(run)
+    assert [(r.outlet, r.term) for r in strict] == [("left", "regime")]
+    assert strict[0].z >= 1.96 and strict[0].q_value <= 0.05
+    uncorrected = framing(run, rules=CompareSettings(fdr="none"))
+    assert all(r.z >= 1.96 for r in uncorrected)
+    assert len(uncorrected) >= len(strict)
 
 
 def test_a_date_without_a_time_is_first_with_any_report_of_that_day():
