@@ -93,10 +93,15 @@ class LeadRow:
     outlet: str
     first: datetime | None  # the outlet's first dated post in the thread
     lag_minutes: float | None  # behind the thread's first dated post by anyone
-    is_first: bool  # lag_minutes == 0 (ties: every outlet that posted at that minute)
+    is_first: bool  # lag 0 (ties: every outlet that posted at that minute, or that day)
     # first came more than max_lag_days after the thread's start: no lag is claimed, since
     # so late a post reports a later development, not the same news late
     beyond_window: bool = False
+    # "day" when this outlet's first report or the thread's first gives a date only: the
+    # lag is then whole calendar days (lag_days; 0 = the same day) and lag_minutes is
+    # None, since minutes between dates would be made up (issue 25)
+    resolution: str = "minute"
+    lag_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,8 @@ class LeadTimes:
     rows: list[LeadRow]  # (thread order; lag, then beyond the window, then undated; outlet)
     median_lag: dict[str, float]  # outlet -> median lag over shared threads, by outlet name
     single_outlet: list[str]  # ids of threads only one outlet covered, in thread order
+    # outlet -> median lag in days over shared threads timed to the day
+    median_lag_days: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
 def lead_times(run: Run, *, max_lag_days: float = MAX_LAG_DAYS) -> LeadTimes:
@@ -121,19 +128,24 @@ def lead_times(run: Run, *, max_lag_days: float = MAX_LAG_DAYS) -> LeadTimes:
     window = max_lag_days * 24 * 60
     rows: list[LeadRow] = []
     lags: dict[str, list[float]] = {}
+    days: dict[str, list[float]] = {}
     single: list[str] = []
     for thread, posts in thread_posts(run):
         outlets = _by_outlet(posts)
         if len(outlets) == 1:
             single.append(thread.id)
         here = _lead_rows(thread.id, outlets, window)
-        timed = [r for r in here if r.lag_minutes is not None]
+        timed = [r for r in here if r.lag_minutes is not None or r.lag_days is not None]
         if len(timed) >= 2:
             for r in timed:
-                lags.setdefault(r.outlet, []).append(r.lag_minutes)
+                if r.lag_minutes is not None:
+                    lags.setdefault(r.outlet, []).append(r.lag_minutes)
+                else:
+                    days.setdefault(r.outlet, []).append(float(r.lag_days))
         rows.extend(sorted(here, key=_lead_order))
     median = {o: float(statistics.median(v)) for o, v in sorted(lags.items())}
-    return LeadTimes(rows=rows, median_lag=median, single_outlet=single)
+    median_days = {o: float(statistics.median(v)) for o, v in sorted(days.items())}
+    return LeadTimes(rows, median, single, median_days)
 
 
 def _lead_rows(thread_id: str, outlets: dict[str, list[Post]], window: float) -> list[LeadRow]:
@@ -142,15 +154,24 @@ def _lead_rows(thread_id: str, outlets: dict[str, list[Post]], window: float) ->
     # A post dated to the day only covers the whole day: the lag is counted from the
     # earliest *end* of a first report, so "2013-01-23" and "2013-01-23 18:00" are both
     # first, and an instant is never behind a day that may have been later than it.
-    ends = [_end(p) for p in firsts.values() if p is not None]
-    reported = min(ends) if ends else None
+    dated = [p for p in firsts.values() if p is not None]
+    leader = min(dated, key=lambda p: (_end(p), p.published, p.id)) if dated else None
     rows = []
     for outlet, post in firsts.items():
-        first = post.published if post is not None else None
-        lag = max(0.0, (first - reported).total_seconds() / 60) if first is not None else None
-        beyond = lag is not None and lag > window
+        if post is None:
+            rows.append(LeadRow(thread_id, outlet, None, None, False))
+            continue
+        lag = max(0.0, (post.published - _end(leader)).total_seconds() / 60)
+        beyond = lag > window
+        if post.date_only or leader.date_only:  # this pair is timed to the day
+            gap = max(0, (post.published.date() - leader.published.date()).days)
+            beyond = gap * 24 * 60 > window
+            shown_days = None if beyond else gap
+            rows.append(LeadRow(thread_id, outlet, post.published, None, shown_days == 0,
+                                beyond, "day", shown_days))  # fmt: skip
+            continue
         shown = None if beyond else lag
-        rows.append(LeadRow(thread_id, outlet, first, shown, shown == 0, beyond))
+        rows.append(LeadRow(thread_id, outlet, post.published, shown, shown == 0, beyond))
     return rows
 
 
@@ -166,8 +187,9 @@ def _end(post: Post) -> datetime:
 
 def _lead_order(row: LeadRow) -> tuple:
     """Lagged rows by lag, then those beyond the window by time, then undated; by outlet."""
-    if row.lag_minutes is not None:
-        return (0, row.lag_minutes, row.outlet)
+    if row.lag_minutes is not None or row.lag_days is not None:
+        lag = row.lag_minutes if row.lag_minutes is not None else row.lag_days * 24 * 60
+        return (0, lag, row.outlet)
     if row.beyond_window:
         return (1, row.first, row.outlet)
     return (2, 0, row.outlet)

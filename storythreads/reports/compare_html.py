@@ -37,9 +37,31 @@ def lag_text(row, window_days: float) -> str:
     """
     if row is not None and row.beyond_window:
         return f"later (beyond {duration(window_days * 24 * 60).lstrip('+')})"
+    if row is not None and row.lag_days is not None:  # timed to the day
+        return "first (same day)" if row.is_first else day_lag(row.lag_days)
     if row is None or row.lag_minutes is None:
         return "—"
     return "first" if row.is_first else duration(row.lag_minutes)
+
+
+def median_lags(c: Comparison) -> list[tuple[str, str]]:
+    """(outlet, its median lag for a reader), fastest first: in minutes over threads timed
+    to the minute, else in days over threads timed to the day; shared with compare.md."""
+    rows = [(o, lag, duration(lag)) for o, lag in c.median_lag.items()]
+    rows += [
+        (o, days * 24 * 60, day_lag(days))
+        for o, days in c.median_lag_days.items()
+        if o not in c.median_lag
+    ]
+    return [(o, text) for o, _, text in sorted(rows, key=lambda r: (r[1], r[0]))]
+
+
+def day_lag(days: float) -> str:
+    """A lag of whole days: 'same day', '+1 day', '+3 days' (a median may be '+1.5 days')."""
+    if days == 0:
+        return "same day"
+    shown = f"{days:g}"
+    return f"+{shown} day" if days == 1 else f"+{shown} days"
 
 
 def _short(text: str) -> str:
@@ -226,8 +248,7 @@ def compare_view(c: Comparison) -> dict:
         "n_threads": len(run.threads),
         "outlets": outlets,
         "median_lag": [
-            {"outlet": o, "lag": duration(lag), "first": firsts.get(o, 0)}
-            for o, lag in sorted(c.median_lag.items(), key=lambda kv: (kv[1], kv[0]))
+            {"outlet": o, "lag": text, "first": firsts.get(o, 0)} for o, text in median_lags(c)
         ],
         "single_outlet": [
             {"anchor": _anchor(tid), "label": labels.get(tid, tid), "id": tid}

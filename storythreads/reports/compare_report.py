@@ -20,10 +20,10 @@ from ..analysis.figures import figures, revisions
 from ..analysis.voices import hedging, post_text, quotes, sources, voices
 from ..config import CompareSettings
 from ..types import Run
-from .compare_html import clip, lag_text, render_compare_html
+from .compare_html import clip, lag_text, median_lags, render_compare_html
 from .comparison import Comparison
 from .files import write_atomic
-from .values import _iso, _jsonable, _md, duration
+from .values import _iso, _jsonable, _md
 
 SCHEMA = "storythreads.compare/1"
 TABLES = (
@@ -83,6 +83,7 @@ def build_comparison(
         coverage=tuple(coverage(run)),
         lead=tuple(lead.rows),
         median_lag=dict(lead.median_lag),
+        median_lag_days=dict(lead.median_lag_days),
         single_outlet=tuple(lead.single_outlet),
         terms=tuple(framing(run, top_n=top_terms, rules=rules)),
         voices=tuple(voices(said)),
@@ -132,6 +133,7 @@ def comparison_dict(c: Comparison) -> dict:
             {"id": t.id, "label": labels[t.id], "posts": list(t.post_ids)} for t in c.run.threads
         ],
         "median_lag_minutes": _jsonable(c.median_lag),
+        "median_lag_days": _jsonable(c.median_lag_days),  # threads timed to the day
         # a word is listed as distinctive only under these rules (config.CompareSettings)
         "term_rules": {**dataclasses.asdict(c.rules), "correction": _correction(c.rules)},
         "single_outlet_threads": list(c.single_outlet),
@@ -197,14 +199,14 @@ def render_compare_markdown(c: Comparison) -> str:
         ),
         "",
     ]
-    if c.median_lag:
+    if c.median_lag or c.median_lag_days:
         lines += [
             "## Who reports first",
             "",
             "| outlet | median lag behind the first report |",
             "|---|---|",
         ]
-        lines += [f"| {_md(o)} | {duration(lag)} |" for o, lag in sorted(c.median_lag.items())]
+        lines += [f"| {_md(o)} | {text} |" for o, text in median_lags(c)]
         lines.append("")
     cov, lead, terms = _by_thread(c.coverage), _by_thread(c.lead), _by_thread(c.terms)
     speak, revs, mix = _by_thread(c.voices), _by_thread(c.revisions), _by_thread(c.sources)

@@ -18,7 +18,7 @@ class Comparison:
     run: Run
     coverage: tuple
     lead: tuple
-    median_lag: dict
+    median_lag: dict  # outlet -> median lag in minutes (threads timed to the minute)
     single_outlet: tuple
     terms: tuple
     voices: tuple
@@ -30,3 +30,4 @@ class Comparison:
     sources: tuple = ()  # per (thread, outlet): attributions and the anonymous share
     # when a word is listed as distinctive (z, false discovery rate, floors)
     rules: CompareSettings = field(default_factory=CompareSettings)
+    median_lag_days: dict = field(default_factory=dict)  # outlet -> days (dates only)

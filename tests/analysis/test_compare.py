@@ -359,3 +359,44 @@ def test_a_date_without_a_time_is_first_with_any_report_of_that_day():
     rows = {r.outlet: r for r in lead_times(run).rows}
     assert rows["A"].is_first and rows["C"].is_first  # the day may have begun with A
     assert rows["B"].lag_minutes == 600  # 18:00 is 10 h behind C's 08:00, known to the minute
+
+
+def test_lags_on_dates_are_whole_days_never_minutes():
+    """Mixed precision is handled per pair: a date-only side makes the lag a day count."""
+    from datetime import UTC, datetime
+
+    from storythreads.analysis.compare import lead_times
+    from storythreads.reports.compare_html import day_lag, lag_text
+    from storythreads.types import Assignment, Post, Run, Thread
+
+    day = datetime(2016, 9, 12, tzinfo=UTC)
+
+    def dated(pid, outlet, days, date_only=True, hour=0):
+        when = day.replace(hour=hour) + __import__("datetime").timedelta(days=days)
+        return Post(pid, outlet, None, when, "t", None, "b", date_only=date_only)
+
+    posts = (
+        dated("f1", "Fox", 0),
+        dated("n1", "NYT", 0),
+        dated("h1", "HuffPost", 2),
+        dated("f2", "Fox", 10),  # another thread: all dates
+        dated("n2", "NYT", 11),
+    )
+    threads = (
+        Thread("t1", "x", (), "", ("f1", "n1", "h1"), (), None, None),
+        Thread("t2", "y", (), "", ("f2", "n2"), (), None, None),
+    )
+    of = {"f1": "t1", "n1": "t1", "h1": "t1", "f2": "t2", "n2": "t2"}
+    run = Run("r", day, day, "x", "m", {}, posts, threads,
+              tuple(Assignment(p.id, of[p.id], "primary", 1.0) for p in posts), ())  # fmt: skip
+    lead = lead_times(run)
+    rows = {(r.thread_id, r.outlet): r for r in lead.rows}
+    assert all(r.resolution == "day" and r.lag_minutes is None for r in lead.rows)
+    assert rows["t1", "Fox"].is_first and rows["t1", "NYT"].is_first  # the same day
+    assert rows["t1", "HuffPost"].lag_days == 2 and not rows["t1", "HuffPost"].is_first
+    assert rows["t2", "NYT"].lag_days == 1
+    assert lead.median_lag == {}  # no minute-level lag on date-only data
+    assert lead.median_lag_days == {"Fox": 0.0, "HuffPost": 2.0, "NYT": 0.5}
+    assert lag_text(rows["t1", "Fox"], 7) == "first (same day)"
+    assert lag_text(rows["t1", "HuffPost"], 7) == "+2 days"
+    assert (day_lag(0), day_lag(1), day_lag(0.5)) == ("same day", "+1 day", "+0.5 days")
