@@ -295,14 +295,25 @@ def run(
     show_default=True,
     help="Distinctive terms per outlet and thread.",
 )
+@click.option(
+    "--groups",
+    "group_files",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="A CSV of outlet,group (e.g. ideology.csv: fox,right): every table is also made "
+    "per group. Repeat for several groupings (ideology, country, owner).",
+)
 @NLP_MODEL_OPTION
 @window_options
-def compare(inputs, out_dir, fmt, config, model, store_path, top_terms, nlp_model, since, until):
+def compare(
+    inputs, out_dir, fmt, config, model, store_path, top_terms, group_files, nlp_model, since, until
+):
     """Compare outlets: coverage, who reported first, distinctive words, voices, figures.
 
     Threads are built over all outlets together (an outlet is a post's source, or its URL's
     host); the tables are then computed per thread and per outlet.
     """
+    from .analysis.compare import read_grouping
     from .analysis.nlp import load_nlp
     from .pipeline import analyze, update
     from .reports import select_window
@@ -311,6 +322,7 @@ def compare(inputs, out_dir, fmt, config, model, store_path, top_terms, nlp_mode
 
     try:
         settings = _settings(config, model)
+        groupings = [read_grouping(path) for path in group_files]  # bad files fail first
         nlp = load_nlp(nlp_model)  # a missing pipeline fails now, before any embedding
         result = read_posts(list(inputs), format=fmt, limits=settings.limits)
         _report_problems(result.problems)
@@ -326,7 +338,11 @@ def compare(inputs, out_dir, fmt, config, model, store_path, top_terms, nlp_mode
             run_ = analyze(result.posts, settings, _embedder(settings), problems=result.problems)
         window = select_window(run_, since, until)
         comparison = build_comparison(
-            window, top_terms, readings=_parse_posts(window, nlp), rules=settings.compare
+            window,
+            top_terms,
+            readings=_parse_posts(window, nlp),
+            rules=settings.compare,
+            groupings=groupings,
         )
         written = write_comparison(comparison, out_dir)
     except StoryThreadsError as exc:

@@ -198,7 +198,7 @@ class CompareSettings:
     z_min: float = 1.96  # z at least this (two-sided 5 %)
     fdr: str = "bh"  # "bh": Benjamini-Hochberg over all tests; "none": z_min alone
     q: float = 0.05  # the false discovery rate allowed with fdr = "bh"
-    min_docs: int = 3  # posts of the thread that use the word (either side)
+    min_docs: int = 3  # posts of the whole comparison that use the word
     min_words: int = 100  # words on each side of a test
 
     def __post_init__(self):

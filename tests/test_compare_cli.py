@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -148,3 +149,74 @@ def test_a_missing_spacy_pipeline_is_exit_4_in_one_line(tmp_path, fake_model):
     assert result.exit_code == 4
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "nope_xx" in lines[0] and "Traceback" not in result.output
+
+
+# -- outlet groups (issue 25) -------------------------------------------------------------
+
+
+def _two_outlets(tmp_path):
+    a = write_jsonl(
+        tmp_path / "a.jsonl",
+        [
+            {"id": "a1", "source": "Alpha", "published": "2024-03-04",
+             "title": "Earthquake hits Izmir", "text": f"{QUAKE}. At least 12 people were killed."},
+            {"id": "a2", "source": "Gamma", "published": "2024-03-05",
+             "title": "Izmir rescuers search rubble", "text": f"{QUAKE} rubble rescuers."},
+        ],
+    )  # fmt: skip
+    b = write_jsonl(
+        tmp_path / "b.jsonl",
+        [{"id": "b1", "source": "Beta", "published": "2024-03-04",
+          "title": "Izmir earthquake rescuers", "text": f"{QUAKE}. At least 15 were killed."}],
+    )  # fmt: skip
+    return a, b
+
+
+def test_groups_make_every_table_per_group_and_record_the_mapping(tmp_path, fake_model):
+    a, b = _two_outlets(tmp_path)
+    groups = tmp_path / "ideology.csv"
+    groups.write_text("outlet,group\nAlpha,left\nGamma,left\nBeta,right\n", encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["compare", str(a), str(b), "--out", str(out), "--groups", str(groups)]
+    result = CliRunner().invoke(cli.main, args)
+    assert result.exit_code == 0, result.output
+    for table in ("coverage", "lead", "terms", "voices", "sources", "figures"):
+        assert (out / f"{table}-ideology.csv").is_file(), table
+    with open(out / "coverage-ideology.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["outlet"] for r in rows} == {"left", "right"}
+    assert sum(int(r["posts"]) for r in rows if r["outlet"] == "left") == 2
+    report = json.loads((out / "compare.json").read_text(encoding="utf-8"))
+    (grouping,) = report["groupings"]
+    assert grouping["name"] == "ideology" and grouping["unmapped_outlets"] == []
+    assert grouping["mapping"] == {"Alpha": "left", "Beta": "right", "Gamma": "left"}
+    assert grouping["sha256"] == hashlib.sha256(groups.read_bytes()).hexdigest()
+    # dates only: lags in days, never minutes
+    assert all(r["lag_minutes"] is None for r in report["lead"] + grouping["lead"])
+    assert report["term_rules"]["correction"].startswith("Benjamini-Hochberg")
+    md = (out / "compare.md").read_text(encoding="utf-8")
+    assert "## By ideology" in md and "left: Alpha, Gamma" in md
+    assert " min |" not in md  # no minute-level lag anywhere
+    assert "| 2024-03-04 |" in md  # a date shown as a date
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("source,group\nAlpha,left\n", "needs an 'outlet' and a 'group' column"),
+        ("outlet,group\nAlpha,left\nAlpha,right\n", ":3: outlet 'Alpha' is in group 'left' and"),
+        ("outlet,group\nAlpha,\n", ":2: an empty outlet or group"),
+        ("outlet,group\n", "names no outlet"),
+    ],
+)
+def test_a_bad_grouping_file_is_one_line_naming_it(tmp_path, fake_model, text, message):
+    a, b = _two_outlets(tmp_path)
+    groups = tmp_path / "groups.csv"
+    groups.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["compare", str(a), str(b), "--out", str(out), "--groups", str(groups)]
+    result = CliRunner().invoke(cli.main, args)
+    assert result.exit_code == 1, result.output
+    (line,) = [x for x in result.output.splitlines() if x.startswith("storythreads: error:")]
+    assert str(groups) in line and message in line
+    assert not out.exists()  # nothing written

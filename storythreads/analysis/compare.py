@@ -58,6 +58,7 @@ class CoverageRow:
     share_of_outlet: float  # this thread's posts / all of the outlet's threaded posts
     first: datetime | None
     last: datetime | None
+    first_date_only: bool = False  # the first post gives a date, not a time of day
 
 
 def coverage(run: Run) -> list[CoverageRow]:
@@ -79,6 +80,7 @@ def coverage(run: Run) -> list[CoverageRow]:
                     share_of_outlet=len(posts) / totals[outlet],
                     first=times[0] if times else None,
                     last=times[-1] if times else None,
+                    first_date_only=bool(times) and _first_post(posts).date_only,
                 )
             )
     return rows
@@ -247,8 +249,9 @@ class TermRow:
     other_count: int  # ... in the other outlets' posts of the thread
     words: int  # all words of this outlet's posts of the thread
     other_words: int  # ... of the other outlets'
-    docs: int  # posts of the thread that use the term
-    prior: float  # the term's Dirichlet prior count (its count in the whole run)
+    docs: int  # posts of the run that use the term
+    prior: float  # the term's Dirichlet prior count: its share of the run's words x
+    # (words + other_words), so the prior weighs as much as the thread's own words
     log_odds: float
     z: float
     p_value: float  # two-sided, from z
@@ -291,12 +294,13 @@ def framing(run: Run, top_n: int = 10, rules: CompareSettings | None = None) -> 
         raise ValueError(f"top_n ({top_n}) must be at least 0")
     rules = rules or CompareSettings()
     prior = _counts(list(run.posts))
+    prior_total = sum(prior.values())
+    docs = Counter(t for p in run.posts for t in set(tokens(f"{p.title}\n{p.body}")))
     tests: list[TermRow] = []
     for thread, posts in thread_posts(run):
         outlets = _by_outlet(posts)
         if len(outlets) < 2:
             continue
-        docs = Counter(t for p in posts for t in set(tokens(f"{p.title}\n{p.body}")))
         counts = {o: _counts(ps) for o, ps in outlets.items()}
         total = sum(counts.values(), Counter())
         for outlet, mine in counts.items():
@@ -304,13 +308,18 @@ def framing(run: Run, top_n: int = 10, rules: CompareSettings | None = None) -> 
             words, other_words = sum(mine.values()), sum(others.values())
             if min(words, other_words) < rules.min_words:
                 continue
-            scores = log_odds_dirichlet(mine, others, prior)
+            # the run's word shape, as strong as the thread's own words (alpha0 = n_i + n_j):
+            # the whole run's raw counts would outweigh one thread's words many times over
+            # and pull every z to 0 (median 0.65 on a held-out set of 304 articles)
+            scale = words + other_words
+            scores = log_odds_dirichlet(mine, others, prior, prior_scale=scale)
             for w in sorted(mine):
                 if docs[w] < rules.min_docs:
                     continue
                 delta, z = scores[w]
+                alpha = prior[w] * scale / prior_total
                 tests.append(TermRow(thread.id, outlet, w, mine[w], others[w], words,
-                                     other_words, docs[w], float(prior[w]), delta, z,
+                                     other_words, docs[w], alpha, delta, z,
                                      _p_value(z), None))  # fmt: skip
     if rules.fdr == "bh":
         q = benjamini_hochberg([t.p_value for t in tests])
@@ -324,3 +333,73 @@ def framing(run: Run, top_n: int = 10, rules: CompareSettings | None = None) -> 
     for key in sorted(cells, key=lambda k: (order[k[0]], k[1])):
         rows.extend(sorted(cells[key], key=lambda r: (-r.z, r.term))[:top_n])
     return rows
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """Outlets gathered into groups (left / centre / right, one country's press, one
+    owner's titles): every table of a comparison is also made per group (issue 25)."""
+
+    name: str  # the file's stem: "ideology" for ideology.csv
+    path: str
+    sha256: str  # of the file's bytes, so a published result names the mapping it used
+    mapping: dict[str, str]  # outlet -> group
+
+    def group_of(self, outlet: str) -> str:
+        return self.mapping.get(outlet, UNGROUPED)
+
+
+UNGROUPED = "(no group)"  # an outlet the grouping file does not name
+
+
+def read_grouping(path) -> Grouping:
+    """A CSV with an ``outlet`` and a ``group`` column (header names matched without regard
+    to case; other columns ignored). InputError, naming the file and line, for a file
+    that cannot be read, a missing column, an empty value, or an outlet given two groups."""
+    import csv
+    import hashlib
+    from pathlib import Path
+
+    from ..errors import InputError
+
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+        text = data.decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the grouping file: {exc}", path=str(path)) from exc
+    rows = csv.reader(text.splitlines())
+    header = [h.strip().lower() for h in next(rows, [])]
+    if "outlet" not in header or "group" not in header:
+        raise InputError(
+            f"a grouping file needs an 'outlet' and a 'group' column, found {header}",
+            path=str(path),
+            line=1,
+        )
+    at_outlet, at_group = header.index("outlet"), header.index("group")
+    mapping: dict[str, str] = {}
+    for line, row in enumerate(rows, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) <= max(at_outlet, at_group):
+            raise InputError(f"row has {len(row)} fields", path=str(path), line=line)
+        outlet, group = row[at_outlet].strip(), row[at_group].strip()
+        if not outlet or not group:
+            raise InputError("an empty outlet or group", path=str(path), line=line)
+        if mapping.get(outlet, group) != group:
+            raise InputError(
+                f"outlet {outlet!r} is in group {mapping[outlet]!r} and {group!r}",
+                path=str(path),
+                line=line,
+            )
+        mapping[outlet] = group
+    if not mapping:
+        raise InputError("the grouping file names no outlet", path=str(path))
+    return Grouping(path.stem, str(path), hashlib.sha256(data).hexdigest(), mapping)
+
+
+def regroup(run: Run, grouping: Grouping) -> Run:
+    """The run with each post's outlet replaced by its group: every table of a comparison
+    made over it is that table per group (one definition of each table)."""
+    posts = tuple(dataclasses.replace(p, source=grouping.group_of(outlet_of(p))) for p in run.posts)
+    return dataclasses.replace(run, posts=posts)

@@ -13,17 +13,26 @@ import csv
 import dataclasses
 import io
 import json
+from collections.abc import Sequence
+from datetime import UTC
 from pathlib import Path
 
-from ..analysis.compare import MAX_LAG_DAYS, coverage, framing, lead_times
+from ..analysis.compare import (
+    MAX_LAG_DAYS,
+    Grouping,
+    coverage,
+    framing,
+    lead_times,
+    regroup,
+)
 from ..analysis.figures import figures, revisions
 from ..analysis.voices import hedging, post_text, quotes, sources, voices
 from ..config import CompareSettings
 from ..types import Run
-from .compare_html import clip, lag_text, median_lags, render_compare_html
+from .compare_html import lag_text, median_lags, render_compare_html
 from .comparison import Comparison
 from .files import write_atomic
-from .values import _iso, _jsonable, _md
+from .values import _jsonable, _md
 
 SCHEMA = "storythreads.compare/1"
 TABLES = (
@@ -69,13 +78,24 @@ def build_comparison(
     nlp=None,
     readings: dict | None = None,
     rules: CompareSettings | None = None,
+    groupings: Sequence[Grouping] = (),
 ) -> Comparison:
     """Every table of the comparison. Voices and figures read the posts' parses:
     ``readings`` (see ``parse_posts``) or, without it, a parse with ``nlp`` (default: the
-    shipped spaCy pipeline). ``rules``: when a word is distinctive (``CompareSettings``)."""
+    shipped spaCy pipeline). ``rules``: when a word is distinctive (``CompareSettings``).
+    Each of ``groupings`` adds the same tables over its groups of outlets (``regroup``)."""
     rules = rules or CompareSettings()
-    lead = lead_times(run, max_lag_days=max_lag_days)
     readings = readings if readings is not None else parse_posts(run, nlp)
+    groups = tuple(
+        (
+            g,
+            build_comparison(
+                regroup(run, g), top_terms, max_lag_days, readings=readings, rules=rules
+            ),
+        )
+        for g in groupings
+    )
+    lead = lead_times(run, max_lag_days=max_lag_days)
     rows = figures(run, {pid: r.figures for pid, r in readings.items()})
     said = quotes(run, {pid: r.attributions for pid, r in readings.items()})
     return Comparison(
@@ -94,6 +114,7 @@ def build_comparison(
         quotes=tuple(said),
         sources=tuple(sources(said)),
         rules=rules,
+        groups=groups,
     )
 
 
@@ -106,8 +127,12 @@ def _rows(items) -> list[dict]:
 
 
 def table_rows(c: Comparison) -> dict[str, list[dict]]:
-    """Each tidy table as a list of flat rows (lists become JSON strings)."""
+    """Each tidy table as a list of flat rows (lists become JSON strings); the tables of
+    each grouping as ``<table>-<grouping>`` (coverage-ideology: one row per thread and
+    group)."""
     tables = {name: _rows(getattr(c, name)) for name in TABLES}
+    for grouping, grouped in c.groups:
+        tables.update({f"{name}-{grouping.name}": _rows(getattr(grouped, name)) for name in TABLES})
     for rows in tables.values():
         for row in rows:
             for key, value in row.items():
@@ -134,6 +159,21 @@ def comparison_dict(c: Comparison) -> dict:
         ],
         "median_lag_minutes": _jsonable(c.median_lag),
         "median_lag_days": _jsonable(c.median_lag_days),  # threads timed to the day
+        # each --groups file: the mapping used (with the file's sha256) and every table
+        # over its groups; an outlet it does not name is in the group "(no group)"
+        "groupings": [
+            {
+                "name": g.name,
+                "file": g.path,
+                "sha256": g.sha256,
+                "mapping": dict(sorted(g.mapping.items())),
+                "unmapped_outlets": sorted(set(outlets) - set(g.mapping)),
+                "median_lag_minutes": _jsonable(grouped.median_lag),
+                "median_lag_days": _jsonable(grouped.median_lag_days),
+                **{name: _rows(getattr(grouped, name)) for name in TABLES},
+            }
+            for g, grouped in c.groups
+        ],
         # a word is listed as distinctive only under these rules (config.CompareSettings)
         "term_rules": {**dataclasses.asdict(c.rules), "correction": _correction(c.rules)},
         "single_outlet_threads": list(c.single_outlet),
@@ -153,7 +193,7 @@ def terms_rule_text(rules: CompareSettings) -> str:
         f"log-odds z >= {rules.z_min} against the other outlets in the thread "
         f"(Monroe et al.'s informative Dirichlet prior: the whole run's counts); "
         f"correction: {_correction(rules)}; a word in >= {rules.min_docs} posts of the "
-        f"thread, >= {rules.min_words} words on each side"
+        f"comparison, >= {rules.min_words} words on each side"
     )
 
 
@@ -164,56 +204,119 @@ def _by_thread(rows) -> dict[str, list]:
     return grouped
 
 
-TOP_SPEAKERS = 5  # per thread and outlet in the reports (quotes.csv has them all)
+TOP_SPEAKERS = 3  # per thread and outlet in compare.md (quotes.csv has them all)
+TOP_DIFFERENCES = 10  # the summary's largest significant differences
+TOP_TERMS_MD = 5  # distinctive words per outlet and thread in compare.md (terms.csv: all)
 
 
 def _voices_markdown(rows, mix) -> list[str]:
-    """Per outlet: its share of anonymous sources, then its top speakers with counts and
-    one example each, citing the post."""
-    lines = ["Voices (quotes.csv has every attribution, with its offsets in the post):"]
+    """One line per outlet: its share of anonymous sources and its top speakers with
+    their counts (quotes.csv and compare.html have every attribution and an example)."""
     anonymous = {m.outlet: m for m in mix}
+    lines = []
     for outlet in sorted({r.outlet for r in rows}):
         m = anonymous.get(outlet)
-        share = f"{m.anonymous_share:.0%} of {m.attributions} anonymous" if m else ""
-        lines.append(f"- **{_md(outlet)}** ({share}):")
-        for r in [r for r in rows if r.outlet == outlet][:TOP_SPEAKERS]:
-            lines.append(
-                f"  - {_md(r.speaker)} ({r.speaker_kind}) — {r.quotes} quote(s), "
-                f"{r.attributions} other attribution(s); e.g. {_md(clip(r.example))} "
-                f"({_md(r.example_post)})"
-            )
-    lines.append("")
+        share = f" ({m.anonymous_share:.0%} of {m.attributions} anonymous)" if m else ""
+        top = [r for r in rows if r.outlet == outlet][:TOP_SPEAKERS]
+        names = ", ".join(f"{_md(r.speaker)} ({r.quotes + r.attributions})" for r in top)
+        lines.append(f"- voices, {_md(outlet)}{share}: {names}")
+    return lines
+
+
+def _differences(c: Comparison, labels: dict[str, str]) -> list[str]:
+    """The largest significant differences of a comparison, one line each, by z."""
+    lines = []
+    for r in sorted(c.terms, key=lambda r: (-r.z, r.thread_id, r.outlet, r.term))[:TOP_DIFFERENCES]:
+        q = f", q {r.q_value:.2g}" if r.q_value is not None else ""
+        lines.append(
+            f"- {_md(r.outlet)} on *{_md(labels.get(r.thread_id, r.thread_id))}*: "
+            f"“{_md(r.term)}” {r.count}× in its {r.words} words against {r.other_count}× "
+            f"in the others' {r.other_words} (z {r.z:.1f}{q})"
+        )
+    return lines
+
+
+def _first_text(row) -> str:
+    """A coverage row's first post: its date when the post gives a date only."""
+    if row.first is None:
+        return "—"
+    when = row.first.astimezone(UTC)
+    return when.strftime("%Y-%m-%d" if row.first_date_only else "%Y-%m-%dT%H:%M:%SZ")
+
+
+def _lead_table(c: Comparison, who: str) -> list[str]:
+    lags = median_lags(c)
+    if not lags:
+        return []
+    lines = [f"| {who} | median lag behind the first report |", "|---|---|"]
+    return lines + [f"| {_md(o)} | {text} |" for o, text in lags] + [""]
+
+
+def _grouping_markdown(grouping, grouped: Comparison, labels: dict[str, str]) -> list[str]:
+    """A grouping's section: posts and threads per group, who reports first, and the
+    largest significant differences between groups."""
+    groups = sorted({p.source for p in grouped.run.posts})
+    posts = {g: 0 for g in groups}
+    threads: dict[str, set] = {g: set() for g in groups}
+    for r in grouped.coverage:
+        posts[r.outlet] += r.posts
+        threads[r.outlet].add(r.thread_id)
+    mapping = ", ".join(
+        f"{_md(g)}: {', '.join(_md(o) for o in sorted(o for o, x in grouping.mapping.items() if x == g))}"
+        for g in groups
+        if g in grouping.mapping.values()
+    )
+    lines = [f"## By {_md(grouping.name)}", "", f"Groups ({_md(grouping.path)}): {mapping}.", ""]
+    lines += ["| group | posts | threads |", "|---|---|---|"]
+    lines += [f"| {_md(g)} | {posts[g]} | {len(threads[g])} |" for g in groups]
+    lines += [""] + _lead_table(grouped, "group")
+    differences = _differences(grouped, labels)
+    if differences:
+        lines += ["Largest significant differences between groups:", "", *differences, ""]
     return lines
 
 
 def render_compare_markdown(c: Comparison) -> str:
+    """compare.md, a page a person reads: a summary first (outlets, groups, threads, the
+    largest significant differences, who reports first), each grouping, then each thread
+    in a few lines. The full tables are the CSV files and compare.html."""
     run = c.run
+    labels = {t.id: t.label for t in run.threads}
     outlets = sorted({p.source or "unknown" for p in run.posts})
+    shown = ", ".join(_md(o) for o in outlets[:12]) + (", …" if len(outlets) > 12 else "")
+    groupings = "; ".join(
+        f"{_md(g.name)} ({len(set(g.mapping.values()))} groups)" for g, _ in c.groups
+    )
     lines = [
         "# Coverage compared",
         "",
-        (
-            f"{len(run.posts)} posts from {len(outlets)} outlet(s) "
-            f"({', '.join(_md(o) for o in outlets[:12])}{', …' if len(outlets) > 12 else ''}) "
-            f"in {len(run.threads)} threads."
-        ),
+        f"{len(run.posts)} posts from {len(outlets)} outlet(s) ({shown}) in "
+        f"{len(run.threads)} threads" + (f"; groupings: {groupings}." if groupings else "."),
+        "",
+        f"A word is listed as distinctive when {terms_rule_text(c.rules)}.",
+        "",
+        "## Summary",
         "",
     ]
-    if c.median_lag or c.median_lag_days:
-        lines += [
-            "## Who reports first",
+    differences = _differences(c, labels)
+    lines += (
+        ["Largest significant differences:", "", *differences, ""]
+        if differences
+        else [
+            "No word passes the significance rule: no outlet's wording differs beyond chance.",
             "",
-            "| outlet | median lag behind the first report |",
-            "|---|---|",
         ]
-        lines += [f"| {_md(o)} | {text} |" for o, text in median_lags(c)]
-        lines.append("")
+    )
+    if c.median_lag or c.median_lag_days:
+        lines += ["### Who reports first", "", *_lead_table(c, "outlet")]
+    for grouping, grouped in c.groups:
+        lines += _grouping_markdown(grouping, grouped, labels)
     cov, lead, terms = _by_thread(c.coverage), _by_thread(c.lead), _by_thread(c.terms)
     speak, revs, mix = _by_thread(c.voices), _by_thread(c.revisions), _by_thread(c.sources)
     for t in run.threads:
         if t.id not in cov:
             continue
-        lines += [f"## {_md(t.label)} ({t.id})", "", f"*{_md(t.headline)}*", ""]
+        lines += [f"## {_md(t.label)} ({t.id})", ""]
         lines += [
             "| outlet | posts | words | share of outlet | first | lag |",
             "|---|---|---|---|---|---|",
@@ -223,25 +326,18 @@ def render_compare_markdown(c: Comparison) -> str:
             lag = lag_text(lags.get(r.outlet), c.lead_window_days)
             lines.append(
                 f"| {_md(r.outlet)} | {r.posts} | {r.words} | {r.share_of_outlet:.0%} | "
-                f"{_iso(r.first) or '—'} | {lag} |"
+                f"{_first_text(r)} | {lag} |"
             )
         lines.append("")
-        if t.id in terms:
-            lines.append(f"Distinctive words ({terms_rule_text(c.rules)}):")
-            outlets_here = sorted({r.outlet for r in terms[t.id]})
-            for o in outlets_here:
-                words = [f"{_md(r.term)} ({r.z:.1f})" for r in terms[t.id] if r.outlet == o]
-                lines.append(f"- {_md(o)}: {', '.join(words)}")
-            lines.append("")
-        if t.id in speak:
-            lines += _voices_markdown(speak[t.id], mix.get(t.id, []))
-        for rev in revs.get(t.id, []):
-            lines.append(f"- ⚠ figures differ: {_md(rev.note)}")
-        if t.id in revs:
+        for o in sorted({r.outlet for r in terms.get(t.id, [])}):
+            words = [f"{_md(r.term)} ({r.z:.1f})" for r in terms[t.id] if r.outlet == o]
+            lines.append(f"- distinctive, {_md(o)}: {', '.join(words[:TOP_TERMS_MD])}")
+        lines += _voices_markdown(speak.get(t.id, []), mix.get(t.id, []))
+        lines += [f"- ⚠ figures differ: {_md(rev.note)}" for rev in revs.get(t.id, [])]
+        if lines[-1] != "":
             lines.append("")
     if c.single_outlet:
         lines += ["## Covered by one outlet only", ""]
-        labels = {t.id: t.label for t in run.threads}
         lines += [f"- {_md(labels.get(tid, tid))} ({tid})" for tid in c.single_outlet]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

@@ -31,3 +31,5 @@ class Comparison:
     # when a word is listed as distinctive (z, false discovery rate, floors)
     rules: CompareSettings = field(default_factory=CompareSettings)
     median_lag_days: dict = field(default_factory=dict)  # outlet -> days (dates only)
+    # per grouping of outlets (--groups): (Grouping, the same comparison over its groups)
+    groups: tuple = ()
