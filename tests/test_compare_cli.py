@@ -198,6 +198,8 @@ def test_groups_make_every_table_per_group_and_record_the_mapping(tmp_path, fake
     assert "## By ideology" in md and "left: Alpha, Gamma" in md
     assert " min |" not in md  # no minute-level lag anywhere
     assert "| 2024-03-04 |" in md  # a date shown as a date
+    html = (out / "compare.html").read_text(encoding="utf-8")
+    assert "<h2>By ideology</h2>" in html and "<td>left</td><td>Alpha, Gamma</td>" in html
 
 
 @pytest.mark.parametrize(

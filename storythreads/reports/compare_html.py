@@ -14,7 +14,7 @@ from __future__ import annotations
 from markupsafe import Markup
 
 from . import figures_html
-from .comparison import Comparison
+from .comparison import Comparison, terms_rule_text
 from .values import _anchor, _safe_url, _when, duration
 
 HEATMAP_THREADS = 40  # the busiest threads get a heatmap row; every thread gets a section
@@ -255,6 +255,36 @@ def compare_view(c: Comparison) -> dict:
             for tid in c.single_outlet
         ],
         "threads": threads,
+        "terms_rule": terms_rule_text(c.rules),
+        "groupings": [_grouping_view(g, grouped) for g, grouped in c.groups],
+    }
+
+
+def _grouping_view(grouping, grouped: Comparison) -> dict:
+    """A grouping's table: each group's outlets, posts, threads and median lag."""
+    lags = dict(median_lags(grouped))
+    posts: dict[str, int] = {}
+    threads: dict[str, set] = {}
+    for r in grouped.coverage:
+        posts[r.outlet] = posts.get(r.outlet, 0) + r.posts
+        threads.setdefault(r.outlet, set()).add(r.thread_id)
+    members: dict[str, list[str]] = {}
+    for outlet, group in sorted(grouping.mapping.items()):
+        members.setdefault(group, []).append(outlet)
+    return {
+        "name": grouping.name,
+        "file": grouping.path,
+        "sha256": grouping.sha256,
+        "rows": [
+            {
+                "group": g,
+                "outlets": ", ".join(members.get(g, ["(outlets not in the file)"])),
+                "posts": posts[g],
+                "threads": len(threads[g]),
+                "lag": lags.get(g, "—"),
+            }
+            for g in sorted(posts)
+        ],
     }
 
 

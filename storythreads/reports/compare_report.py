@@ -30,7 +30,7 @@ from ..analysis.voices import hedging, post_text, quotes, sources, voices
 from ..config import CompareSettings
 from ..types import Run
 from .compare_html import lag_text, median_lags, render_compare_html
-from .comparison import Comparison
+from .comparison import Comparison, correction, terms_rule_text
 from .files import write_atomic
 from .values import _jsonable, _md
 
@@ -175,26 +175,10 @@ def comparison_dict(c: Comparison) -> dict:
             for g, grouped in c.groups
         ],
         # a word is listed as distinctive only under these rules (config.CompareSettings)
-        "term_rules": {**dataclasses.asdict(c.rules), "correction": _correction(c.rules)},
+        "term_rules": {**dataclasses.asdict(c.rules), "correction": correction(c.rules)},
         "single_outlet_threads": list(c.single_outlet),
         **{name: _rows(getattr(c, name)) for name in TABLES},
     }
-
-
-def _correction(rules: CompareSettings) -> str:
-    if rules.fdr == "bh":
-        return f"Benjamini-Hochberg over every test of the comparison, q <= {rules.q}"
-    return "none"
-
-
-def terms_rule_text(rules: CompareSettings) -> str:
-    """One sentence that says when a word is listed (compare.md and compare.html)."""
-    return (
-        f"log-odds z >= {rules.z_min} against the other outlets in the thread "
-        f"(Monroe et al.'s informative Dirichlet prior: the whole run's counts); "
-        f"correction: {_correction(rules)}; a word in >= {rules.min_docs} posts of the "
-        f"comparison, >= {rules.min_words} words on each side"
-    )
 
 
 def _by_thread(rows) -> dict[str, list]:

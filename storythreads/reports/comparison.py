@@ -33,3 +33,20 @@ class Comparison:
     median_lag_days: dict = field(default_factory=dict)  # outlet -> days (dates only)
     # per grouping of outlets (--groups): (Grouping, the same comparison over its groups)
     groups: tuple = ()
+
+
+def correction(rules: CompareSettings) -> str:
+    if rules.fdr == "bh":
+        return f"Benjamini-Hochberg over every test of the comparison, q <= {rules.q}"
+    return "none"
+
+
+def terms_rule_text(rules: CompareSettings) -> str:
+    """One sentence that says when a word is listed (compare.md and compare.html)."""
+    return (
+        f"log-odds z >= {rules.z_min} against the other outlets in the thread "
+        f"(Monroe et al.'s informative Dirichlet prior: the run's word shares, weighing as "
+        f"much as the thread's own words); "
+        f"correction: {correction(rules)}; a word in >= {rules.min_docs} posts of the "
+        f"comparison, >= {rules.min_words} words on each side"
+    )
