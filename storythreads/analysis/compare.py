@@ -17,7 +17,7 @@ import math
 import statistics
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from ..config import CompareSettings
 from ..types import Post, Run, Thread
@@ -403,3 +403,57 @@ def regroup(run: Run, grouping: Grouping) -> Run:
     made over it is that table per group (one definition of each table)."""
     posts = tuple(dataclasses.replace(p, source=grouping.group_of(outlet_of(p))) for p in run.posts)
     return dataclasses.replace(run, posts=posts)
+
+
+@dataclass(frozen=True)
+class AttentionRow:
+    """How much of an outlet's output one story took, day by day (issue 25)."""
+
+    thread_id: str
+    outlet: str
+    day: str  # YYYY-MM-DD (UTC), every day from the thread's first to its last
+    posts: int  # the outlet's posts of the thread that day (0 filled in)
+    outlet_posts: int  # all the outlet's threaded posts that day, any thread
+    share: float  # posts / outlet_posts; 0 when the outlet posted nothing that day
+    peak_day: str  # the thread's busiest day, all outlets together (ties: the earlier)
+    lag_to_peak_days: int | None  # the outlet's first day in the thread minus the peak
+    # day: negative when it reported before the peak; None if it never covered it
+
+
+MAX_ATTENTION_DAYS = 366  # a thread's series is cut after a year (time keeps threads short)
+
+
+def attention(run: Run) -> list[AttentionRow]:
+    """Per thread, outlet and day: the outlet's posts on the story, its posts that day
+    and the share, zero-filled over the thread's days for every outlet of the run, so a
+    series goes straight into a lead-lag analysis (Media Cloud normalises attention by
+    the day's total the same way). Dated primary posts only; rows by (thread order,
+    outlet, day)."""
+    from datetime import date as date_type
+
+    def day(post: Post) -> date_type:
+        return post.published.astimezone(UTC).date()
+
+    grouped = [(t, [p for p in posts if p.published is not None]) for t, posts in thread_posts(run)]
+    outlets = sorted({outlet_of(p) for _, posts in grouped for p in posts})
+    daily: Counter = Counter()  # (outlet, day) -> threaded posts
+    for _, posts in grouped:
+        daily.update((outlet_of(p), day(p)) for p in posts)
+    rows: list[AttentionRow] = []
+    for thread, posts in grouped:
+        if not posts:
+            continue
+        counts = Counter((outlet_of(p), day(p)) for p in posts)
+        per_day = Counter(day(p) for p in posts)
+        peak = min(per_day, key=lambda d: (-per_day[d], d))
+        first, last = min(per_day), max(per_day)
+        span = min((last - first).days, MAX_ATTENTION_DAYS - 1)
+        firsts = {o: min(d for (x, d) in counts if x == o) for o in {o for o, _ in counts}}
+        for outlet in outlets:
+            lag = (firsts[outlet] - peak).days if outlet in firsts else None
+            for offset in range(span + 1):
+                d = first + timedelta(days=offset)
+                n, total = counts[(outlet, d)], daily[(outlet, d)]
+                rows.append(AttentionRow(thread.id, outlet, d.isoformat(), n, total,
+                                         n / total if total else 0.0, peak.isoformat(), lag))  # fmt: skip
+    return rows

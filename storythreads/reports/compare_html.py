@@ -68,6 +68,66 @@ def _short(text: str) -> str:
     return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1].rstrip() + "…"
 
 
+ATTENTION_THREADS = 8  # the busiest threads spanning two days or more, one menu entry each
+DAY_MS = 86_400_000  # plotly's date axis counts milliseconds
+
+
+def attention_chart(c: Comparison) -> dict | None:
+    """Each outlet's daily share of its posts given to a story, for the busiest threads
+    that span two days or more; a menu picks the thread (attention.csv has them all).
+    None when no thread spans two days."""
+    import plotly.graph_objects as go
+
+    series: dict[str, dict[str, list]] = {}
+    for r in c.attention:
+        series.setdefault(r.thread_id, {}).setdefault(r.outlet, []).append(r)
+    threads = [
+        t for t in c.run.threads
+        if t.id in series and len(next(iter(series[t.id].values()))) >= 2
+    ][:ATTENTION_THREADS]  # fmt: skip
+    if not threads:
+        return None
+    days = max(len(next(iter(series[t.id].values()))) for t in threads)
+    fig = go.Figure()
+    owner: list[int] = []
+    for i, t in enumerate(threads):
+        for outlet, rows in sorted(series[t.id].items()):
+            if not any(r.posts for r in rows):
+                continue  # an outlet that never covered this story
+            fig.add_trace(
+                go.Scatter(
+                    x=[r.day for r in rows],
+                    y=[100 * r.share for r in rows],
+                    mode="lines+markers",
+                    name=figures_html._text(outlet),
+                    visible=i == 0,
+                    hovertemplate=f"{figures_html._text(outlet)}: %{{y:.0f}}% of its posts "
+                    "on %{x}<extra></extra>",
+                )
+            )
+            owner.append(i)
+    buttons = [
+        {
+            "label": figures_html._text(_short(t.label)),
+            "method": "update",
+            "args": [{"visible": [o == i for o in owner]}],
+        }
+        for i, t in enumerate(threads)
+    ]
+    fig.update_layout(
+        updatemenus=[{"buttons": buttons, "x": 0, "xanchor": "left", "y": 1.18, "yanchor": "top"}],
+        margin={"l": 50, "r": 10, "t": 60, "b": 40},
+        height=360,
+        yaxis={"title": {"text": "% of the outlet's posts that day"}, "rangemode": "tozero"},
+        # whole days only: a tick at least a day apart, never a clock time
+        xaxis={"type": "date", "tickformat": "%b %-d, %Y", "dtick": DAY_MS * max(1, days // 8)},
+        legend={"orientation": "h", "y": -0.2},
+        plot_bgcolor="rgba(0,0,0,0)",
+        paper_bgcolor="rgba(0,0,0,0)",
+    )
+    return figures_html._as_json(fig)
+
+
 def coverage_heatmap(c: Comparison, outlets: list[str], anchors: dict[str, str]) -> dict | None:
     """Posts per (thread, outlet) for the busiest threads; row i's anchor is anchors[i]."""
     import plotly.graph_objects as go
@@ -295,9 +355,10 @@ def render_compare_html(c: Comparison) -> str:
     v = compare_view(c)
     anchors = {t["id"]: t["anchor"] for t in v["threads"]}
     heatmap = coverage_heatmap(c, v["outlets"], anchors)
-    plotly_js = Markup(figures_html.plotly_js()) if heatmap else ""
+    figs = {"coverage": heatmap, "attention": attention_chart(c)}
+    plotly_js = Markup(figures_html.plotly_js()) if any(figs.values()) else ""
     return (
         _environment("html")
         .get_template("compare.html.j2")
-        .render(v=v, figs={"coverage": heatmap}, plotly_js=plotly_js)
+        .render(v=v, figs=figs, plotly_js=plotly_js)
     )

@@ -20,6 +20,7 @@ from pathlib import Path
 from ..analysis.compare import (
     MAX_LAG_DAYS,
     Grouping,
+    attention,
     coverage,
     framing,
     lead_times,
@@ -36,7 +37,8 @@ from .values import _jsonable, _md
 
 SCHEMA = "storythreads.compare/1"
 TABLES = (
-    "coverage", "lead", "terms", "voices", "sources", "quotes", "hedges", "figures", "revisions"
+    "coverage", "lead", "terms", "voices", "sources", "quotes", "hedges", "figures", "revisions",
+    "attention",
 )  # fmt: skip
 
 
@@ -115,6 +117,7 @@ def build_comparison(
         sources=tuple(sources(said)),
         rules=rules,
         groups=groups,
+        attention=tuple(attention(run)),
     )
 
 

@@ -33,6 +33,8 @@ class Comparison:
     median_lag_days: dict = field(default_factory=dict)  # outlet -> days (dates only)
     # per grouping of outlets (--groups): (Grouping, the same comparison over its groups)
     groups: tuple = ()
+    # per (thread, outlet, day): the outlet's posts on the story and its share that day
+    attention: tuple = ()
 
 
 def correction(rules: CompareSettings) -> str:

@@ -402,3 +402,40 @@ def test_lags_on_dates_are_whole_days_never_minutes():
     assert lag_text(rows["t1", "Fox"], 7) == "first (same day)"
     assert lag_text(rows["t1", "HuffPost"], 7) == "+2 days"
     assert (day_lag(0), day_lag(1), day_lag(0.5)) == ("same day", "+1 day", "+0.5 days")
+
+
+def test_attention_is_zero_filled_per_day_with_shares_and_the_lag_to_the_peak():
+    from datetime import UTC, datetime, timedelta
+
+    from storythreads.analysis.compare import attention
+    from storythreads.types import Assignment, Post, Run, Thread
+
+    day = datetime(2024, 3, 4, 9, tzinfo=UTC)
+
+    def at_day(pid, outlet, days):
+        return Post(pid, outlet, None, day + timedelta(days=days), "t", None, "b")
+
+    posts = (
+        at_day("a1", "A", 0), at_day("a2", "A", 2), at_day("a3", "A", 2),
+        at_day("b1", "B", 2), at_day("b2", "B", 2),
+        at_day("a9", "A", 2),  # A's post on another story that day
+        at_day("c9", "C", 0),  # C never covers t1
+    )  # fmt: skip
+    threads = (
+        Thread("t1", "x", (), "", ("a1", "a2", "a3", "b1", "b2"), (), None, None),
+        Thread("t2", "y", (), "", ("a9", "c9"), (), None, None),
+    )
+    of = {"a9": "t2", "c9": "t2"}
+    run = Run("r", day, day, "x", "m", {}, posts, threads,
+              tuple(Assignment(p.id, of.get(p.id, "t1"), "primary", 1.0) for p in posts), ())  # fmt: skip
+    rows = {(r.outlet, r.day): r for r in attention(run) if r.thread_id == "t1"}
+    assert sorted({d for _, d in rows}) == ["2024-03-04", "2024-03-05", "2024-03-06"]
+    assert {o for o, _ in rows} == {"A", "B", "C"}  # every outlet, zero-filled
+    assert rows["A", "2024-03-05"].posts == 0 and rows["A", "2024-03-05"].share == 0.0
+    assert (rows["A", "2024-03-06"].posts, rows["A", "2024-03-06"].outlet_posts) == (2, 3)
+    assert rows["A", "2024-03-06"].share == pytest.approx(2 / 3)
+    assert rows["A", "2024-03-04"].share == 1.0
+    assert {r.peak_day for r in rows.values()} == {"2024-03-06"}  # 4 posts that day
+    assert rows["A", "2024-03-04"].lag_to_peak_days == -2  # A reported two days before it
+    assert rows["B", "2024-03-04"].lag_to_peak_days == 0
+    assert rows["C", "2024-03-04"].lag_to_peak_days is None  # never covered it

@@ -21,6 +21,7 @@ from helpers.browser import CHROMIUM
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
+from storythreads.analysis.compare import read_grouping
 from storythreads.analysis.ingest import read_posts
 from storythreads.pipeline import analyze
 from storythreads.reports.compare_report import build_comparison, write_comparison
@@ -133,7 +134,10 @@ def compare_page(tmp_path_factory, make_fake_embedder) -> Path:
     data = out / "posts.jsonl"
     data.write_text("".join(json.dumps(p) + "\n" for p in COMPARE_POSTS), encoding="utf-8")
     run = analyze(read_posts([str(data)]).posts, embedder=make_fake_embedder())
-    write_comparison(build_comparison(run), out)
+    groups = out / "reach.csv"
+    groups.write_text("outlet,group\nAlpha,national\nBeta,national\n"
+                      "The Evening Chronicle,regional\n", encoding="utf-8")  # fmt: skip
+    write_comparison(build_comparison(run, groupings=[read_grouping(groups)]), out)
     return out / "compare.html"
 
 
@@ -223,5 +227,36 @@ def test_compare_layout(browser, compare_page, shots, screen):
     text = page.locator("main").inner_text() + page.locator("#lead").inner_text()
     assert "+45 min" in text and "+2 h 30 min" in text and "+1 day" in text
     assert not re.search(r"\d{3,} ?min", text)  # never '+1440 min'
+    assert errors == []
+    page.close()
+
+
+@pytest.mark.parametrize("screen", WIDTHS)
+def test_compare_attention_chart_and_group_table(browser, compare_page, shots, screen):
+    """Issue 25: the attention chart (the quake story runs two days) and the table of each
+    grouping, at both widths: drawn, labels inside the figure, nothing pushes the page
+    sideways, no word broken."""
+    page, errors = _open(browser, compare_page, WIDTHS[screen], "#plot-attention .main-svg")
+    _screenshot(page, shots, f"compare-attention-{screen}", "#attention")
+    traces = page.evaluate(
+        "document.getElementById('plot-attention').data.map(t => [t.name, t.visible])"
+    )
+    assert {name for name, visible in traces if visible} == {
+        "Alpha", "Beta", "The Evening Chronicle"}  # fmt: skip
+    figure = page.evaluate(BOXES_JS, "#plot-attention")[0]
+    labels = page.evaluate(BOXES_JS, "#plot-attention .xtick text, #plot-attention .ytick text")
+    assert len(labels) >= 4 and all(_inside(b, figure) for b in labels), (labels, figure)
+    days = page.evaluate(
+        "Array.from(document.querySelectorAll('#plot-attention .xtick text'), t => t.textContent)"
+    )
+    assert days and not any(":" in d for d in days)  # whole days, never a clock time
+    table = page.locator("section.grouping")
+    assert table.locator("h2").inner_text() == "By reach"
+    rows = table.locator("tbody tr").all_inner_texts()
+    assert [r.split("\t")[:2] for r in rows] == [
+        ["national", "Alpha, Beta"], ["regional", "The Evening Chronicle"]]  # fmt: skip
+    broken = page.evaluate(BROKEN_WORDS_JS, "section.grouping th, section.grouping td")
+    assert broken == [], f"words broken across lines: {broken}"
+    _assert_no_sideways_scroll(page)
     assert errors == []
     page.close()
