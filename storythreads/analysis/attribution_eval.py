@@ -11,7 +11,9 @@ The rules (issue 15):
 - precision, recall and F1 for direct quotes (gold and predictions that are direct) and for
   all attributions;
 - speaker accuracy on matched pairs: right when the last word of one name is a word of the
-  other; gold sources that are pronouns (or missing) are not scored for speaker.
+  other; gold sources that are pronouns (or missing) are not scored for speaker. PolNeAR's
+  gold source is the mention as written ("the mayor"), so a speaker resolved to the name
+  the text gives it ("Bill de Blasio") is also right when its mention matches the gold.
 
 "Direct" is decided by PolNeAR's own rule on both sides (the content text holds “, ” or "),
 so the two sides split on one definition: the gold marks quotations printed with two
@@ -49,6 +51,9 @@ class Item:
     words: Counter
     speaker: str | None
     direct: bool
+    # the speaker as the text writes it ("the mayor"), when the speaker was resolved to a
+    # name ("Bill de Blasio"): PolNeAR's gold source is that written mention
+    mention: str | None = None
 
 
 def load_gold(path: str | Path) -> list[dict]:
@@ -193,7 +198,8 @@ def predicted_items(text: str, attributions: Iterable, own_flag: bool = False) -
         spans = getattr(attribution, "spans", None) or [(attribution.start, attribution.end)]
         content = _span_text(text, spans)
         direct = attribution.direct if own_flag else holds_quote(content)
-        items.append(Item(words(content), attribution.speaker, direct))
+        mention = getattr(attribution, "mention", None) or None
+        items.append(Item(words(content), attribution.speaker, direct, mention))
     return items
 
 
@@ -248,7 +254,10 @@ class Tally:
             if is_pronoun(gold[j].speaker):
                 continue
             self.speaker_scored += 1
-            self.speaker_right += same_speaker(predicted[i].speaker, gold[j].speaker)
+            said = predicted[i]
+            self.speaker_right += same_speaker(said.speaker, gold[j].speaker) or (
+                said.mention is not None and same_speaker(said.mention, gold[j].speaker)
+            )
 
     def result(self) -> dict:
         precision = self.tp / self.n_pred if self.n_pred else 0.0

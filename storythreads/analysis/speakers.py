@@ -53,6 +53,21 @@ MALE_TITLES = frozenset({"mr", "sir", "king", "prince"})
 FEMALE_TITLES = frozenset({"mrs", "ms", "miss", "dame", "queen"})
 PRONOUN_GENDER = {"he": "m", "him": "m", "she": "f", "her": "f"}
 PERSON_PRONOUNS = frozenset({"i", "me", *PRONOUN_GENDER})
+# a reflexive source ("said himself") is resolved as the pronoun it stands for
+REFLEXIVES = {"himself": "he", "herself": "she", "themselves": "they", "itself": "it",
+              "myself": "i", "ourselves": "we", "yourself": "you", "yourselves": "you"}  # fmt: skip
+PRONOUNS = frozenset({*PERSON_PRONOUNS, "they", "them", "it", "we", "us", "you", *REFLEXIVES})
+TITLE_WORDS = 4  # at most this many words of a title before a name ("Attorney General")
+# abbreviated titles as the text calls the person later ("Sen. Cruz" ... "the senator")
+TITLE_ABBREVIATIONS = {"sen": "senator", "rep": "representative", "gov": "governor",
+                       "gen": "general", "lt": "lieutenant", "col": "colonel", "sgt": "sergeant",
+                       "capt": "captain", "adm": "admiral", "pres": "president",
+                       "atty": "attorney", "sec": "secretary", "prof": "professor"}  # fmt: skip
+# forms of address, not titles a text calls someone by ("the mister said" is no speaker)
+ADDRESS = frozenset({"mr", "mrs", "ms", "miss", "dr", "sir", "dame"})
+_TITLE_NOISE = re.compile(
+    r"^(?:the|a|an|former|then|now|current|acting|outgoing)\s+", re.IGNORECASE
+)
 _PARAGRAPH = re.compile(r"[^\n]+")
 _WORD = re.compile(r"\w+")
 
@@ -185,6 +200,54 @@ def _gender(doc, names: dict[str, str]) -> dict[str, str]:
     return gender
 
 
+def title_key(phrase: str) -> str:
+    """A title as compared: lower case, without a leading article or "former"."""
+    key = phrase.lower().strip()
+    while True:
+        shorter = _TITLE_NOISE.sub("", key)
+        if shorter == key:
+            return key
+        key = shorter
+
+
+def titled_people(doc, names: dict[str, str]) -> dict[str, str]:
+    """Title -> the one person the text gives it: "Attorney General Loretta Lynch" gives
+    "attorney general" (and "general") -> Loretta Lynch, as does "Loretta Lynch, the
+    attorney general". A title the text gives two people is left out."""
+    found: dict[str, set[str]] = {}
+    for ent in doc.ents:
+        if ent.label_ != "PERSON":
+            continue
+        name = names.get(last_word(_clean_name([t.text for t in ent])))
+        if not name:
+            continue
+        words = []
+        start = max(0, ent.start - TITLE_WORDS)
+        for token in reversed(doc[start : ent.start]):
+            word = token.text.rstrip(".")
+            if not (word.isalpha() and word[:1].isupper() and token.pos_ in ("PROPN", "NOUN")):
+                break
+            words.insert(0, TITLE_ABBREVIATIONS.get(word.lower(), word))
+        before = ent.start - len(words) - 1
+        if words and before >= 0 and doc[before].lower_ in ("of", "for", "and", "'s", "’s"):
+            words = []  # the end of a longer title ("Secretary of State"): not a title itself
+        after = doc[ent.end : ent.end + TITLE_WORDS + 3]
+        if len(after) > 2 and after[0].text == "," and after[1].lower_ in ("the", "a"):
+            head = next((t for t in after[2:] if t.text == ","), None)
+            if head is not None:
+                words = [t.text for t in doc[after[2].i : head.i]]
+        words = [w for w in words if w.lower() not in ADDRESS]
+        if not words:
+            continue
+        key = title_key(" ".join(words))
+        keys = {key}
+        if len(key.split()) <= 3 and not {"of", "from", "for", "and"} & set(key.split()):
+            keys.add(key.split()[-1])  # "attorney general" -> "the general"
+        for k in keys:
+            found.setdefault(k, set()).add(name)
+    return {k: next(iter(v)) for k, v in found.items() if len(v) == 1}
+
+
 def _subject_people(doc, names: dict[str, str]) -> list[tuple[int, str]]:
     """(offset, full name) of each named person who is a subject: pronoun antecedents."""
     found = []
@@ -233,6 +296,7 @@ def speakers(parsed: _Parsed, drafts: list[_Draft]) -> list[tuple[str, str, int,
     doc = parsed.doc
     names = person_names(doc)
     gender = _gender(doc, names)
+    titles = titled_people(doc, names)
     antecedents = [(at, name, "person") for at, name in _subject_people(doc, names)]
     starts = [m.start() for m in _PARAGRAPH.finditer(parsed.text)]
 
@@ -245,9 +309,10 @@ def speakers(parsed: _Parsed, drafts: list[_Draft]) -> list[tuple[str, str, int,
         start, end = doc[first].idx, doc[last].idx + len(doc[last])
         mention = parsed.text[start:end]
         speaker, kind = _classify(parsed, draft.source, first, last, names)
-        if kind == "person":
-            speaker = names.get(last_word(speaker), speaker)
+        if kind == "person":  # a surname, or a title the text gives one person
+            speaker = names.get(last_word(speaker)) or titles.get(title_key(speaker), speaker)
         if kind == "pronoun":
+            speaker = REFLEXIVES.get(speaker.lower(), speaker)
             resolved = _resolve(speaker, start, antecedents, gender, paragraph_of)
             if resolved is not None:
                 speaker, kind = resolved

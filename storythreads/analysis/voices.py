@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from ..types import Run
 from .compare import outlet_of, thread_posts
+from .speakers import PRONOUNS
 
 HEDGES = (
     "could not independently verify", "cannot independently verify",
@@ -100,11 +101,15 @@ def quotes(run: Run, found: dict) -> list[QuoteRow]:
 
 def voices(rows: list[QuoteRow]) -> list[VoiceRow]:
     """Per (thread, outlet, speaker): counts and one example (the longest direct quote, or
-    the longest attribution); by (thread order, outlet, most attributions, speaker)."""
+    the longest attribution); by (thread order, outlet, most attributions, speaker). A
+    pronoun that named nobody ("he", "himself", "they") is no speaker to list: its
+    attributions count in ``sources`` and stay in quotes.csv."""
     groups: dict[tuple, list[QuoteRow]] = {}
     order: dict[str, int] = {}
     for r in rows:
         order.setdefault(r.thread_id, len(order))
+        if r.speaker.lower() in PRONOUNS:
+            continue
         groups.setdefault((r.thread_id, r.outlet, r.speaker), []).append(r)
     out = []
     for (thread_id, outlet, speaker), items in groups.items():

@@ -364,3 +364,49 @@ def test_eval_voices_with_bad_gold_fails_in_one_line(tmp_path, bad_line):
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"storythreads: error: {path}:2: "), lines
     assert "Traceback" not in result.output
+
+
+def test_a_title_names_the_person_the_text_gives_it(nlp):
+    """Issue 25: "the attorney general said" after "Attorney General Loretta Lynch" is
+    Loretta Lynch; a title the text gives nobody, or two people, stays as written."""
+    found = _extract(
+        nlp,
+        "Attorney General Loretta Lynch met the families on Monday.\n\n"
+        "“We will not rest until this is solved,” the attorney general said.\n\n"
+        "Mayor Bill de Blasio visited the site. “The city is safe,” the mayor said.\n\n"
+        "“We have seen nothing like it,” the governor said.",
+    )
+    assert _quoting(found, "not rest").speaker == "Loretta Lynch"
+    assert _quoting(found, "not rest").mention == "the attorney general"
+    assert _quoting(found, "city is safe").speaker == "Bill de Blasio"
+    assert _quoting(found, "seen nothing").speaker == "governor"  # no governor is named
+
+
+def test_the_end_of_a_longer_title_is_no_title(nlp):
+    found = _extract(
+        nlp,
+        "Secretary of State Jon Husted defended the rules.\n\n"
+        "“The rules stand,” the state said in a filing.",
+    )
+    assert _quoting(found, "rules stand").speaker != "Jon Husted"
+
+
+def test_a_reflexive_source_resolves_like_its_pronoun(nlp):
+    """A parse that makes "himself" the source (the issue's "himself", listed as an
+    anonymous speaker) resolves it as "he"."""
+    found = _extract(nlp, "Governor Tom Hale spoke on Tuesday.\n\n“We will sign it,” himself said.")
+    said = _quoting(found, "sign it")
+    assert (said.speaker, said.mention, said.speaker_kind) == ("Tom Hale", "himself", "person")
+
+
+def test_voices_never_list_a_pronoun_as_a_speaker():
+    from storythreads.analysis.voices import QuoteRow, sources, voices
+
+    rows = [
+        QuoteRow("p1", "A", "t1", "himself", "anonymous", "said", "x", False, 0, 1),
+        QuoteRow("p1", "A", "t1", "they", "anonymous", "said", "y", False, 2, 3),
+        QuoteRow("p1", "A", "t1", "Tom Hale", "person", "said", "“z”", True, 4, 5),
+    ]
+    assert [v.speaker for v in voices(rows)] == ["Tom Hale"]
+    (mix,) = sources(rows)
+    assert (mix.attributions, mix.anonymous) == (3, 2)  # still counted
