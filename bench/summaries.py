@@ -120,6 +120,19 @@ def ours_headlines(run, k: int) -> list[str]:
     return [t.headline for t in run.threads if t.headline][:k]
 
 
+def flag_precision(chosen_ids: list[str], flagged: set[str]) -> float | None:
+    """The share of the chosen posts that the editors flagged as key events."""
+    return sum(i in flagged for i in chosen_ids) / len(chosen_ids) if chosen_ids else None
+
+
+def headline_posts(titles: list[str], posts) -> list[str]:
+    """The posts whose headlines LexRank chose (the first post of each headline)."""
+    first: dict[tuple, str] = {}
+    for p in posts:
+        first.setdefault(_words_of(p.title), p.id)
+    return [first[_words_of(t)] for t in titles if _words_of(t) in first]
+
+
 def _settings(base: Settings, k: int, recency: float = 1.0) -> Settings:
     """``base``, but as many key points as the editors wrote; no map (no HTML is written)."""
     report = ReportSettings(key_points=k, key_points_recency=recency, formats=("json",))
@@ -135,9 +148,12 @@ def main() -> None:
     args = parser.parse_args()
     blogs = [json.loads(line) for line in args.blogs.read_text(encoding="utf-8").splitlines()]
     by_blog = defaultdict(list)  # the harness splits blogs; the tool never sees blog_id
+    flagged: set[str] = set()  # the editors' key-event flags: scored, never read by the tool
     for line in args.posts.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         by_blog[row["blog_id"]].append(row["id"])
+        if row.get("is_key_event"):
+            flagged.add(row["id"])
     posts = {p.id: p for p in read_posts([args.posts]).posts}
     base = Settings.from_toml(args.config) if args.config else Settings()
     (HERE / ".cache").mkdir(exist_ok=True)
@@ -155,8 +171,24 @@ def main() -> None:
     )
     # scores[system][source][metric] -> one F1 per blog; source "all" pools both
     scores = {name: defaultdict(lambda: defaultdict(list)) for name in systems}
+    # issue 27: on each Guardian blog, k = its number of flagged posts; the share of the
+    # chosen posts that editors flagged (ours, LexRank over the headlines, chance)
+    precision: dict[str, list[float]] = defaultdict(list)
     for blog in blogs:
         blog_posts = sorted((posts[i] for i in by_blog[blog["blog_id"]]), key=lambda p: p.sort_key)
+        marked = {p.id for p in blog_posts} & flagged
+        if blog.get("source") == "guardian" and marked:
+            flags = len(marked)
+            mine = analyze(blog_posts, _settings(base, flags), embedder)
+            for name, chosen in (
+                ("storythreads-key-points", [c.post_id for c in mine.key_points]),
+                ("lexrank-headlines", headline_posts(lexrank_headlines(blog_posts, flags),
+                                                     blog_posts)),
+            ):  # fmt: skip
+                value = flag_precision(chosen, marked)
+                if value is not None:
+                    precision[name].append(value)
+            precision["chance"].append(flags / len(blog_posts))
         reference = "\n".join(blog["summary"])
         k = len(blog["summary"])
         run = analyze(blog_posts, _settings(base, k), embedder)
@@ -183,7 +215,14 @@ def main() -> None:
         }
         for name, by_source in scores.items()
     }
-    args.out.write_text(json.dumps(table, indent=2) + "\n")
+    flags_table = {name: round(mean(values), 4) for name, values in precision.items()}
+    n_flag_blogs = len(precision["chance"])
+    args.out.write_text(
+        json.dumps({**table, "flag_precision": {"blogs": n_flag_blogs, **flags_table}}, indent=2)
+        + "\n"
+    )
+    print(f"flag precision on {n_flag_blogs} Guardian blogs (k = the blog's flagged posts): "
+          + ", ".join(f"{name} {value:.3f}" for name, value in flags_table.items()))  # fmt: skip
     sources = [s for s in table["lexrank"] if s != "all"]
     print(f"{len(blogs)} blogs; ROUGE-1 / ROUGE-2 / ROUGE-L F1, items newest first for all")
     print(f"{'system':<26}" + "".join(f"{s:>24}" for s in ["all", *sources]))

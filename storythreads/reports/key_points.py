@@ -8,7 +8,9 @@ may carry several key developments and a small story none:
   each headline once (a repeated one such as "Latest headlines" keeps its first post),
   leaving out roundups — posts that also belong to
   two or more other threads, and headlines that announce a summary ("lunchtime summary", "recap");
-  untitled posts stand in only when too few titled ones are left;
+  untitled posts stand in when too few titled ones are left, unless only a minority of
+  the posts have a headline (a blog whose editors title their key events): then the
+  headlined posts are the only candidates;
 - *relevance*: how central the post is to the run (cosine of its vector with the mean of
   all candidates — degree centrality, linear in the number of posts) plus a tilt towards
   the newest posts, since a report is read for where things stand now;
@@ -90,7 +92,11 @@ def select_key_points(
         sorted(range(len(posts)), key=lambda i: posts[i].sort_key), posts
     )
     titled = [i for i in order if says_what(posts[i].title) and not _is_roundup(posts[i], roundups)]
-    if len(titled) >= n:
+    headlined = sum(1 for p in posts if says_what(p.title))
+    if len(titled) >= n or (titled and 2 * headlined < len(posts)):
+        # where only a few posts have a headline, the editors gave those their headline
+        # (a Guardian blog titles its key events, about one post in four): they are the
+        # candidates, and fewer key points are better than untitled ones (issue 27)
         pool = titled
     else:
         pool = titled + [

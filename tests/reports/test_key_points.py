@@ -89,3 +89,13 @@ def test_a_repeated_headline_is_a_candidate_once():
     vecs = unit([1, 0, 0], [0, 1, 0], [1, 0, 0.01], [0, 0, 1])
     picked = [c.post_id for c in select_key_points(posts, vecs, n=4, recency=0)]
     assert sorted(picked) == ["a", "b", "d"]
+
+
+def test_where_editors_title_only_their_key_events_only_those_are_candidates():
+    """Issue 27: a blog that titles one post in four (its key events) gets its key points
+    from those posts only, fewer than asked rather than untitled ones."""
+    posts = [post(f"u{i}", 9 + i, "", f"Untitled update number {i}. More later.") for i in range(6)]
+    posts += [post("k1", 16, "Ceasefire agreed"), post("k2", 17, "Talks to resume Monday")]
+    vecs = unit(*([[1, 0]] * 6), [0, 1], [0.2, 1])
+    picked = select_key_points(posts, vecs, n=5)
+    assert [c.post_id for c in picked] == ["k2", "k1"]
