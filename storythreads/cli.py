@@ -313,7 +313,7 @@ def compare(
     Threads are built over all outlets together (an outlet is a post's source, or its URL's
     host); the tables are then computed per thread and per outlet.
     """
-    from .analysis.compare import read_grouping
+    from .analysis.compare import read_grouping, record_grouping
     from .analysis.nlp import load_nlp
     from .pipeline import analyze, update
     from .reports import select_window
@@ -337,6 +337,8 @@ def compare(
         else:
             run_ = analyze(result.posts, settings, _embedder(settings), problems=result.problems)
         window = select_window(run_, since, until)
+        own = record_grouping(window.posts)  # the records' own `group` field, if any
+        groupings = [*groupings, own] if own is not None else groupings
         comparison = build_comparison(
             window,
             top_terms,

@@ -39,6 +39,8 @@ class Post:
     # the input gave a time of day without a date ("08:00"): its date was taken from this
     # post of the same blog or file (ingest), and the report says so
     time_inferred_from: str | None = None
+    # the record's own `group` field (compare: outlets gathered as left/right, country...)
+    group: str | None = None
 
     @property
     def time_source(self) -> str:

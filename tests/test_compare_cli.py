@@ -222,3 +222,26 @@ def test_a_bad_grouping_file_is_one_line_naming_it(tmp_path, fake_model, text, m
     (line,) = [x for x in result.output.splitlines() if x.startswith("storythreads: error:")]
     assert str(groups) in line and message in line
     assert not out.exists()  # nothing written
+
+
+def test_a_group_field_on_the_records_makes_a_grouping_too(tmp_path, fake_model):
+    a, b = _two_outlets(tmp_path)
+    rows = [json.loads(line) for line in a.read_text(encoding="utf-8").splitlines()]
+    rows += [json.loads(line) for line in b.read_text(encoding="utf-8").splitlines()]
+    groups = {"Alpha": "left", "Gamma": "left", "Beta": "right"}
+    both = write_jsonl(tmp_path / "both.jsonl", [{**r, "group": groups[r["source"]]} for r in rows])
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli.main, ["compare", str(both), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "compare.json").read_text(encoding="utf-8"))
+    (grouping,) = report["groupings"]
+    assert grouping["name"] == "group" and grouping["mapping"] == groups
+    assert (out / "coverage-group.csv").is_file()
+    # one outlet in two groups is a one-line error naming the post
+    rows[0]["group"] = "centre"  # Alpha's first record centre, its second (a2) left
+    rows[1] = {**rows[1], "source": "Alpha", "group": "left"}
+    bad = write_jsonl(tmp_path / "bad.jsonl", [{**r, "group": r.get("group") or groups[r["source"]]}
+                                               for r in rows])  # fmt: skip
+    result = CliRunner().invoke(cli.main, ["compare", str(bad), "--out", str(tmp_path / "o2")])
+    assert result.exit_code == 1
+    assert "outlet 'Alpha' has records in group" in result.output

@@ -13,6 +13,7 @@ so that it contrasts how outlets tell the *same* story, not which stories they c
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import statistics
 from collections import Counter
@@ -457,3 +458,29 @@ def attention(run: Run) -> list[AttentionRow]:
                 rows.append(AttentionRow(thread.id, outlet, d.isoformat(), n, total,
                                          n / total if total else 0.0, peak.isoformat(), lag))  # fmt: skip
     return rows
+
+
+RECORD_GROUPING = "group"  # the grouping the records' own `group` field makes
+
+
+def record_grouping(posts) -> Grouping | None:
+    """The grouping the records give themselves (a `group` field on a JSONL or CSV record):
+    None when no post has one. InputError when one outlet's records name two groups."""
+    import hashlib
+
+    from ..errors import InputError
+
+    mapping: dict[str, str] = {}
+    for post in sorted(posts, key=lambda p: p.sort_key):
+        if post.group is None:
+            continue
+        outlet = outlet_of(post)
+        if mapping.setdefault(outlet, post.group) != post.group:
+            raise InputError(
+                f"outlet {outlet!r} has records in group {mapping[outlet]!r} and "
+                f"{post.group!r} (post {post.id}); one outlet, one group"
+            )
+    if not mapping:
+        return None
+    digest = hashlib.sha256(json.dumps(mapping, sort_keys=True).encode()).hexdigest()
+    return Grouping(RECORD_GROUPING, "(the records' group field)", digest, mapping)

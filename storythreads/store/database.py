@@ -198,7 +198,7 @@ class Store:
     def load_posts(self) -> list[Post]:
         rows = self.db.execute(
             "SELECT id, source, url, published, title, byline, body, captions, date_only,"
-            " time_inferred_from FROM posts"
+            " time_inferred_from, outlet_group FROM posts"
         )
         return [
             Post(
@@ -212,6 +212,7 @@ class Store:
                 captions=tuple(json.loads(r[7])),
                 date_only=bool(r[8]),
                 time_inferred_from=r[9],
+                group=r[10],
             )
             for r in rows
         ]

@@ -61,4 +61,8 @@ MIGRATIONS = [
     """
     ALTER TABLE posts ADD COLUMN time_inferred_from TEXT;
     """,
+    # 7: a record's own `group` field (compare's outlet groups; issue 25)
+    """
+    ALTER TABLE posts ADD COLUMN outlet_group TEXT;
+    """,
 ]

@@ -230,6 +230,7 @@ class PostSink:
                 "body": _first(fields, "text", "body"),
                 "byline": _first(fields, "byline", "author", names_list=True),
                 "group": _first(fields, "blog_id", "blog"),
+                "outlet_group": _first(fields, "group"),
             }
         except _BadField as exc:
             self.problem(line, f"{exc}; record skipped")
@@ -249,9 +250,11 @@ class PostSink:
         byline: str | None = None,
         captions: tuple[str, ...] = (),
         group: str | None = None,
+        outlet_group: str | None = None,
     ) -> None:
         """One record. ``group``: the blog or page it belongs to, where a time of day
-        without a date looks for its date (default: the file)."""
+        without a date looks for its date (default: the file). ``outlet_group``: the
+        record's `group` field, its outlet's group for `compare`."""
         title = clean_line(title or "")
         body = clean_text(body or "")
         if not title and not body:
@@ -291,6 +294,7 @@ class PostSink:
             body=body,
             captions=captions,
             date_only=when is not None and is_date_only(published),
+            group=clean_line(outlet_group or "") or None,
         )
         if when is not None and (when.year < self.limits.earliest_year or when > self._latest):
             post = self._odd_time(post, line, published)
