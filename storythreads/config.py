@@ -115,9 +115,11 @@ class ReportSettings:
     # report.html's map of posts: "umap" (2-D UMAP of the post vectors), "pca" (no numba,
     # no compile; threads overlap more) or "none". Computed only when html is written.
     map: str = "umap"
-    # the report's key points: posts chosen across all threads (reports.key_points);
-    # recency weighs newness against centrality (0: ignore time, 1: alike)
-    key_points: int = 7
+    # the report's key points: posts chosen across all threads (reports.key_points); by
+    # default as many as the run has threads, 3 to 12 (it follows how much happened); a
+    # number fixes it, 0 turns key points off. recency weighs newness against centrality
+    # (0: ignore time, 1: alike)
+    key_points: int | None = None
     key_points_recency: float = 1.0
     # a thread's label: "headline" = a name of 3-8 words cut from its headlines
     # (analysis/naming.py); "keywords" = its keyphrases joined by " · " (the former label)
@@ -125,7 +127,7 @@ class ReportSettings:
 
     def __post_init__(self):
         _check(
-            0 <= self.key_points <= 50,
+            self.key_points is None or 0 <= self.key_points <= 50,
             f"report.key_points ({self.key_points}) must be within [0, 50]",
         )
         _check(

@@ -29,7 +29,7 @@ from .analysis.thread_identity import PriorThread, describe_changes, mark_dorman
 from .config import Settings
 from .embeddings import CachedEmbedder, Embedder, make_embedder
 from .provenance import provenance
-from .reports.key_points import roundup_posts, select_key_points
+from .reports.key_points import key_point_count, roundup_posts, select_key_points
 from .store.snapshots import PendingSnapshot
 from .timing import StageTimer
 from .types import Post, Problem, Run, Thread, unique_posts
@@ -139,7 +139,9 @@ def analyze(
                 threading.threaded,
                 threading.post_vecs,
                 roundups=roundup_posts(also),
-                n=settings.report.key_points,
+                n=key_point_count(
+                    sum(t.status == "active" for t in threads), settings.report.key_points
+                ),
                 recency=settings.report.key_points_recency,
             )
         with timer.stage("layout"):

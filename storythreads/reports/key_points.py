@@ -37,6 +37,15 @@ ROUNDUP = re.compile(
 )
 
 
+FEWEST, MOST = 3, 12  # key points when their number follows the run
+
+
+def key_point_count(n_threads: int, setting: int | None = None) -> int:
+    """How many key points a run gets: ``setting`` when given (report.key_points), else
+    one per thread, FEWEST to MOST: a day of five stories gets five, a busy day twelve."""
+    return setting if setting is not None else min(MOST, max(FEWEST, n_threads))
+
+
 def roundup_posts(also) -> set[str]:
     """Posts that also tell two or more other threads: roundups, not developments.
 

@@ -99,3 +99,14 @@ def test_where_editors_title_only_their_key_events_only_those_are_candidates():
     vecs = unit(*([[1, 0]] * 6), [0, 1], [0.2, 1])
     picked = select_key_points(posts, vecs, n=5)
     assert [c.post_id for c in picked] == ["k2", "k1"]
+
+
+def test_the_number_of_key_points_follows_the_run_unless_fixed():
+    from storythreads.config import Settings
+    from storythreads.reports.key_points import key_point_count
+
+    assert [key_point_count(n) for n in (0, 1, 5, 12, 40)] == [3, 3, 5, 12, 12]
+    assert key_point_count(40, setting=4) == 4 and key_point_count(2, setting=0) == 0
+    assert Settings().report.key_points is None  # follows the run by default
+    fixed = Settings.from_dict({"report": {"key_points": 9}})
+    assert key_point_count(40, fixed.report.key_points) == 9
