@@ -41,6 +41,9 @@ class Post:
     time_inferred_from: str | None = None
     # the record's own `group` field (compare: outlets gathered as left/right, country...)
     group: str | None = None
+    # the page or record marks the post as a key event (the Guardian's "Key event" label,
+    # a pinned post, a `key_event` field): the report's key points take it first
+    key_event: bool = False
 
     @property
     def time_source(self) -> str:

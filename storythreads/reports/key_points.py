@@ -15,7 +15,9 @@ may carry several key developments and a small story none:
   all candidates — degree centrality, linear in the number of posts) plus a tilt towards
   the newest posts, since a report is read for where things stand now;
 - *diversity*: maximal marginal relevance, so two posts of one development are not both
-  picked.
+  picked;
+- *the editors' marks*: posts the page marks as key events (``Post.key_event``) are taken
+  before any other, in the same order of relevance and diversity.
 
 The result is listed newest first.
 """
@@ -38,6 +40,7 @@ ROUNDUP = re.compile(
 
 
 FEWEST, MOST = 3, 12  # key points when their number follows the run
+MARKED_FIRST = 10.0  # above any relevance (at most 2) and redundancy: marked posts first
 
 
 def key_point_count(n_threads: int, setting: int | None = None) -> int:
@@ -112,6 +115,9 @@ def select_key_points(
             i for i in order if i not in set(titled) and not _is_roundup(posts[i], roundups)
         ]
         pool = pool or order
+    # the posts the page marks as key events come first (untitled ones too), roundups aside
+    marked = [i for i in order if posts[i].key_event and not _is_roundup(posts[i], roundups)]
+    pool = list(dict.fromkeys([*pool, *marked]))
     pool.sort(key=lambda i: posts[i].sort_key)
     vecs = vectors[pool]
     centre = vecs.mean(axis=0)
@@ -122,9 +128,10 @@ def select_key_points(
     if recency and len(pool) > 1:
         relevance = relevance + recency * np.arange(len(pool)) / (len(pool) - 1)
     redundancy = np.zeros(len(pool))
+    first = np.array([posts[i].key_event for i in pool], dtype=float) * MARKED_FIRST
     chosen: list[int] = []
     for _ in range(min(n, len(pool))):
-        score = (1 - diversity) * relevance - diversity * redundancy
+        score = (1 - diversity) * (relevance + first) - diversity * redundancy
         score[chosen] = -np.inf
         pick = int(np.argmax(score))
         chosen.append(pick)

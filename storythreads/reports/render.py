@@ -88,6 +88,7 @@ def report_dict(run: Run, graph: Graph | None = None) -> dict:
             # in time_inferred_from: the input gave a time of day only), none
             "time_source": p.time_source,
             "time_inferred_from": p.time_inferred_from,
+            "key_event": p.key_event,  # the page marked it as a key event
         }
         for p in sorted(run.posts, key=lambda p: p.sort_key)
     ]
@@ -178,6 +179,7 @@ def _entry(post: Post, *, anchored: bool, also: bool = False) -> dict:
         "time": _when(post.published, post.date_only)
         + (" (date inferred)" if post.time_inferred_from else ""),
         "title": post.title or post.id,
+        "key_event": post.key_event,
         "byline": post.byline,
         "url": _safe_url(post.url),
         "captions": list(post.captions),

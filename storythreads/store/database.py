@@ -198,7 +198,7 @@ class Store:
     def load_posts(self) -> list[Post]:
         rows = self.db.execute(
             "SELECT id, source, url, published, title, byline, body, captions, date_only,"
-            " time_inferred_from, outlet_group FROM posts"
+            " time_inferred_from, outlet_group, key_event FROM posts"
         )
         return [
             Post(
@@ -213,6 +213,7 @@ class Store:
                 date_only=bool(r[8]),
                 time_inferred_from=r[9],
                 group=r[10],
+                key_event=bool(r[11]),
             )
             for r in rows
         ]

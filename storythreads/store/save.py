@@ -18,12 +18,12 @@ def save_run(
     with store.transaction() as db:
         db.executemany(
             "INSERT INTO posts (id, source, url, published, title, byline, body, captions,"
-            " content_sha, first_run, last_run, date_only, time_inferred_from, outlet_group)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+            " content_sha, first_run, last_run, date_only, time_inferred_from, outlet_group,"
+            " key_event) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
             "ON CONFLICT(id) DO UPDATE SET source=excluded.source, url=excluded.url,"
             " published=excluded.published, date_only=excluded.date_only,"
             " time_inferred_from=excluded.time_inferred_from,"
-            " outlet_group=excluded.outlet_group,"
+            " outlet_group=excluded.outlet_group, key_event=excluded.key_event,"
             " title=excluded.title, byline=excluded.byline,"
             " body=excluded.body, captions=excluded.captions,"
             " content_sha=excluded.content_sha, last_run=excluded.last_run"
@@ -32,6 +32,7 @@ def save_run(
             " OR posts.date_only IS NOT excluded.date_only"
             " OR posts.time_inferred_from IS NOT excluded.time_inferred_from"
             " OR posts.outlet_group IS NOT excluded.outlet_group"
+            " OR posts.key_event IS NOT excluded.key_event"
             " OR posts.url IS NOT excluded.url OR posts.byline IS NOT excluded.byline"
             " OR posts.source IS NOT excluded.source",
             [
@@ -50,6 +51,7 @@ def save_run(
                     int(p.date_only),
                     p.time_inferred_from,
                     p.group,
+                    int(p.key_event),
                 )
                 for p in run.posts
             ],

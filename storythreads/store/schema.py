@@ -65,4 +65,8 @@ MIGRATIONS = [
     """
     ALTER TABLE posts ADD COLUMN outlet_group TEXT;
     """,
+    # 8: the page's mark of a key event on a post (issue 27)
+    """
+    ALTER TABLE posts ADD COLUMN key_event INTEGER NOT NULL DEFAULT 0;
+    """,
 ]

@@ -405,3 +405,19 @@ def test_shared_data_sets_read_cleanly(name, count):
              for p in result.problems]  # fmt: skip
     assert inferred <= set(noted) and len(noted) == len(set(noted))
     assert bool(noted) == (name == "liveblogs-dev-posts.jsonl")  # its BBC blogs: no dates
+
+
+def test_a_key_event_field_marks_the_post_and_the_datasets_flag_stays_unseen(tmp_path):
+    path = write(
+        tmp_path,
+        "marks.jsonl",
+        jsonl(
+            {"id": "a", "title": "A", "text": "x", "key_event": True},
+            {"id": "b", "title": "B", "text": "y", "key_event": "yes"},
+            {"id": "c", "title": "C", "text": "z", "pinned": 1},
+            {"id": "d", "title": "D", "text": "w", "is_key_event": True},  # a gold label
+            {"id": "e", "title": "E", "text": "v", "key_event": "no"},
+        ),
+    )
+    marks = {p.id: p.key_event for p in read_posts([path]).posts}
+    assert marks == {"a": True, "b": True, "c": True, "d": False, "e": False}

@@ -360,3 +360,19 @@ def test_a_source_that_is_a_bare_host_becomes_the_outlet_name(tmp_path):
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     sources = {p.id: p.source for p in read_posts([path]).posts}
     assert sources == {"1": "BBC", "2": "examiner.com", "3": "Reuters wire"}
+
+
+def test_the_pages_key_event_marks_are_kept_on_the_posts(tmp_path):
+    """Issue 27: a post the page marks (the Guardian's is-key-event class, a "Key event"
+    label) is a key event; the others are not."""
+    text = (DATA / "markup-only-liveblog.html").read_text(encoding="utf-8")
+    text = text.replace('<article class="block" id="post-2">',
+                        '<article class="block is-key-event" id="post-2">')  # fmt: skip
+    text = text.replace('<article class="block" id="post-1">',
+                        '<article class="block" id="post-1"><span class="badge">Key event</span>')  # fmt: skip
+    posts = {p.title: p.key_event for p in read_posts([write(tmp_path, "live.html", text)]).posts}
+    assert posts == {
+        "Storm Imke makes landfall": True,
+        "Route 9 closed between Harwick and Dunmore": True,
+        "Power restored to half of Harwick": False,
+    }

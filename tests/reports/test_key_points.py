@@ -110,3 +110,44 @@ def test_the_number_of_key_points_follows_the_run_unless_fixed():
     assert Settings().report.key_points is None  # follows the run by default
     fixed = Settings.from_dict({"report": {"key_points": 9}})
     assert key_point_count(40, fixed.report.key_points) == 9
+
+
+def test_posts_the_page_marks_as_key_events_come_first():
+    import dataclasses
+
+    posts = [post("a", 9, "Quake hits city"), post("b", 10, "Election date set"),
+             post("c", 11, "Rain expected"), post("d", 12, "")]  # fmt: skip
+    posts[3] = dataclasses.replace(posts[3], body="Officials confirm the toll. More soon.",
+                                   key_event=True)  # fmt: skip
+    posts[0] = dataclasses.replace(posts[0], key_event=True)
+    vecs = unit([1, 0], [0, 1], [0.7, 0.7], [1, 0.1])
+    picked = select_key_points(posts, vecs, n=2, recency=0.0)
+    assert {c.post_id for c in picked} == {"a", "d"}  # both marks, the untitled one too
+    assert len(select_key_points(posts, vecs, n=3)) == 3  # then the ranking fills the rest
+
+
+def test_the_reports_show_the_pages_key_event_mark(tmp_path, monkeypatch, make_fake_embedder):
+    import json
+
+    from click.testing import CliRunner
+
+    from storythreads import cli
+    from storythreads.embeddings import CachedEmbedder
+
+    monkeypatch.setattr(cli, "_embedder", lambda s: CachedEmbedder(make_fake_embedder()))
+    rows = [
+        {"id": "k", "published": "2024-03-04T08:00:00Z", "title": "Ceasefire agreed",
+         "text": "Both sides signed.", "key_event": True},
+        {"id": "u", "published": "2024-03-04T09:00:00Z", "title": "Reaction",
+         "text": "Leaders welcomed it."},
+    ]  # fmt: skip
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "out"
+    assert CliRunner().invoke(cli.main, ["run", str(feed), "--out", str(out)]).exit_code == 0
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert {p["id"]: p["key_event"] for p in report["posts"]} == {"k": True, "u": False}
+    assert "Ceasefire agreed · **key event**" in (out / "report.md").read_text(encoding="utf-8")
+    assert '<span class="tag key-event">key event</span>' in (out / "report.html").read_text(
+        encoding="utf-8"
+    )

@@ -235,6 +235,7 @@ class PostSink:
         except _BadField as exc:
             self.problem(line, f"{exc}; record skipped")
             return
+        values["key_event"] = _flag(fields.get("key_event")) or _flag(fields.get("pinned"))
         self.add(line, published=fields.get("published"), **values)
 
     def add(
@@ -251,6 +252,7 @@ class PostSink:
         captions: tuple[str, ...] = (),
         group: str | None = None,
         outlet_group: str | None = None,
+        key_event: bool = False,
     ) -> None:
         """One record. ``group``: the blog or page it belongs to, where a time of day
         without a date looks for its date (default: the file). ``outlet_group``: the
@@ -295,6 +297,7 @@ class PostSink:
             captions=captions,
             date_only=when is not None and is_date_only(published),
             group=clean_line(outlet_group or "") or None,
+            key_event=key_event,
         )
         if when is not None and (when.year < self.limits.earliest_year or when > self._latest):
             post = self._odd_time(post, line, published)
@@ -383,6 +386,15 @@ def duplicate_message(post_id: str, generated_id: bool = False) -> str:
     if generated_id:
         message += " (the id is made from source, time and title, which are the same)"
     return message
+
+
+def _flag(value: object) -> bool:
+    """A record's yes/no field: true, 1, "true", "yes", "1" (any case) are yes."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return value == 1
+    return isinstance(value, str) and value.strip().lower() in ("true", "yes", "1", "y")
 
 
 def _first(fields: Mapping[str, object], *names: str, names_list: bool = False) -> str | None:

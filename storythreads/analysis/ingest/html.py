@@ -205,6 +205,7 @@ def _add_markup_posts(tree, page_url: str | None, sink) -> bool:
             url=anchor or page_url,
             post_id=anchor,
             captions=post.captions,
+            key_event=post.key_event,
         )
     return bool(posts)
 

@@ -32,6 +32,7 @@ _LIVE = re.compile(r"(?<![a-z])live", re.IGNORECASE)  # "live-blog", not "delive
 _BYLINE_CLASS = re.compile(r"byline|author|contributor", re.IGNORECASE)
 _BY = re.compile(r"^(?:by|from)\s+", re.IGNORECASE)
 _MARKUP = re.compile(r"<[a-zA-Z!/]")
+_KEY_EVENT = re.compile(r"key-?event|pinned", re.IGNORECASE)
 
 
 def html_to_text(markup: str | None) -> str:
@@ -80,6 +81,7 @@ class MarkupPost:
     byline: str | None
     body: str
     captions: tuple[str, ...]
+    key_event: bool = False  # the post's markup marks it ("Key event" label, pinned)
 
 
 def markup_posts(tree) -> list[MarkupPost]:
@@ -132,7 +134,24 @@ def _read_post(post, time) -> MarkupPost:
         byline=_BY.sub("", clean_line(byline.text_content())) if byline is not None else None,
         body="\n\n".join(body),
         captions=tuple(node.text_content() for node in post.iter("figcaption")),
+        key_event=_is_key_event(post),
     )
+
+
+def _is_key_event(post) -> bool:
+    """The editors' mark on a post: a class or data attribute naming a key event or a
+    pinned post (the Guardian's `is-key-event`), or a short label reading "Key event"."""
+    for node in (post, *post.iterdescendants()):
+        if not isinstance(node.tag, str):
+            continue
+        marks = " ".join(f"{k}={v}" for k, v in node.attrib.items() if k == "class" or
+                         k.startswith("data-"))  # fmt: skip
+        if _KEY_EVENT.search(marks):
+            return True
+        text = (node.text or "").strip().lower()
+        if text in ("key event", "key events", "pinned post") and len(node) == 0:
+            return True
+    return False
 
 
 def _is_byline(node) -> bool:
