@@ -16,6 +16,7 @@ import dataclasses
 import json
 import math
 import statistics
+from array import array
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -267,18 +268,20 @@ def _p_value(z: float) -> float:
     return math.erfc(abs(z) / math.sqrt(2))
 
 
-def benjamini_hochberg(p_values: list[float]) -> list[float]:
+def benjamini_hochberg(p_values) -> list[float]:
     """Adjusted p-values (q-values) of the Benjamini-Hochberg step-up procedure, in input
     order: q_(i) = min over j >= i of p_(j) * m / j, at most 1."""
-    m = len(p_values)
-    order = sorted(range(m), key=lambda i: p_values[i])
-    out = [1.0] * m
-    smallest = 1.0
-    for rank in range(m, 0, -1):
-        i = order[rank - 1]
-        smallest = min(smallest, p_values[i] * m / rank)
-        out[i] = smallest
-    return out
+    import numpy as np
+
+    p = np.asarray(p_values, dtype=np.float64)
+    m = p.size
+    if m == 0:
+        return []
+    order = np.argsort(p, kind="stable")
+    scaled = p[order] * m / np.arange(1, m + 1)
+    q = np.empty(m)
+    q[order] = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
+    return q.tolist()
 
 
 def framing(run: Run, top_n: int = 10, rules: CompareSettings | None = None) -> list[TermRow]:
@@ -297,7 +300,10 @@ def framing(run: Run, top_n: int = 10, rules: CompareSettings | None = None) -> 
     prior = _counts(list(run.posts))
     prior_total = sum(prior.values())
     docs = Counter(t for p in run.posts for t in set(tokens(f"{p.title}\n{p.body}")))
-    tests: list[TermRow] = []
+    # every test's p-value goes into the correction; a row is made only for a word that
+    # can be listed (z >= z_min), so a large comparison holds floats, not millions of rows
+    p_values = array("d")
+    tests: list[tuple[int, TermRow]] = []
     for thread, posts in thread_posts(run):
         outlets = _by_outlet(posts)
         if len(outlets) < 2:
@@ -318,14 +324,17 @@ def framing(run: Run, top_n: int = 10, rules: CompareSettings | None = None) -> 
                 if docs[w] < rules.min_docs:
                     continue
                 delta, z = scores[w]
+                p_values.append(_p_value(z))
+                if z < rules.z_min:
+                    continue
                 alpha = prior[w] * scale / prior_total
-                tests.append(TermRow(thread.id, outlet, w, mine[w], others[w], words,
-                                     other_words, docs[w], alpha, delta, z,
-                                     _p_value(z), None))  # fmt: skip
+                tests.append((len(p_values) - 1, TermRow(
+                    thread.id, outlet, w, mine[w], others[w], words, other_words, docs[w],
+                    alpha, delta, z, p_values[-1], None)))  # fmt: skip
     if rules.fdr == "bh":
-        q = benjamini_hochberg([t.p_value for t in tests])
-        tests = [dataclasses.replace(t, q_value=v) for t, v in zip(tests, q, strict=True)]
-    kept = [t for t in tests if t.z >= rules.z_min and (t.q_value is None or t.q_value <= rules.q)]
+        q = benjamini_hochberg(p_values)
+        tests = [(i, dataclasses.replace(t, q_value=q[i])) for i, t in tests]
+    kept = [t for _, t in tests if t.q_value is None or t.q_value <= rules.q]
     rows: list[TermRow] = []
     cells: dict[tuple[str, str], list[TermRow]] = {}
     for t in kept:
