@@ -313,7 +313,7 @@ def compare(
     Threads are built over all outlets together (an outlet is a post's source, or its URL's
     host); the tables are then computed per thread and per outlet.
     """
-    from .analysis.compare import read_grouping, record_grouping
+    from .analysis.groups import read_grouping, record_grouping
     from .analysis.nlp import load_nlp
     from .pipeline import analyze, update
     from .reports import select_window

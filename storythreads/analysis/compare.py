@@ -13,7 +13,6 @@ so that it contrasts how outlets tell the *same* story, not which stories they c
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import statistics
 from array import array
@@ -260,8 +259,8 @@ class TermRow:
     q_value: float | None  # Benjamini-Hochberg adjusted (None with fdr = "none")
 
 
-def _counts(posts: list[Post]) -> Counter:
-    return Counter(t for p in posts for t in tokens(f"{p.title}\n{p.body}"))
+def _words(post: Post) -> list[str]:
+    return tokens(f"{post.title}\n{post.body}")
 
 
 def _p_value(z: float) -> float:
@@ -297,9 +296,10 @@ def framing(run: Run, top_n: int = 10, rules: CompareSettings | None = None) -> 
     if top_n < 0:
         raise ValueError(f"top_n ({top_n}) must be at least 0")
     rules = rules or CompareSettings()
-    prior = _counts(list(run.posts))
+    words_of = {p.id: _words(p) for p in run.posts}  # each post tokenised once
+    prior = Counter(w for ws in words_of.values() for w in ws)
     prior_total = sum(prior.values())
-    docs = Counter(t for p in run.posts for t in set(tokens(f"{p.title}\n{p.body}")))
+    docs = Counter(w for ws in words_of.values() for w in set(ws))
     # every test's p-value goes into the correction; a row is made only for a word that
     # can be listed (z >= z_min), so a large comparison holds floats, not millions of rows
     p_values = array("d")
@@ -308,7 +308,7 @@ def framing(run: Run, top_n: int = 10, rules: CompareSettings | None = None) -> 
         outlets = _by_outlet(posts)
         if len(outlets) < 2:
             continue
-        counts = {o: _counts(ps) for o, ps in outlets.items()}
+        counts = {o: Counter(w for p in ps for w in words_of[p.id]) for o, ps in outlets.items()}
         total = sum(counts.values(), Counter())
         for outlet, mine in counts.items():
             others = total - mine
@@ -343,76 +343,6 @@ def framing(run: Run, top_n: int = 10, rules: CompareSettings | None = None) -> 
     for key in sorted(cells, key=lambda k: (order[k[0]], k[1])):
         rows.extend(sorted(cells[key], key=lambda r: (-r.z, r.term))[:top_n])
     return rows
-
-
-@dataclass(frozen=True)
-class Grouping:
-    """Outlets gathered into groups (left / centre / right, one country's press, one
-    owner's titles): every table of a comparison is also made per group (issue 25)."""
-
-    name: str  # the file's stem: "ideology" for ideology.csv
-    path: str
-    sha256: str  # of the file's bytes, so a published result names the mapping it used
-    mapping: dict[str, str]  # outlet -> group
-
-    def group_of(self, outlet: str) -> str:
-        return self.mapping.get(outlet, UNGROUPED)
-
-
-UNGROUPED = "(no group)"  # an outlet the grouping file does not name
-
-
-def read_grouping(path) -> Grouping:
-    """A CSV with an ``outlet`` and a ``group`` column (header names matched without regard
-    to case; other columns ignored). InputError, naming the file and line, for a file
-    that cannot be read, a missing column, an empty value, or an outlet given two groups."""
-    import csv
-    import hashlib
-    from pathlib import Path
-
-    from ..errors import InputError
-
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-        text = data.decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the grouping file: {exc}", path=str(path)) from exc
-    rows = csv.reader(text.splitlines())
-    header = [h.strip().lower() for h in next(rows, [])]
-    if "outlet" not in header or "group" not in header:
-        raise InputError(
-            f"a grouping file needs an 'outlet' and a 'group' column, found {header}",
-            path=str(path),
-            line=1,
-        )
-    at_outlet, at_group = header.index("outlet"), header.index("group")
-    mapping: dict[str, str] = {}
-    for line, row in enumerate(rows, start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) <= max(at_outlet, at_group):
-            raise InputError(f"row has {len(row)} fields", path=str(path), line=line)
-        outlet, group = row[at_outlet].strip(), row[at_group].strip()
-        if not outlet or not group:
-            raise InputError("an empty outlet or group", path=str(path), line=line)
-        if mapping.get(outlet, group) != group:
-            raise InputError(
-                f"outlet {outlet!r} is in group {mapping[outlet]!r} and {group!r}",
-                path=str(path),
-                line=line,
-            )
-        mapping[outlet] = group
-    if not mapping:
-        raise InputError("the grouping file names no outlet", path=str(path))
-    return Grouping(path.stem, str(path), hashlib.sha256(data).hexdigest(), mapping)
-
-
-def regroup(run: Run, grouping: Grouping) -> Run:
-    """The run with each post's outlet replaced by its group: every table of a comparison
-    made over it is that table per group (one definition of each table)."""
-    posts = tuple(dataclasses.replace(p, source=grouping.group_of(outlet_of(p))) for p in run.posts)
-    return dataclasses.replace(run, posts=posts)
 
 
 @dataclass(frozen=True)
@@ -467,29 +397,3 @@ def attention(run: Run) -> list[AttentionRow]:
                 rows.append(AttentionRow(thread.id, outlet, d.isoformat(), n, total,
                                          n / total if total else 0.0, peak.isoformat(), lag))  # fmt: skip
     return rows
-
-
-RECORD_GROUPING = "group"  # the grouping the records' own `group` field makes
-
-
-def record_grouping(posts) -> Grouping | None:
-    """The grouping the records give themselves (a `group` field on a JSONL or CSV record):
-    None when no post has one. InputError when one outlet's records name two groups."""
-    import hashlib
-
-    from ..errors import InputError
-
-    mapping: dict[str, str] = {}
-    for post in sorted(posts, key=lambda p: p.sort_key):
-        if post.group is None:
-            continue
-        outlet = outlet_of(post)
-        if mapping.setdefault(outlet, post.group) != post.group:
-            raise InputError(
-                f"outlet {outlet!r} has records in group {mapping[outlet]!r} and "
-                f"{post.group!r} (post {post.id}); one outlet, one group"
-            )
-    if not mapping:
-        return None
-    digest = hashlib.sha256(json.dumps(mapping, sort_keys=True).encode()).hexdigest()
-    return Grouping(RECORD_GROUPING, "(the records' group field)", digest, mapping)

@@ -17,16 +17,9 @@ from collections.abc import Sequence
 from datetime import UTC
 from pathlib import Path
 
-from ..analysis.compare import (
-    MAX_LAG_DAYS,
-    Grouping,
-    attention,
-    coverage,
-    framing,
-    lead_times,
-    regroup,
-)
+from ..analysis.compare import MAX_LAG_DAYS, attention, coverage, framing, lead_times
 from ..analysis.figures import figures, revisions
+from ..analysis.groups import Grouping, regroup
 from ..analysis.voices import hedging, post_text, quotes, sources, voices
 from ..config import CompareSettings
 from ..types import Run
