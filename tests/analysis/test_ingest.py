@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from storythreads.analysis.ingest import FORMATS, IngestResult, read_posts, sniff_format
-from storythreads.analysis.ingest.common import make_id, parse_time
+from storythreads.analysis.ingest.common import make_id
+from storythreads.analysis.ingest.times import parse_time
 from storythreads.config import LimitSettings
 from storythreads.errors import InputError
 

@@ -1,4 +1,5 @@
-"""What every input format shares: cleaning text, reading times, making ids, keeping posts.
+"""What every input format shares: making ids and keeping posts (text cleaning lives in
+``cleaning``, times in ``times``).
 
 Each format module only knows its own syntax. It hands plain values to a `PostSink`, so the
 rules for a valid post (a title or a text, a size limit, a UTC time, a stable id, one post
@@ -8,155 +9,20 @@ per id) live here once and every format applies them the same way.
 from __future__ import annotations
 
 import dataclasses
-import email.utils
 import hashlib
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from ...config import LimitSettings
 from ...errors import InputError
 from ...types import Post, Problem, unique_posts
+from .cleaning import clean_line, clean_text
 from .outlets import outlet_from_url
-
-# C0 controls except \t and \n, DEL, and C1 controls (mis-decoded Windows-1252 leaves those).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
-            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
-            ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
-            ("december", "dec"),
-        ],
-        start=1,
-    )
-    for name in names
-}  # fmt: skip
-
-# Live blogs name a zone by its abbreviation. US and European ones follow daylight saving
-# time, so they map to a place (zoneinfo applies the rule of that day), not to an offset.
-_ZONES = {
-    "ET": "America/New_York", "EDT": "America/New_York", "EST": "America/New_York",
-    "CT": "America/Chicago", "CDT": "America/Chicago", "CST": "America/Chicago",
-    "MT": "America/Denver", "MDT": "America/Denver", "MST": "America/Denver",
-    "PT": "America/Los_Angeles", "PDT": "America/Los_Angeles", "PST": "America/Los_Angeles",
-    "GMT": "UTC", "UTC": "UTC", "BST": "Europe/London",
-    "CET": "Europe/Paris", "CEST": "Europe/Paris",
-}  # fmt: skip
-
-# "1:30 p.m. ET, July 8, 2023" (also "1:30pm", "17:30 GMT, Jul. 8, 2023", no zone = UTC).
-_STAMP = re.compile(
-    r"^(?P<hour>\d{1,2})[:.](?P<minute>\d{2})"
-    r"(?:\s*(?P<ampm>[ap])\.?\s?m\b\.?)?"
-    r"(?:\s+(?P<zone>[a-z]{2,5}))?"
-    r"\s*,?\s+(?P<month>[a-z]+)\.?\s+(?P<day>\d{1,2}),?\s+(?P<year>\d{4})$",
-    re.IGNORECASE,
-)
-_ISO_LINE = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?$"
-)
-# A clock time with no date ("18:00", as the BBC blogs give it) cannot be placed in time;
-# it is read as "no time" rather than as an error.
-_CLOCK_ONLY = re.compile(r"^(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?::(?P<second>\d{2}))?$")
-
-# A calendar date and nothing else: the post is dated to the day, not to an instant.
-_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+from .times import clock_time, is_date_only, parse_time
 
 _HOST = re.compile(r"(?:[a-z0-9-]+\.)+[a-z]{2,}", re.IGNORECASE)
-
-
-def split_lines(text: str) -> list[str]:
-    """Lines numbered as in the file: split on "\\n" only, so line N is the file's line N."""
-    return text.removeprefix("\ufeff").replace("\r\n", "\n").split("\n")
-
-
-def clean_text(value: str) -> str:
-    """Multi-line text: newlines normalised, control characters dropped, ends trimmed."""
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROL.sub("", value).strip()
-
-
-def clean_line(value: str) -> str:
-    """One-line text (titles, bylines, ids): every run of whitespace becomes one space."""
-    return " ".join(_CONTROL.sub(" ", value).split())
-
-
-def is_stamp(line: str) -> bool:
-    """Whether a line is a live-blog post time, e.g. "1:30 p.m. ET, July 8, 2023"."""
-    line = clean_line(line)
-    if _ISO_LINE.match(line):
-        return True
-    match = _STAMP.match(line)
-    return bool(match) and match["month"].lower() in _MONTHS
-
-
-def to_utc(value: datetime) -> datetime:
-    """Aware UTC; a time without a zone is taken to be UTC already."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-def is_date_only(value: object) -> bool:
-    """Whether a record's time is a calendar date with no time of day ("2013-01-23")."""
-    return isinstance(value, str) and bool(_DATE_ONLY.match(clean_line(value)))
-
-
-def parse_time(value: object) -> datetime | None:
-    """A record's time as aware UTC; None when it gives none. ValueError when unreadable.
-
-    TypeError for values that are not text, numbers or datetimes (a list, an object).
-
-    Accepts ISO 8601, RFC 2822 (feeds), live-blog stamps, and Unix epoch numbers (seconds,
-    or milliseconds when the number is too large to be seconds).
-    """
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return to_utc(value)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        seconds = value / 1000 if abs(value) >= 1e11 else value
-        try:
-            return datetime.fromtimestamp(seconds, UTC)
-        except (OverflowError, OSError, ValueError) as exc:
-            raise ValueError(f"{value!r} is not a usable Unix time") from exc
-    if not isinstance(value, str):
-        raise TypeError(f"expected a string or a number, got {type(value).__name__}")
-    text = clean_line(value)
-    if not text or _CLOCK_ONLY.match(text):
-        return None
-    try:
-        return to_utc(datetime.fromisoformat(text))
-    except ValueError:
-        pass
-    match = _STAMP.match(text)
-    if match:
-        return _stamp_time(match)
-    try:
-        return to_utc(email.utils.parsedate_to_datetime(text))
-    except (TypeError, ValueError, IndexError):
-        raise ValueError(f"{value!r} is not a date this tool can read") from None
-
-
-def _stamp_time(match: re.Match) -> datetime:
-    month = _MONTHS.get(match["month"].lower())
-    if month is None:
-        raise ValueError(f"unknown month {match['month']!r}")
-    hour, minute = int(match["hour"]), int(match["minute"])
-    if match["ampm"]:
-        if not 1 <= hour <= 12:
-            raise ValueError(f"hour {hour} with a.m./p.m.")
-        hour = hour % 12 + (12 if match["ampm"].lower() == "p" else 0)
-    local = datetime(int(match["year"]), month, int(match["day"]), hour, minute)
-    zone = (match["zone"] or "UTC").upper()
-    if zone not in _ZONES:
-        raise ValueError(f"unknown time zone {match['zone']!r}")
-    return local.replace(tzinfo=ZoneInfo(_ZONES[zone])).astimezone(UTC)
 
 
 def make_id(source: str | None, published: datetime | None, title: str, body: str) -> str:
@@ -276,9 +142,9 @@ class PostSink:
         except (ValueError, TypeError, OverflowError) as exc:
             self.problem(line, f"unparseable date: {exc}; kept the post without a time")
             when = None
-        clock = _CLOCK_ONLY.match(clean_line(published)) if isinstance(published, str) else None
-        if clock and (int(clock["hour"]) > 23 or int(clock["minute"]) > 59
-                      or int(clock["second"] or 0) > 59):  # fmt: skip
+        try:
+            clock = clock_time(published)
+        except ValueError:
             self.problem(line, f"unparseable time {published!r}; kept the post without a time")
             clock = None
         # a record that names no outlet (nor does the user) is attributed to its URL's host
@@ -305,8 +171,7 @@ class PostSink:
             return
         self._group[post.id] = clean_line(group or "") or None
         if clock is not None:
-            self._clocks.append(_Clock(post.id, line, clean_line(published),
-                                       *(int(clock[k] or 0) for k in ("hour", "minute", "second"))))  # fmt: skip
+            self._clocks.append(_Clock(post.id, line, clean_line(published), *clock))
 
     def _odd_time(self, post: Post, line: int | None, raw: object) -> Post:
         """A placeholder time, said; undated unless ``limits.odd_times = "keep"``."""

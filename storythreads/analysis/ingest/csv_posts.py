@@ -13,7 +13,8 @@ from pathlib import Path
 from ...config import LimitSettings
 from ...errors import InputError
 from ...types import Post, Problem
-from .common import PostSink, split_lines
+from .cleaning import split_lines
+from .common import PostSink
 
 _TEXT_COLUMNS = {"text", "body", "title"}
 # The standard field limit (128 KiB) is below limits.max_post_chars; the real limit on

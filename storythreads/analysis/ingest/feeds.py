@@ -15,7 +15,8 @@ import feedparser
 from ...config import LimitSettings
 from ...errors import InputError
 from ...types import Post, Problem
-from .common import PostSink, clean_line
+from .cleaning import clean_line
+from .common import PostSink
 from .html_markup import html_to_text
 from .outlets import outlet_from_url
 

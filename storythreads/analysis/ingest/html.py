@@ -24,7 +24,8 @@ from lxml import etree
 from ...config import LimitSettings
 from ...errors import InputError
 from ...types import Post, Problem
-from .common import PostSink, clean_line
+from .cleaning import clean_line
+from .common import PostSink
 from .html_markup import html_to_text, markup_posts
 from .outlets import outlet_from_url
 

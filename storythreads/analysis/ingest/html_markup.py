@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import lxml.html
 from lxml import etree
 
-from .common import clean_line
+from .cleaning import clean_line
 
 # Elements that start a new paragraph, and elements whose text is never story text.
 _BLOCK = frozenset({

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from ...config import LimitSettings
 from ...types import Post, Problem
-from .common import PostSink, split_lines
+from .cleaning import split_lines
+from .common import PostSink
 
 
 def read(

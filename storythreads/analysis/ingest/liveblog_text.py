@@ -17,7 +17,9 @@ from pathlib import Path
 from ...config import LimitSettings
 from ...errors import InputError
 from ...types import Post, Problem
-from .common import PostSink, clean_line, is_stamp, split_lines
+from .cleaning import clean_line, split_lines
+from .common import PostSink
+from .times import is_stamp
 
 _CHROME = [
     re.compile(r"^Watch more:?$", re.IGNORECASE),

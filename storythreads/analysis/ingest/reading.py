@@ -15,7 +15,8 @@ from ...config import LimitSettings
 from ...errors import InputError
 from ...types import Post, Problem, unique_posts
 from . import csv_posts, feeds, html, jsonl, liveblog_text
-from .common import duplicate_message, is_stamp
+from .common import duplicate_message
+from .times import is_stamp
 
 # read(path, text, limits, source=None) -> (posts, problems). `source` fills in the outlet
 # before ids are made, so an id always matches the post's final source.

@@ -1,0 +1,141 @@
+"""A record's time as every input format reads it: ISO 8601, RFC 2822, live-blog stamps,
+Unix epoch numbers, dates without a time and times without a date."""
+
+from __future__ import annotations
+
+import email.utils
+import re
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from .cleaning import clean_line
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
+            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
+            ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}  # fmt: skip
+
+# Live blogs name a zone by its abbreviation. US and European ones follow daylight saving
+# time, so they map to a place (zoneinfo applies the rule of that day), not to an offset.
+_ZONES = {
+    "ET": "America/New_York", "EDT": "America/New_York", "EST": "America/New_York",
+    "CT": "America/Chicago", "CDT": "America/Chicago", "CST": "America/Chicago",
+    "MT": "America/Denver", "MDT": "America/Denver", "MST": "America/Denver",
+    "PT": "America/Los_Angeles", "PDT": "America/Los_Angeles", "PST": "America/Los_Angeles",
+    "GMT": "UTC", "UTC": "UTC", "BST": "Europe/London",
+    "CET": "Europe/Paris", "CEST": "Europe/Paris",
+}  # fmt: skip
+
+# "1:30 p.m. ET, July 8, 2023" (also "1:30pm", "17:30 GMT, Jul. 8, 2023", no zone = UTC).
+_STAMP = re.compile(
+    r"^(?P<hour>\d{1,2})[:.](?P<minute>\d{2})"
+    r"(?:\s*(?P<ampm>[ap])\.?\s?m\b\.?)?"
+    r"(?:\s+(?P<zone>[a-z]{2,5}))?"
+    r"\s*,?\s+(?P<month>[a-z]+)\.?\s+(?P<day>\d{1,2}),?\s+(?P<year>\d{4})$",
+    re.IGNORECASE,
+)
+_ISO_LINE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?$"
+)
+# A clock time with no date ("18:00", as the BBC blogs give it) cannot be placed in time;
+# it is read as "no time" rather than as an error.
+_CLOCK_ONLY = re.compile(r"^(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?::(?P<second>\d{2}))?$")
+
+# A calendar date and nothing else: the post is dated to the day, not to an instant.
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def is_stamp(line: str) -> bool:
+    """Whether a line is a live-blog post time, e.g. "1:30 p.m. ET, July 8, 2023"."""
+    line = clean_line(line)
+    if _ISO_LINE.match(line):
+        return True
+    match = _STAMP.match(line)
+    return bool(match) and match["month"].lower() in _MONTHS
+
+
+def to_utc(value: datetime) -> datetime:
+    """Aware UTC; a time without a zone is taken to be UTC already."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def is_date_only(value: object) -> bool:
+    """Whether a record's time is a calendar date with no time of day ("2013-01-23")."""
+    return isinstance(value, str) and bool(_DATE_ONLY.match(clean_line(value)))
+
+
+def parse_time(value: object) -> datetime | None:
+    """A record's time as aware UTC; None when it gives none. ValueError when unreadable.
+
+    TypeError for values that are not text, numbers or datetimes (a list, an object).
+
+    Accepts ISO 8601, RFC 2822 (feeds), live-blog stamps, and Unix epoch numbers (seconds,
+    or milliseconds when the number is too large to be seconds).
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return to_utc(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = value / 1000 if abs(value) >= 1e11 else value
+        try:
+            return datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not a usable Unix time") from exc
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string or a number, got {type(value).__name__}")
+    text = clean_line(value)
+    if not text or _CLOCK_ONLY.match(text):
+        return None
+    try:
+        return to_utc(datetime.fromisoformat(text))
+    except ValueError:
+        pass
+    match = _STAMP.match(text)
+    if match:
+        return _stamp_time(match)
+    try:
+        return to_utc(email.utils.parsedate_to_datetime(text))
+    except (TypeError, ValueError, IndexError):
+        raise ValueError(f"{value!r} is not a date this tool can read") from None
+
+
+def _stamp_time(match: re.Match) -> datetime:
+    month = _MONTHS.get(match["month"].lower())
+    if month is None:
+        raise ValueError(f"unknown month {match['month']!r}")
+    hour, minute = int(match["hour"]), int(match["minute"])
+    if match["ampm"]:
+        if not 1 <= hour <= 12:
+            raise ValueError(f"hour {hour} with a.m./p.m.")
+        hour = hour % 12 + (12 if match["ampm"].lower() == "p" else 0)
+    local = datetime(int(match["year"]), month, int(match["day"]), hour, minute)
+    zone = (match["zone"] or "UTC").upper()
+    if zone not in _ZONES:
+        raise ValueError(f"unknown time zone {match['zone']!r}")
+    return local.replace(tzinfo=ZoneInfo(_ZONES[zone])).astimezone(UTC)
+
+
+def clock_time(value: object) -> tuple[int, int, int] | None:
+    """(hour, minute, second) of a time of day without a date ("08:00"); None for any
+    other value. ValueError for a clock that is no time of day ("25:61")."""
+    if not isinstance(value, str):
+        return None
+    match = _CLOCK_ONLY.match(clean_line(value))
+    if match is None:
+        return None
+    hour, minute, second = (int(match[k] or 0) for k in ("hour", "minute", "second"))
+    if hour > 23 or minute > 59 or second > 59:
+        raise ValueError(f"{value!r} is no time of day")
+    return hour, minute, second
