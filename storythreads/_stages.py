@@ -68,15 +68,15 @@ class _Described(NamedTuple):
     names: Callable[[], dict[str, str]]
 
 
-def _segment_and_embed(posts, embedder, settings, timer):
+def _segment_and_embed(posts, embedder, settings, timer, frequencies=None):
     """Posts -> (segments, their words, one unit vector per segment), timed as `segment`,
     `cluster` (the words) and `embed`. The words come first: they need no vector, so they
     are counted while an engine that embeds in the background (``CachedEmbedder.prefetch``)
-    may still be at work."""
+    may still be at work. ``frequencies``: the store's (``_words.lexical``)."""
     with timer.stage("segment"):
         segments: list[Segment] = segment_posts(posts, settings.segment)
     with timer.stage("cluster"):
-        lexical = words.lexical(posts, segments)
+        lexical = words.lexical(posts, segments, frequencies)
     with timer.stage("embed"):
         texts = [s.text for s in segments]
         seg_vectors = embedder.embed(texts) if segments else np.zeros((0, 1), np.float32)

@@ -7,8 +7,11 @@ the same results. Only ``_stages`` and ``pipeline`` call them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from typing import NamedTuple
+
+import numpy as np
 
 from .analysis.also import own_counts, segment_counts
 from .analysis.cluster import lexical_model
@@ -36,12 +39,16 @@ class Lexical(NamedTuple):
 COUNT_FORKED_FROM = 2000
 
 
-def lexical(posts, segments) -> Lexical:
+def lexical(posts, segments, frequencies: Frequencies | None = None) -> Lexical:
     """The TF-IDF model of the threaded posts and their rows, and the rest of their words
     (``Lexical.words``). On a large run a forked child counts the segments, in a
     vocabulary of their own, and reads the posts' names while this process fits the model
     and goes on; the counts' columns are then moved to the model's
-    (``segment_counts(counted=...)``: the same counts)."""
+    (``segment_counts(counted=...)``: the same counts).
+
+    ``frequencies`` (a scheduled run on a working set of a large store): given the
+    model's words, the number of posts and each word's document frequency over the whole
+    store; the model's IDF is then the store's (``store_idf``), not the working set's."""
     from .forked import Forked, can_fork
 
     with_segments = {seg.post_id for seg in segments}
@@ -54,7 +61,13 @@ def lexical(posts, segments) -> Lexical:
         )
         counter.send()  # the child has the texts already: it is a copy of this process
     try:
-        vectorizer, rows = lexical_model([lexical_text(p) for p in threaded])
+        post_texts = [lexical_text(p) for p in threaded]
+        vectorizer, rows = lexical_model(post_texts)
+        if frequencies is not None and vectorizer is not None:
+            vectorizer.idf_ = store_idf(
+                vectorizer.get_feature_names_out(), *frequencies(vectorizer.vocabulary_)
+            )
+            rows = vectorizer.transform(post_texts).tocsr()
     except BaseException:
         if counter is not None:
             counter.close()
@@ -72,6 +85,35 @@ def lexical(posts, segments) -> Lexical:
         return counts, post_names, common
 
     return Lexical(threaded, vectorizer, rows, words)
+
+
+# (words) -> (posts counted, word -> posts that use it): the store's document frequencies
+Frequencies = Callable[[Iterable[str]], tuple[int, dict[str, int]]]
+
+
+def store_idf(words, n_docs: int, df: dict[str, int]) -> np.ndarray:
+    """The IDF scikit-learn's ``TfidfVectorizer`` (smooth_idf) fits on ``n_docs`` posts of
+    these document frequencies: ``ln((1 + n) / (1 + df)) + 1``.
+
+    A post's TF-IDF row is its own sublinear term counts times the IDF, L2-normalised, so
+    with the store's frequencies the rows of a working set are the rows a fit over every
+    stored post would give. The frequencies are kept as counts and the IDF is computed
+    afresh each run, so the rows of one run never mix IDFs of different store sizes."""
+    counts = np.array([df.get(w, 0) for w in words], dtype=np.float64)
+    return (np.log((1.0 + n_docs) / (1.0 + counts)) + 1.0).astype(np.float32)
+
+
+def term_counts(posts) -> tuple[int, Counter]:
+    """(posts with words, word -> how many of them use it): the document frequencies a
+    store keeps (``store_idf``), counted as the TF-IDF model reads a post."""
+    df: Counter = Counter()
+    n = 0
+    for post in posts:
+        text = lexical_text(post)
+        if text.strip():
+            n += 1
+            df.update(set(tokens(text)))
+    return n, df
 
 
 def post_words(posts) -> tuple[list[set[str]], set[str]]:

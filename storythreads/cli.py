@@ -226,15 +226,14 @@ def run(
         _report_problems(result.problems)
         if not result.posts:
             raise InputError("no usable posts in the input", path=", ".join(inputs))
-        formats = settings.report.formats
         if no_store:
             _prefetch(embedder, result.posts, settings)
             from .pipeline import analyze
-            from .reports import select_window, write_reports
+            from .reports import publish
 
             run_ = analyze(result.posts, settings, embedder, problems=result.problems, timer=timer)
             with timer.stage("render"):
-                written = write_reports(select_window(run_, since, until), out_dir, formats)
+                written = publish(run_, out_dir, settings.report, since, until)
         else:
             with Store(store_path or Path(out_dir) / "store.sqlite") as store:
                 store.lock(wait)
@@ -245,7 +244,7 @@ def run(
                     )
                 _prefetch(embedder, result.posts, settings, store)
                 from .pipeline import update
-                from .reports import select_window, write_reports
+                from .reports import publish
 
                 run_ = update(
                     store,
@@ -258,7 +257,7 @@ def run(
                 )
                 # still under the lock: a later run cannot overwrite these with older reports
                 with timer.stage("render"):
-                    written = write_reports(select_window(run_, since, until), out_dir, formats)
+                    written = publish(run_, out_dir, settings.report, since, until)
     except StoryThreadsError as exc:
         fail(exc)
     except OSError as exc:
@@ -365,19 +364,19 @@ def compare(
     "--config",
     type=click.Path(dir_okay=False, exists=True),
     default=None,
-    help="Settings file; only [report] formats matter here.",
+    help="Settings file; only its [report] settings matter here.",
 )
 @window_options
 def report(store_path, out_dir, config, since, until):
     """Re-render the latest run's reports from the store, without recomputing anything."""
-    from .reports import select_window, write_reports
+    from .reports import publish
     from .store import Store
 
     try:
         settings = _settings(config, None)
         with Store(store_path, create=False) as store:
             run_ = store.load_run()
-        written = write_reports(select_window(run_, since, until), out_dir, settings.report.formats)
+        written = publish(run_, out_dir, settings.report, since, until)
     except StoryThreadsError as exc:
         fail(exc)
     except OSError as exc:

@@ -124,8 +124,18 @@ class ReportSettings:
     # a thread's label: "headline" = a name of 3-8 words cut from its headlines
     # (analysis/naming.py); "keywords" = its keyphrases joined by " · " (the former label)
     names: str = "headline"
+    # report.md, .json and .html show the threads active in the last `window_days` days
+    # before the newest post (0: every thread); every thread has its page in archive/
+    window_days: float = 7.0
+    # report.html loads plotly.js from assets/ beside it, one copy per report folder;
+    # true puts it inside the page, for a report mailed on its own
+    single_file: bool = False
 
     def __post_init__(self):
+        _check(
+            0.0 <= self.window_days <= 36_500,
+            f"report.window_days ({self.window_days}) must be within [0, 36500]",
+        )
         _check(
             self.key_points is None or 0 <= self.key_points <= 50,
             f"report.key_points ({self.key_points}) must be within [0, 50]",
@@ -321,7 +331,9 @@ def _check_type(section: str, key: str, value, annotation: str) -> None:
         "str": (str,),
         "int | None": (int, type(None)),
     }.get(annotation)
-    if annotation.startswith("tuple"):
+    if annotation == "bool":
+        ok, expected_name = isinstance(value, bool), "true or false"
+    elif annotation.startswith("tuple"):
         ok = isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
         expected_name = "a list of strings"
     else:

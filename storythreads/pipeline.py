@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
@@ -23,9 +24,11 @@ from ._stages import (
     _segment_and_embed,
     _Threading,
 )
+from ._words import Frequencies, term_counts
 from ._words import namer as _namer
 from .analysis.layout import post_layout
 from .analysis.thread_identity import PriorThread, describe_changes, mark_dormant
+from .analysis.working_set import working_since
 from .config import Settings
 from .embeddings import CachedEmbedder, Embedder, make_embedder
 from .provenance import provenance
@@ -76,32 +79,43 @@ def _counts(posts, threading: _Threading, threads, segments_embedded, problems) 
     }
 
 
+@dataclasses.dataclass(frozen=True)
+class Continuation:
+    """What a scheduled run carries over from its store (``update`` builds it).
+
+    ``prior``: the stored threads the run continues (clusters that continue them keep
+    their ids, and ``run.changes`` says what changed since); new ids are numbered from
+    ``next_thread_number``. ``attach``: the cheap path for large stores, where the posts
+    of ``prior`` threads stay where they are and only the other posts are placed (see
+    ``attach_labels``). Threads in ``reuse`` whose posts did not change keep their stored
+    label and summary; posts in ``layout`` (post id -> stored map position) keep their
+    place on the map. ``frequencies``: the store's document frequencies, for a working set
+    of a large store (``_words.lexical``)."""
+
+    prior: Sequence[PriorThread] = ()
+    next_thread_number: int = 1
+    run_id: str | None = None
+    attach: bool = False
+    reuse: dict[str, Thread] | None = None
+    layout: dict[str, tuple[float, float]] | None = None
+    frequencies: Frequencies | None = None
+
+
 def analyze(
     posts: Iterable[Post],
     settings: Settings | None = None,
     embedder: Embedder | None = None,
     problems: Sequence[Problem] = (),
-    prior: Sequence[PriorThread] | None = None,
-    next_thread_number: int = 1,
-    run_id: str | None = None,
-    attach: bool = False,
-    reuse: dict[str, Thread] | None = None,
+    continuing: Continuation | None = None,
     timer: StageTimer | None = None,
-    layout: dict[str, tuple[float, float]] | None = None,
 ) -> Run:
     """Thread ``posts`` and return everything the reports need.
 
     ``embedder`` defaults to the packaged all-MiniLM-L6-v2 behind an in-memory cache; pass
     a ``CachedEmbedder`` over a store to reuse vectors across runs. The result does not
-    depend on the order of ``posts``. ``prior`` are the threads of the previous run (see
-    ``update``): clusters that continue them keep their ids, and ``run.changes`` says what
-    changed since; without it, ids are numbered from ``next_thread_number``.
-
-    ``attach=True`` is the cheap path for large stores: posts of ``prior`` threads stay
-    where they are and only the other posts are placed (see ``attach_labels``). Threads in
-    ``reuse`` whose posts did not change keep their stored label and summary, and posts in
-    ``layout`` (post id -> stored map position) keep their place on the map, new ones
-    placed near their neighbours.
+    depend on the order of ``posts``. ``continuing``: what a scheduled run carries over
+    from its store (see ``Continuation`` and ``update``); without it, thread ids are
+    numbered from 1 and nothing is compared with an earlier run.
 
     ``timer`` collects seconds per stage; they are also on ``run.timings``.
     """
@@ -111,23 +125,28 @@ def analyze(
     embedder = _cached(embedder, settings)
     timer = timer if timer is not None else StageTimer()
 
+    go_on = continuing or Continuation()
+    prior = go_on.prior if continuing is not None else None
     namer = _namer(settings.report, len(posts))  # loads spaCy beside what follows
     try:
         embedded_before = embedder.embedded
-        segments, lexical, seg_vectors = _segment_and_embed(posts, embedder, settings, timer)
+        segments, lexical, seg_vectors = _segment_and_embed(
+            posts, embedder, settings, timer, go_on.frequencies
+        )
         with timer.stage("cluster"):
             threading = _cluster(
-                posts, segments, lexical, seg_vectors, settings.cluster, prior if attach else None
-            )
+                posts, segments, lexical, seg_vectors, settings.cluster,
+                go_on.prior if go_on.attach else None,
+            )  # fmt: skip
             also = _also(threading, settings.cluster)
         with timer.stage("label"):
             thread_ids, lineage, next_thread_number = _identify(
-                threading, prior, next_thread_number
+                threading, prior, go_on.next_thread_number
             )
             assignments = _assign(threading, also, thread_ids)
             by_id = {p.id: p for p in posts}
             described = _describe_threads(
-                threading, also, thread_ids, by_id, reuse, settings.report, timer, namer
+                threading, also, thread_ids, by_id, go_on.reuse, settings.report, timer, namer
             )
         with timer.stage("crossref"):
             threads, lineage = mark_dormant(
@@ -150,7 +169,7 @@ def analyze(
                 threading.post_vecs,
                 settings.report,
                 settings.cluster.seed,
-                layout,
+                go_on.layout,
             )
         with timer.stage("label"):  # names from the child come in now (or were made here)
             names = described.names()
@@ -160,7 +179,7 @@ def analyze(
         # Most active first; ties by first post, which the id order already encodes.
         threads.sort(key=lambda th: (-(len(th.post_ids) + len(th.also_post_ids)), th.id))
         return Run(
-            id=run_id or _run_id(posts, settings),
+            id=go_on.run_id or _run_id(posts, settings),
             started=started,
             finished=datetime.now(UTC),
             settings_digest=settings.digest(),
@@ -208,12 +227,17 @@ def update(
 ) -> Run:
     """One scheduled run: add ``posts`` to ``store``, re-thread, keep ids, record the run.
 
-    Only segments the store has never embedded reach the model. Everything the run
-    produced is written in one transaction; the caller holds the store lock. The store as
-    it is before anything is written (the vector cache included) is kept as a snapshot
-    (``settings.store.snapshots``): pinned first thing, copied in the background while
-    the posts are threaded, and on disk before the run is saved (waiting for it is timed
-    as part of "save").
+    Only segments the store has never embedded reach the model. A small store is
+    re-threaded whole every run. A large one (over ``identity.full_rethread_max_posts``)
+    re-threads only its working set (analysis.working_set): the threads within time's reach
+    of the new posts and those the report's window shows; the returned Run covers that
+    set, and the rest of the store stays as it was. ``rethread=True`` re-threads it whole.
+
+    Everything the run produced is written in one transaction; the caller holds the store
+    lock. The store as it is before anything is written (the vector cache included) is
+    kept as a snapshot (``settings.store.snapshots``): pinned first thing, copied in the
+    background while the posts are threaded, and on disk before the run is saved (waiting
+    for it is timed as part of "save").
     """
     settings = settings or Settings()
     timer = timer if timer is not None else StageTimer()
@@ -221,50 +245,72 @@ def update(
         snapshot = PendingSnapshot(store, settings.store.snapshots)
     try:
         with timer.stage("load"):
-            stored = {p.id: p for p in store.load_posts()}
+            stamps = store.post_stamps()
         incoming = {p.id: p for p in unique_posts(posts)}
-        edits = [
-            (stored[i], p)
-            for i, p in incoming.items()
-            if i in stored and stored[i].content_sha != p.content_sha
+        changed = [
+            p for i, p in incoming.items() if i not in stamps or stamps[i][0] != p.content_sha
         ]
-        new = [i for i in incoming if i not in stored]
+        new = [p.id for p in changed if p.id not in stamps]
+        # Small stores are re-threaded whole every run; large ones re-thread their working
+        # set and attach the new posts, and are re-threaded whole only when asked
+        # (`--rethread`, e.g. from a nightly cron line).
+        attach = not rethread and len(stamps) > settings.identity.full_rethread_max_posts
+        since = (
+            working_since(
+                changed, _newest(stamps, incoming), settings.cluster, settings.report.window_days
+            )
+            if attach
+            else None
+        )
+        with timer.stage("load"):
+            scope = store.working_set(since, incoming) if since is not None else None
+            stored = {p.id: p for p in store.load_posts(scope[1] if scope else None)}
+            # the prior threads and their descriptions, read once
+            stored_threads = store.load_threads(ids=scope[0] if scope else None)
+        edits = [(stored[p.id], p) for p in changed if p.id in stamps]
+        with timer.stage("cluster"):
+            terms, frequencies = _term_counts(store, stored, scope, changed, edits)
         inner = embedder.inner if isinstance(embedder, CachedEmbedder) else embedder
         cached = CachedEmbedder(inner or make_embedder(settings.embedding), store)
-        next_number = int(store.meta("next_thread_number", "1"))
-        # Small stores are re-threaded whole every run; large ones attach the new posts and
-        # are re-threaded whole only when asked (`--rethread`, e.g. from a nightly cron line).
-        attach = not rethread and len(stored) > settings.identity.full_rethread_max_posts
+        vectors_before = store.last_vectors_key()
+        same_settings = store.last_settings_digest() == settings.digest()
         # threads whose posts did not change keep their name and summary, and known posts keep
         # their place on the map (a map that jumps every hour is no map); a run with other
         # settings, or --rethread for the map, starts them afresh
-        stored_threads = store.load_threads()  # read once: the prior threads and their descriptions
-        vectors_before = store.last_vectors_key()
-        same_settings = store.last_settings_digest() == settings.digest()
         reuse = _reusable(stored_threads, same_settings, {new.id for _, new in edits})
         run = analyze(
             {**stored, **incoming}.values(),
             settings,
             cached,
             problems,
-            prior=[
-                PriorThread(t.id, frozenset(t.post_ids), t.status)
-                for t in sorted(stored_threads, key=lambda t: t.id)
-            ],
-            next_thread_number=next_number,
-            run_id=f"run-{store.next_run_seq():06d}",
-            attach=attach,
-            reuse=reuse,
-            timer=timer,
-            layout=store.load_layout() if reuse is not None and not rethread else None,
+            Continuation(
+                prior=[
+                    PriorThread(t.id, frozenset(t.post_ids), t.status)
+                    for t in sorted(stored_threads, key=lambda t: t.id)
+                ],
+                next_thread_number=int(store.meta("next_thread_number", "1")),
+                run_id=f"run-{store.next_run_seq():06d}",
+                attach=attach,
+                reuse=reuse,
+                layout=(
+                    store.load_layout(scope[1] if scope else None)
+                    if reuse is not None and not rethread
+                    else None
+                ),
+                frequencies=frequencies if scope else None,
+            ),
+            timer,
         )
         counts = {
             **run.counts,
             "posts_new": len(new),
             "posts_updated": len(edits),
             "posts_unchanged": len(incoming) - len(new) - len(edits),
-            "mode": "attach" if attach else "full",
+            "mode": "working set" if scope else "attach" if attach else "full",
+            "store_posts": len(stamps) + len(new),
         }
+        if scope:
+            counts["working_set_since"] = since.isoformat()
         previous = store.last_run_id()
         changes = {"since_run": previous or "none (first run)", **run.changes}
         if previous and len(changes) == 1:
@@ -283,8 +329,46 @@ def update(
                 run.next_thread_number,
                 edits,
                 model_hash=cached.key,
+                scope=scope,
+                terms=terms,
             )
     finally:
         with timer.stage("save"):
             snapshot.wait()  # a failed run still leaves its snapshot whole (or none)
     return dataclasses.replace(run, timings=dict(timer.seconds))
+
+
+def _newest(stamps: dict[str, tuple[str, str | None]], incoming: dict[str, Post]):
+    """The newest time of the stored and the incoming posts (None if none is dated)."""
+    stored = max((t for _, t in stamps.values() if t), default=None)
+    times = [p.published for p in incoming.values() if p.published]
+    if stored:
+        times.append(datetime.fromisoformat(stored))
+    return max(times, default=None)
+
+
+def _term_counts(store, stored, scope, changed, edits):
+    """The store's document frequencies as this run leaves them: (what to add to the
+    store's counts, or None; a ``Frequencies`` lookup for the run's working set).
+
+    The counts start the first time a working set needs them, from every stored post (a
+    one-off read of the store); from then on each run adds its new posts and moves the
+    edited ones. A small store that is re-threaded whole does without them."""
+    kept = store.term_counts_kept()
+    if scope is None and not kept:
+        return None, None
+    start_n, start_df = 0, Counter()
+    if not kept:
+        everything = stored if scope is None else {p.id: p for p in store.load_posts()}
+        start_n, start_df = term_counts(everything.values())
+    added_n, added = term_counts(p for p in changed)
+    removed_n, removed = term_counts(old for old, _ in edits)
+    delta = start_df + added
+    delta.subtract(removed)
+    n_delta = start_n + added_n - removed_n
+
+    def frequencies(words):
+        n, df = store.document_frequencies(words) if kept else (0, {})
+        return n + n_delta, {w: df.get(w, 0) + delta.get(w, 0) for w in words}
+
+    return (n_delta, delta), frequencies

@@ -47,7 +47,8 @@ def test_run_writes_all_three_reports(runner, seed_path, tmp_path, fake_model):
         cli.main, ["run", str(seed_path), "--out", str(out), "--store", str(store)]
     )
     assert result.exit_code == 0, result.output
-    assert {p.name for p in out.iterdir()} == {"report.md", "report.json", "report.html"}
+    names = {p.name for p in out.iterdir()}
+    assert names == {"report.md", "report.json", "report.html", "archive", "assets"}
     assert store.exists()
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert report["schema"] == "storythreads.report/1"
@@ -67,7 +68,8 @@ def test_run_respects_report_formats_from_config(runner, seed_path, tmp_path):
         cli.main, ["run", str(seed_path), "--out", str(out), "--config", str(config), "--no-store"]
     )
     assert result.exit_code == 0, result.output
-    assert [p.name for p in out.iterdir()] == ["report.json"]
+    assert {p.name for p in out.iterdir()} == {"report.json", "archive"}
+    assert not list((out / "archive").rglob("*.html"))  # the archive follows the formats
 
 
 def test_help_for_main_and_every_command(runner):

@@ -267,9 +267,19 @@ def test_a_cli_run_killed_anywhere_leaves_store_and_reports_whole(tmp_path, fake
         state = db_state(work / "store.sqlite")
         out = work / "out"
         names = sorted(os.listdir(out)) if out.exists() else []
+        folders = [n for n in names if n in ("archive", "assets")]
+        names = [n for n in names if n not in folders]
         finals = [n for n in names if n in REPORTS]
         temps = [n for n in names if n not in REPORTS]
         assert all(TEMP.match(n) for n in temps), (where, names)
+        for folder in folders:  # archive pages and plotly.js: whole files or temp files
+            for path in (out / folder).rglob("*"):
+                if path.is_file() and path.name.endswith(".tmp"):
+                    assert path.name.startswith("."), (where, path)
+                elif path.is_file() and path.suffix == ".json":
+                    json.loads(path.read_bytes())  # whole, or it would not parse
+                elif path.is_file() and path.suffix == ".html":
+                    assert path.read_bytes().endswith(b"</html>\n"), (where, path)
         for name in finals:
             check_complete(out / name)
             assert same_report(out / name, ref / "out" / name), (where, name)

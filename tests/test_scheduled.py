@@ -125,7 +125,7 @@ def test_attaching_to_a_large_store_matches_rethreading_on_separate_stories(
     attach = Settings().replace("identity", full_rethread_max_posts=4)
     full = run_batches(tmp_path / "full.sqlite", quarters(POSTS), make_fake_embedder)
     cheap = run_batches(tmp_path / "cheap.sqlite", quarters(POSTS), make_fake_embedder, attach)
-    assert cheap.counts["mode"] == "attach" and full.counts["mode"] == "full"
+    assert cheap.counts["mode"] == "working set" and full.counts["mode"] == "full"
     assert mapping(cheap) == mapping(full)
     with Store(tmp_path / "cheap.sqlite") as store:
         again = update(store, [], attach, make_fake_embedder(), rethread=True)
@@ -259,7 +259,13 @@ def test_cli_report_rerenders_the_last_run(runner, tmp_path, fake_model):
         cli.main, ["report", "--store", str(out / "store.sqlite"), "--out", str(again)]
     )
     assert result.exit_code == 0, result.output
-    assert {p.name for p in again.iterdir()} == {"report.md", "report.json", "report.html"}
+    assert {p.name for p in again.iterdir()} == {
+        "report.md",
+        "report.json",
+        "report.html",
+        "archive",
+        "assets",
+    }
     assert read_report(again) == read_report(out)
     assert read_report(again)["changes"]["new_threads"]  # day 2 brought a new story
     key_points = read_report(again)["key_points"]  # kept in the store, not recomputed

@@ -162,32 +162,50 @@ def _weekly(feed):
 
 
 def test_weekly_runs_match_one_full_run_over_several_weeks(tmp_path, make_fake_embedder):
-    """A cron job running once a week, on the full path and on the cheap attach path, gives
-    the threads, ids and chains of one run over the whole feed."""
+    """A cron job running once a week, on the full path, on the cheap attach path over the
+    whole store and on its working set (the threads within time's reach of the new posts;
+    issue 26), leaves the store with the threads, ids and chains of one run over the
+    whole feed."""
     batches = _weekly(WEEKS_FEED)
     assert len(batches) >= 3
-    results = {}
+    large = Settings().replace("identity", full_rethread_max_posts=4)
+    results, modes, last = {}, {}, {}
     for name, settings in {
         "whole": Settings(),
         "weekly": Settings(),
-        "attach": Settings().replace("identity", full_rethread_max_posts=4),
+        "attach": large.replace("report", window_days=0),  # no window: the whole store
+        "working set": large,
     }.items():
         with Store(tmp_path / f"{name}.sqlite") as store:
             for batch in [WEEKS_FEED] if name == "whole" else batches:
-                run = update(store, batch, settings, make_fake_embedder())
-        results[name] = run
-    assert results["attach"].counts["mode"] == "attach"
+                last[name] = update(store, batch, settings, make_fake_embedder())
+            modes[name] = last[name].counts["mode"]
+            results[name] = store.load_run()
+    assert modes == {"whole": "full", "weekly": "full", "attach": "attach",
+                     "working set": "working set"}  # fmt: skip
     whole = results["whole"]
     assert _partition(whole) == _stories(WEEKS_FEED)
-    for name in ("weekly", "attach"):
+    for name in ("weekly", "attach", "working set"):
         run = results[name]
         assert {t.id: sorted(t.post_ids) for t in run.threads} == {
             t.id: sorted(t.post_ids) for t in whole.threads
         }, name
         chain = {(k.src, k.dst) for k in run.links if k.kind == "follows"}
-        assert chain == {(k.src, k.dst) for k in whole.links if k.kind == "follows"}, name
+        whole_chain = {(k.src, k.dst) for k in whole.links if k.kind == "follows"}
+        if name == "working set":
+            # a story back weeks later is a new thread within the working set; its link to
+            # the old one, outside the set, is made by the next whole re-threading
+            assert chain < whole_chain
+            with Store(tmp_path / f"{name}.sqlite") as store:
+                update(store, [], large, make_fake_embedder(), rethread=True)
+                run = store.load_run()
+            assert {t.id: sorted(t.post_ids) for t in run.threads} == {
+                t.id: sorted(t.post_ids) for t in whole.threads
+            }
+            chain = {(k.src, k.dst) for k in run.links if k.kind == "follows"}
+        assert chain == whole_chain, name
     # the late quake posts started a thread of their own in the run that brought them
-    born = {e.thread_id for e in results["weekly"].lineage if e.event == "born"}
+    born = {e.thread_id for e in last["weekly"].lineage if e.event == "born"}
     thread_of = {a.post_id: a.thread_id for a in whole.assignments if a.role == "primary"}
     assert thread_of["quakelater-00"] in born
 

@@ -70,7 +70,7 @@ TEMPLATE_TAGS = {
     "svg", "rect",  # the cards' sparklines: numbers only
 }  # fmt: skip
 TEMPLATE_ATTRIBUTES = {"lang", "charset", "http-equiv", "content", "name", "id", "class", "href"}
-TEMPLATE_ATTRIBUTES |= {"rel", "style", "type", "placeholder", "aria-label"}
+TEMPLATE_ATTRIBUTES |= {"rel", "style", "type", "placeholder", "aria-label", "src"}
 TEMPLATE_ATTRIBUTES |= {
     "viewbox",
     "preserveaspectratio",
@@ -109,9 +109,12 @@ def rendered(tmp_path_factory) -> dict:
         mp.setattr(cli, "_embedder", lambda settings: CachedEmbedder(FakeEmbedder()))
         result = CliRunner().invoke(cli.main, ["run", str(data), "--out", str(out), "--no-store"])
     assert result.exit_code == 0, result.output
-    return {
+    found = {
         fmt: (out / f"report.{fmt}").read_text(encoding="utf-8") for fmt in ("html", "md", "json")
     }
+    pages = sorted((out / "archive").rglob("*.html"))
+    found["archive"] = "\n".join(p.read_text(encoding="utf-8") for p in pages)
+    return found
 
 
 # -- HTML ----------------------------------------------------------------------------------
@@ -125,10 +128,30 @@ def test_html_has_the_strict_csp_and_only_the_templates_scripts(rendered):
     assert csp, "no Content-Security-Policy meta tag"
     assert "default-src 'none'" in csp[1]
     assert "unsafe-eval" not in csp[1] and "http" not in csp[1]
-    assert not re.search(r"<script[^>]+src=", html, re.IGNORECASE)
+    # the one script from a file is plotly.js in the report's own assets/ folder
+    sources = re.findall(r"<script[^>]+src=\"([^\"]*)\"", html, re.IGNORECASE)
+    assert len(sources) == 1 and re.fullmatch(r"assets/plotly-[0-9.]+\.min\.js", sources[0])
     assert "<script>alert" not in html.lower()
     code = re.findall(r"<script>(.*?)</script>", html, re.DOTALL)
     assert code and not any("alert(1)" in block for block in code)
+
+
+def test_archive_pages_run_no_script_and_link_only_http_and_each_other(rendered):
+    """The archive's thread pages (issue 26) show the same hostile text, escaped: no
+    script at all, no event handler, and links only to http(s) or to archive pages."""
+    pages = rendered["archive"]
+    assert "Harbour" in pages or "harbour" in pages.lower()
+    assert "<script" not in pages.lower()
+    assert "script-src" not in pages  # default-src 'none' covers scripts
+    parser = Tags()
+    parser.feed(pages)
+    for tag, attrs in parser.tags:
+        assert not any(name.startswith("on") for name in attrs), (tag, attrs)
+        href = attrs.get("href")
+        if href is not None:
+            assert href.startswith("https://example.com/") or re.fullmatch(
+                r"(\.\./)*[a-z0-9/-]+\.html", href
+            ), href
 
 
 def test_html_tags_and_attributes_are_only_the_templates(rendered):

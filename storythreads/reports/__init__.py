@@ -4,7 +4,15 @@
 earlier, in their own modules, so rendering only formats and never decides.
 """
 
+from .publish import publish
 from .render import RENDERERS, report_dict, write_reports
-from .window import select_window
+from .window import recent_window, select_window
 
-__all__ = ["RENDERERS", "report_dict", "select_window", "write_reports"]
+__all__ = [
+    "RENDERERS",
+    "publish",
+    "recent_window",
+    "report_dict",
+    "select_window",
+    "write_reports",
+]

@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from . import figures_html
 from .comparison import Comparison, terms_rule_text
-from .values import _anchor, _safe_url, _when, duration
+from .values import anchor_id, duration, safe_url, when_text
 
 HEATMAP_THREADS = 40  # the busiest threads get a heatmap row; every thread gets a section
 LABEL_CHARS = 48
@@ -219,7 +219,7 @@ def _thread_view(t, cov, lead, terms, speak, hedge, figs, revs, posts, window, m
         hedges.setdefault(r.outlet, []).append(f"{r.phrase} ×{r.count}")
     return {
         "id": t.id,
-        "anchor": _anchor(t.id),
+        "anchor": anchor_id(t.id),
         "label": t.label,
         "headline": t.headline,
         "coverage": [
@@ -228,8 +228,8 @@ def _thread_view(t, cov, lead, terms, speak, hedge, figs, revs, posts, window, m
                 "posts": r.posts,
                 "words": r.words,
                 "share": f"{r.share_of_outlet:.0%}",
-                "first": _when(r.first),
-                "last": _when(r.last),
+                "first": when_text(r.first),
+                "last": when_text(r.last),
                 "lag": lag_text(lags.get(r.outlet), window),
             }
             for r in cov
@@ -244,7 +244,7 @@ def _thread_view(t, cov, lead, terms, speak, hedge, figs, revs, posts, window, m
                 "attr": r.attributions,
                 "example": clip(r.example),
                 "post_id": r.example_post,
-                "url": _safe_url(posts[r.example_post].url) if r.example_post in posts else None,
+                "url": safe_url(posts[r.example_post].url) if r.example_post in posts else None,
             }
             for r in sorted(speak, key=lambda r: (-(r.quotes + r.attributions), r.outlet))[:15]
         ],
@@ -259,10 +259,10 @@ def _thread_view(t, cov, lead, terms, speak, hedge, figs, revs, posts, window, m
                 "value": f"{r.qualifier + ' ' if r.qualifier else ''}{r.value:g}"
                 + (f" {r.unit}" if r.unit else ""),
                 "outlet": r.outlet,
-                "time": _when(r.published),
+                "time": when_text(r.published),
                 "earlier": r.earlier,
                 "text": r.text,
-                "url": _safe_url(posts[r.post_id].url) if r.post_id in posts else None,
+                "url": safe_url(posts[r.post_id].url) if r.post_id in posts else None,
                 "post_id": r.post_id,
             }
             for r in figs
@@ -311,7 +311,7 @@ def compare_view(c: Comparison) -> dict:
             {"outlet": o, "lag": text, "first": firsts.get(o, 0)} for o, text in median_lags(c)
         ],
         "single_outlet": [
-            {"anchor": _anchor(tid), "label": labels.get(tid, tid), "id": tid}
+            {"anchor": anchor_id(tid), "label": labels.get(tid, tid), "id": tid}
             for tid in c.single_outlet
         ],
         "threads": threads,
@@ -350,7 +350,7 @@ def _grouping_view(grouping, grouped: Comparison) -> dict:
 
 def render_compare_html(c: Comparison) -> str:
     """One self-contained page; the plot reaches it only as ``|tojson`` data."""
-    from .render import _environment
+    from .render import environment
 
     v = compare_view(c)
     anchors = {t["id"]: t["anchor"] for t in v["threads"]}
@@ -358,7 +358,7 @@ def render_compare_html(c: Comparison) -> str:
     figs = {"coverage": heatmap, "attention": attention_chart(c)}
     plotly_js = Markup(figures_html.plotly_js()) if any(figs.values()) else ""
     return (
-        _environment("html")
+        environment("html")
         .get_template("compare.html.j2")
         .render(v=v, figs=figs, plotly_js=plotly_js)
     )

@@ -26,7 +26,7 @@ from ..types import Run
 from .compare_html import lag_text, median_lags, render_compare_html
 from .comparison import Comparison, correction, terms_rule_text
 from .files import write_atomic
-from .values import _jsonable, _md
+from .values import jsonable, md_escape
 
 SCHEMA = "storythreads.compare/1"
 TABLES = (
@@ -118,7 +118,7 @@ def _rows(items) -> list[dict]:
     out = []
     for item in items:
         row = dataclasses.asdict(item) if dataclasses.is_dataclass(item) else dict(item)
-        out.append({k: _jsonable(v) for k, v in row.items()})
+        out.append({k: jsonable(v) for k, v in row.items()})
     return out
 
 
@@ -146,15 +146,15 @@ def comparison_dict(c: Comparison) -> dict:
             "id": c.run.id,
             "settings_digest": c.run.settings_digest,
             "model": c.run.model,
-            "counts": _jsonable(c.run.counts),
-            "provenance": _jsonable(c.run.provenance),
+            "counts": jsonable(c.run.counts),
+            "provenance": jsonable(c.run.provenance),
         },
         "outlets": outlets,
         "threads": [
             {"id": t.id, "label": labels[t.id], "posts": list(t.post_ids)} for t in c.run.threads
         ],
-        "median_lag_minutes": _jsonable(c.median_lag),
-        "median_lag_days": _jsonable(c.median_lag_days),  # threads timed to the day
+        "median_lag_minutes": jsonable(c.median_lag),
+        "median_lag_days": jsonable(c.median_lag_days),  # threads timed to the day
         # each --groups file: the mapping used (with the file's sha256) and every table
         # over its groups; an outlet it does not name is in the group "(no group)"
         "groupings": [
@@ -164,8 +164,8 @@ def comparison_dict(c: Comparison) -> dict:
                 "sha256": g.sha256,
                 "mapping": dict(sorted(g.mapping.items())),
                 "unmapped_outlets": sorted(set(outlets) - set(g.mapping)),
-                "median_lag_minutes": _jsonable(grouped.median_lag),
-                "median_lag_days": _jsonable(grouped.median_lag_days),
+                "median_lag_minutes": jsonable(grouped.median_lag),
+                "median_lag_days": jsonable(grouped.median_lag_days),
                 **{name: _rows(getattr(grouped, name)) for name in TABLES},
             }
             for g, grouped in c.groups
@@ -198,8 +198,8 @@ def _voices_markdown(rows, mix) -> list[str]:
         m = anonymous.get(outlet)
         share = f" ({m.anonymous_share:.0%} of {m.attributions} anonymous)" if m else ""
         top = [r for r in rows if r.outlet == outlet][:TOP_SPEAKERS]
-        names = ", ".join(f"{_md(r.speaker)} ({r.quotes + r.attributions})" for r in top)
-        lines.append(f"- voices, {_md(outlet)}{share}: {names}")
+        names = ", ".join(f"{md_escape(r.speaker)} ({r.quotes + r.attributions})" for r in top)
+        lines.append(f"- voices, {md_escape(outlet)}{share}: {names}")
     return lines
 
 
@@ -209,8 +209,8 @@ def _differences(c: Comparison, labels: dict[str, str]) -> list[str]:
     for r in sorted(c.terms, key=lambda r: (-r.z, r.thread_id, r.outlet, r.term))[:TOP_DIFFERENCES]:
         q = f", q {r.q_value:.2g}" if r.q_value is not None else ""
         lines.append(
-            f"- {_md(r.outlet)} on *{_md(labels.get(r.thread_id, r.thread_id))}*: "
-            f"“{_md(r.term)}” {r.count}× in its {r.words} words against {r.other_count}× "
+            f"- {md_escape(r.outlet)} on *{md_escape(labels.get(r.thread_id, r.thread_id))}*: "
+            f"“{md_escape(r.term)}” {r.count}× in its {r.words} words against {r.other_count}× "
             f"in the others' {r.other_words} (z {r.z:.1f}{q})"
         )
     return lines
@@ -229,7 +229,7 @@ def _lead_table(c: Comparison, who: str) -> list[str]:
     if not lags:
         return []
     lines = [f"| {who} | median lag behind the first report |", "|---|---|"]
-    return lines + [f"| {_md(o)} | {text} |" for o, text in lags] + [""]
+    return lines + [f"| {md_escape(o)} | {text} |" for o, text in lags] + [""]
 
 
 def _grouping_markdown(grouping, grouped: Comparison, labels: dict[str, str]) -> list[str]:
@@ -242,13 +242,18 @@ def _grouping_markdown(grouping, grouped: Comparison, labels: dict[str, str]) ->
         posts[r.outlet] += r.posts
         threads[r.outlet].add(r.thread_id)
     mapping = ", ".join(
-        f"{_md(g)}: {', '.join(_md(o) for o in sorted(o for o, x in grouping.mapping.items() if x == g))}"
+        f"{md_escape(g)}: {', '.join(md_escape(o) for o in sorted(o for o, x in grouping.mapping.items() if x == g))}"
         for g in groups
         if g in grouping.mapping.values()
     )
-    lines = [f"## By {_md(grouping.name)}", "", f"Groups ({_md(grouping.path)}): {mapping}.", ""]
+    lines = [
+        f"## By {md_escape(grouping.name)}",
+        "",
+        f"Groups ({md_escape(grouping.path)}): {mapping}.",
+        "",
+    ]
     lines += ["| group | posts | threads |", "|---|---|---|"]
-    lines += [f"| {_md(g)} | {posts[g]} | {len(threads[g])} |" for g in groups]
+    lines += [f"| {md_escape(g)} | {posts[g]} | {len(threads[g])} |" for g in groups]
     lines += [""] + _lead_table(grouped, "group")
     differences = _differences(grouped, labels)
     if differences:
@@ -263,9 +268,9 @@ def render_compare_markdown(c: Comparison) -> str:
     run = c.run
     labels = {t.id: t.label for t in run.threads}
     outlets = sorted({p.source or "unknown" for p in run.posts})
-    shown = ", ".join(_md(o) for o in outlets[:12]) + (", …" if len(outlets) > 12 else "")
+    shown = ", ".join(md_escape(o) for o in outlets[:12]) + (", …" if len(outlets) > 12 else "")
     groupings = "; ".join(
-        f"{_md(g.name)} ({len(set(g.mapping.values()))} groups)" for g, _ in c.groups
+        f"{md_escape(g.name)} ({len(set(g.mapping.values()))} groups)" for g, _ in c.groups
     )
     lines = [
         "# Coverage compared",
@@ -296,7 +301,7 @@ def render_compare_markdown(c: Comparison) -> str:
     for t in run.threads:
         if t.id not in cov:
             continue
-        lines += [f"## {_md(t.label)} ({t.id})", ""]
+        lines += [f"## {md_escape(t.label)} ({t.id})", ""]
         lines += [
             "| outlet | posts | words | share of outlet | first | lag |",
             "|---|---|---|---|---|---|",
@@ -305,20 +310,20 @@ def render_compare_markdown(c: Comparison) -> str:
         for r in cov[t.id]:
             lag = lag_text(lags.get(r.outlet), c.lead_window_days)
             lines.append(
-                f"| {_md(r.outlet)} | {r.posts} | {r.words} | {r.share_of_outlet:.0%} | "
+                f"| {md_escape(r.outlet)} | {r.posts} | {r.words} | {r.share_of_outlet:.0%} | "
                 f"{_first_text(r)} | {lag} |"
             )
         lines.append("")
         for o in sorted({r.outlet for r in terms.get(t.id, [])}):
-            words = [f"{_md(r.term)} ({r.z:.1f})" for r in terms[t.id] if r.outlet == o]
-            lines.append(f"- distinctive, {_md(o)}: {', '.join(words[:TOP_TERMS_MD])}")
+            words = [f"{md_escape(r.term)} ({r.z:.1f})" for r in terms[t.id] if r.outlet == o]
+            lines.append(f"- distinctive, {md_escape(o)}: {', '.join(words[:TOP_TERMS_MD])}")
         lines += _voices_markdown(speak.get(t.id, []), mix.get(t.id, []))
-        lines += [f"- ⚠ figures differ: {_md(rev.note)}" for rev in revs.get(t.id, [])]
+        lines += [f"- ⚠ figures differ: {md_escape(rev.note)}" for rev in revs.get(t.id, [])]
         if lines[-1] != "":
             lines.append("")
     if c.single_outlet:
         lines += ["## Covered by one outlet only", ""]
-        lines += [f"- {_md(labels.get(tid, tid))} ({tid})" for tid in c.single_outlet]
+        lines += [f"- {md_escape(labels.get(tid, tid))} ({tid})" for tid in c.single_outlet]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

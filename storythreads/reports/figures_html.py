@@ -246,3 +246,25 @@ def plotly_js() -> str:
     if "</script" in js.lower() or "<!--" in js:
         raise RuntimeError("plotly.js contains '</script' or '<!--'; it cannot be inlined")
     return js
+
+
+ASSETS = "assets"
+
+
+def plotly_asset(out_dir) -> str:
+    """Write the bundled plotly.js into ``out_dir/assets/`` once (named by its version, so
+    a newer plotly gets a file of its own) and return its path relative to ``out_dir``:
+    every report written to that folder loads the one copy."""
+    from pathlib import Path
+
+    from plotly.offline import get_plotlyjs_version
+
+    from .files import write_atomic
+
+    name = f"{ASSETS}/plotly-{get_plotlyjs_version()}.min.js"
+    path = Path(out_dir) / name
+    data = plotly_js().encode("utf-8")
+    if not path.exists() or path.stat().st_size != len(data):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, data)
+    return name

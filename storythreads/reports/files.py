@@ -25,7 +25,7 @@ def _remove_stale_temp_files(out: Path, age_s: float = 3600.0) -> None:
                 tmp.unlink()
 
 
-def _stage(path: Path, chunks: Chunks) -> str:
+def _stage(path: Path, chunks: Chunks, durable: bool = True) -> str:
     """Write ``chunks`` (strings, as UTF-8; or bytes) to a synced temp file beside ``path``;
     return its name.
 
@@ -34,7 +34,7 @@ def _stage(path: Path, chunks: Chunks) -> str:
     """
     fd, tmp = _temp_beside(path)
     try:
-        _write(fd, chunks)
+        _write(fd, chunks, durable)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -49,8 +49,8 @@ def _temp_beside(path: Path) -> tuple[int, str]:
     return fd, tmp
 
 
-def _write(fd: int, chunks: Chunks) -> None:
-    """Write ``chunks`` to ``fd``, sync and close it."""
+def _write(fd: int, chunks: Chunks, durable: bool = True) -> None:
+    """Write ``chunks`` to ``fd``, sync (if ``durable``) and close it."""
     with os.fdopen(fd, "wb", buffering=1 << 20) as fh:
         if isinstance(chunks, bytes):
             fh.write(chunks)
@@ -59,7 +59,8 @@ def _write(fd: int, chunks: Chunks) -> None:
             while batch := list(islice(it, 16384)):
                 fh.write("".join(batch).encode("utf-8"))
         fh.flush()
-        os.fsync(fh.fileno())
+        if durable:
+            os.fsync(fh.fileno())
 
 
 class _ForkedStage:
@@ -90,6 +91,7 @@ class _ForkedStage:
 def write_all_atomic(
     files: Iterable[tuple[Path, Chunks | Callable[[], Chunks]]],
     forked: Iterable[Path] = (),
+    durable: bool = True,
 ) -> None:
     """Stage every file first, then rename each over its target, in the given order.
 
@@ -98,6 +100,8 @@ def write_all_atomic(
     makes them. Files named in ``forked`` are staged in forked children (``can_fork``)
     while this process stages the others: rendering is CPU work in pure Python, so the
     reports of a large run are written in the time of the slowest one, not of all of them.
+    ``durable=False`` skips each file's fsync (many small files; a crash may leave one
+    empty, never half written).
     """
     files = list(files)
     forked = set(forked) & {path for path, _ in files} if can_fork() else set()
@@ -110,7 +114,7 @@ def write_all_atomic(
                 )
         for path, chunks in files:
             if path not in forked:
-                staged[path] = _stage(path, chunks() if callable(chunks) else chunks)
+                staged[path] = _stage(path, chunks() if callable(chunks) else chunks, durable)
         # every child answers before anything is renamed: all or nothing
         for path, tmp in staged.items():
             if isinstance(tmp, _ForkedStage):

@@ -2,7 +2,7 @@
 
 All three renderers read one view of the Run (``_view``) so they cannot disagree about
 what a thread contains. Post text comes from the outside world and is treated as hostile:
-HTML is escaped by Jinja2 (autoescape, never ``|safe`` on content), Markdown by ``_md``,
+HTML is escaped by Jinja2 (autoescape, never ``|safe`` on content), Markdown by ``md_escape``,
 anchors are reduced to a fixed alphabet, and only http(s) URLs ever become links.
 
 ``write_reports`` streams every format into a temp file before it replaces any report,
@@ -25,7 +25,16 @@ from ..types import Citation, Post, Run
 from . import figures_html
 from .files import _remove_stale_temp_files, write_all_atomic
 from .graph import Graph, chain_paths, links_graph
-from .values import _anchor, _iso, _jsonable, _md, _safe_url, _score, _span, _when
+from .values import (
+    anchor_id,
+    iso_time,
+    jsonable,
+    md_escape,
+    round_score,
+    safe_url,
+    time_span,
+    when_text,
+)
 
 SCHEMA = "storythreads.report/1"
 FILE_NAMES = {"md": "report.md", "json": "report.json", "html": "report.html"}
@@ -41,15 +50,15 @@ _TEMPLATES = Path(__file__).parent / "templates"
 
 
 def _related_dict(entry: dict) -> dict:
-    reasons = [{**r, "score": _score(r["score"])} for r in entry["reasons"]]
-    return {**entry, "score": _score(entry["score"]), "reasons": reasons}
+    reasons = [{**r, "score": round_score(r["score"])} for r in entry["reasons"]]
+    return {**entry, "score": round_score(entry["score"]), "reasons": reasons}
 
 
 def _citation_dict(c: Citation, **extra) -> dict:
     return {
         "text": c.text,
         "post_id": c.post_id,
-        "published": _iso(c.published),
+        "published": iso_time(c.published),
         "byline": c.byline,
         **extra,
     }
@@ -58,8 +67,10 @@ def _citation_dict(c: Citation, **extra) -> dict:
 def _citation_view(c: Citation, date_only: bool = False, **extra) -> dict:
     return {
         "text": c.text,
-        "anchor": _anchor(c.post_id),
-        "cite": " · ".join(x for x in (c.post_id, _when(c.published, date_only), c.byline) if x),
+        "anchor": anchor_id(c.post_id),
+        "cite": " · ".join(
+            x for x in (c.post_id, when_text(c.published, date_only), c.byline) if x
+        ),
         **extra,
     }
 
@@ -78,7 +89,7 @@ def report_dict(run: Run, graph: Graph | None = None) -> dict:
             "id": p.id,
             "source": p.source,
             "url": p.url,
-            "published": _iso(p.published),
+            "published": iso_time(p.published),
             "title": p.title,
             "byline": p.byline,
             "thread_id": primary.get(p.id),
@@ -103,15 +114,15 @@ def report_dict(run: Run, graph: Graph | None = None) -> dict:
                 "keywords": list(t.keyphrases),
                 "posts": list(t.post_ids),
                 "also_posts": list(t.also_post_ids),
-                "first_seen": _iso(t.first_seen),
-                "last_seen": _iso(t.last_seen),
+                "first_seen": iso_time(t.first_seen),
+                "last_seen": iso_time(t.last_seen),
                 "status": t.status,
                 "summary": [_citation_dict(c) for c in t.summary],
                 "links": [
                     {
                         "thread_id": k.dst,
                         "kind": k.kind,
-                        "score": _score(k.score),
+                        "score": round_score(k.score),
                         "reason": k.reason,
                     }
                     for k in links.get(t.id, ())
@@ -125,14 +136,14 @@ def report_dict(run: Run, graph: Graph | None = None) -> dict:
         "schema": SCHEMA,
         "run": {
             "id": run.id,
-            "started": _iso(run.started),
-            "finished": _iso(run.finished),
+            "started": iso_time(run.started),
+            "finished": iso_time(run.finished),
             "settings_digest": run.settings_digest,
             "model": run.model,
-            "counts": _jsonable(run.counts),
-            "provenance": _jsonable(run.provenance),
+            "counts": jsonable(run.counts),
+            "provenance": jsonable(run.provenance),
         },
-        "changes": _jsonable(run.changes),
+        "changes": jsonable(run.changes),
         "key_points": [_citation_dict(c, thread_id=primary.get(c.post_id)) for c in run.key_points],
         "posts": posts,
         "threads": threads,
@@ -173,15 +184,15 @@ def render_json(run: Run) -> str:
 
 def _entry(post: Post, *, anchored: bool, also: bool = False) -> dict:
     return {
-        "anchor": _anchor(post.id),
+        "anchor": anchor_id(post.id),
         "anchored": anchored,  # only a post's primary entry carries its id (ids are unique)
         "also": also,
-        "time": _when(post.published, post.date_only)
+        "time": when_text(post.published, post.date_only)
         + (" (date inferred)" if post.time_inferred_from else ""),
         "title": post.title or post.id,
         "key_event": post.key_event,
         "byline": post.byline,
-        "url": _safe_url(post.url),
+        "url": safe_url(post.url),
         "captions": list(post.captions),
     }
 
@@ -192,7 +203,7 @@ def _view(run: Run, graph: Graph | None = None) -> dict:
     labels = {t.id: t.label for t in run.threads}
     # a thread (or the run) whose dated posts all give a date only is shown by dates
     day = {t.id: _dates_only(posts[i] for i in t.post_ids if i in posts) for t in run.threads}
-    firsts = {t.id: _when(t.first_seen, day[t.id]) for t in run.threads}
+    firsts = {t.id: when_text(t.first_seen, day[t.id]) for t in run.threads}
     dates_only = {p.id for p in run.posts if p.date_only}
     dated = sorted(p.published for p in run.posts if p.published is not None)
     thread_of = {a.post_id: a.thread_id for a in run.assignments if a.role == "primary"}
@@ -205,15 +216,15 @@ def _view(run: Run, graph: Graph | None = None) -> dict:
         threads.append(
             {
                 "id": t.id,
-                "anchor": _anchor(t.id),
+                "anchor": anchor_id(t.id),
                 "label": t.label,
                 "keywords": list(t.keyphrases),
                 "headline": t.headline,
                 "n_posts": len(t.post_ids),
                 "n_also": len(t.also_post_ids),
-                "span": _span(t.first_seen, t.last_seen, day[t.id]),
-                "first": _when(t.first_seen, day[t.id]),
-                "last": _when(t.last_seen, day[t.id]),
+                "span": time_span(t.first_seen, t.last_seen, day[t.id]),
+                "first": when_text(t.first_seen, day[t.id]),
+                "last": when_text(t.last_seen, day[t.id]),
                 "outlets": _outlets(posts[i] for i in t.post_ids if i in posts),
                 "summary": [_citation_view(c, c.post_id in dates_only) for c in t.summary],
                 "timeline": [_entry(p, anchored=not also, also=also) for p, also in members],
@@ -222,7 +233,7 @@ def _view(run: Run, graph: Graph | None = None) -> dict:
                 "after": _chain_view(links.get(t.id, ()), "followed-by", labels),
                 "links": [
                     {
-                        "anchor": _anchor(e["thread_id"]),
+                        "anchor": anchor_id(e["thread_id"]),
                         "label": labels.get(e["thread_id"], e["thread_id"]),
                         "kind": ", ".join(dict.fromkeys(r["kind"] for r in e["reasons"])),
                         "score": f"{e['score']:.2f}",
@@ -235,7 +246,7 @@ def _view(run: Run, graph: Graph | None = None) -> dict:
     return {
         "run_id": run.id,
         "model": run.model,
-        "span": _span(dated[0], dated[-1], _dates_only(run.posts)) if dated else "undated",
+        "span": time_span(dated[0], dated[-1], _dates_only(run.posts)) if dated else "undated",
         "n_posts": len(run.posts),
         "n_threads": len(run.threads),
         "n_single": sum(1 for t in run.threads if len(t.post_ids) == 1),
@@ -246,7 +257,7 @@ def _view(run: Run, graph: Graph | None = None) -> dict:
             _citation_view(
                 c,
                 c.post_id in dates_only,
-                thread_anchor=_anchor(thread_of.get(c.post_id, "")),
+                thread_anchor=anchor_id(thread_of.get(c.post_id, "")),
                 thread_label=labels.get(thread_of.get(c.post_id, ""), ""),
             )
             for c in run.key_points
@@ -254,7 +265,7 @@ def _view(run: Run, graph: Graph | None = None) -> dict:
         "threads": threads,
         "chains": [
             [
-                {"anchor": _anchor(tid), "label": labels[tid], "id": tid, "first": firsts[tid]}
+                {"anchor": anchor_id(tid), "label": labels[tid], "id": tid, "first": firsts[tid]}
                 for tid in path
             ]
             for path in chain_paths(run, chains)
@@ -273,7 +284,7 @@ def _dates_only(posts) -> bool:
 def _chain_view(links, kind: str, labels: dict) -> list[dict]:
     """A thread's ``follows`` (before) or ``followed-by`` (after) links, for a reader."""
     return [
-        {"anchor": _anchor(k.dst), "label": labels.get(k.dst, k.dst), "id": k.dst,
+        {"anchor": anchor_id(k.dst), "label": labels.get(k.dst, k.dst), "id": k.dst,
          "reason": k.reason}
         for k in links
         if k.kind == kind
@@ -296,7 +307,7 @@ def _changes(changes: dict, labels: dict) -> list[tuple[str, list[str]]]:
     Empty values are dropped so 'What changed' only lists what did change.
     """
     out = []
-    for key, value in _jsonable(changes).items():
+    for key, value in jsonable(changes).items():
         if isinstance(value, dict):
             value = [f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in value.items()]
         items = value if isinstance(value, list) else [] if value is None else [value]
@@ -344,16 +355,16 @@ class _ViewEnvironment(jinja2.Environment):
 
 
 @lru_cache(maxsize=2)
-def _environment(fmt: str) -> jinja2.Environment:
+def environment(fmt: str) -> jinja2.Environment:
     """Built on first use, not at import. Both environments escape every value by default:
 
-    HTML through autoescape, Markdown through ``finalize=_md``, so a template that forgets
+    HTML through autoescape, Markdown through ``finalize=md_escape``, so a template that forgets
     a filter still cannot let post text through as markup. Never ``|safe`` on content.
     """
     return _ViewEnvironment(
         loader=jinja2.FileSystemLoader(_TEMPLATES),
         autoescape=fmt == "html",
-        finalize=_md if fmt == "md" else None,
+        finalize=md_escape if fmt == "md" else None,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -364,15 +375,16 @@ def _environment(fmt: str) -> jinja2.Environment:
 def stream_markdown(run: Run, view: dict | None = None) -> Iterator[str]:
     """report.md; ``view`` is ``_view(run)`` when the caller has it already."""
     view = view if view is not None else _view(run)
-    return _environment("md").get_template("report.md.j2").generate(v=view)
+    return environment("md").get_template("report.md.j2").generate(v=view)
 
 
 def render_markdown(run: Run) -> str:
     return "".join(stream_markdown(run))
 
 
-def stream_html(run: Run, view: dict | None = None) -> Iterator[str]:
-    """One self-contained page: the view, plus plot data and the one inlined plotly.js.
+def stream_html(run: Run, view: dict | None = None, plotly_src: str | None = None) -> Iterator[str]:
+    """One page: the view, plus plot data and plotly.js, inlined once, or, given
+    ``plotly_src``, loaded from that file beside the page (``figures_html.plotly_asset``).
 
     Plot data reaches the page only through ``|tojson`` (which escapes <, >, & and ');
     the only unescaped insert is the bundled plotly.js itself, never post text. ``view``
@@ -386,11 +398,18 @@ def stream_html(run: Run, view: dict | None = None) -> Iterator[str]:
     anchors = {t["id"]: t["anchor"] for t in v["threads"]}
     figs = {"map": figures_html.post_map(run, anchors), "timeline": figures_html.timeline(run)}
     legend = figures_html.timeline_legend(run, anchors) if figs["timeline"] else []
-    plotly_js = Markup(figures_html.plotly_js()) if any(figs.values()) else ""
+    drawn = any(figs.values())
+    plotly_js = Markup(figures_html.plotly_js()) if drawn and not plotly_src else ""
     return (
-        _environment("html")
+        environment("html")
         .get_template("report.html.j2")
-        .generate(v=v, figs=figs, timeline_legend=legend, plotly_js=plotly_js)
+        .generate(
+            v=v,
+            figs=figs,
+            timeline_legend=legend,
+            plotly_js=plotly_js,
+            plotly_src=plotly_src if drawn else None,
+        )
     )
 
 
@@ -407,12 +426,15 @@ RENDERERS = {"md": render_markdown, "json": render_json, "html": render_html}
 # -- writing ---------------------------------------------------------------------------
 
 
-def write_reports(run: Run, out_dir: str | Path, formats=("md", "json", "html")) -> list[Path]:
+def write_reports(
+    run: Run, out_dir: str | Path, formats=("md", "json", "html"), single_file: bool = True
+) -> list[Path]:
     """Render every format to a temp file, then atomically replace each report file;
     return their paths.
 
     Every format is rendered before any file is replaced, so a failing renderer leaves
-    the previous reports untouched.
+    the previous reports untouched. ``single_file=False``: report.html loads plotly.js
+    from ``assets/`` in ``out_dir``, written there once (``figures_html.plotly_asset``).
     """
     formats = list(dict.fromkeys(formats))
     unknown = [f for f in formats if f not in STREAMS]
@@ -427,8 +449,14 @@ def write_reports(run: Run, out_dir: str | Path, formats=("md", "json", "html"))
     graph = links_graph(run)
     view = _view(run, graph) if {"md", "html"} & set(formats) else None
 
+    plotly_src = None if single_file or "html" not in formats else figures_html.plotly_asset(out)
+
     def stream(fmt: str) -> Iterator[str]:
-        return stream_json(run, graph) if fmt == "json" else STREAMS[fmt](run, view)
+        if fmt == "json":
+            return stream_json(run, graph)
+        if fmt == "html" and plotly_src:
+            return STREAMS[fmt](run, view, plotly_src)
+        return STREAMS[fmt](run, view)
 
     write_all_atomic(
         [(path, partial(stream, fmt)) for fmt, path in zip(formats, paths, strict=True)],

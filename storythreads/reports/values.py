@@ -16,12 +16,12 @@ def _utc(dt: datetime) -> datetime:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
-def _iso(dt: datetime | None) -> str | None:
+def iso_time(dt: datetime | None) -> str | None:
     """ISO 8601 in UTC ending in 'Z' (sub-seconds only when present); None stays None."""
     return None if dt is None else _utc(dt).replace(tzinfo=None).isoformat() + "Z"
 
 
-def _when(dt: datetime | None, date_only: bool = False) -> str:
+def when_text(dt: datetime | None, date_only: bool = False) -> str:
     """The human form used in Markdown and HTML: '2023-07-08 17:30 UTC', or '2013-01-23'
     for a time the input gave as a date only (no made-up midnight)."""
     if dt is None:
@@ -29,15 +29,15 @@ def _when(dt: datetime | None, date_only: bool = False) -> str:
     return _utc(dt).strftime("%Y-%m-%d" if date_only else "%Y-%m-%d %H:%M UTC")
 
 
-def _span(first: datetime | None, last: datetime | None, date_only: bool = False) -> str:
+def time_span(first: datetime | None, last: datetime | None, date_only: bool = False) -> str:
     if first is None and last is None:
         return "undated"
     if first == last or last is None:
-        return _when(first, date_only)
-    return f"{_when(first, date_only)} – {_when(last, date_only)}"
+        return when_text(first, date_only)
+    return f"{when_text(first, date_only)} – {when_text(last, date_only)}"
 
 
-def _score(value: float) -> float | None:
+def round_score(value: float) -> float | None:
     """Rounded for a stable, readable contract; NaN/inf would make the JSON invalid."""
     value = float(value)
     return round(value, 4) if math.isfinite(value) else None
@@ -46,11 +46,11 @@ def _score(value: float) -> float | None:
 _NOT_PLAIN = re.compile(r"[^A-Za-z0-9-]+")
 
 
-def _anchor(key: str) -> str:
+def anchor_id(key: str) -> str:
     """An id/fragment safe in HTML and Markdown: [A-Za-z0-9-] kept, other bytes '.XX'.
 
     Injective, so two post ids never share an anchor; and nothing in it needs escaping,
-    in HTML or by ``_md`` (hence no leading '-'), so templates print it like any value.
+    in HTML or by ``md_escape`` (hence no leading '-'), so templates print it like any value.
     """
     out = _NOT_PLAIN.sub(_encoded, key)
     return ".2D" + out[1:] if out.startswith("-") else out
@@ -60,7 +60,7 @@ def _encoded(match: re.Match) -> str:
     return "".join(f".{b:02X}" for b in match.group(0).encode())
 
 
-def _safe_url(url: str | None) -> str | None:
+def safe_url(url: str | None) -> str | None:
     """Only absolute http(s) URLs become links; 'javascript:' and friends stay text."""
     if not url or urlsplit(url.strip()).scheme.lower() not in ("http", "https"):
         return None
@@ -71,7 +71,7 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&])")
 _MD_LEADING = re.compile(r"^(\d+[.)](?=\s|$)|[-+=])")  # list item, rule or underline
 
 
-def _md(value: object) -> str:
+def md_escape(value: object) -> str:
     """Inline Markdown that renders as the literal text: one line, punctuation escaped.
 
     Backslash escapes also hold inside link destinations, so an escaped http(s) URL
@@ -84,16 +84,16 @@ def _md(value: object) -> str:
 # -- the JSON contract -----------------------------------------------------------------
 
 
-def _jsonable(value):
+def jsonable(value):
     """Free-form parts of a Run (counts, changes) as JSON values, datetimes as 'Z' strings."""
     if isinstance(value, datetime):
-        return _iso(value)
+        return iso_time(value)
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, (set, frozenset)):
-        return sorted(_jsonable(v) for v in value)
+        return sorted(jsonable(v) for v in value)
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     return value

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ..types import Run
 
@@ -59,5 +59,43 @@ def select_window(run: Run, since: datetime | None = None, until: datetime | Non
             "run_threads": run.counts.get("threads"),
             "window_since": since,
             "window_until": until,
+        },
+    )
+
+
+def recent_window(run: Run, days: float) -> Run:
+    """The part of ``run`` a report opens with: the threads active in the last ``days``
+    days before its newest post, and those with no dated post, whole (every post, summary and link among them), the
+    unthreaded posts of those days, and the key points among them. ``days`` 0, a run
+    without dated posts, or a run whose threads are all recent: ``run`` itself. Older
+    threads are left to the archive's pages (reports.archive)."""
+    dated = [p.published for p in run.posts if p.published is not None]
+    if days <= 0 or not dated:
+        return run
+    cutoff = max(dated) - timedelta(days=days)
+    # a thread with no dated post cannot be placed in time: it is always shown
+    threads = tuple(t for t in run.threads if t.last_seen is None or t.last_seen >= cutoff)
+    if len(threads) == len(run.threads):
+        return run
+    kept = {t.id for t in threads}
+    keep = {pid for t in threads for pid in (*t.post_ids, *t.also_post_ids)}
+    loose = set(run.unthreaded)
+    keep.update(
+        p.id for p in run.posts if p.id in loose and (p.published is None or p.published >= cutoff)
+    )
+    return dataclasses.replace(
+        run,
+        posts=tuple(p for p in run.posts if p.id in keep),
+        threads=threads,
+        assignments=tuple(a for a in run.assignments if a.post_id in keep and a.thread_id in kept),
+        links=tuple(k for k in run.links if k.src in kept and k.dst in kept),
+        unthreaded=tuple(i for i in run.unthreaded if i in keep),
+        key_points=tuple(c for c in run.key_points if c.post_id in keep),
+        layout=tuple(row for row in run.layout if row[0] in keep),
+        counts={
+            **run.counts,
+            "window_days": days,
+            "window_threads": len(threads),
+            "archived_threads": len(run.threads) - len(threads),
         },
     )

@@ -18,8 +18,9 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from datetime import datetime
 from pathlib import Path
 from typing import Self
 
@@ -27,7 +28,7 @@ import numpy as np
 
 from ..errors import StoreError, StoreLockedError
 from ..types import Assignment, Link, Post, Problem, Run, Thread
-from .codec import _citations, _dt
+from .codec import _citations, _dt, _ts
 from .faults import damaged, guarded, refuse_read_only, store_fault
 from .health import open_read_only, quick_check, schema_problem, tables_of
 from .schema import MIGRATIONS
@@ -195,11 +196,16 @@ class Store:
 
     # -- reading ------------------------------------------------------------------------
     @guarded
-    def load_posts(self) -> list[Post]:
-        rows = self.db.execute(
+    def load_posts(self, ids: Iterable[str] | None = None) -> list[Post]:
+        """Every stored post, or those of ``ids`` (unknown ids are skipped)."""
+        columns = (
             "SELECT id, source, url, published, title, byline, body, captions, date_only,"
             " time_inferred_from, outlet_group, key_event FROM posts"
         )
+        if ids is None:
+            rows = self.db.execute(columns)
+        else:
+            rows = self._select_in(columns + " WHERE id IN ({})", sorted(set(ids)))
         return [
             Post(
                 id=r[0],
@@ -217,6 +223,80 @@ class Store:
             )
             for r in rows
         ]
+
+    def _select_in(self, sql: str, values: Sequence, size: int = 500) -> Iterator[tuple]:
+        """The rows of ``sql`` (one ``IN ({})`` to fill) for ``values``, ``size`` at a time."""
+        for start in range(0, len(values), size):
+            chunk = values[start : start + size]
+            yield from self.db.execute(sql.format(",".join("?" * len(chunk))), chunk)
+
+    @guarded
+    def post_stamps(self) -> dict[str, tuple[str, str | None]]:
+        """Post id -> (content sha, published as stored): what a run needs to tell new and
+        edited posts from known ones without reading every post's text."""
+        rows = self.db.execute("SELECT id, content_sha, published FROM posts")
+        return {pid: (sha, published) for pid, sha, published in rows}
+
+    @guarded
+    def working_set(self, since: datetime, post_ids: Iterable[str]) -> tuple[set[str], set[str]]:
+        """(thread ids, post ids) of a scheduled run's working set: the stored posts of
+        ``post_ids``, every post published since ``since``, the active and dormant threads
+        seen since then or with no dated post; then, until nothing is added, the threads
+        holding any of those posts and every post (primary or `also`) of those threads,
+        so that no thread or post is left half inside."""
+        stamp = _ts(since)
+        threads = {
+            tid
+            for (tid,) in self.db.execute(
+                "SELECT id FROM threads WHERE status IN ('active', 'dormant')"
+                " AND (last_seen >= ? OR last_seen IS NULL)",
+                (stamp,),
+            )
+        }
+        posts = {pid for (pid,) in self.db.execute(
+            "SELECT id FROM posts WHERE published >= ?", (stamp,))}  # fmt: skip
+        posts.update(
+            pid
+            for (pid,) in self._select_in(
+                "SELECT id FROM posts WHERE id IN ({})", sorted(set(post_ids))
+            )
+        )
+        todo_posts, todo_threads = set(posts), set(threads)
+        while todo_posts or todo_threads:
+            homes = {
+                tid
+                for (tid,) in self._select_in(
+                    "SELECT DISTINCT thread_id FROM assignments WHERE post_id IN ({})",
+                    sorted(todo_posts),
+                )
+            }
+            todo_threads |= homes - threads
+            threads |= homes
+            members = {
+                pid
+                for (pid,) in self._select_in(
+                    "SELECT post_id FROM assignments WHERE thread_id IN ({})", sorted(todo_threads)
+                )
+            }
+            todo_posts, todo_threads = members - posts, set()
+            posts |= members
+        return threads, posts
+
+    @guarded
+    def document_frequencies(self, terms: Iterable[str]) -> tuple[int, dict[str, int]]:
+        """(posts counted, term -> number of those posts that use it) for ``terms``, from
+        the counts the runs keep (``term_counts_kept``)."""
+        n = int(self.meta("term_docs", "0") or 0)
+        found = dict(
+            self._select_in("SELECT term, df FROM terms WHERE term IN ({})", sorted(set(terms)))
+        )
+        return n, found
+
+    @guarded
+    def term_counts_kept(self) -> bool:
+        """Whether the store keeps its words' document frequencies (from the first run that
+        needed them on)."""
+        return self.meta("term_docs") is not None
 
     @guarded
     def meta(self, key: str, default: str | None = None) -> str | None:
@@ -286,15 +366,19 @@ class Store:
         return out
 
     @guarded
-    def load_threads(self, assignments=None, order=None) -> list[Thread]:
-        """The active and dormant threads as stored, with their members."""
+    def load_threads(self, assignments=None, order=None, ids=None) -> list[Thread]:
+        """The active and dormant threads as stored (those of ``ids``, if given), with
+        their members."""
+        if ids is not None:
+            ids = sorted(set(ids))
         if assignments is None:
-            assignments = [
-                Assignment(p, t, role, 0.0)
-                for p, t, role in self.db.execute(
-                    "SELECT post_id, thread_id, role FROM assignments"
-                )
-            ]
+            sql = "SELECT post_id, thread_id, role FROM assignments"
+            rows = (
+                self.db.execute(sql)
+                if ids is None
+                else self._select_in(sql + " WHERE thread_id IN ({})", ids)
+            )
+            assignments = [Assignment(p, t, role, 0.0) for p, t, role in rows]
         by_thread: dict[tuple[str, str], list[str]] = {}
         for a in assignments:
             by_thread.setdefault((a.thread_id, a.role), []).append(a.post_id)
@@ -303,11 +387,15 @@ class Store:
             ids = by_thread.get((tid, role), [])
             return tuple(sorted(ids, key=order.get) if order else sorted(ids))
 
-        threads = []
-        for r in self.db.execute(
+        sql = (
             "SELECT id, label, keyphrases, headline, centroid, first_seen, last_seen, status, "
             "summary FROM threads WHERE status IN ('active', 'dormant')"
-        ):
+        )
+        rows = (
+            self.db.execute(sql) if ids is None else self._select_in(sql + " AND id IN ({})", ids)
+        )
+        threads = []
+        for r in rows:
             summary = _citations(r[8])
             threads.append(
                 Thread(
@@ -327,9 +415,15 @@ class Store:
         return threads
 
     @guarded
-    def load_layout(self) -> dict[str, tuple[float, float]]:
-        """The latest run's map positions: post id -> (x, y)."""
-        return {pid: (x, y) for pid, x, y in self.db.execute("SELECT post_id, x, y FROM layout")}
+    def load_layout(self, ids: Iterable[str] | None = None) -> dict[str, tuple[float, float]]:
+        """The latest run's map positions: post id -> (x, y) (of ``ids``, if given)."""
+        sql = "SELECT post_id, x, y FROM layout"
+        rows = (
+            self.db.execute(sql)
+            if ids is None
+            else self._select_in(sql + " WHERE post_id IN ({})", sorted(set(ids)))
+        )
+        return {pid: (x, y) for pid, x, y in rows}
 
     @guarded
     def load_run(self) -> Run:
@@ -386,11 +480,14 @@ class Store:
     # -- writing --------------------------------------------------------------------------
 
     @guarded
-    def save_run(self, run: Run, lineage, next_thread_number: int, edits=(), model_hash=None):
-        """Write everything ``run`` produced in one transaction (all or nothing)."""
+    def save_run(
+        self, run: Run, lineage, next_thread_number: int, edits=(), model_hash=None, **scoped
+    ):
+        """Write everything ``run`` produced in one transaction (all or nothing); see
+        ``save.save_run`` for ``scope`` and ``terms``."""
         from .save import save_run
 
-        save_run(self, run, lineage, next_thread_number, edits, model_hash)
+        save_run(self, run, lineage, next_thread_number, edits, model_hash, **scoped)
 
 
 def _schema_of(db: sqlite3.Connection) -> tuple[int, set[str]]:

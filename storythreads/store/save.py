@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import numpy as np
 
@@ -11,9 +12,21 @@ from .codec import _citation, _ts
 
 
 def save_run(
-    store, run: Run, lineage, next_thread_number: int, edits=(), model_hash: str | None = None
+    store,
+    run: Run,
+    lineage,
+    next_thread_number: int,
+    edits=(),
+    model_hash: str | None = None,
+    scope: tuple[set[str], set[str]] | None = None,
+    terms: tuple[int, Counter] | None = None,
 ) -> None:
-    """Write everything ``run`` produced in one transaction (all or nothing)."""
+    """Write everything ``run`` produced in one transaction (all or nothing).
+
+    ``scope``: (thread ids, post ids) of the working set the run re-threaded (None: the
+    whole store). Only their assignments, map positions and links between them are
+    replaced; links from them to threads outside stay. ``terms``: what to add to the
+    store's document frequencies (posts, word -> posts)."""
     touched = {e.thread_id for e in lineage if e.event in ("born", "split", "continued")}
     with store.transaction() as db:
         db.executemany(
@@ -103,7 +116,7 @@ def save_run(
                     "UPDATE threads SET status = ?, updated_run = ? WHERE id = ?",
                     (event.event, run.id, event.thread_id),
                 )
-        db.execute("DELETE FROM assignments")
+        _clear(db, run, lineage, scope)
         db.executemany(
             "INSERT INTO assignments (post_id, thread_id, role, score, segment_ids)"
             " VALUES (?,?,?,?,?)",
@@ -112,11 +125,9 @@ def save_run(
                 for a in run.assignments
             ],
         )
-        db.execute("DELETE FROM layout")
         db.executemany("INSERT INTO layout (post_id, x, y) VALUES (?,?,?)", run.layout)
-        db.execute("DELETE FROM links")
         db.executemany(
-            "INSERT INTO links (src, dst, kind, score, reason) VALUES (?,?,?,?,?)",
+            "INSERT OR REPLACE INTO links (src, dst, kind, score, reason) VALUES (?,?,?,?,?)",
             [(k.src, k.dst, k.kind, k.score, k.reason) for k in run.links],
         )
         db.executemany(
@@ -149,3 +160,43 @@ def save_run(
             "INSERT OR REPLACE INTO meta (key, value) VALUES ('next_thread_number', ?)",
             (str(next_thread_number),),
         )
+        if terms is not None:
+            _add_terms(db, *terms)
+
+
+def _clear(db, run: Run, lineage, scope) -> None:
+    """Remove what the run replaces: every assignment, map position and link, or, for a
+    working set, those of its posts, the links between its threads, and every link of a
+    thread that ended (merged or retired)."""
+    if scope is None:
+        for table in ("assignments", "layout", "links"):
+            db.execute(f"DELETE FROM {table}")  # fixed names
+        return
+    threads, posts = scope
+    rows = [(pid,) for pid in sorted(posts | {p.id for p in run.posts})]
+    db.executemany("DELETE FROM assignments WHERE post_id = ?", rows)
+    db.executemany("DELETE FROM layout WHERE post_id = ?", rows)
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS scope_threads (id TEXT PRIMARY KEY)")
+    db.execute("DELETE FROM scope_threads")
+    inside = sorted(threads | {t.id for t in run.threads})
+    db.executemany("INSERT INTO scope_threads VALUES (?)", [(t,) for t in inside])
+    db.execute(
+        "DELETE FROM links WHERE src IN (SELECT id FROM scope_threads)"
+        " AND dst IN (SELECT id FROM scope_threads)"
+    )
+    ended = sorted({e.thread_id for e in lineage if e.event in ("merged", "retired")})
+    db.executemany("DELETE FROM links WHERE src = ? OR dst = ?", [(t, t) for t in ended])
+
+
+def _add_terms(db, n_posts: int, df: Counter) -> None:
+    """Add to the kept document frequencies (the first time, start them)."""
+    db.execute(
+        "INSERT INTO meta (key, value) VALUES ('term_docs', ?) ON CONFLICT(key) DO UPDATE"
+        " SET value = CAST(CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER) AS TEXT)",
+        (str(n_posts),),
+    )
+    db.executemany(
+        "INSERT INTO terms (term, df) VALUES (?, ?) ON CONFLICT(term) DO UPDATE"
+        " SET df = df + excluded.df",
+        [(w, c) for w, c in sorted(df.items()) if c],
+    )

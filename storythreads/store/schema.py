@@ -69,4 +69,13 @@ MIGRATIONS = [
     """
     ALTER TABLE posts ADD COLUMN key_event INTEGER NOT NULL DEFAULT 0;
     """,
+    # 9: a store that grows for years (issue 26): the scheduled run reads only the posts and
+    # threads of its working set (by time and by thread), and keeps the document frequency
+    # of every word of the threaded posts, so its TF-IDF rows are the whole store's
+    """
+    CREATE INDEX posts_published ON posts (published);
+    CREATE INDEX assignments_thread ON assignments (thread_id);
+    CREATE INDEX threads_last_seen ON threads (last_seen);
+    CREATE TABLE terms (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
+    """,
 ]

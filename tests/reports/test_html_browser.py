@@ -224,3 +224,22 @@ def test_a_thread_page_links_to_the_story_before_and_after(browser, tmp_path, ma
     page.screenshot(path=str(ARTIFACTS / "chain-report.png"), full_page=False)
     assert log["errors"] == []
     page.close()
+
+
+def test_a_report_with_plotly_in_its_assets_folder_draws_the_same(
+    browser, tmp_path, make_fake_embedder
+):
+    """report.html of a scheduled folder loads plotly.js from assets/ (issue 26): the CSP
+    lets that one local file in, nothing from the network, and the plots draw."""
+    from conftest import SEED
+
+    result = read_posts([str(SEED)])
+    run = analyze(result.posts, embedder=make_fake_embedder(), problems=result.problems)
+    write_reports(run, tmp_path, formats=("html",), single_file=False)
+    path = tmp_path / "report.html"
+    assert path.stat().st_size < 500_000
+    page, log = _open(browser, path)
+    page.wait_for_selector("#plot-map .main-svg")
+    page.wait_for_selector("#plot-timeline .main-svg")
+    assert log["errors"] == [] and log["requests"] == []
+    page.close()

@@ -138,7 +138,7 @@ def test_attach_mode_keeps_stored_positions(tmp_path, make_fake_embedder):
     with Store(tmp_path / "store.sqlite") as store:
         first = update(store, DAY1_POSTS, settings, make_fake_embedder())
         second = update(store, POSTS, settings, make_fake_embedder())
-    assert second.counts["mode"] == "attach"
+    assert second.counts["mode"] == "working set"
     before, after = dict(_xy(first)), dict(_xy(second))
     assert all(after[pid] == xy for pid, xy in before.items())
     assert set(after) - set(before)  # the new posts got places too

@@ -1,0 +1,242 @@
+"""A store that grows for years (issue 26): +50 posts on 1k, 100k and 1M posts.
+
+The large stores are the dated bench posts (liveblogs-bench-posts.jsonl) copied with new
+ids (``id~k``) and dates shifted by 15 months a copy: 7 copies give about 100,000 posts
+over 11 years, 70 copies about a million. Identical texts cost no embedding after the
+first copy. The 1k store is the first 1,000 dated posts.
+
+For each size: the first run into a fresh store (wall time and peak, unless the store is
+kept from an earlier bench), then a scheduled run adding 50 posts that follow the store's
+newest post (the 50 dated posts after the first 1,000, shifted to follow each store's end
+by the same gaps), on a copy of the store, so it can be measured again. Both stores hold
+the 50 posts' vectors beforehand, so the +50 rows compare what grows with the store, not
+the embedding of 150 paragraphs. Also the report folder's sizes.
+
+    .venv/bin/python bench/growth.py [--sizes 1k,100k] [--repeat 3] [--keep-stores]
+
+Figures are merged into bench/results-growth.json as they are taken.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import sqlite3
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE)]
+from measure import measured
+
+DATA = HERE.parent.parent / "shared" / "data" / "liveblogs-bench-posts.jsonl"
+WORK = HERE / ".cache" / "growth"
+RESULTS = HERE / "results-growth.json"
+COPIES = {"1k": 0, "100k": 7, "1m": 70}  # 0: the first 1,000 dated posts
+BASE_1K, ADDED = 1000, 50
+SHIFT_MONTHS = 15
+
+
+def _dated_rows() -> list[dict]:
+    """The bench posts with a full date and time, in (time, id) order."""
+    rows = []
+    for line in DATA.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if len(row.get("published") or "") > 5:  # "HH:MM" alone is a time without a date
+            rows.append(row)
+    return sorted(rows, key=lambda r: (r["published"], r["id"]))
+
+
+def _months_later(when: str, months: int) -> str:
+    t = datetime.fromisoformat(when)
+    y, m = divmod(t.month - 1 + months, 12)
+    return t.replace(year=t.year + y, month=m + 1, day=min(t.day, 28)).isoformat(timespec="minutes")
+
+
+def _write(path: Path, rows) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return path
+
+
+def store_posts(size: str) -> Path:
+    """The posts of the ``size`` store (built once, kept in bench/.cache/growth)."""
+    path = WORK / f"posts-{size}.jsonl"
+    if path.exists():
+        return path
+    rows = _dated_rows()
+    copies = COPIES[size]
+    if not copies:
+        return _write(path, rows[:BASE_1K])
+
+    def copied():
+        for k in range(copies):
+            for row in rows:
+                yield {**row, "id": f"{row['id']}~{k}" if k else row["id"],
+                       "published": _months_later(row["published"], SHIFT_MONTHS * k)}  # fmt: skip
+
+    return _write(path, copied())
+
+
+def added_posts(size: str) -> Path:
+    """50 new posts right after the ``size`` store's newest one: the 50 dated posts after
+    the first 1,000, moved by the time between the 1k store's end and this store's."""
+    path = WORK / f"added-{size}.jsonl"
+    if path.exists():
+        return path
+    rows = _dated_rows()
+    base_end = datetime.fromisoformat(rows[BASE_1K - 1]["published"])
+    newest = max(
+        json.loads(line)["published"] for line in store_posts(size).read_text().splitlines()
+    )
+    delta = datetime.fromisoformat(newest) - base_end
+    out = []
+    for row in rows[BASE_1K : BASE_1K + ADDED]:
+        when = datetime.fromisoformat(row["published"]) + delta
+        out.append(
+            {**row, "id": f"{row['id']}~new", "published": when.isoformat(timespec="minutes")}
+        )
+    return _write(path, out)
+
+
+def _cli() -> str:
+    return str(Path(sys.executable).with_name("storythreads"))
+
+
+def _folder_sizes(out: Path) -> dict:
+    sizes = {
+        p.name: p.stat().st_size for p in out.iterdir() if p.is_file() and p.suffix != ".sqlite"
+    }
+    archive = out / "archive"
+    if archive.is_dir():
+        files = [p for p in archive.rglob("*") if p.is_file()]
+        sizes["archive_files"] = len(files)
+        sizes["archive_bytes"] = sum(p.stat().st_size for p in files)
+    return sizes
+
+
+def first_run(size: str) -> dict:
+    """``storythreads run`` of the store's posts into a fresh store: time and peak."""
+    out = WORK / f"out-{size}"
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [_cli(), "run", str(store_posts(size)), "--out", str(out), "--profile"]
+    r = measured(cmd, f"first-{size}", WORK)
+    store = out / "store.sqlite"
+    shutil.copyfile(store, WORK / f"store-{size}.sqlite")  # pristine, for the +50 runs
+    return {"posts": sum(1 for _ in store_posts(size).open()), "wall_s": r["wall_s"],
+            "peak_mb": r["peak_mb"], "tree_peak_mb": r["tree_peak_mb"],
+            "store_mb": round(store.stat().st_size / 2**20, 1), "report_bytes": _folder_sizes(out),
+            "summary": r["out"].strip().split("; wrote")[0]}  # fmt: skip
+
+
+def _preseed(store: Path, source: Path, added: Path) -> None:
+    """Copy the added posts' vectors from ``source`` (a store that holds them) into ``store``."""
+    from storythreads import Settings, read_posts
+    from storythreads.analysis.segment import segment_posts
+
+    posts = read_posts([added], format="jsonl").posts
+    shas = sorted({s.sha for s in segment_posts(posts, Settings().segment)})
+    src = sqlite3.connect(source)
+    marks = ",".join("?" * len(shas))
+    rows = src.execute(
+        f"SELECT model, sha, dim, vector FROM vectors WHERE sha IN ({marks})", shas
+    ).fetchall()
+    src.close()
+    db = sqlite3.connect(store)
+    with db:
+        db.executemany("INSERT OR IGNORE INTO vectors VALUES (?,?,?,?)", rows)
+    db.close()
+
+
+def plus_fifty(size: str, repeat: int, vectors_from: Path | None) -> dict:
+    """+50 posts on a copy of the pristine ``size`` store, ``repeat`` times: best and all."""
+    pristine = WORK / f"store-{size}.sqlite"
+    walls, peaks, stages, summary = [], [], {}, ""
+    out = WORK / f"plus-{size}"
+    for i in range(repeat):
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir(parents=True)
+        # the report folder as the last scheduled run left it
+        shutil.copytree(WORK / f"out-{size}", out, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("store.sqlite*"))  # fmt: skip
+        store = out / "store.sqlite"
+        shutil.copyfile(pristine, store)
+        if vectors_from is not None:
+            _preseed(store, vectors_from, added_posts(size))
+        cmd = [_cli(), "run", str(added_posts(size)), "--out", str(out), "--profile"]
+        r = measured(cmd, f"plus50-{size}-{i}", WORK)
+        walls.append(r["wall_s"])
+        peaks.append(r["peak_mb"])
+        if r["wall_s"] == min(walls):
+            stages = _stages(r["err"])
+            summary = r["out"].strip().split("; wrote")[0]
+    return {"wall_s": min(walls), "walls": walls, "peak_mb": max(peaks), "stages": stages,
+            "summary": summary, "report_bytes": _folder_sizes(out)}  # fmt: skip
+
+
+def _stages(profile: str) -> dict:
+    import re
+
+    found = {}
+    for line in profile.splitlines():
+        m = re.match(r"^([a-z]+)\s+(\d+\.\d+)\s+[\d.]+%", line)
+        if m and m.group(1) != "total":
+            found[m.group(1)] = float(m.group(2))
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1k,100k")
+    parser.add_argument("--repeat", type=int, default=3, help="+50 runs per size (best kept)")
+    parser.add_argument("--keep-stores", action="store_true",
+                        help="reuse the stores of an earlier bench (no first runs)")  # fmt: skip
+    parser.add_argument("--first-only", action="store_true")
+    args = parser.parse_args()
+    sizes = [s for s in args.sizes.split(",") if s]
+    res = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    res["machine"] = {
+        "cpus": len(__import__("os").sched_getaffinity(0)),
+        "cpu": platform.processor() or platform.machine(),
+    }
+
+    def save():
+        RESULTS.write_text(json.dumps(res, indent=2) + "\n")
+
+    for size in sizes:
+        store_posts(size)
+        if not (args.keep_stores and (WORK / f"store-{size}.sqlite").exists()):
+            print(f"first run, {size} ...", flush=True)
+            res[f"first_{size}"] = first_run(size)
+            save()
+    if args.first_only:
+        return
+    # the largest store has every text's vectors: the others get the added ones from it
+    largest = WORK / f"store-{sizes[-1]}.sqlite"
+    for size in sizes:
+        print(f"+{ADDED} on {size} ...", flush=True)
+        source = largest if size != sizes[-1] else None
+        res[f"plus50_{size}"] = plus_fifty(size, args.repeat, source)
+        save()
+    base = res.get("plus50_1k", {}).get("wall_s")
+    for size in sizes:
+        row = res.get(f"plus50_{size}")
+        if row:
+            ratio = f"{row['wall_s'] / base:.2f}x the 1k cost" if base else ""
+            html = row["report_bytes"].get("report.html", 0) / 2**20
+            print(f"+{ADDED} on {size:>5}: {row['wall_s']:7.1f} s  peak {row['peak_mb']:5d} MB  "
+                  f"report.html {html:.2f} MB  {ratio}")  # fmt: skip
+        first = res.get(f"first_{size}")
+        if first:
+            print(f"first run {size:>5}: {first['wall_s']:7.1f} s  peak {first['peak_mb']:5d} MB "
+                  f"({first['posts']} posts)")  # fmt: skip
+    save()
+
+
+if __name__ == "__main__":
+    main()
