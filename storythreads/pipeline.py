@@ -269,7 +269,7 @@ def update(
             stored_threads = store.load_threads(ids=scope[0] if scope else None)
         edits = [(stored[p.id], p) for p in changed if p.id in stamps]
         with timer.stage("cluster"):
-            terms, frequencies = _term_counts(store, stored, scope, changed, edits)
+            terms, frequencies = _term_counts(store, stored, scope, changed, edits, settings)
         inner = embedder.inner if isinstance(embedder, CachedEmbedder) else embedder
         cached = CachedEmbedder(inner or make_embedder(settings.embedding), store)
         vectors_before = store.last_vectors_key()
@@ -347,21 +347,26 @@ def _newest(stamps: dict[str, tuple[str, str | None]], incoming: dict[str, Post]
     return max(times, default=None)
 
 
-def _term_counts(store, stored, scope, changed, edits):
-    """The store's document frequencies as this run leaves them: (what to add to the
-    store's counts, or None; a ``Frequencies`` lookup for the run's working set).
+def _term_counts(store, stored, scope, changed, edits, settings):
+    """The store's document frequencies as this run leaves them: (what to write: posts,
+    word -> posts and whether they replace the kept counts, or None; a ``Frequencies``
+    lookup for the run's working set, or None).
 
-    The counts start the first time a working set needs them, from every stored post (a
-    one-off read of the store); from then on each run adds its new posts and moves the
-    edited ones. A small store that is re-threaded whole does without them."""
+    A run that re-threads the whole store counts every post afresh, once the store is
+    large enough for the next run to need them (past ``full_rethread_max_posts``; a
+    small store does without). A working-set run adds its new posts and moves the edited
+    ones; if the store kept no counts yet (made by an older version), it counts every
+    stored post first (a one-off read of the store)."""
     kept = store.term_counts_kept()
-    if scope is None and not kept:
-        return None, None
+    if scope is None:
+        everything = {**stored, **{p.id: p for p in changed}}
+        if not kept and len(everything) <= settings.identity.full_rethread_max_posts:
+            return None, None
+        return (*term_counts(everything.values()), True), None
     start_n, start_df = 0, Counter()
     if not kept:
-        everything = stored if scope is None else {p.id: p for p in store.load_posts()}
-        start_n, start_df = term_counts(everything.values())
-    added_n, added = term_counts(p for p in changed)
+        start_n, start_df = term_counts(store.load_posts())
+    added_n, added = term_counts(changed)
     removed_n, removed = term_counts(old for old, _ in edits)
     delta = start_df + added
     delta.subtract(removed)
@@ -371,4 +376,4 @@ def _term_counts(store, stored, scope, changed, edits):
         n, df = store.document_frequencies(words) if kept else (0, {})
         return n + n_delta, {w: df.get(w, 0) + delta.get(w, 0) for w in words}
 
-    return (n_delta, delta), frequencies
+    return (n_delta, delta, False), frequencies

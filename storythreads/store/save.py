@@ -19,14 +19,14 @@ def save_run(
     edits=(),
     model_hash: str | None = None,
     scope: tuple[set[str], set[str]] | None = None,
-    terms: tuple[int, Counter] | None = None,
+    terms: tuple[int, Counter, bool] | None = None,
 ) -> None:
     """Write everything ``run`` produced in one transaction (all or nothing).
 
     ``scope``: (thread ids, post ids) of the working set the run re-threaded (None: the
     whole store). Only their assignments, map positions and links between them are
     replaced; links from them to threads outside stay. ``terms``: what to add to the
-    store's document frequencies (posts, word -> posts)."""
+    store's document frequencies (posts, word -> posts, and whether they replace them)."""
     touched = {e.thread_id for e in lineage if e.event in ("born", "split", "continued")}
     with store.transaction() as db:
         db.executemany(
@@ -188,8 +188,11 @@ def _clear(db, run: Run, lineage, scope) -> None:
     db.executemany("DELETE FROM links WHERE src = ? OR dst = ?", [(t, t) for t in ended])
 
 
-def _add_terms(db, n_posts: int, df: Counter) -> None:
-    """Add to the kept document frequencies (the first time, start them)."""
+def _add_terms(db, n_posts: int, df: Counter, replace: bool) -> None:
+    """Add to the kept document frequencies (``replace``: they are the counts afresh)."""
+    if replace:
+        db.execute("DELETE FROM terms")
+        db.execute("DELETE FROM meta WHERE key = 'term_docs'")
     db.execute(
         "INSERT INTO meta (key, value) VALUES ('term_docs', ?) ON CONFLICT(key) DO UPDATE"
         " SET value = CAST(CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER) AS TEXT)",
