@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-slow lint bench clean
+.PHONY: setup demo test test-slow lint bench bench-growth clean
 
 $(STAMP): pyproject.toml requirements-nlp.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,9 +34,15 @@ test-slow: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/scale.py $(BENCH_ARGS)
+	$(BIN)/python bench/growth.py $(GROWTH_ARGS)
+
+# A store that grows for years (bench/growth.py): +50 posts on 1k and ~100k stores, the
+# first runs, report sizes. GROWTH_ARGS="--sizes 1k,100k,1m" adds the million-post store.
+bench-growth: $(STAMP)
+	$(BIN)/python bench/growth.py $(GROWTH_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check storythreads tests
+	$(BIN)/ruff check storythreads tests bench
 
 clean:
 	rm -rf $(VENV) report

@@ -67,15 +67,22 @@ def main():
     with tempfile.TemporaryDirectory() as out:
         write_comparison(comparison, out)
     done("write files")
-    parse_s = stages["parse (spaCy) and read voices and figures"]["seconds"] + stages["load spaCy pipeline"]["seconds"]
+    parse_s = (
+        stages["parse (spaCy) and read voices and figures"]["seconds"]
+        + stages["load spaCy pipeline"]["seconds"]
+    )
     rest = sum(v["seconds"] for k, v in stages.items()) - parse_s
-    print(f"{len(result.posts)} articles, {len(run.threads)} threads, "
-          f"{len(comparison.quotes)} attributions, {len(comparison.figures)} figures")
+    print(
+        f"{len(result.posts)} articles, {len(run.threads)} threads, "
+        f"{len(comparison.quotes)} attributions, {len(comparison.figures)} figures"
+    )
     print(f"{'stage':<48}{'seconds':>9}{'peak MB':>9}")
     for name, row in stages.items():
         print(f"{name:<48}{row['seconds']:>9.1f}{row['peak_mb']:>9.0f}")
-    print(f"parse (with the pipeline's load) {parse_s:.1f} s vs the rest {rest:.1f} s: "
-          f"{parse_s / rest:.2f}x (target <= 2x)")
+    print(
+        f"parse (with the pipeline's load) {parse_s:.1f} s vs the rest {rest:.1f} s: "
+        f"{parse_s / rest:.2f}x (target <= 2x)"
+    )
     out = HERE / "results-compare-parse.json"
     out.write_text(json.dumps({"articles": len(result.posts), "stages": stages,
                                "parse_seconds": parse_s, "rest_seconds": rest,

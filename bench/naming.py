@@ -103,7 +103,7 @@ def post_vectors(posts, embedder, settings) -> dict[str, np.ndarray]:
         out[post.id] = vec
     ids = list(out)
     unit = normalize_rows(np.stack([out[i] for i in ids]))
-    return dict(zip(ids, unit))
+    return dict(zip(ids, unit, strict=True))
 
 
 def thread_text(posts) -> str:
@@ -160,9 +160,9 @@ def keybert_names(threads, centroids, embedder) -> list[str]:
     """KeyBERT's ranking (cosine of candidate and document embeddings) with MMR."""
     candidates = [ngram_candidates(posts) for posts in threads]
     flat = sorted({c for cands in candidates for c in cands})
-    vectors = dict(zip(flat, normalize_rows(embedder.embed(flat)))) if flat else {}
+    vectors = dict(zip(flat, normalize_rows(embedder.embed(flat)), strict=True)) if flat else {}
     names = []
-    for cands, centroid in zip(candidates, centroids):
+    for cands, centroid in zip(candidates, centroids, strict=True):
         if not cands:
             names.append("")
             continue
@@ -190,7 +190,7 @@ def score_rows(threads, names_by_row, labels, scorer) -> dict:
     for row, names in names_by_row.items():
         per_thread = [
             mean(scorer.score(labels[p.id], name)["rouge1"].fmeasure for p in posts)
-            for name, posts in zip(names, threads)
+            for name, posts in zip(names, threads, strict=True)
         ]
         out[row] = {
             "rouge1_f": round(mean(per_thread), 4),
@@ -213,7 +213,9 @@ def name_threads(threads, vectors, keyphrase_lists, labels_now, nlp, embedder) -
         "keywords": labels_now,
         "ctfidf": ctfidf_names([thread_text(posts) for posts in threads]),
         "keybert": keybert_names(threads, centroids, embedder),
-        "central-headline": [central_headline(p, c) for p, c in zip(threads, centrals)],
+        "central-headline": [
+            central_headline(p, c) for p, c in zip(threads, centrals, strict=True)
+        ],
         "names": ours,
     }
     return rows, seconds
@@ -241,7 +243,7 @@ def main():
         )
         gold_now = [
             make_label(kp, central_headline(t, central_index(np.stack([vectors[p.id] for p in t]))))
-            for kp, t in zip(gold_phrases, gold_threads)
+            for kp, t in zip(gold_phrases, gold_threads, strict=True)
         ]
 
         run = analyze(posts, settings, embedder)

@@ -257,7 +257,7 @@ def _describe_threads(
     texts = [
         " ".join(f"{threaded[i].title}\n{threaded[i].body}" for i in members[t]) for t in fresh
     ]
-    phrases = dict(zip(fresh, keyphrases(texts, report.keyphrases)))
+    phrases = dict(zip(fresh, keyphrases(texts, report.keyphrases), strict=True))
     threads: list[Thread] = []
     thread_names: list[set[str]] = []
     shared_posts: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -309,7 +309,11 @@ def _new_thread(threading: _Threading, t, tid, rows, also_here, phrases, by_id, 
     member_posts = [threading.threaded[i] for i in m]
     segments, centroid = threading.segments, threading.centroids[t]
     seg_scores = dict(
-        zip((segments[r].id for r in rows), (threading.seg_vectors[rows] @ centroid).tolist())
+        zip(
+            (segments[r].id for r in rows),
+            (threading.seg_vectors[rows] @ centroid).tolist(),
+            strict=True,
+        )
     )
     central = member_posts[central_index(threading.post_vecs[m])]
     # a dateline-only headline ("DECEMBER 16, 2008") says nothing: the next that does

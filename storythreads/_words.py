@@ -171,7 +171,7 @@ def name_fresh(threading, ids, fresh, phrases, reserved, report, namer):
     phrases = [phrases[t] for t in fresh]
     if namer is None:
         try:
-            found = dict(zip(ids, names_with(None, posts, central, phrases, reserved)))
+            found = dict(zip(ids, names_with(None, posts, central, phrases, reserved), strict=True))
         except NlpModelError:
             found = {}
         return lambda: found
@@ -179,7 +179,7 @@ def name_fresh(threading, ids, fresh, phrases, reserved, report, namer):
 
     def collect() -> dict[str, str]:
         try:
-            return dict(zip(ids, namer.result()))
+            return dict(zip(ids, namer.result(), strict=True))
         except NlpModelError:
             return {}
 

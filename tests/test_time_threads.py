@@ -274,5 +274,8 @@ def test_above_20k_posts_time_finds_the_neighbours_the_exact_path_finds():
     times = np.stack([np.asarray(at)] * 2, axis=1)
     exact = ThreadClusterer()._neighbours(X, None, times)
     approx = approximate_neighbours(X, None, 5, 0.3, 0.0, (times, 1.0, 2.0))
-    found, wanted = set(zip(*approx.nonzero())), set(zip(*exact.nonzero()))
+    found, wanted = (
+        set(zip(*approx.nonzero(), strict=True)),
+        set(zip(*exact.nonzero(), strict=True)),
+    )
     assert len(found & wanted) / len(wanted) >= 0.95

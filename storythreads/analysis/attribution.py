@@ -682,7 +682,7 @@ def extract_attributions(doc) -> list[Attribution]:
     drafts = _outermost([d for d in _attach_quotes(parsed, drafts, quotes) if d.spans])
     result = []
     speakers = _speakers(parsed, drafts)
-    for draft, (speaker, kind, s_start, s_end, mention) in zip(drafts, speakers):
+    for draft, (speaker, kind, s_start, s_end, mention) in zip(drafts, speakers, strict=True):
         spans = _merge_spans(draft.spans)
         result.append(
             Attribution(

@@ -23,7 +23,7 @@ def bcubed(predicted: Sequence[Hashable], gold: Sequence[Hashable]) -> tuple[flo
     n = len(gold)
     if n == 0:
         return 0.0, 0.0, 0.0
-    both = Counter(zip(predicted, gold))
+    both = Counter(zip(predicted, gold, strict=True))
     pred_size = Counter(predicted)
     gold_size = Counter(gold)
     precision = sum(c * c / pred_size[p] for (p, _), c in both.items()) / n
@@ -34,7 +34,7 @@ def bcubed(predicted: Sequence[Hashable], gold: Sequence[Hashable]) -> tuple[flo
 
 def pairwise_f1(predicted: Sequence[Hashable], gold: Sequence[Hashable]) -> float:
     """F1 over same-cluster pairs."""
-    both = Counter(zip(predicted, gold))
+    both = Counter(zip(predicted, gold, strict=True))
     tp = sum(c * (c - 1) / 2 for c in both.values())
     pred_pairs = sum(c * (c - 1) / 2 for c in Counter(predicted).values())
     gold_pairs = sum(c * (c - 1) / 2 for c in Counter(gold).values())
@@ -78,7 +78,7 @@ def worst_errors(
 
     def parts(keys, values):
         groups: dict = {}
-        for i, (k, v) in enumerate(zip(keys, values)):
+        for i, (k, v) in enumerate(zip(keys, values, strict=True)):
             groups.setdefault(k, {}).setdefault(v, []).append(i)
         return groups
 

@@ -24,10 +24,10 @@ def _terms(text: str) -> list[str]:
     """Content words and pairs of adjacent content words (no stop word, no bare number)."""
     words = [w.lower() for w in _TOKEN.findall(text)]
     good = [w not in STOP_WORDS and not _NUMBER.fullmatch(w) for w in words]
-    terms = [w for w, ok in zip(words, good) if ok]
+    terms = [w for w, ok in zip(words, good, strict=True) if ok]
     terms += [
         f"{a} {b}"
-        for a, b, ok_a, ok_b in zip(words, words[1:], good, good[1:])
+        for a, b, ok_a, ok_b in zip(words, words[1:], good, good[1:], strict=False)
         if ok_a and ok_b and a != b
     ]
     return terms

@@ -175,7 +175,9 @@ def project(vectors, seed: int = 42, method: str = "umap") -> np.ndarray:
     except (ImportError, RuntimeError, OSError) as exc:
         # umap-learn missing, or numba with no writable cache directory at all (umap's own
         # cache=True kernels then fail at import): a PCA map beats no report
-        warnings.warn(f"report map: UMAP unavailable ({exc}); using PCA", RuntimeWarning)
+        warnings.warn(
+            f"report map: UMAP unavailable ({exc}); using PCA", RuntimeWarning, stacklevel=2
+        )
         return _scaled(_pca(vectors))
 
 

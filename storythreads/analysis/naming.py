@@ -219,7 +219,7 @@ class _Weights:
             self.post_weight[central] += CENTRAL_WEIGHT
         self.head_count: Counter = Counter()
         self.lead_count: Counter = Counter()
-        for w, head, lead in zip(self.post_weight, self.heads, self.leads):
+        for w, head, lead in zip(self.post_weight, self.heads, self.leads, strict=True):
             for k in head:
                 self.head_count[k] += w
             for k in lead:
@@ -388,7 +388,7 @@ class _Tokens:
         while toks and (self.punct[toks[-1]] or self.lower[toks[-1]] in _DANGLING):
             toks.pop()
         out = []
-        for a, b in zip(toks, [*toks[1:], None]):
+        for a, b in zip(toks, [*toks[1:], None], strict=True):
             out.append(self.text[a])
             if b is None or (b == a + 1 and not self.space[a]):
                 continue
@@ -535,7 +535,7 @@ def _ranked(threads_posts, central, keyphrases, nlp):
     leads = [[lead_of(p) for p in posts] for posts in threads_posts]
     lead_keys = [[_keys(text) for text in thread] for thread in leads]
     df: Counter = Counter()
-    for heads, lds in zip(head_keys, lead_keys):
+    for heads, lds in zip(head_keys, lead_keys, strict=True):
         df.update(set().union(*heads, *lds))
     idf = {k: float(np.log((1 + n) / (1 + c)) + 1) for k, c in df.items()}
     default_idf = float(np.log(1 + n) + 1)
@@ -574,7 +574,7 @@ def _ranked(threads_posts, central, keyphrases, nlp):
     # names read the parse, tags and lemmas, never entities: the recognizer (its own
     # tok2vec in the small English pipelines, so the parse is the same) is off meanwhile
     with nlp.select_pipes(disable=[name for name in ("ner",) if name in nlp.pipe_names]):
-        for (t, j, _), doc in zip(jobs, parse([job[2] for job in jobs], nlp)):
+        for (t, j, _), doc in zip(jobs, parse([job[2] for job in jobs], nlp), strict=True):
             factor = 1 + CENTRAL_BONUS if j == centrals[t] else 1
             for text, score in _shorten(doc, weights[t], j):
                 key = name_key(text)

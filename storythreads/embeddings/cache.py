@@ -64,7 +64,7 @@ class CachedEmbedder:
         shas = [sha256_text(t) for t in texts]
         found = self.store.get_vectors(self.key, sorted(set(shas)))
         missing: dict[str, str] = {}
-        for sha, text in zip(shas, texts):
+        for sha, text in zip(shas, texts, strict=True):
             if sha not in found and sha not in missing:
                 missing[sha] = text
         return shas, found, missing
@@ -84,7 +84,7 @@ class CachedEmbedder:
         if missing:
             order = sorted(missing)  # fixed order: the same batch gives the same floats
             vectors = self.inner.embed([missing[s] for s in order])
-            new = dict(zip(order, vectors))
+            new = dict(zip(order, vectors, strict=True))
             self.store.put_vectors(self.key, new)
             found.update(new)
         elif callable(getattr(self.inner, "close", None)):

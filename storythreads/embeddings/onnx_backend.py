@@ -176,7 +176,7 @@ def _quiet():
         try:
             yield
         finally:
-            for lg, level in zip(loggers, levels):
+            for lg, level in zip(loggers, levels, strict=True):
                 lg.setLevel(level)
 
 
@@ -392,7 +392,7 @@ class OnnxEmbedder:
         try:
             for start in range(0, len(order), size):
                 rows = order[start : start + size]
-                for i, vec in zip(rows, self._run([texts[i] for i in rows], session)):
+                for i, vec in zip(rows, self._run([texts[i] for i in rows], session), strict=True):
                     out[i] = vec
         except Exception as exc:
             raise EmbeddingError(f"embedding failed: {exc}") from exc

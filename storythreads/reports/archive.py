@@ -123,7 +123,7 @@ def _thread_html(t: dict, posts: list[dict]) -> str:
         .render(
             t=t,
             # only http(s) URLs become links, as in report.html
-        posts=[{**p, "also": p["id"] in also, "url": safe_url(p["url"])} for p in posts],
+            posts=[{**p, "also": p["id"] in also, "url": safe_url(p["url"])} for p in posts],
             related=related,
             span=first if first == last else f"{first} – {last}",
         )

@@ -145,7 +145,9 @@ GROUP_B = [
 
 
 def test_lexical_weight_separates_semantically_identical_groups():
-    texts = [t for pair in zip(GROUP_A, GROUP_B) for t in pair]  # interleaved A, B, A, B ...
+    texts = [
+        t for pair in zip(GROUP_A, GROUP_B, strict=True) for t in pair
+    ]  # interleaved A, B, A, B ...
     truth = [0, 1] * len(GROUP_A)
     X = np.tile(np.eye(1, 16, dtype=np.float32), (len(texts), 1))  # every row the same vector
     lexical = lexical_vectors(texts)

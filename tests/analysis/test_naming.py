@@ -63,7 +63,7 @@ def seed_names(seed_threads, nlp) -> dict[str, str]:
     ids = sorted(seed_threads)
     threads = [seed_threads[t] for t in ids]
     phrases = keyphrases([" ".join(f"{p.title}\n{p.body}" for p in t) for t in threads])
-    return dict(zip(ids, thread_names(threads, None, phrases, nlp)))
+    return dict(zip(ids, thread_names(threads, None, phrases, nlp), strict=True))
 
 
 @pytest.fixture(scope="module")

@@ -23,18 +23,20 @@ def dense_reference(clusters, prior):
     overlap = np.array([[len(set(c) & p.post_ids) for p in prior] for c in clusters], float)
     tie = np.arange(len(prior))[None, :] * 1e-6
     rows, cols = linear_sum_assignment(-(overlap - tie))
-    return {(int(c), prior[t].id) for c, t in zip(rows, cols) if overlap[c, t] > 0}
+    return {(int(c), prior[t].id) for c, t in zip(rows, cols, strict=True) if overlap[c, t] > 0}
 
 
 def random_case(rng: random.Random, n_posts: int):
     posts = [f"p{i}" for i in range(n_posts)]
     old = [rng.randrange(n_posts // 3) for _ in posts]  # a thread per post last run
     prior = [
-        PriorThread(f"t-{t:06d}", frozenset(p for p, o in zip(posts, old) if o == t))
+        PriorThread(f"t-{t:06d}", frozenset(p for p, o in zip(posts, old, strict=True) if o == t))
         for t in sorted(set(old))
     ]
     new: dict[int, list[str]] = {}
-    for p, o in zip(posts, old):  # mostly the same threads, some posts move, some are new
+    for p, o in zip(
+        posts, old, strict=True
+    ):  # mostly the same threads, some posts move, some are new
         new.setdefault(o if rng.random() < 0.8 else rng.randrange(n_posts // 2), []).append(p)
     new.setdefault(n_posts, []).append("fresh")
     return [new[k] for k in sorted(new)], prior

@@ -28,7 +28,7 @@ SEED = Path(__file__).parents[2] / "examples" / "cnn-liveblog-2023-07-08.txt"
 @pytest.fixture(scope="module")
 def reference() -> dict[str, np.ndarray]:
     data = np.load(REFERENCE)
-    return dict(zip((str(t) for t in data["texts"]), data["vectors"]))
+    return dict(zip((str(t) for t in data["texts"]), data["vectors"], strict=True))
 
 
 class ReferenceEmbedder:

@@ -54,7 +54,7 @@ def read(
                 )
                 continue
             record: dict[str, str] = {}
-            for name, cell in zip(header, row, strict=False):
+            for name, cell in zip(header, row, strict=True):
                 record.setdefault(name, cell)  # a repeated column: the first one counts
             sink.add_record(record, line)
     finally:
