@@ -550,7 +550,7 @@ def entry() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
     try:
         main()
-        code: object = 0
+        code: str | int | None = 0
     except SystemExit as exc:  # click always ends a standalone command this way
         code = exc.code
     if isinstance(code, str):

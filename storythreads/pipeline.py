@@ -309,7 +309,7 @@ def update(
             "mode": "working set" if scope else "attach" if attach else "full",
             "store_posts": len(stamps) + len(new),
         }
-        if scope:
+        if scope and since is not None:  # a scope is only read from a `since`
             counts["working_set_since"] = since.isoformat()
         previous = store.last_run_id()
         changes = {"since_run": previous or "none (first run)", **run.changes}

@@ -124,9 +124,12 @@ def segment_counts(texts: list[str], vectorizer, counted=None) -> sparse.csr_mat
     own_vocabulary, counts = counted
     vocabulary = vectorizer.vocabulary_
     pairs = [(j, vocabulary[w]) for w, j in own_vocabulary.items() if w in vocabulary]
-    own, theirs = (
-        (np.array(c, dtype=np.int64) for c in zip(*pairs, strict=True)) if pairs else ([], [])
-    )
+    own: np.ndarray | list[int]
+    theirs: np.ndarray | list[int]
+    if pairs:
+        own, theirs = (np.array(c, dtype=np.int64) for c in zip(*pairs, strict=True))
+    else:
+        own, theirs = [], []
     move = sparse.csr_matrix(
         (np.ones(len(own), np.float32), (own, theirs)),
         shape=(counts.shape[1], len(vocabulary)),

@@ -40,6 +40,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from typing import Any
 
 from .speakers import edges as _edges
 from .speakers import fullest_names, last_word
@@ -102,8 +103,8 @@ class Attribution:
 class _Draft:
     """An attribution while it is being built: token-level source, cue and content spans."""
 
-    cue: object  # Token, or a Span for "according to"
-    source: object | None  # Token: head of the source phrase
+    cue: Any  # Token, or a Span for "according to"
+    source: Any  # Token: head of the source phrase; None when a cue has no subject
     spans: list[tuple[int, int]]  # character spans of the content
 
     @property
@@ -120,7 +121,7 @@ def quote_spans(text: str) -> list[tuple[int, int]]:
     A paragraph that ends inside a quotation closes it there (news copy reopens a quote
     that runs on at the start of the next paragraph, without closing the first).
     """
-    spans = []
+    spans: list[tuple[int, int]] = []
     for paragraph in _PARAGRAPH.finditer(text):
         spans.extend(_paragraph_quotes(paragraph.group(), paragraph.start()))
     return spans
@@ -175,7 +176,7 @@ class _Parsed:
     per attribution made extraction quadratic in the length of a post.)
     """
 
-    doc: object
+    doc: Any  # a spaCy Doc
     text: str
     entities: list  # token index -> the named entity (a Span) holding it, or None
 
@@ -363,7 +364,7 @@ def _according_drafts(doc, quotes) -> Iterator[_Draft]:
             continue
         to = next((c for c in token.children if c.lower_ == "to"), None)
         source = next((c for c in to.children if c.dep_ == "pobj"), None) if to else None
-        if source is None:
+        if to is None or source is None:
             continue
         sent = token.sent
         first, last = _edges(token)

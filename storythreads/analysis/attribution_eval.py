@@ -146,7 +146,7 @@ def _json_type(value) -> str:
         return "a boolean"
     if isinstance(value, int | float):
         return "a number"
-    names = {dict: "an object", list: "a list", str: "a string"}
+    names: dict[type, str] = {dict: "an object", list: "a list", str: "a string"}
     return names.get(type(value), type(value).__name__)
 
 
@@ -251,12 +251,13 @@ class Tally:
         self.n_gold += len(gold)
         self.tp += len(pairs)
         for i, j in pairs:
-            if is_pronoun(gold[j].speaker):
+            speaker = gold[j].speaker
+            if speaker is None or is_pronoun(speaker):
                 continue
             self.speaker_scored += 1
             said = predicted[i]
-            self.speaker_right += same_speaker(said.speaker, gold[j].speaker) or (
-                said.mention is not None and same_speaker(said.mention, gold[j].speaker)
+            self.speaker_right += same_speaker(said.speaker, speaker) or (
+                said.mention is not None and same_speaker(said.mention, speaker)
             )
 
     def result(self) -> dict:

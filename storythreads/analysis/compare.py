@@ -72,6 +72,7 @@ def coverage(run: Run) -> list[CoverageRow]:
     for thread, outlets in grouped:
         for outlet, posts in outlets.items():
             times = _dated(posts)
+            first_post = _first_post(posts)  # None exactly when times is empty
             rows.append(
                 CoverageRow(
                     thread_id=thread.id,
@@ -81,7 +82,7 @@ def coverage(run: Run) -> list[CoverageRow]:
                     share_of_outlet=len(posts) / totals[outlet],
                     first=times[0] if times else None,
                     last=times[-1] if times else None,
-                    first_date_only=bool(times) and _first_post(posts).date_only,
+                    first_date_only=first_post is not None and first_post.date_only,
                 )
             )
     return rows
@@ -143,7 +144,7 @@ def lead_times(run: Run, *, max_lag_days: float = MAX_LAG_DAYS) -> LeadTimes:
             for r in timed:
                 if r.lag_minutes is not None:
                     lags.setdefault(r.outlet, []).append(r.lag_minutes)
-                else:
+                elif r.lag_days is not None:  # always, for a timed row
                     days.setdefault(r.outlet, []).append(float(r.lag_days))
         rows.extend(sorted(here, key=_lead_order))
     median = {o: float(statistics.median(v)) for o, v in sorted(lags.items())}
@@ -164,6 +165,9 @@ def _lead_rows(thread_id: str, outlets: dict[str, list[Post]], window: float) ->
         if post is None:
             rows.append(LeadRow(thread_id, outlet, None, None, False))
             continue
+        # a dated first post: so the leader is one too
+        assert leader is not None and post.published is not None
+        assert leader.published is not None
         lag = max(0.0, (post.published - _end(leader)).total_seconds() / 60)
         beyond = lag > window
         if post.date_only or leader.date_only:  # this pair is timed to the day
@@ -185,14 +189,16 @@ def _first_post(posts: list[Post]) -> Post | None:
 
 
 def _end(post: Post) -> datetime:
+    assert post.published is not None  # dated posts only
     return post.published + timedelta(days=1) if post.date_only else post.published
 
 
 def _lead_order(row: LeadRow) -> tuple:
     """Lagged rows by lag, then those beyond the window by time, then undated; by outlet."""
-    if row.lag_minutes is not None or row.lag_days is not None:
-        lag = row.lag_minutes if row.lag_minutes is not None else row.lag_days * 24 * 60
-        return (0, lag, row.outlet)
+    if row.lag_minutes is not None:
+        return (0, row.lag_minutes, row.outlet)
+    if row.lag_days is not None:
+        return (0, row.lag_days * 24 * 60, row.outlet)
     if row.beyond_window:
         return (1, row.first, row.outlet)
     return (2, 0, row.outlet)
@@ -372,6 +378,7 @@ def attention(run: Run) -> list[AttentionRow]:
     from datetime import date as date_type
 
     def day(post: Post) -> date_type:
+        assert post.published is not None  # dated posts only
         return post.published.astimezone(UTC).date()
 
     grouped = [(t, [p for p in posts if p.published is not None]) for t, posts in thread_posts(run)]

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from ..types import Run
 from .compare import outlet_of, thread_posts
@@ -192,7 +193,7 @@ def _excluded(run, sent) -> bool:
 def _qualifier(run) -> str | None:
     """'at least', 'more than', 'about' ...: the modifiers the parse hangs on the number."""
     inside = {t.i for t in run}
-    words = []
+    words: list[Any] = []  # spaCy Tokens
     for token in run:
         for child in token.children:
             if (

@@ -87,7 +87,8 @@ def _numba_cache() -> int:
     modules = [m for name, m in sorted(sys.modules.items()) if name.startswith(_CACHED)]
     for module in modules:
         for obj in vars(module).values():
-            if isinstance(obj, CPUDispatcher) and isinstance(obj._cache, NullCache):
+            # numba sets _cache in Dispatcher.__init__; its type hints do not declare it
+            if isinstance(obj, CPUDispatcher) and isinstance(obj._cache, NullCache):  # type: ignore[attr-defined]
                 try:
                     obj.enable_caching()
                     enabled += 1

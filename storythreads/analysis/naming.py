@@ -52,6 +52,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -221,9 +222,11 @@ class _Weights:
         self.lead_count: Counter = Counter()
         for w, head, lead in zip(self.post_weight, self.heads, self.leads, strict=True):
             for k in head:
-                self.head_count[k] += w
+                # typeshed types Counter values as int; these are float weights
+                self.head_count[k] += w  # type: ignore[assignment]
             for k in lead:
-                self.lead_count[k] += w
+                # typeshed types Counter values as int; these are float weights
+                self.lead_count[k] += w  # type: ignore[assignment]
         self._shares: dict[int | None, dict[str, float]] = {}
 
     def weight(self, key: str) -> float:
@@ -399,7 +402,7 @@ class _Tokens:
         return text[:1].upper() + text[1:]
 
 
-def _starts(doc) -> list[tuple[object, bool]]:
+def _starts(doc) -> list[tuple[Any, bool]]:  # (spaCy Token, has a verb)
     """Clauses and noun phrases to shorten, each with whether it has a verb: each sentence;
     "Y" alone for "Y, X says" and as well for "X says (that) Y"; the noun phrases that are
     a sentence's subject or object ("US decision to provide Ukraine with cluster

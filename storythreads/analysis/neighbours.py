@@ -184,7 +184,14 @@ def blended_pairs(X, lexical, w: float, rows, cols, chunk: int = 16_384) -> np.n
     return out
 
 
-def approximate_neighbours(X, lexical, n_neighbors: int, floor: float, w: float, timing=None):
+def approximate_neighbours(
+    X,
+    lexical,
+    n_neighbors: int,
+    floor: float,
+    w: float,
+    timing: tuple[np.ndarray, float, float] | None = None,
+):
     """Indicator rows like ``neighbour_sets``: self plus the ``n_neighbors`` best candidates
     whose blended similarity is at least ``floor``. ``timing`` = (times, grace days,
     half-life days) scales each candidate's similarity by its time factor
@@ -202,7 +209,7 @@ def approximate_neighbours(X, lexical, n_neighbors: int, floor: float, w: float,
     own = np.arange(n)[:, None]
     rows = np.broadcast_to(own, cand.shape).ravel()
     cols = cand.ravel()
-    sim = np.full(cols.size, -np.inf, dtype=np.float32)
+    sim: np.ndarray = np.full(cols.size, -np.inf, dtype=np.float32)
     valid = (cols >= 0) & (cols != rows)
     sim[valid] = blended_pairs(X, lexical, w, rows[valid], cols[valid])
     if timing is not None:

@@ -8,9 +8,10 @@ segmented: they describe a photo, not the story, and are printed twice in copies
 from __future__ import annotations
 
 import re
+from typing import cast
 
 from ..config import SegmentSettings
-from ..types import Post, Segment, sha256_text
+from ..types import Post, Segment, SegmentKind, sha256_text
 
 _BULLET = re.compile(r"^\s*(?:[•·▪●◦‣*–-]|\d+[.)])\s+")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)]?\s+(?=[\"'“‘(]?[A-Z0-9])")
@@ -104,7 +105,7 @@ def segment_post(post: Post, settings: SegmentSettings | None = None) -> list[Se
             id=f"{post.id}#{i}",
             post_id=post.id,
             ordinal=i,
-            kind=kind,
+            kind=cast(SegmentKind, kind),  # "title", "paragraph" or "bullet"
             text=text,
             sha=sha256_text(text),
         )

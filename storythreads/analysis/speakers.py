@@ -221,7 +221,7 @@ def titled_people(doc, names: dict[str, str]) -> dict[str, str]:
         name = names.get(last_word(_clean_name([t.text for t in ent])))
         if not name:
             continue
-        words = []
+        words: list[str] = []
         start = max(0, ent.start - TITLE_WORDS)
         for token in reversed(doc[start : ent.start]):
             word = token.text.rstrip(".")

@@ -75,13 +75,13 @@ def match_threads(
     for c in range(len(clusters)):
         if ids[c] is not None:
             continue
-        ids[c] = format_thread_id(next_number)
+        new_id = ids[c] = format_thread_id(next_number)
         next_number += 1
         source, shared = _most_shared(by_cluster, c)
         if shared:
-            events.append(LineageEvent(ids[c], "split", prior[source].id, f"took {shared} post(s)"))
+            events.append(LineageEvent(new_id, "split", prior[source].id, f"took {shared} post(s)"))
         else:
-            events.append(LineageEvent(ids[c], "born"))
+            events.append(LineageEvent(new_id, "born"))
     for t, thread in enumerate(prior):
         if t in matched_prior:
             continue

@@ -87,8 +87,8 @@ class CachedEmbedder:
             new = dict(zip(order, vectors, strict=True))
             self.store.put_vectors(self.key, new)
             found.update(new)
-        elif callable(getattr(self.inner, "close", None)):
-            self.inner.close()  # an engine started early (ProcessEmbedder.start) is not needed
+        elif callable(close := getattr(self.inner, "close", None)):
+            close()  # an engine started early (ProcessEmbedder.start) is not needed
         self.embedded += len(missing)
         self.reused += len(texts) - len(missing)
         if not texts:

@@ -44,8 +44,8 @@ class EngineEmbedder:
         self.factory = factory or functools.partial(make_embedder, self.settings)
         self._local = self.factory()
         self.name = self._local.name
-        if callable(getattr(self._local, "fingerprint", None)):
-            self.fingerprint = self._local.fingerprint
-        if callable(getattr(self._local, "describe", None)):
-            self.describe = self._local.describe
+        if callable(fingerprint := getattr(self._local, "fingerprint", None)):
+            self.fingerprint = fingerprint
+        if callable(describe := getattr(self._local, "describe", None)):
+            self.describe = describe
         self._dim: int | None = None

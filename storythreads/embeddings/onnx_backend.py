@@ -40,6 +40,7 @@ import tempfile
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -124,7 +125,7 @@ def _export(model_dir: Path, target: Path, fast: bool) -> None:
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    attention = {"attn_implementation": "eager"} if fast else {}
+    attention: dict[str, Any] = {"attn_implementation": "eager"} if fast else {}
     model = AutoModel.from_pretrained(str(model_dir), local_files_only=True, **attention)
     model = _last_hidden(model.eval())
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
@@ -134,7 +135,7 @@ def _export(model_dir: Path, target: Path, fast: bool) -> None:
         return_tensors="pt",
     )
     inputs = tuple(sample[k] for k in _INPUTS)
-    names = {"input_names": list(_INPUTS), "output_names": ["last_hidden_state"]}
+    names: dict[str, Any] = {"input_names": list(_INPUTS), "output_names": ["last_hidden_state"]}
     with torch.no_grad():
         if fast:
             try:
@@ -155,6 +156,7 @@ def _export(model_dir: Path, target: Path, fast: bool) -> None:
             verbose=False,
             **names,
         )
+    assert program is not None  # the dynamo exporter returns the program
     program.save(str(target), external_data=False)
 
 

@@ -31,6 +31,7 @@ import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -39,6 +40,10 @@ from ..errors import EmbeddingError
 from ..forked import die_with_parent
 from .base import Embedder
 from .factory import EngineEmbedder
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
 
 CHUNK = 50_000  # texts per call into the child: bounds the pickled buffers on both sides
 
@@ -104,8 +109,8 @@ class ProcessEmbedder(EngineEmbedder):
         super().__init__(factory, settings)
         self.quiet = quiet
         self.chunk = chunk
-        self._child = None
-        self._conn = None
+        self._child: BaseProcess | None = None
+        self._conn: Connection | None = None
         self._warming = False  # a "dim" request is on its way (sent by start)
         self._pending: list[str] | None = None  # texts sent by submit, answers not read
 
@@ -117,7 +122,9 @@ class ProcessEmbedder(EngineEmbedder):
         if self._child is None:
             context = multiprocessing.get_context(start_method())
             self._conn, theirs = context.Pipe()
-            self._child = context.Process(
+            # typeshed types get_context(str) as BaseContext, which lacks the Process that
+            # the fork and spawn contexts have
+            self._child = context.Process(  # type: ignore[attr-defined]
                 target=_serve,
                 args=(theirs, self.factory, self.quiet, os.getpid()),
                 name="storythreads-embed",
@@ -126,6 +133,7 @@ class ProcessEmbedder(EngineEmbedder):
             self._child.start()
             theirs.close()
         if self._dim is None and not self._warming:
+            assert self._conn is not None  # started above
             self._conn.send(("dim",))
             self._warming = True
 
@@ -138,6 +146,7 @@ class ProcessEmbedder(EngineEmbedder):
         if not texts or self._pending is not None:
             return
         self.start()
+        assert self._conn is not None  # started
         for i in range(0, len(texts), self.chunk):
             self._conn.send(("embed", texts[i : i + self.chunk]))
         self._pending = texts
@@ -150,6 +159,7 @@ class ProcessEmbedder(EngineEmbedder):
         if self._child.is_alive():
             self._child.kill()
         self._child.join()
+        assert self._conn is not None  # set with the child
         self._conn.close()
         self._child = self._conn = None
         self._warming = False
@@ -162,6 +172,7 @@ class ProcessEmbedder(EngineEmbedder):
             self._take_dim()
             if not running:  # started only to ask: not left holding the model
                 self.close()
+        assert self._dim is not None  # _take_dim read it
         return self._dim
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
@@ -177,6 +188,7 @@ class ProcessEmbedder(EngineEmbedder):
                 if pending == texts:
                     return self._checked(parts, texts)
             parts = []  # other texts than submitted (not the pipeline's way): embed them
+            assert self._conn is not None  # started
             for i in range(0, len(texts), self.chunk):
                 self._conn.send(("embed", texts[i : i + self.chunk]))
                 parts.append(self._answer())

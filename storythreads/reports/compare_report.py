@@ -117,7 +117,8 @@ def build_comparison(
 def _rows(items) -> list[dict]:
     out = []
     for item in items:
-        row = dataclasses.asdict(item) if dataclasses.is_dataclass(item) else dict(item)
+        is_row = dataclasses.is_dataclass(item) and not isinstance(item, type)
+        row = dataclasses.asdict(item) if is_row else dict(item)
         out.append({k: jsonable(v) for k, v in row.items()})
     return out
 
@@ -235,7 +236,8 @@ def _lead_table(c: Comparison, who: str) -> list[str]:
 def _grouping_markdown(grouping, grouped: Comparison, labels: dict[str, str]) -> list[str]:
     """A grouping's section: posts and threads per group, who reports first, and the
     largest significant differences between groups."""
-    groups = sorted({p.source for p in grouped.run.posts})
+    # a grouped run's posts all have their group as source (analysis.groups)
+    groups = sorted({p.source for p in grouped.run.posts if p.source is not None})
     posts = {g: 0 for g in groups}
     threads: dict[str, set] = {g: set() for g in groups}
     for r in grouped.coverage:

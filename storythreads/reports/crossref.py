@@ -21,7 +21,7 @@ from datetime import datetime
 import numpy as np
 
 from ..analysis.neighbours import block_rows
-from ..types import Link
+from ..types import Link, LinkKind
 from .values import duration
 
 MAX_NAME_THREADS = 50  # a name in more threads than this says nothing about any two of them
@@ -63,22 +63,22 @@ def cross_reference(
     n = len(thread_ids)
     if n < 2:
         return []
-    found: dict[tuple[int, int], list[tuple[str, float, str]]] = defaultdict(list)
+    found: dict[tuple[int, int], list[tuple[LinkKind, float, str]]] = defaultdict(list)
     for i, j, score in _similar_pairs(np.asarray(centroids, dtype=np.float32), threshold):
         found[(i, j)].append(("similar", score, f"similar content (cosine {score:.2f})"))
 
     df = Counter(name for names in thread_names for name in names)
     limit = max(2.0, min(MAX_NAME_THREADS, n / NAME_SHARE)) if n >= 4 else n
     holders: dict[str, list[int]] = defaultdict(list)
-    for t, names in enumerate(thread_names):
-        for name in names:
+    for t, held in enumerate(thread_names):
+        for name in held:
             if 1 < df[name] <= limit:
                 holders[name].append(t)
     shared: dict[tuple[int, int], list[str]] = defaultdict(list)
     for name, ts in holders.items():
-        for a in range(len(ts)):
-            for b in range(a + 1, len(ts)):
-                shared[(ts[a], ts[b])].append(name)
+        for x in range(len(ts)):
+            for y in range(x + 1, len(ts)):
+                shared[(ts[x], ts[y])].append(name)
     for (i, j), names in shared.items():
         names = sorted(names, key=lambda s: (df[s], s))
         score = len(names) / max(1, min(len(thread_names[i]), len(thread_names[j])))
@@ -91,9 +91,9 @@ def cross_reference(
         i, j = sorted((index[a], index[b]))
         if i != j:
             posts_by_pair[(i, j)].update(posts)
-    for pair, posts in posts_by_pair.items():
+    for pair, post_ids in posts_by_pair.items():
         found[pair].append(
-            ("shared-post", 1.0, f"post(s) {', '.join(sorted(posts))} tell both stories")
+            ("shared-post", 1.0, f"post(s) {', '.join(sorted(post_ids))} tell both stories")
         )
 
     links: list[Link] = []
@@ -134,7 +134,8 @@ def story_chains(
     limit = max(2, min(MAX_NAME_THREADS, n / 2)) if n >= 4 else n
     rare = [{x for x in names if df[x] <= limit} for names in thread_names]
     order = sorted(dated, key=lambda i: (spans[i][0], thread_ids[i]))
-    starts = np.array([spans[i][0].timestamp() for i in order])
+    # every thread in `order` is dated (the test is for the type checker)
+    starts = np.array([s.timestamp() for i in order if (s := spans[i][0]) is not None])
     vectors = np.asarray(centroids, dtype=np.float32)[order]
     words = lexical_centroids[order] if lexical_centroids is not None else None
     w = lexical_weight if words is not None else 0.0
@@ -142,7 +143,7 @@ def story_chains(
     block = block_rows(len(order))
     for lo in range(0, len(order), block):
         sim = (1.0 - w) * (vectors[lo : lo + block] @ vectors.T)
-        if w > 0:
+        if w > 0 and words is not None:  # w > 0 only with words
             sim += w * (words[lo : lo + block] @ words.T).toarray()
         for row in range(sim.shape[0]):
             b = lo + row

@@ -88,6 +88,11 @@ class _ForkedStage:
             os.unlink(self.tmp)
 
 
+def _given(chunks: Chunks) -> Callable[[], Chunks]:
+    """A function returning ``chunks``."""
+    return lambda: chunks
+
+
 def write_all_atomic(
     files: Iterable[tuple[Path, Chunks | Callable[[], Chunks]]],
     forked: Iterable[Path] = (),
@@ -109,9 +114,7 @@ def write_all_atomic(
     try:
         for path, chunks in files:  # the children first, so they run beside the rest
             if path in forked:
-                staged[path] = _ForkedStage(
-                    path, chunks if callable(chunks) else lambda c=chunks: c
-                )
+                staged[path] = _ForkedStage(path, chunks if callable(chunks) else _given(chunks))
         for path, chunks in files:
             if path not in forked:
                 staged[path] = _stage(path, chunks() if callable(chunks) else chunks, durable)
@@ -120,7 +123,9 @@ def write_all_atomic(
             if isinstance(tmp, _ForkedStage):
                 staged[path] = tmp.result()
         for path, _ in files:
-            os.replace(staged[path], path)
+            tmp = staged[path]
+            assert isinstance(tmp, str)  # every child has answered
+            os.replace(tmp, path)
             del staged[path]
     except BaseException:
         for tmp in staged.values():

@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 
 import numpy as np
 
@@ -60,7 +61,7 @@ def roundup_posts(also) -> set[str]:
     return {pid for pid, threads in threads_of.items() if len(threads) >= 2}
 
 
-def _is_roundup(post: Post, roundups: set[str]) -> bool:
+def _is_roundup(post: Post, roundups: AbstractSet[str]) -> bool:
     return post.id in roundups or bool(ROUNDUP.search(post.title))
 
 
@@ -87,7 +88,7 @@ def _text(post: Post) -> str:
 def select_key_points(
     posts: Sequence[Post],
     vectors: np.ndarray,
-    roundups: set[str] = frozenset(),
+    roundups: AbstractSet[str] = frozenset(),
     n: int = 7,
     recency: float = 1.0,
     diversity: float = 0.7,

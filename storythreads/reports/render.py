@@ -13,7 +13,7 @@ half-written or mixed report, and a large report is never one string in memory.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache, partial
 from pathlib import Path
 
@@ -78,7 +78,8 @@ def _citation_view(c: Citation, date_only: bool = False, **extra) -> dict:
 def report_dict(run: Run, graph: Graph | None = None) -> dict:
     """The report as plain data: the ``storythreads.report/1`` contract (additive changes
     only); ``graph`` is ``links_graph(run)`` when the caller has it already."""
-    primary, also = {}, {}
+    primary: dict[str, str] = {}
+    also: dict[str, set[str]] = {}
     for a in run.assignments:
         if a.role == "primary":
             primary.setdefault(a.post_id, a.thread_id)
@@ -419,7 +420,11 @@ def render_html(run: Run) -> str:
 
 # Each format as chunks of text: write_reports streams them to disk (a 100k-post
 # report.html is ~180 MB, too much to hold as one string); RENDERERS give whole strings.
-STREAMS = {"md": stream_markdown, "json": stream_json, "html": stream_html}
+STREAMS: dict[str, Callable[..., Iterator[str]]] = {
+    "md": stream_markdown,
+    "json": stream_json,
+    "html": stream_html,
+}
 RENDERERS = {"md": render_markdown, "json": render_json, "html": render_html}
 
 

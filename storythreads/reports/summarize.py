@@ -74,8 +74,8 @@ def summarize_thread(
     relevance = np.zeros(len(cands))
     for k, (seg, i, _) in enumerate(cands):
         # the first sentence of a post's first paragraph is where news puts the event
-        lead = 0.1 if seg.ordinal <= 1 and i == 0 else 0.0
-        relevance[k] = 0.6 * segment_scores.get(seg.id, 0.0) + 0.4 * lexical[k] + lead
+        lead_bonus = 0.1 if seg.ordinal <= 1 and i == 0 else 0.0
+        relevance[k] = 0.6 * segment_scores.get(seg.id, 0.0) + 0.4 * lexical[k] + lead_bonus
     # MMR, one pick at a time: redundancy is the highest similarity to a sentence already
     # chosen, updated per pick (memory linear in the candidates, not quadratic).
     n = len(cands)

@@ -27,7 +27,8 @@ def select_window(run: Run, since: datetime | None = None, until: datetime | Non
         primary = tuple(i for i in t.post_ids if i in keep)
         if not primary:
             continue
-        times = [keep[i].published for i in primary]
+        # every post in `keep` is dated (the test is for the type checker)
+        times = [ts for i in primary if (ts := keep[i].published) is not None]
         threads.append(
             dataclasses.replace(
                 t,

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
-from typing import Self
+from typing import Self, cast
 
 import numpy as np
 
@@ -202,6 +202,7 @@ class Store:
             "SELECT id, source, url, published, title, byline, body, captions, date_only,"
             " time_inferred_from, outlet_group, key_event FROM posts"
         )
+        rows: Iterable[tuple]
         if ids is None:
             rows = self.db.execute(columns)
         else:
@@ -453,8 +454,8 @@ class Store:
         threaded = {a.post_id for a in assignments if a.role == "primary"}
         return Run(
             id=row[0],
-            started=_dt(row[1]),
-            finished=_dt(row[2]),
+            started=cast(datetime, _dt(row[1])),  # NOT NULL columns
+            finished=cast(datetime, _dt(row[2])),
             settings_digest=row[3],
             model=row[4],
             counts=json.loads(row[5]),

@@ -202,7 +202,7 @@ def _choose(store_path: Path, name: str | None) -> tuple[Snapshot, list[tuple[Pa
     snapshots = list_snapshots(store_path)
     if not snapshots:
         raise StoreError(f"{store_path}: no snapshot to restore in {snapshot_dir(store_path)}")
-    skipped = []
+    skipped: list[tuple[Path, str]] = []
     for snapshot in snapshots:
         found = examine(snapshot.path)
         if found.ok:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from ...config import LimitSettings
 from ...errors import InputError
@@ -88,7 +89,7 @@ class PostSink:
         for key, value in record.items():
             fields.setdefault(str(key).strip().lower(), value)
         try:
-            values = {
+            values: dict[str, Any] = {
                 "post_id": _first(fields, "id"),
                 "source": _first(fields, "source"),
                 "url": _first(fields, "url"),
@@ -171,11 +172,13 @@ class PostSink:
             return
         self._group[post.id] = clean_line(group or "") or None
         if clock is not None:
+            assert isinstance(published, str)  # clock_time reads a time of day from text only
             self._clocks.append(_Clock(post.id, line, clean_line(published), *clock))
 
     def _odd_time(self, post: Post, line: int | None, raw: object) -> Post:
         """A placeholder time, said; undated unless ``limits.odd_times = "keep"``."""
         when = post.published
+        assert when is not None  # called for dated posts only
         why = (
             f"before {self.limits.earliest_year} (a placeholder such as the Unix epoch?)"
             if when.year < self.limits.earliest_year
@@ -233,6 +236,7 @@ class PostSink:
                              "and no dated post of its blog or file to take one from; undated")  # fmt: skip
                 continue
             source = self._posts[order[near]]
+            assert source.published is not None  # `dated` holds dated posts only
             day = source.published.date()
             when = datetime(day.year, day.month, day.day, clock.hour, clock.minute,
                             clock.second, tzinfo=UTC)  # fmt: skip

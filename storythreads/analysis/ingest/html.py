@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import lxml.html
 from lxml import etree
@@ -28,6 +29,9 @@ from .cleaning import clean_line
 from .common import PostSink
 from .html_markup import html_to_text, markup_posts
 from .outlets import outlet_from_url
+
+if TYPE_CHECKING:
+    from trafilatura.metadata import Document
 
 _ARTICLE_TYPES = ("Article", "BlogPosting", "Report")  # NewsArticle, ReportageNewsArticle...
 # trafilatura's date search (htmldate) gives a day by default; ask for the time and offset too.
@@ -222,13 +226,17 @@ def _add_article(text: str, tree, objects: list[tuple[dict, int | None]], page_u
     import trafilatura  # imported here: it pulls in dateparser and more (~0.3 s)
 
     article, line = next(((o, n) for o, n in objects if _is_type(o, _ARTICLE_TYPES)), ({}, None))
-    found = trafilatura.bare_extraction(
-        text,
-        url=page_url,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=False,
-        date_extraction_params=_DATE_SEARCH,
+    # a dict only with as_dict=True, which is not asked for
+    found = cast(
+        "Document | None",
+        trafilatura.bare_extraction(
+            text,
+            url=page_url,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=False,
+            date_extraction_params=_DATE_SEARCH,
+        ),
     )
     extracted = (found.text or "") if found is not None else ""
     title = _text(article.get("headline")) or (found.title if found is not None else None)

@@ -125,7 +125,7 @@ def _is_caption(line: str, following: str) -> bool:
 
 def _infer_outlet(bylines) -> str | None:
     """The outlet most bylines name ("From CNN's ..." -> "CNN"); ties go to the first."""
-    outlets = Counter()
+    outlets: Counter[str] = Counter()
     for byline in bylines:
         match = _OUTLET.match(byline or "")
         if match:

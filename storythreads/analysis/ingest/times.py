@@ -60,7 +60,7 @@ def is_stamp(line: str) -> bool:
     if _ISO_LINE.match(line):
         return True
     match = _STAMP.match(line)
-    return bool(match) and match["month"].lower() in _MONTHS
+    return match is not None and match["month"].lower() in _MONTHS
 
 
 def to_utc(value: datetime) -> datetime:
