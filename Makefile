@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh machine (see README):
 #   make demo   -> threads the bundled CNN live blog and writes report/report.{md,json,html}
-#   make test   -> runs the default (offline) test suite
+#   make test   -> lint (ruff), type check (mypy) and the default (offline) test suite
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -24,6 +24,8 @@ demo: $(STAMP)
 	$(BIN)/storythreads run examples/cnn-liveblog-2023-07-08.txt --out report
 
 test: $(STAMP)
+	$(BIN)/ruff check storythreads tests bench
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 test-slow: $(STAMP)
