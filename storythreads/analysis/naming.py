@@ -391,7 +391,7 @@ class _Tokens:
         while toks and (self.punct[toks[-1]] or self.lower[toks[-1]] in _DANGLING):
             toks.pop()
         out = []
-        for a, b in zip(toks, [*toks[1:], None], strict=True):
+        for a, b in zip(toks, [*toks[1:], None] if toks else [], strict=True):
             out.append(self.text[a])
             if b is None or (b == a + 1 and not self.space[a]):
                 continue

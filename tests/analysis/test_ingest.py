@@ -422,3 +422,20 @@ def test_a_key_event_field_marks_the_post_and_the_datasets_flag_stays_unseen(tmp
     )
     marks = {p.id: p.key_event for p in read_posts([path]).posts}
     assert marks == {"a": True, "b": True, "c": True, "d": False, "e": False}
+
+
+def test_a_short_csv_row_and_blank_cells_past_the_header_are_read(tmp_path):
+    """A row with fewer cells than the header gives the fields it has; blank cells after
+    the header's last column (a trailing comma) are dropped, not an error."""
+    from storythreads.analysis.ingest import read_posts
+
+    path = tmp_path / "posts.csv"
+    path.write_text(
+        "id,title,text\nshort-1,Harbour fire in Port Elsmere\n"
+        "trail-1,Port Elsmere docks reopen,Two docks reopen.,,\n",
+        encoding="utf-8",
+    )
+    result = read_posts([str(path)], format="csv")
+    assert [p.id for p in result.posts] == ["short-1", "trail-1"]
+    assert result.posts[0].body == "" and result.posts[1].body == "Two docks reopen."
+    assert result.problems == ()

@@ -54,7 +54,8 @@ def read(
                 )
                 continue
             record: dict[str, str] = {}
-            for name, cell in zip(header, row, strict=True):
+            # a short row gives the fields it has; blank cells past the header are dropped
+            for name, cell in zip(header, row, strict=False):
                 record.setdefault(name, cell)  # a repeated column: the first one counts
             sink.add_record(record, line)
     finally:
