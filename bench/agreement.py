@@ -17,11 +17,11 @@ from collections import defaultdict
 from pathlib import Path
 
 from storythreads import Settings, read_posts
-from storythreads.analysis import cluster as cl
-from storythreads.analysis import neighbours as nb
-from storythreads.analysis.segment import segment_posts
+from storythreads.analysis.threading import cluster as cl
+from storythreads.analysis.threading import neighbours as nb
+from storythreads.analysis.threading.segment import segment_posts
 from storythreads.embeddings import CachedEmbedder, SentenceTransformerEmbedder
-from storythreads.pipeline import _post_vectors
+from storythreads.pipeline.stages import post_vectors
 from storythreads.store import Store
 from storythreads.types import unique_posts
 
@@ -46,7 +46,7 @@ def agreement(posts_file: Path, store_path: Path) -> dict:
     for r, seg in enumerate(segments):
         rows[seg.post_id].append((seg.kind, r))
     threaded = [p for p in posts if rows[p.id]]
-    X = _post_vectors(threaded, rows, vectors, cs)
+    X = post_vectors(threaded, rows, vectors, cs)
     L = cl.lexical_vectors([f"{p.title}\n{p.body}" for p in threaded])
     clusterer = cl.ThreadClusterer(cs.threshold, cs.floor, cs.n_neighbors, cs.lexical_weight)
     timings = {}

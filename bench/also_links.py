@@ -37,7 +37,7 @@ TITLES = ["Here's what you need to know", "The latest developments", "What we kn
 def roundup_corpus(n_roundups: int, seed: int = 0):
     """ECB+ posts less the articles whose leads became bullets, plus the roundups."""
     from storythreads import read_posts
-    from storythreads.analysis.evaluate import gold_labels
+    from storythreads.analysis.evaluate.threads import gold_labels
     from storythreads.types import Post
 
     path = SHARED / "ecbplus-dev.jsonl"
@@ -86,9 +86,9 @@ def features(run, settings, embedder):
     """Per non-title segment: its post, own thread, and similarity to every thread."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from storythreads.analysis.text import tokens
+    from storythreads.analysis.language.text import tokens
     from storythreads.embeddings import normalize_rows
-    from storythreads.pipeline import _post_vectors
+    from storythreads.pipeline.stages import post_vectors
 
     posts = [p for p in run.posts if p.id not in set(run.unthreaded)]
     primary = {a.post_id: a.thread_id for a in run.assignments if a.role == "primary"}
@@ -99,7 +99,7 @@ def features(run, settings, embedder):
     by_post = defaultdict(list)
     for row, s in enumerate(segs):
         by_post[s.post_id].append((s.kind, row))
-    pv = _post_vectors(posts, by_post, vec, settings.cluster)
+    pv = post_vectors(posts, by_post, vec, settings.cluster)
     labels = np.array([col[primary[p.id]] for p in posts])
     cent = normalize_rows(np.stack([pv[labels == t].mean(0) for t in range(len(tids))]))
     tf = TfidfVectorizer(analyzer=tokens, sublinear_tf=True, norm="l2", dtype=np.float32)

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from storythreads import read_posts
-from storythreads.analysis.segment import segment_posts
+from storythreads.analysis.threading.segment import segment_posts
 from storythreads.config import EMBEDDING_BACKENDS, EmbeddingSettings, SegmentSettings
 from storythreads.embeddings import make_embedder
 

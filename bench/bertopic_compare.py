@@ -3,7 +3,7 @@
 Rows: storythreads with default settings (what ``storythreads eval`` runs), BERTopic with
 its defaults, BERTopic with an HDBSCAN of ``min_cluster_size=2``, and a TF-IDF
 agglomerative baseline that is *told* the true number of stories. All scores come from
-``storythreads.analysis.evaluate``. BERTopic gets the packaged all-MiniLM-L6-v2 vectors of
+``storythreads.analysis.evaluate.threads``. BERTopic gets the packaged all-MiniLM-L6-v2 vectors of
 the same texts (``title\\nbody``), embedded once through storythreads' embedder and passed
 as ``embeddings=``; UMAP has a fixed ``random_state``. BERTopic's outlier topic -1 is
 scored with each outlier as a singleton cluster; the outlier share is printed beside it.
@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from storythreads import Settings, analyze, read_posts
-from storythreads.analysis.evaluate import gold_labels, scores
+from storythreads.analysis.evaluate.threads import gold_labels, scores
 from storythreads.embeddings import CachedEmbedder, SentenceTransformerEmbedder
 
 HERE = Path(__file__).resolve().parent

@@ -26,7 +26,7 @@ sys.path.insert(0, str(HERE))
 from bertopic_compare import DATA, labelled_posts, pooled_blogs, seed_posts
 
 from storythreads import Settings, analyze
-from storythreads.analysis.evaluate import scores, worst_errors
+from storythreads.analysis.evaluate.threads import scores, worst_errors
 from storythreads.embeddings import CachedEmbedder, make_embedder
 from storythreads.store import Store
 

@@ -137,7 +137,7 @@ def first_run(size: str) -> dict:
 def _preseed(store: Path, source: Path, added: Path) -> None:
     """Copy the added posts' vectors from ``source`` (a store that holds them) into ``store``."""
     from storythreads import Settings, read_posts
-    from storythreads.analysis.segment import segment_posts
+    from storythreads.analysis.threading.segment import segment_posts
 
     posts = read_posts([added], format="jsonl").posts
     shas = sorted({s.sha for s in segment_posts(posts, Settings().segment)})

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from storythreads import Settings, read_posts
-from storythreads.analysis.segment import segment_posts
+from storythreads.analysis.threading.segment import segment_posts
 from storythreads.embeddings import CachedEmbedder, make_embedder
 from storythreads.pipeline import update
 from storythreads.store import Store

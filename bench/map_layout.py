@@ -1,4 +1,4 @@
-"""Time the report map's projection (storythreads.analysis.layout.project) by size.
+"""Time the report map's projection (storythreads.analysis.describe.layout.project) by size.
 
     .venv/bin/python bench/map_layout.py [N ...]      # default: 1000 5000 10000 20000
 
@@ -25,7 +25,7 @@ def synthetic(n: int, dim: int = 384, seed: int = 0) -> np.ndarray:
 
 def main(sizes: list[int]) -> None:
     start = time.perf_counter()
-    from storythreads.analysis.layout import _numba_cache, project
+    from storythreads.analysis.describe.layout import _numba_cache, project
 
     _numba_cache()
     print(f"import umap-learn + load cached kernels: {time.perf_counter() - start:.1f} s")

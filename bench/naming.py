@@ -55,11 +55,11 @@ sys.path.insert(0, str(HERE))
 from bertopic_compare import DATA, labelled_posts
 
 from storythreads import Settings, analyze
-from storythreads.analysis.label import central_index, keyphrases, make_label
-from storythreads.analysis.naming import headline_parts, lead_of, thread_names
-from storythreads.analysis.nlp import load_nlp
-from storythreads.analysis.segment import segment_posts
-from storythreads.analysis.text import says_what
+from storythreads.analysis.describe.label import central_index, keyphrases, make_label
+from storythreads.analysis.describe.naming import headline_parts, lead_of, thread_names
+from storythreads.analysis.language.nlp import load_nlp
+from storythreads.analysis.language.text import says_what
+from storythreads.analysis.threading.segment import segment_posts
 from storythreads.embeddings import CachedEmbedder, make_embedder, normalize_rows
 from storythreads.store import Store
 
@@ -80,7 +80,7 @@ def gold_labels(path: Path) -> dict[str, str]:
 
 def post_vectors(posts, embedder, settings) -> dict[str, np.ndarray]:
     """A unit vector per post as the pipeline makes it: the headline blended with the body,
-    paragraph i of the body weighing lead_decay ** i (storythreads._stages)."""
+    paragraph i of the body weighing lead_decay ** i (storythreads.pipeline.stages)."""
     segments = segment_posts(posts, settings.segment)
     vectors = embedder.embed([s.text for s in segments])
     rows: dict[str, list[tuple[str, int]]] = defaultdict(list)

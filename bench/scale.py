@@ -163,7 +163,7 @@ def child_embed(path: str) -> None:
     """(child) Our embedder vs SentenceTransformer.encode on the same segment texts."""
 
     from storythreads import Settings, read_posts
-    from storythreads.analysis.segment import segment_posts
+    from storythreads.analysis.threading.segment import segment_posts
     from storythreads.embeddings import CachedEmbedder, SentenceTransformerEmbedder, make_embedder
 
     settings = Settings()

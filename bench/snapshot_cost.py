@@ -35,11 +35,11 @@ from pathlib import Path
 import numpy as np
 
 from storythreads import Settings, read_posts
-from storythreads.analysis.segment import segment_posts
-from storythreads.analysis.thread_identity import LineageEvent, format_thread_id
+from storythreads.analysis.threading.identity import LineageEvent, format_thread_id
+from storythreads.analysis.threading.segment import segment_posts
 from storythreads.store import Store, keep_snapshot, list_snapshots
 from storythreads.store.health import quick_check
-from storythreads.store.snapshots import snapshot_dir
+from storythreads.store.snapshot_files import snapshot_dir
 from storythreads.types import Assignment, Citation, Post, Run, Thread
 
 HERE = Path(__file__).resolve().parent

@@ -39,7 +39,7 @@ from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
 from sumy.summarizers.lex_rank import LexRankSummarizer
 
 from storythreads import Settings, analyze, read_posts
-from storythreads.analysis.segment import split_sentences
+from storythreads.analysis.threading.segment import split_sentences
 from storythreads.config import ReportSettings
 from storythreads.embeddings import CachedEmbedder, make_embedder
 from storythreads.store import Store

@@ -23,10 +23,10 @@ import sys
 import time
 from pathlib import Path
 
-from storythreads.analysis import nlp as nlp_module
-from storythreads.analysis.attribution import Attribution, extract_attributions
-from storythreads.analysis.attribution_eval import format_scores, load_gold, score
-from storythreads.analysis.nlp import load_nlp, parse, pipeline_meta
+from storythreads.analysis.evaluate.attribution import format_scores, load_gold, score
+from storythreads.analysis.language import nlp as nlp_module
+from storythreads.analysis.language.attribution import Attribution, extract_attributions
+from storythreads.analysis.language.nlp import load_nlp, parse, pipeline_meta
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parents[1] / "shared" / "data" / "polnear-dev.jsonl"
@@ -42,7 +42,7 @@ def cached_docs(records: list[dict], data: Path, nlp, name: str, n_process: int,
     """
     from spacy.tokens import DocBin
 
-    # the data file and the parsing code (analysis/nlp.py) both key the cache
+    # the data file and the parsing code (analysis/language/nlp.py) both key the cache
     digest = hashlib.sha256(data.read_bytes() + Path(nlp_module.__file__).read_bytes())
     digest = digest.hexdigest()[:12]
     meta = pipeline_meta(nlp)

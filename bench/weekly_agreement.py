@@ -28,7 +28,7 @@ from bertopic_compare import DATA, labelled_posts
 from sklearn.metrics import adjusted_rand_score
 
 from storythreads import Settings
-from storythreads.analysis.evaluate import bcubed
+from storythreads.analysis.evaluate.threads import bcubed
 from storythreads.embeddings import CachedEmbedder, make_embedder
 from storythreads.pipeline import update
 from storythreads.store import Store

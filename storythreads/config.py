@@ -60,19 +60,19 @@ class SegmentSettings:
 
 @dataclass(frozen=True)
 class ClusterSettings:
-    # See analysis/cluster.py: blended similarity -> shared neighbours -> average linkage.
+    # See analysis/threading/cluster.py: blended similarity -> shared neighbours -> average linkage.
     threshold: float = 0.1  # min. average shared-neighbour overlap for two groups to merge
     floor: float = 0.3  # min. blended similarity for a post to count as a neighbour
     n_neighbors: int = 5
     lexical_weight: float = 0.5  # weight of the TF-IDF (names, places, numbers) cosine
     title_weight: float = 0.6  # weight of the headline vector in a post's vector
     lead_decay: float = 0.5  # paragraph i of the body weighs lead_decay**i (news leads first)
-    # `also` (analysis/also.py), on the same blended similarity: a paragraph this close to
+    # `also` (analysis/threading/also.py), on the same blended similarity: a paragraph this close to
     # another thread (default: the neighbour floor) ...
     also_threshold: float = 0.3
     # ... and closer to it by this much than to the rest of its own thread joins it
     also_margin: float = 0.05
-    # Time (analysis/timeline.py): the similarity of two posts is kept whole while they are
+    # Time (analysis/threading/timeline.py): the similarity of two posts is kept whole while they are
     # at most time_grace_days apart, then halved every time_half_life_days (0: time off)
     time_grace_days: float = 1.0
     time_half_life_days: float = 2.0
@@ -122,7 +122,7 @@ class ReportSettings:
     key_points: int | None = None
     key_points_recency: float = 1.0
     # a thread's label: "headline" = a name of 3-8 words cut from its headlines
-    # (analysis/naming.py); "keywords" = its keyphrases joined by " · " (the former label)
+    # (analysis/describe/naming.py); "keywords" = its keyphrases joined by " · " (the former label)
     names: str = "headline"
     # report.md, .json and .html show the threads active in the last `window_days` days
     # before the newest post (0: every thread); every thread has its page in archive/

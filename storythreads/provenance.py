@@ -19,7 +19,7 @@ from importlib import metadata
 from pathlib import Path
 
 from . import __version__
-from .analysis.nlp import DEFAULT_MODEL as DEFAULT_PIPELINE  # spaCy itself loads lazily
+from .analysis.language.nlp import DEFAULT_MODEL as DEFAULT_PIPELINE  # spaCy itself loads lazily
 from .config import Settings
 from .embeddings.identity import cpu_numerics
 

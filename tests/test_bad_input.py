@@ -26,7 +26,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import FakeEmbedder
 
-from storythreads import cli
+from storythreads.cli import commands as cli
 from storythreads.embeddings import CachedEmbedder
 from storythreads.store import Store
 
@@ -159,7 +159,7 @@ def fake_model(monkeypatch, make_fake_embedder):
         made.append(CachedEmbedder(make_fake_embedder()))
         return made[-1]
 
-    monkeypatch.setattr(cli, "_embedder", embedder)
+    monkeypatch.setattr(cli.engines, "embedder", embedder)
     return made
 
 
@@ -168,7 +168,7 @@ def seeded(tmp_path_factory) -> Path:
     """A directory with store.sqlite and out/ after one run of the bundled blog."""
     base = tmp_path_factory.mktemp("seeded")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(cli, "_embedder", lambda settings: CachedEmbedder(FakeEmbedder()))
+        mp.setattr(cli.engines, "embedder", lambda settings: CachedEmbedder(FakeEmbedder()))
         result = CliRunner().invoke(
             cli.main,
             ["run", str(SEED), "--out", str(base / "out"), "--store", str(base / "store.sqlite")],

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from storythreads import cli
+from storythreads.cli import commands as cli
 from storythreads.embeddings import CachedEmbedder
 
 
@@ -24,7 +24,7 @@ def fake_model(monkeypatch, make_fake_embedder):
         made.append(settings)
         return CachedEmbedder(make_fake_embedder())
 
-    monkeypatch.setattr(cli, "_embedder", embedder)
+    monkeypatch.setattr(cli.engines, "embedder", embedder)
     return made
 
 
@@ -202,12 +202,12 @@ def test_eval_prints_the_time_span_of_each_worst_merge(runner, tmp_path):
 
 def test_eval_error_heading_spans_only_dated_merges():
     row = {"id": "t-000008", "stray_items": 9}
-    assert cli._error_heading(row) == "t-000008 (9 stray)"  # a split: no span
-    assert cli._error_heading(row | {"first": None, "last": None, "span_days": None}) == (
+    assert cli.error_heading(row) == "t-000008 (9 stray)"  # a split: no span
+    assert cli.error_heading(row | {"first": None, "last": None, "span_days": None}) == (
         "t-000008 (9 stray)"
     )
     dated = row | {"first": "2010-12-01T00:00:00Z", "last": "2012-12-13T00:00:00Z"}
-    assert cli._error_heading(dated | {"span_days": 743.0}) == (
+    assert cli.error_heading(dated | {"span_days": 743.0}) == (
         "t-000008 (9 stray) spans 2010-12-01 .. 2012-12-13 (+743 days)"
     )
 
@@ -261,7 +261,7 @@ def test_the_console_script_exits_with_the_commands_code_and_all_its_output(
 ):
     """`entry` (the installed script) leaves without tearing the interpreter down: the
     exit code and every line written must still come through."""
-    script = "import sys; from storythreads.cli import entry; sys.argv[0] = 'storythreads'; entry()"
+    script = "import sys; from storythreads.cli.commands import entry; sys.argv[0] = 'storythreads'; entry()"
     done = subprocess.run(
         [sys.executable, "-c", script, *args],
         cwd=tmp_path,

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from storythreads import cli
+from storythreads.cli import commands as cli
 from storythreads.embeddings import CachedEmbedder
 
 
 @pytest.fixture
 def fake_model(monkeypatch, make_fake_embedder):
-    monkeypatch.setattr(cli, "_embedder", lambda settings: CachedEmbedder(make_fake_embedder()))
+    monkeypatch.setattr(cli.engines, "embedder", lambda settings: CachedEmbedder(make_fake_embedder()))
 
 
 def write_jsonl(path, rows):

@@ -58,7 +58,7 @@ from click.testing import CliRunner
 from conftest import FakeEmbedder
 from helpers.fixture_posts import POSTS
 
-from storythreads import cli
+from storythreads.cli import commands as cli
 from storythreads.embeddings import CachedEmbedder
 
 HELPER = Path(__file__).parent / "helpers" / "cli_slow_fake.py"
@@ -226,7 +226,7 @@ def rerun(data: Path, work: Path) -> None:
 
 @pytest.fixture
 def fake_model(monkeypatch):
-    monkeypatch.setattr(cli, "_embedder", lambda settings: CachedEmbedder(FakeEmbedder()))
+    monkeypatch.setattr(cli.engines, "embedder", lambda settings: CachedEmbedder(FakeEmbedder()))
 
 
 def test_a_cli_run_killed_anywhere_leaves_store_and_reports_whole(tmp_path, fake_model):

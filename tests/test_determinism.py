@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from storythreads import cli
 from storythreads.analysis.ingest import read_posts
+from storythreads.cli import commands as cli
 from storythreads.embeddings import CachedEmbedder
 
 SEED = Path(__file__).parents[1] / "examples" / "cnn-liveblog-2023-07-08.txt"
@@ -41,7 +41,7 @@ EXTRA = [
 
 @pytest.fixture(autouse=True)
 def fake_model(monkeypatch, make_fake_embedder):
-    monkeypatch.setattr(cli, "_embedder", lambda settings: CachedEmbedder(make_fake_embedder()))
+    monkeypatch.setattr(cli.engines, "embedder", lambda settings: CachedEmbedder(make_fake_embedder()))
 
 
 @pytest.fixture(scope="module")

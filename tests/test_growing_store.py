@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 from helpers.fixture_posts import DAY1, WEEKS_FEED, write_posts_jsonl
 
-from storythreads import cli
-from storythreads._words import store_idf, term_counts
-from storythreads.analysis.cluster import lexical_model
-from storythreads.analysis.working_set import reach_days, working_since
+from storythreads.analysis.threading.cluster import lexical_model
+from storythreads.analysis.threading.working_set import reach_days, working_since
+from storythreads.cli import commands as cli
 from storythreads.config import ClusterSettings, ReportSettings, Settings
 from storythreads.pipeline import analyze, update
+from storythreads.pipeline.words import store_idf, term_counts
 from storythreads.reports import publish, recent_window
 from storythreads.reports.archive import read_index, write_archive
 from storythreads.store import Store
@@ -33,7 +33,7 @@ def fake_model(monkeypatch, make_fake_embedder):
     """The CLI embeds with the fake embedder."""
     from storythreads.embeddings import CachedEmbedder
 
-    monkeypatch.setattr(cli, "_embedder", lambda settings: CachedEmbedder(make_fake_embedder()))
+    monkeypatch.setattr(cli.engines, "embedder", lambda settings: CachedEmbedder(make_fake_embedder()))
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from storythreads.analysis.ingest import read_posts
-from storythreads.analysis.segment import segment_posts
+from storythreads.analysis.threading.segment import segment_posts
 from storythreads.config import Settings
 from storythreads.embeddings import CachedEmbedder
 from storythreads.pipeline import analyze
@@ -183,8 +183,9 @@ def test_duplicate_ids_do_not_make_the_result_order_dependent(seed_posts, make_f
 @pytest.fixture
 def naming_forked(monkeypatch):
     """Large-run naming on the seed: a forked child loads spaCy and names the threads."""
-    from storythreads import _words, forked
-    from storythreads.analysis import nlp
+    from storythreads import forked
+    from storythreads.analysis.language import nlp
+    from storythreads.pipeline import words as _words
 
     if not forked.can_fork():
         pytest.skip("no fork here")
@@ -206,7 +207,7 @@ def test_names_made_in_a_forked_child_are_the_names_made_here(
 ):
     forked_run = analyze(seed_posts, settings_with(0.35), fake_embedder)
     assert len(naming_forked) == 1
-    import storythreads._words as words
+    import storythreads.pipeline.words as words
 
     words.NAME_FORKED_FROM = 10**9  # named here now (the fixture's monkeypatch restores it)
     local_run = analyze(seed_posts, settings_with(0.35), fake_embedder)
@@ -218,7 +219,7 @@ def test_names_made_in_a_forked_child_are_the_names_made_here(
 def test_without_spacy_the_forked_namer_leaves_keyword_labels(
     seed_posts, fake_embedder, naming_forked, monkeypatch
 ):
-    from storythreads.analysis import nlp
+    from storythreads.analysis.language import nlp
     from storythreads.errors import NlpModelError
 
     def missing(name=None):
@@ -233,7 +234,8 @@ def test_without_spacy_the_forked_namer_leaves_keyword_labels(
 
 
 def test_words_counted_in_a_forked_child_give_the_same_run(seed_posts, fake_embedder, monkeypatch):
-    from storythreads import _words, forked
+    from storythreads import forked
+    from storythreads.pipeline import words as _words
 
     if not forked.can_fork():
         pytest.skip("no fork here")

@@ -8,8 +8,8 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from storythreads import cli
 from storythreads.analysis.ingest import read_posts
+from storythreads.cli import commands as cli
 from storythreads.embeddings import CachedEmbedder
 from storythreads.pipeline import analyze
 from storythreads.timing import STAGES, StageTimer, profile_table
@@ -17,7 +17,7 @@ from storythreads.timing import STAGES, StageTimer, profile_table
 
 @pytest.fixture(autouse=True)
 def fake_model(monkeypatch, make_fake_embedder):
-    monkeypatch.setattr(cli, "_embedder", lambda settings: CachedEmbedder(make_fake_embedder()))
+    monkeypatch.setattr(cli.engines, "embedder", lambda settings: CachedEmbedder(make_fake_embedder()))
 
 
 def _table_rows(stderr: str) -> dict[str, list[str]]:

@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from scipy import sparse
 
-from storythreads.analysis.cluster import ThreadClusterer, top_k_first
 from storythreads.analysis.ingest import csv_posts, jsonl, liveblog_text, read_posts
+from storythreads.analysis.threading.cluster import ThreadClusterer, top_k_first
 from storythreads.config import LimitSettings, Settings
 from storythreads.errors import InputError
 from storythreads.pipeline import analyze

@@ -8,8 +8,9 @@ import re
 
 from click.testing import CliRunner
 
-from storythreads import __version__, cli
+from storythreads import __version__
 from storythreads.analysis.ingest import read_posts
+from storythreads.cli import commands as cli
 from storythreads.config import Settings
 from storythreads.embeddings import CachedEmbedder
 from storythreads.pipeline import analyze, update
@@ -77,9 +78,9 @@ def test_the_cli_prints_the_note_when_a_store_is_embedded_afresh(
 
     out = tmp_path / "out"
     args = ["run", str(seed_path), "--out", str(out)]
-    monkeypatch.setattr(cli, "_embedder", lambda s: CachedEmbedder(make_fake_embedder()))
+    monkeypatch.setattr(cli.engines, "embedder", lambda s: CachedEmbedder(make_fake_embedder()))
     assert CliRunner().invoke(cli.main, args).exit_code == 0
-    monkeypatch.setattr(cli, "_embedder", lambda s: CachedEmbedder(OtherModel()))
+    monkeypatch.setattr(cli.engines, "embedder", lambda s: CachedEmbedder(OtherModel()))
     result = CliRunner().invoke(cli.main, args)
     assert result.exit_code == 0, result.output
     assert "storythreads: note: every segment embedded afresh" in result.output

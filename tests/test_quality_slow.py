@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from storythreads import Settings, analyze, read_posts
-from storythreads.analysis.evaluate import gold_labels, scores
+from storythreads.analysis.evaluate.threads import gold_labels, scores
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 ECBPLUS = SHARED / "ecbplus-dev.jsonl"

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from conftest import FakeEmbedder
 from helpers.fixture_posts import DAY1_POSTS, DAY2_POSTS
 
-from storythreads import cli
+from storythreads.cli import commands as cli
 from storythreads.config import Settings
 from storythreads.embeddings import CachedEmbedder
 from storythreads.pipeline import update
@@ -121,7 +121,7 @@ def test_cli_engine_ray_writes_the_local_report(
 ):
     from storythreads.embeddings import factory
 
-    monkeypatch.setattr(cli, "_embedder", lambda settings: CachedEmbedder(make_fake_embedder()))
+    monkeypatch.setattr(cli.engines, "embedder", lambda settings: CachedEmbedder(make_fake_embedder()))
     # the CLI's Ray path as it is, with the fake model built on the workers (the engines'
     # default factory is factory.make_embedder, looked up when the engine is built)
     monkeypatch.setattr(factory, "make_embedder", _fake_factory)

@@ -21,7 +21,7 @@ from helpers.fixture_posts import (
     write_posts_jsonl,
 )
 
-from storythreads import cli
+from storythreads.cli import commands as cli
 from storythreads.config import Settings
 from storythreads.embeddings import CachedEmbedder
 from storythreads.pipeline import analyze, update
@@ -211,7 +211,7 @@ def test_a_window_keeps_only_its_posts_and_threads(fake_embedder):
 @pytest.fixture
 def fake_model(monkeypatch, make_fake_embedder):
     """No command here loads the real model."""
-    monkeypatch.setattr(cli, "_embedder", lambda settings: CachedEmbedder(make_fake_embedder()))
+    monkeypatch.setattr(cli.engines, "embedder", lambda settings: CachedEmbedder(make_fake_embedder()))
 
 
 @pytest.fixture
@@ -345,7 +345,7 @@ def test_cli_run_on_a_locked_store_is_exit_5(runner, tmp_path, fake_model):
 
 def test_cli_run_embeds_the_new_paragraphs_while_starting_up(runner, tmp_path, monkeypatch):
     """The local engine is handed the new paragraphs before the pipeline is imported
-    (cli._prefetch); the pipeline's embedding call then collects them: one batch, of
+    (cli.engines.prefetch); the pipeline's embedding call then collects them: one batch, of
     exactly the paragraphs no earlier run embedded."""
     from conftest import FakeEmbedder
 
@@ -371,7 +371,7 @@ def test_cli_run_embeds_the_new_paragraphs_while_starting_up(runner, tmp_path, m
                                                             submit(texts))  # fmt: skip
         return CachedEmbedder(engine)
 
-    monkeypatch.setattr(cli, "_embedder", local_engine)
+    monkeypatch.setattr(cli.engines, "embedder", local_engine)
     out = tmp_path / "out"
     for name, posts in (("d1", DAY1_POSTS), ("d2", DAY2_POSTS)):
         data = write_posts_jsonl(tmp_path / f"{name}.jsonl", posts)

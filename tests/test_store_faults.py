@@ -25,7 +25,7 @@ import pytest
 from click.testing import CliRunner
 from helpers.fixture_posts import DAY1_POSTS, POSTS, write_posts_jsonl
 
-from storythreads import cli
+from storythreads.cli import commands as cli
 from storythreads.config import Settings
 from storythreads.embeddings import CachedEmbedder
 from storythreads.errors import ConfigError, StoreError
@@ -39,7 +39,7 @@ CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, PR_CAPBSET_DROP = 1, 2, 24
 @pytest.fixture(autouse=True)
 def fake_model(monkeypatch, make_fake_embedder):
     """No command here loads the real model."""
-    monkeypatch.setattr(cli, "_embedder", lambda settings: CachedEmbedder(make_fake_embedder()))
+    monkeypatch.setattr(cli.engines, "embedder", lambda settings: CachedEmbedder(make_fake_embedder()))
 
 
 class Work:

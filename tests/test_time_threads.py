@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from helpers.fixture_posts import DAY1, WEEKS_FEED, story_of
 
-from storythreads.analysis.cluster import ThreadClusterer
+from storythreads.analysis.describe.crossref import chain_roots, story_chains
 from storythreads.analysis.ingest import read_posts
-from storythreads.analysis.timeline import decay, gap_days, time_intervals
+from storythreads.analysis.threading.cluster import ThreadClusterer
+from storythreads.analysis.threading.timeline import decay, gap_days, time_intervals
 from storythreads.config import Settings
 from storythreads.pipeline import analyze, update
-from storythreads.reports.crossref import chain_roots, story_chains
 from storythreads.reports.render import render_json, render_markdown
 from storythreads.store import Store
 from storythreads.types import Post
@@ -258,7 +258,7 @@ def test_above_20k_posts_time_finds_the_neighbours_the_exact_path_finds():
     """The approximate path (cluster.APPROX_MIN) takes candidates from indexes of time
     windows too: 20 subjects back every day for 30 days, the same-day posts of a subject
     are found though most of its nearest posts over the feed are on other days."""
-    from storythreads.analysis.neighbours import approximate_neighbours
+    from storythreads.analysis.threading.neighbours import approximate_neighbours
 
     rng = np.random.default_rng(0)
     base = rng.normal(size=(20, 64))

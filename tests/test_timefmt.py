@@ -6,7 +6,6 @@ import math
 
 import pytest
 
-from storythreads.reports import values
 from storythreads.timefmt import duration
 
 
@@ -43,5 +42,8 @@ def test_duration_refuses_non_finite_minutes(bad):
         duration(bad)
 
 
-def test_reports_write_durations_with_the_same_function():
-    assert values.duration is duration
+def test_reports_and_links_write_durations_with_the_same_function():
+    from storythreads.analysis.describe import crossref
+    from storythreads.reports import compare_html
+
+    assert compare_html.duration is duration and crossref.duration is duration

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from storythreads import cli
-from storythreads.analysis.cluster import ThreadClusterer, attach_labels
 from storythreads.analysis.ingest import read_posts
+from storythreads.analysis.threading.cluster import ThreadClusterer, attach_labels
+from storythreads.cli import commands as cli
 from storythreads.config import LimitSettings, Settings
 from storythreads.embeddings import CachedEmbedder
 from storythreads.pipeline import update
@@ -153,7 +153,7 @@ def test_a_date_a_day_ahead_is_fine_and_two_days_is_not(tmp_path):
 
 
 def test_the_report_says_where_each_time_came_from(tmp_path, monkeypatch, make_fake_embedder):
-    monkeypatch.setattr(cli, "_embedder", lambda s: CachedEmbedder(make_fake_embedder()))
+    monkeypatch.setattr(cli.engines, "embedder", lambda s: CachedEmbedder(make_fake_embedder()))
     out = tmp_path / "out"
     feed = write_feed(tmp_path / "feed.jsonl")
     result = CliRunner().invoke(cli.main, ["run", str(feed), "--out", str(out)])

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import FakeEmbedder
 
-from storythreads import cli
+from storythreads.cli import commands as cli
 from storythreads.embeddings import CachedEmbedder
 
 SCRIPT = "<script>alert(1)</script>"
@@ -106,7 +106,7 @@ def rendered(tmp_path_factory) -> dict:
     data.write_text("".join(json.dumps(p) + "\n" for p in POSTS), encoding="utf-8")
     out = work / "out"
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(cli, "_embedder", lambda settings: CachedEmbedder(FakeEmbedder()))
+        mp.setattr(cli.engines, "embedder", lambda settings: CachedEmbedder(FakeEmbedder()))
         result = CliRunner().invoke(cli.main, ["run", str(data), "--out", str(out), "--no-store"])
     assert result.exit_code == 0, result.output
     found = {

@@ -1,1 +1,2 @@
-"""The analysis stages: ingest posts, segment them, cluster them into threads, label them."""
+"""Posts -> threads and what is said about them, by job: ``ingest`` (files in, posts out),
+``threading``, ``describe``, ``language``, ``compare`` and ``evaluate``."""

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
+from ..timefmt import duration
 from . import figures_html
 from .comparison import Comparison, terms_rule_text
-from .values import anchor_id, duration, safe_url, when_text
+from .values import anchor_id, safe_url, when_text
 
 HEATMAP_THREADS = 40  # the busiest threads get a heatmap row; every thread gets a section
 LABEL_CHARS = 48
@@ -99,16 +100,16 @@ def attention_chart(c: Comparison) -> dict | None:
                     x=[r.day for r in rows],
                     y=[100 * r.share for r in rows],
                     mode="lines+markers",
-                    name=figures_html._text(outlet),
+                    name=figures_html.plain_text(outlet),
                     visible=i == 0,
-                    hovertemplate=f"{figures_html._text(outlet)}: %{{y:.0f}}% of its posts "
+                    hovertemplate=f"{figures_html.plain_text(outlet)}: %{{y:.0f}}% of its posts "
                     "on %{x}<extra></extra>",
                 )
             )
             owner.append(i)
     buttons = [
         {
-            "label": figures_html._text(_short(t.label)),
+            "label": figures_html.plain_text(_short(t.label)),
             "method": "update",
             "args": [{"visible": [o == i for o in owner]}],
         }
@@ -125,7 +126,7 @@ def attention_chart(c: Comparison) -> dict | None:
         plot_bgcolor="rgba(0,0,0,0)",
         paper_bgcolor="rgba(0,0,0,0)",
     )
-    return figures_html._as_json(fig)
+    return figures_html.plain_json(fig)
 
 
 def coverage_heatmap(c: Comparison, outlets: list[str], anchors: dict[str, str]) -> dict | None:
@@ -142,14 +143,14 @@ def coverage_heatmap(c: Comparison, outlets: list[str], anchors: dict[str, str])
         z.append([posts.get(o, 0) for o in outlets])
         hover.append(
             [
-                f"{figures_html._text(t.label)}<br>{figures_html._text(o)}: {posts.get(o, 0)} post(s)"
+                f"{figures_html.plain_text(t.label)}<br>{figures_html.plain_text(o)}: {posts.get(o, 0)} post(s)"
                 for o in outlets
             ]
         )
     fig = go.Figure(
         go.Heatmap(
             z=z,
-            x=[figures_html._text(o) for o in outlets],
+            x=[figures_html.plain_text(o) for o in outlets],
             y=list(range(len(threads))),
             text=hover,
             texttemplate="%{z}",
@@ -167,26 +168,26 @@ def coverage_heatmap(c: Comparison, outlets: list[str], anchors: dict[str, str])
             "side": "top",
             "type": "category",
             "tickmode": "array",
-            "tickvals": [figures_html._text(o) for o in outlets],
+            "tickvals": [figures_html.plain_text(o) for o in outlets],
             # a set angle: plotly's own choice flips between two drawings on a phone
             **(
                 {"ticktext": [_stacked(o) for o in outlets], "tickangle": 0}
                 if len(outlets) <= OUTLETS_LEVEL
-                else {"ticktext": [figures_html._text(o) for o in outlets], "tickangle": -90}
+                else {"ticktext": [figures_html.plain_text(o) for o in outlets], "tickangle": -90}
             ),
             "automargin": True,
         },
         yaxis={
             "tickmode": "array",
             "tickvals": list(range(len(threads))),
-            "ticktext": [figures_html._text(_short(t.label)) for t in threads],
+            "ticktext": [figures_html.plain_text(_short(t.label)) for t in threads],
             "autorange": "reversed",
             "automargin": True,
         },
         plot_bgcolor="rgba(0,0,0,0)",
         paper_bgcolor="rgba(0,0,0,0)",
     )
-    data = figures_html._as_json(fig)
+    data = figures_html.plain_json(fig)
     data["anchors"] = [anchors[t.id] for t in threads]
     return data
 
@@ -200,7 +201,7 @@ def _stacked(name: str) -> str:
             lines[-1] += " " + word
         else:
             lines.append(word)
-    return "<br>".join(figures_html._text(line) for line in lines)
+    return "<br>".join(figures_html.plain_text(line) for line in lines)
 
 
 def clip(text: str, limit: int = 160) -> str:

@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from datetime import UTC
 from pathlib import Path
 
-from ..analysis.compare import MAX_LAG_DAYS, attention, coverage, framing, lead_times
-from ..analysis.figures import figures, revisions
-from ..analysis.groups import Grouping, regroup
-from ..analysis.voices import hedging, post_text, quotes, sources, voices
+from ..analysis.compare.groups import Grouping, regroup
+from ..analysis.compare.outlets import MAX_LAG_DAYS, attention, coverage, framing, lead_times
+from ..analysis.compare.voices import hedging, post_text, quotes, sources, voices
+from ..analysis.language.figures import figures, revisions
 from ..config import CompareSettings
 from ..types import Run
 from .compare_html import lag_text, median_lags, render_compare_html
@@ -48,9 +48,9 @@ def parse_posts(run: Run, nlp=None, progress=None) -> dict[str, Reading]:
     """Post id -> the figures and attributions of its text (``voices.post_text``), for every
     primary post of a thread: parsed once, in batches, each Doc read and dropped as it
     comes. ``progress`` is called with the number of posts read so far."""
-    from ..analysis.attribution import extract_attributions
-    from ..analysis.figures import doc_figures
-    from ..analysis.nlp import load_nlp, parse
+    from ..analysis.language.attribution import extract_attributions
+    from ..analysis.language.figures import doc_figures
+    from ..analysis.language.nlp import load_nlp, parse
 
     ids = sorted({a.post_id for a in run.assignments if a.role == "primary"})
     by_id = {p.id: p for p in run.posts}

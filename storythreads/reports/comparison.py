@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..analysis.compare import MAX_LAG_DAYS
+from ..analysis.compare.outlets import MAX_LAG_DAYS
 from ..config import CompareSettings
 from ..types import Run
 

@@ -43,7 +43,7 @@ def colour(index: int) -> str:
     return PALETTE[index % len(PALETTE)]
 
 
-def _text(value: object) -> str:
+def plain_text(value: object) -> str:
     """Literal text for a plotly label: escape the markup plotly would otherwise read."""
     return html.escape(str(value), quote=False)
 
@@ -63,7 +63,7 @@ def hours(run: Run) -> list[datetime]:
     return [first + timedelta(hours=i) for i in range(n)]
 
 
-def _as_json(fig) -> dict:
+def plain_json(fig) -> dict:
     """Plain JSON data (lists, not typed arrays) for ``|tojson``."""
     import plotly.io as pio
 
@@ -90,11 +90,11 @@ def post_map(run: Run, anchors: dict[str, str]) -> dict | None:
         )
         if not members:
             continue
-        label = _text(t.label)
+        label = plain_text(t.label)
         hover = []
         for post in members:
             when = post.published.strftime("%Y-%m-%d %H:%M UTC") if post.published else "undated"
-            hover.append(f"{_text(post.title or post.id)}<br>{when}<br><i>{label}</i>")
+            hover.append(f"{plain_text(post.title or post.id)}<br>{when}<br><i>{label}</i>")
         traces.append(
             {
                 "type": "scatter",
@@ -121,7 +121,7 @@ def post_map(run: Run, anchors: dict[str, str]) -> dict | None:
         paper_bgcolor="rgba(0,0,0,0)",
         dragmode="pan",
     )
-    return {**_as_json(fig), "data": traces}
+    return {**plain_json(fig), "data": traces}
 
 
 _LAST_RUN: list = [None, {}]  # the run whose posts _posts_by_id indexed last
@@ -172,7 +172,7 @@ def timeline(run: Run) -> dict | None:
             go.Bar(
                 x=x,
                 y=_counts(run, t.post_ids, hour_list),
-                name=_text(t.label),
+                name=plain_text(t.label),
                 marker={"color": colour(i)},
                 hovertemplate="%{y} post(s) · %{x} UTC<extra>%{fullData.name}</extra>",
             )
@@ -198,7 +198,7 @@ def timeline(run: Run) -> dict | None:
         plot_bgcolor="rgba(0,0,0,0)",
         paper_bgcolor="rgba(0,0,0,0)",
     )
-    return _as_json(fig)
+    return plain_json(fig)
 
 
 def timeline_legend(run: Run, anchors: dict[str, str]) -> list[dict]:

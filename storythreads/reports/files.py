@@ -15,7 +15,7 @@ from ..forked import Forked, can_fork
 Chunks = Iterable[str] | bytes
 
 
-def _remove_stale_temp_files(out: Path, age_s: float = 3600.0) -> None:
+def remove_stale_temp_files(out: Path, age_s: float = 3600.0) -> None:
     """Temp files a killed run left behind (SIGKILL skips cleanup); only old ones, since a
     run writing to the same folder right now owns its fresh ones."""
     now = time.time()

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from ..analysis.describe.crossref import chain_roots
 from ..types import Run
-from .crossref import chain_roots
 
 
 def links_by_src(run: Run) -> dict[str, list]:

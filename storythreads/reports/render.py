@@ -23,7 +23,7 @@ from markupsafe import Markup
 from ..errors import ConfigError
 from ..types import Citation, Post, Run
 from . import figures_html
-from .files import _remove_stale_temp_files, write_all_atomic
+from .files import remove_stale_temp_files, write_all_atomic
 from .graph import Graph, chain_paths, links_graph
 from .values import (
     anchor_id,
@@ -447,7 +447,7 @@ def write_reports(
         raise ConfigError(f"unknown report format(s) {unknown}; known: {sorted(STREAMS)}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temp_files(out)
+    remove_stale_temp_files(out)
     paths = [out / FILE_NAMES[fmt] for fmt in formats]
     # Markdown and HTML show the same view, and it reads the links as report.json does:
     # each built once, before any renderer is forked (a second of a 10k-post run)

@@ -8,8 +8,6 @@ import re
 from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
-from ..timefmt import duration  # noqa: F401  (re-exported: reports write lags with it)
-
 
 def _utc(dt: datetime) -> datetime:
     """Naive datetimes are taken to be UTC already; aware ones are converted."""

@@ -12,28 +12,28 @@ from datetime import datetime
 from ..types import Citation
 
 
-def _ts(value: datetime | None) -> str | None:
+def time_text(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _dt(value: str | None) -> datetime | None:
+def parse_time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def _citation(c: Citation) -> dict:
-    """A cited sentence as JSON; ``_citations`` reads a list of these back."""
+def citation_json(c: Citation) -> dict:
+    """A cited sentence as JSON; ``citations_from_json`` reads a list of these back."""
     return {
         "text": c.text,
         "post_id": c.post_id,
-        "published": _ts(c.published),
+        "published": time_text(c.published),
         "byline": c.byline,
         "score": c.score,
     }
 
 
-def _citations(text: str) -> tuple[Citation, ...]:
-    """Cited sentences stored as JSON (``_citation``) back into Citation values."""
+def citations_from_json(text: str) -> tuple[Citation, ...]:
+    """Cited sentences stored as JSON (``citation_json``) back into Citation values."""
     return tuple(
-        Citation(c["text"], c["post_id"], _dt(c["published"]), c["byline"], c["score"])
+        Citation(c["text"], c["post_id"], parse_time(c["published"]), c["byline"], c["score"])
         for c in json.loads(text)
     )

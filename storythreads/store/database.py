@@ -13,9 +13,7 @@ while using the store becomes a one-line StoreError naming it (``faults.py``).
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -26,12 +24,14 @@ from typing import Self, cast
 
 import numpy as np
 
-from ..errors import StoreError, StoreLockedError
+from ..errors import StoreError
 from ..types import Assignment, Link, Post, Problem, Run, Thread
-from .codec import _citations, _dt, _ts
+from .codec import citations_from_json, parse_time, time_text
 from .faults import damaged, guarded, refuse_read_only, store_fault
 from .health import open_read_only, quick_check, schema_problem, tables_of
+from .lock import release_lock, take_lock
 from .schema import MIGRATIONS
+from .snapshot_files import list_snapshots
 
 
 class Store:
@@ -102,8 +102,6 @@ class Store:
             return
         problem = quick_check(self.db)
         if problem:
-            from .snapshots import list_snapshots
-
             raise damaged(self.path, problem, len(list_snapshots(self.path)))
         self.checked = True
 
@@ -212,7 +210,7 @@ class Store:
                 id=r[0],
                 source=r[1],
                 url=r[2],
-                published=_dt(r[3]),
+                published=parse_time(r[3]),
                 title=r[4],
                 byline=r[5],
                 body=r[6],
@@ -245,7 +243,7 @@ class Store:
         seen since then or with no dated post; then, until nothing is added, the threads
         holding any of those posts and every post (primary or `also`) of those threads,
         so that no thread or post is left half inside."""
-        stamp = _ts(since)
+        stamp = time_text(since)
         threads = {
             tid
             for (tid,) in self.db.execute(
@@ -397,7 +395,7 @@ class Store:
         )
         threads = []
         for r in rows:
-            summary = _citations(r[8])
+            summary = citations_from_json(r[8])
             threads.append(
                 Thread(
                     id=r[0],
@@ -406,8 +404,8 @@ class Store:
                     headline=r[3],
                     post_ids=members(r[0], "primary"),
                     also_post_ids=members(r[0], "also"),
-                    first_seen=_dt(r[5]),
-                    last_seen=_dt(r[6]),
+                    first_seen=parse_time(r[5]),
+                    last_seen=parse_time(r[6]),
                     summary=summary,
                     status=r[7],
                     centroid=np.frombuffer(r[4], np.float32) if r[4] else None,
@@ -454,8 +452,8 @@ class Store:
         threaded = {a.post_id for a in assignments if a.role == "primary"}
         return Run(
             id=row[0],
-            started=cast(datetime, _dt(row[1])),  # NOT NULL columns
-            finished=cast(datetime, _dt(row[2])),
+            started=cast(datetime, parse_time(row[1])),  # NOT NULL columns
+            finished=cast(datetime, parse_time(row[2])),
             settings_digest=row[3],
             model=row[4],
             counts=json.loads(row[5]),
@@ -468,7 +466,7 @@ class Store:
             unthreaded=tuple(p.id for p in posts if p.id not in threaded),
             problems=tuple(Problem(**p) for p in json.loads(row[7])),
             changes=json.loads(row[6]),
-            key_points=_citations(row[8]),
+            key_points=citations_from_json(row[8]),
             provenance=json.loads(row[9]),
             layout=tuple(
                 (pid, x, y)
@@ -506,41 +504,3 @@ def _while_locked(step, wait: float = 30.0):
             if "locked" not in str(exc) or time.monotonic() >= deadline:
                 raise
             time.sleep(0.05)
-
-
-def take_lock(path: Path, wait: float) -> int:
-    """Hold ``<path>.lock`` (flock), waiting up to ``wait`` seconds; the open descriptor.
-
-    StoreLockedError when another process still holds it after ``wait``."""
-    try:
-        fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise StoreError(f"{path}.lock: cannot create the lock file: {exc}") from exc
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return fd
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                os.close(fd)
-                raise StoreLockedError(
-                    f"{path}: another storythreads run holds the store lock "
-                    f"(waited {wait:g} s); try again later or raise --wait"
-                ) from None
-            time.sleep(0.2)
-
-
-def release_lock(fd: int) -> None:
-    fcntl.flock(fd, fcntl.LOCK_UN)
-    os.close(fd)
-
-
-@contextmanager
-def held_lock(path: Path, wait: float) -> Iterator[None]:
-    """The store's run lock, without opening the store (``store restore`` replaces it)."""
-    fd = take_lock(path, wait)
-    try:
-        yield
-    finally:
-        release_lock(fd)

@@ -12,6 +12,7 @@ import sqlite3
 from pathlib import Path
 
 from ..errors import StoreError
+from .snapshot_files import list_snapshots
 
 
 def restore_hint(path: Path, snapshots: int) -> str:
@@ -52,8 +53,6 @@ def store_fault(path: Path, exc: sqlite3.Error) -> StoreError:
     text = _one_line(str(exc))
     kind = classify(exc)
     if kind == "damaged":
-        from .snapshots import list_snapshots
-
         return damaged(path, text, len(list_snapshots(path)))
     if kind == "not a store":
         return StoreError(f"{path}: not a storythreads store (not an SQLite database)")

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from .faults import classify
 from .schema import MIGRATIONS
+from .snapshot_files import list_snapshots
 
 COUNTED = ("posts", "segments", "vectors", "threads", "runs")
 # a store at any schema version has these; a foreign SQLite file rarely has all three
@@ -193,8 +194,6 @@ class StoreHealth:
 
 def check_store(path: str | Path) -> StoreHealth:
     """The store at ``path`` and each of its snapshots, checked; nothing is written."""
-    from .snapshots import list_snapshots
-
     path = Path(path)
     if path.is_file():
         examined = examine(path, counts=True)

@@ -8,7 +8,7 @@ from collections import Counter
 import numpy as np
 
 from ..types import Run
-from .codec import _citation, _ts
+from .codec import citation_json, time_text
 
 
 def save_run(
@@ -53,7 +53,7 @@ def save_run(
                     p.id,
                     p.source,
                     p.url,
-                    _ts(p.published),
+                    time_text(p.published),
                     p.title,
                     p.byline,
                     p.body,
@@ -101,10 +101,10 @@ def save_run(
                     np.asarray(t.centroid, np.float32).tobytes()
                     if t.centroid is not None
                     else None,
-                    _ts(t.first_seen),
-                    _ts(t.last_seen),
+                    time_text(t.first_seen),
+                    time_text(t.last_seen),
                     t.status,
-                    json.dumps([_citation(c) for c in t.summary], ensure_ascii=False),
+                    json.dumps([citation_json(c) for c in t.summary], ensure_ascii=False),
                     run.id,
                     run.id,
                     t.id in touched,
@@ -141,8 +141,8 @@ def save_run(
             (
                 store.next_run_seq(),
                 run.id,
-                _ts(run.started),
-                _ts(run.finished),
+                time_text(run.started),
+                time_text(run.finished),
                 run.settings_digest,
                 run.model,
                 model_hash,
@@ -152,7 +152,7 @@ def save_run(
                     [{"path": p.path, "line": p.line, "message": p.message} for p in run.problems],
                     ensure_ascii=False,
                 ),
-                json.dumps([_citation(c) for c in run.key_points], ensure_ascii=False),
+                json.dumps([citation_json(c) for c in run.key_points], ensure_ascii=False),
                 json.dumps(run.provenance, ensure_ascii=False, default=str),
             ),
         )

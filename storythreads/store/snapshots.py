@@ -12,25 +12,15 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import sqlite3
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import StoreError
 from .health import Examined, examine, open_read_only
-
-STAMP = "%Y%m%dT%H%M%S.%fZ"
-_NAME = re.compile(r"^(\d{8}T\d{6}\.\d{6}Z)\.sqlite$")
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    path: Path
-    taken: datetime
-    size: int
+from .lock import held_lock
+from .snapshot_files import Snapshot, list_snapshots, read_snapshot, snapshot_dir, stamp
 
 
 @dataclass(frozen=True)
@@ -42,30 +32,6 @@ class Restored:
     snapshot: Snapshot
     aside: Path | None
     skipped: tuple[tuple[Path, str], ...] = ()
-
-
-def snapshot_dir(store_path: str | Path) -> Path:
-    store_path = Path(store_path)
-    return store_path.with_name(store_path.name + ".snapshots")
-
-
-def stamp(when: datetime | None = None) -> str:
-    """A UTC time as file names here carry it; names sort as times do."""
-    return (when or datetime.now(UTC)).strftime(STAMP)
-
-
-def list_snapshots(store_path: str | Path) -> list[Snapshot]:
-    """The store's snapshots, newest first (files of other names are left alone)."""
-    folder = snapshot_dir(store_path)
-    if not folder.is_dir():
-        return []
-    found = []
-    for entry in folder.iterdir():
-        match = _NAME.match(entry.name)
-        if match and entry.is_file():
-            taken = datetime.strptime(match.group(1), STAMP).replace(tzinfo=UTC)
-            found.append(Snapshot(entry, taken, entry.stat().st_size))
-    return sorted(found, key=lambda s: s.path.name, reverse=True)
 
 
 def keep_snapshot(store, keep: int) -> Path | None:
@@ -167,8 +133,6 @@ def restore(store_path: str | Path, name: str | None = None, wait: float = 30.0)
     file it replaces (and its -wal and -shm) is moved aside, never deleted. Holds the
     store's lock meanwhile, waiting up to ``wait`` seconds for a run to finish.
     """
-    from .database import held_lock
-
     store_path = Path(store_path)
     if store_path.is_dir():
         raise StoreError(f"{store_path}: is a directory, expected a store file")
@@ -218,13 +182,7 @@ def _named(store_path: Path, name: str) -> Snapshot:
     folder = snapshot_dir(store_path)
     for candidate in (Path(name), folder / name, folder / f"{name}.sqlite"):
         if candidate.is_file():
-            match = _NAME.match(candidate.name)
-            taken = (
-                datetime.strptime(match.group(1), STAMP).replace(tzinfo=UTC)
-                if match
-                else datetime.fromtimestamp(candidate.stat().st_mtime, UTC)
-            )
-            return Snapshot(candidate, taken, candidate.stat().st_size)
+            return read_snapshot(candidate)
     raise StoreError(f"{store_path}: no snapshot {name!r} (looked in {folder})")
 
 

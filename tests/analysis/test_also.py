@@ -1,4 +1,4 @@
-"""`also` memberships (analysis/also.py): who joins another thread, and the arithmetic of
+"""`also` memberships (analysis/threading/also.py): who joins another thread, and the arithmetic of
 "the rest of its own thread" that leaves a segment's own words out."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from conftest import FakeEmbedder
 from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer
 
-from storythreads.analysis import also, neighbours
-from storythreads.analysis.also import also_memberships
-from storythreads.analysis.cluster import lexical_model
+from storythreads.analysis.threading import also, neighbours
+from storythreads.analysis.threading.also import also_memberships
+from storythreads.analysis.threading.cluster import lexical_model
 
 # three posts: 0 and 1 tell the ferry story, 2 is a roundup whose second bullet is the ferry
 POSTS = [
@@ -120,8 +120,8 @@ def test_without_words_the_semantic_cosine_decides():
 def test_counts_made_in_their_own_vocabulary_are_moved_to_the_models():
     """A child counts segments before the posts' vocabulary is known (own_counts); moved
     into it, they are exactly the counts made in it, words outside it dropped."""
-    from storythreads.analysis.also import own_counts, segment_counts
-    from storythreads.analysis.text import tokens
+    from storythreads.analysis.language.text import tokens
+    from storythreads.analysis.threading.also import own_counts, segment_counts
 
     texts, *_, vectorizer = _inputs()
     texts = [*texts, "Unheard-of words only here", "", "the and of"]  # new, empty, stop

@@ -11,21 +11,21 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from storythreads import cli
-from storythreads.analysis.attribution import (
+from storythreads.analysis.evaluate.attribution import (
+    evaluate_attributions,
+    load_gold,
+    same_speaker,
+    score,
+)
+from storythreads.analysis.language.attribution import (
     Attribution,
     attributions_for_texts,
     extract_attributions,
     quote_spans,
     same_speakers,
 )
-from storythreads.analysis.attribution_eval import (
-    evaluate_attributions,
-    load_gold,
-    same_speaker,
-    score,
-)
-from storythreads.analysis.nlp import load_nlp, paragraphs, parse
+from storythreads.analysis.language.nlp import load_nlp, paragraphs, parse
+from storythreads.cli import commands as cli
 from storythreads.errors import InputError, NlpModelError
 
 SEED = Path(__file__).parents[2] / "examples" / "cnn-liveblog-2023-07-08.txt"
@@ -400,7 +400,7 @@ def test_a_reflexive_source_resolves_like_its_pronoun(nlp):
 
 
 def test_voices_never_list_a_pronoun_as_a_speaker():
-    from storythreads.analysis.voices import QuoteRow, sources, voices
+    from storythreads.analysis.compare.voices import QuoteRow, sources, voices
 
     rows = [
         QuoteRow("p1", "A", "t1", "himself", "anonymous", "said", "x", False, 0, 1),

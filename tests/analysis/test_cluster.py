@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from storythreads.analysis.cluster import ThreadClusterer, lexical_vectors
+from storythreads.analysis.threading.cluster import ThreadClusterer, lexical_vectors
 
 
 def partition(labels) -> set[frozenset[int]]:

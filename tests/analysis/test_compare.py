@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from storythreads.analysis.compare import (
+from storythreads.analysis.compare.outlets import (
     CoverageRow,
     benjamini_hochberg,
     coverage,
@@ -346,7 +346,7 @@ def test_only_significant_words_are_listed_after_the_correction():
 def test_a_date_without_a_time_is_first_with_any_report_of_that_day():
     from datetime import UTC, datetime
 
-    from storythreads.analysis.compare import lead_times
+    from storythreads.analysis.compare.outlets import lead_times
     from storythreads.types import Assignment, Post, Run, Thread
 
     day = datetime(2013, 1, 23, tzinfo=UTC)
@@ -367,7 +367,7 @@ def test_lags_on_dates_are_whole_days_never_minutes():
     """Mixed precision is handled per pair: a date-only side makes the lag a day count."""
     from datetime import UTC, datetime
 
-    from storythreads.analysis.compare import lead_times
+    from storythreads.analysis.compare.outlets import lead_times
     from storythreads.reports.compare_html import day_lag, lag_text
     from storythreads.types import Assignment, Post, Run, Thread
 
@@ -407,7 +407,7 @@ def test_lags_on_dates_are_whole_days_never_minutes():
 def test_attention_is_zero_filled_per_day_with_shares_and_the_lag_to_the_peak():
     from datetime import UTC, datetime, timedelta
 
-    from storythreads.analysis.compare import attention
+    from storythreads.analysis.compare.outlets import attention
     from storythreads.types import Assignment, Post, Run, Thread
 
     day = datetime(2024, 3, 4, 9, tzinfo=UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from storythreads.analysis.evaluate import bcubed, pairwise_f1, scores
+from storythreads.analysis.evaluate.threads import bcubed, pairwise_f1, scores
 
 
 def test_bcubed_hand_computed():
@@ -60,7 +60,7 @@ def test_scores_perfect():
 
 
 def test_worst_errors_names_merges_and_splits_with_examples():
-    from storythreads.analysis.evaluate import worst_errors
+    from storythreads.analysis.evaluate.threads import worst_errors
 
     predicted = ["t1", "t1", "t1", "t2", "t3"]
     gold = ["a", "a", "b", "c", "c"]
@@ -77,7 +77,7 @@ def test_worst_errors_names_merges_and_splits_with_examples():
 def test_worst_errors_gives_each_merge_the_time_its_thread_spans():
     from datetime import UTC, datetime, timedelta, timezone
 
-    from storythreads.analysis.evaluate import worst_errors
+    from storythreads.analysis.evaluate.threads import worst_errors
 
     start = datetime(2010, 12, 1, 9, tzinfo=UTC)
     predicted = ["t1", "t1", "t1", "t2", "t2", "t3", "t3"]
@@ -109,7 +109,7 @@ def test_worst_errors_gives_each_merge_the_time_its_thread_spans():
 def test_worst_errors_span_of_one_dated_item_is_zero_and_times_must_match():
     from datetime import UTC, datetime
 
-    from storythreads.analysis.evaluate import worst_errors
+    from storythreads.analysis.evaluate.threads import worst_errors
 
     when = datetime(2023, 7, 8, 12, tzinfo=UTC)
     (merge,) = worst_errors(["t", "t"], ["a", "b"], ["A", "B"], times=[when, None])["merges"]

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from storythreads.analysis.figures import FigureRow, extract_figures, figures, revisions
 from storythreads.analysis.ingest import read_posts
+from storythreads.analysis.language.figures import FigureRow, extract_figures, figures, revisions
 from storythreads.types import Assignment, Run, Thread
 
 SEED = "examples/cnn-liveblog-2023-07-08.txt"

@@ -7,8 +7,8 @@ import re
 import numpy as np
 import pytest
 
-from storythreads.analysis.label import central_index, keyphrases, make_label
-from storythreads.analysis.text import STOP_WORDS
+from storythreads.analysis.describe.label import central_index, keyphrases, make_label
+from storythreads.analysis.language.text import STOP_WORDS
 
 MUNITIONS = (
     "The US said on Saturday it will send cluster munitions to Ukraine. Cluster munitions are "

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from storythreads.analysis.ingest import read_posts
-from storythreads.analysis.label import keyphrases
-from storythreads.analysis.naming import (
+from storythreads.analysis.describe.label import keyphrases
+from storythreads.analysis.describe.naming import (
     MAX_WORDS,
     MIN_WORDS,
     name_key,
@@ -21,7 +20,8 @@ from storythreads.analysis.naming import (
     thread_names,
     truecase,
 )
-from storythreads.analysis.nlp import load_nlp
+from storythreads.analysis.ingest import read_posts
+from storythreads.analysis.language.nlp import load_nlp
 from storythreads.types import Post
 
 ROOT = Path(__file__).parents[2]

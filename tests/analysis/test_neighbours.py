@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from storythreads.analysis import cluster, neighbours
-from storythreads.analysis.cluster import (
+from storythreads.analysis.threading import cluster, neighbours
+from storythreads.analysis.threading.cluster import (
     ThreadClusterer,
     _average_linkage,
     blended_similarity,
@@ -15,7 +15,7 @@ from storythreads.analysis.cluster import (
     lexical_vectors,
     neighbour_sets,
 )
-from storythreads.analysis.neighbours import (
+from storythreads.analysis.threading.neighbours import (
     approximate_neighbours,
     lexical_candidates,
     sparse_average_linkage,

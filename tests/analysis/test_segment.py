@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from storythreads.analysis.segment import segment_post, segment_posts, split_sentences
+from storythreads.analysis.threading.segment import segment_post, segment_posts, split_sentences
 from storythreads.config import SegmentSettings
 from storythreads.types import Post
 

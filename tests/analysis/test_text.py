@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from storythreads.analysis.text import says_what
+from storythreads.analysis.language.text import says_what
 
 
 @pytest.mark.parametrize(

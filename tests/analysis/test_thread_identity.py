@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.optimize import linear_sum_assignment
 
-from storythreads.analysis.thread_identity import PriorThread, match_threads
+from storythreads.analysis.threading.identity import PriorThread, match_threads
 
 
 def shared(clusters, prior, pairs) -> int:

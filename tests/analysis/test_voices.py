@@ -8,8 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from storythreads.analysis.ingest import read_posts
-from storythreads.analysis.voices import (
+from storythreads.analysis.compare.voices import (
     HedgeRow,
     SourceRow,
     hedges,
@@ -19,6 +18,7 @@ from storythreads.analysis.voices import (
     sources,
     voices,
 )
+from storythreads.analysis.ingest import read_posts
 from storythreads.reports.compare_report import parse_posts
 from storythreads.types import Assignment, Post, Run, Thread
 

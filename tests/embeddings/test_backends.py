@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from storythreads import cli
+from storythreads.cli import commands as cli
 from storythreads.config import EmbeddingSettings, Settings
 from storythreads.embeddings import CachedEmbedder, SentenceTransformerEmbedder, make_embedder
 from storythreads.embeddings.identity import cpu_numerics

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from conftest import FakeEmbedder
 
-from storythreads import cli
+from storythreads.cli import commands as cli
 from storythreads.config import Settings
 from storythreads.embeddings import CachedEmbedder, process_engine
 from storythreads.embeddings.process_engine import ProcessEmbedder
@@ -90,8 +90,8 @@ def test_an_error_in_the_child_comes_back_as_it_was(start):
 
 
 def test_cli_local_engine_is_the_process_engine_and_inline_is_not():
-    local = cli._engine_embedder(Settings(), "local", None)
-    inline = cli._engine_embedder(Settings(), "inline", None)
+    local = cli.engines.engine_embedder(Settings(), "local", None)
+    inline = cli.engines.engine_embedder(Settings(), "inline", None)
     assert isinstance(local.inner, ProcessEmbedder)
     assert not isinstance(inline.inner, ProcessEmbedder)
     assert local.key == inline.key  # vectors of either are reused by the other

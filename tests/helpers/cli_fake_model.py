@@ -18,7 +18,7 @@ sys.path[:0] = [str(HERE.parent)]  # conftest's FakeEmbedder
 
 from conftest import FakeEmbedder
 
-from storythreads import cli
+from storythreads.cli import commands as cli
 from storythreads.embeddings import CachedEmbedder
 
 
@@ -27,7 +27,7 @@ def _fake_embedder(settings):
 
 
 def main() -> None:
-    cli._embedder = _fake_embedder
+    cli.engines.embedder = _fake_embedder
     try:
         cli.main(sys.argv[1:], prog_name="storythreads")
     finally:

@@ -28,7 +28,7 @@ sys.path[:0] = [str(HERE.parent)]  # conftest's FakeEmbedder
 
 from conftest import SlowFakeEmbedder
 
-from storythreads import cli
+from storythreads.cli import commands as cli
 from storythreads.embeddings import CachedEmbedder
 from storythreads.store import save
 
@@ -41,13 +41,13 @@ def main() -> None:
         sleeps[name] = float(value)
     sleep, save_sleep, fsync_sleep = sleeps.values()
     if save_sleep:
-        real_citation = save._citation
+        real_citation = save.citation_json
 
         def slow_citation(c):
             time.sleep(save_sleep)
             return real_citation(c)
 
-        save._citation = slow_citation
+        save.citation_json = slow_citation
     if fsync_sleep:
         real_fsync = os.fsync
 
@@ -56,7 +56,7 @@ def main() -> None:
             return real_fsync(fd)
 
         os.fsync = slow_fsync
-    cli._embedder = lambda settings: CachedEmbedder(SlowFakeEmbedder(sleep))
+    cli.engines.embedder = lambda settings: CachedEmbedder(SlowFakeEmbedder(sleep))
     cli.main(args, prog_name="storythreads")
 
 

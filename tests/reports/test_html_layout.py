@@ -21,7 +21,7 @@ from helpers.browser import CHROMIUM
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
-from storythreads.analysis.groups import read_grouping
+from storythreads.analysis.compare.groups import read_grouping
 from storythreads.analysis.ingest import read_posts
 from storythreads.pipeline import analyze
 from storythreads.reports.compare_report import build_comparison, write_comparison

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from storythreads.reports.key_points import roundup_posts, select_key_points
+from storythreads.analysis.describe.key_points import roundup_posts, select_key_points
 from storythreads.types import Post
 
 
@@ -102,8 +102,8 @@ def test_where_editors_title_only_their_key_events_only_those_are_candidates():
 
 
 def test_the_number_of_key_points_follows_the_run_unless_fixed():
+    from storythreads.analysis.describe.key_points import key_point_count
     from storythreads.config import Settings
-    from storythreads.reports.key_points import key_point_count
 
     assert [key_point_count(n) for n in (0, 1, 5, 12, 40)] == [3, 3, 5, 12, 12]
     assert key_point_count(40, setting=4) == 4 and key_point_count(2, setting=0) == 0
@@ -131,10 +131,10 @@ def test_the_reports_show_the_pages_key_event_mark(tmp_path, monkeypatch, make_f
 
     from click.testing import CliRunner
 
-    from storythreads import cli
+    from storythreads.cli import commands as cli
     from storythreads.embeddings import CachedEmbedder
 
-    monkeypatch.setattr(cli, "_embedder", lambda s: CachedEmbedder(make_fake_embedder()))
+    monkeypatch.setattr(cli.engines, "embedder", lambda s: CachedEmbedder(make_fake_embedder()))
     rows = [
         {"id": "k", "published": "2024-03-04T08:00:00Z", "title": "Ceasefire agreed",
          "text": "Both sides signed.", "key_event": True},

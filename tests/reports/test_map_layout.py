@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from helpers.fixture_posts import DAY1_POSTS, POSTS
 
-from storythreads.analysis.layout import exact_knn, place_new, project
+from storythreads.analysis.describe.layout import exact_knn, place_new, project
 from storythreads.config import Settings
 from storythreads.pipeline import analyze, update
 from storythreads.reports import figures_html
@@ -40,7 +40,7 @@ def test_umap_projection_is_deterministic_scaled_and_keeps_groups_apart():
 
 
 def test_above_umap_max_a_sample_is_laid_out_and_the_rest_placed_near_it(monkeypatch):
-    from storythreads.analysis import layout
+    from storythreads.analysis.describe import layout
 
     X = _blobs(n_per=40)  # 120 posts, 3 stories
     monkeypatch.setattr(layout, "UMAP_MAX", 30)
@@ -85,7 +85,7 @@ def test_exact_neighbours_match_a_brute_force_search():
 
 
 def test_without_umap_the_map_falls_back_to_pca(monkeypatch):
-    from storythreads.analysis import layout
+    from storythreads.analysis.describe import layout
 
     def broken(vectors, seed):
         raise RuntimeError("cannot cache function: no locator available")

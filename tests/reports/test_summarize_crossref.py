@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from storythreads.analysis.segment import segment_post
-from storythreads.reports.crossref import cross_reference
-from storythreads.reports.summarize import summarize_thread
+from storythreads.analysis.describe.crossref import cross_reference
+from storythreads.analysis.describe.summarize import summarize_thread
+from storythreads.analysis.threading.segment import segment_post
 from storythreads.types import Post
 
 COPIED = (

@@ -1,0 +1,59 @@
+"""What the attribution rules work on (``attribution``) and the speaker rules read
+(``speakers``): an attribution while it is built, and one parsed Doc read once. Their own
+module, so that neither of the two imports the other's private types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class Draft:
+    """An attribution while it is being built: token-level source, cue and content spans."""
+
+    cue: Any  # Token, or a Span for "according to"
+    source: Any  # Token: head of the source phrase; None when a cue has no subject
+    spans: list[tuple[int, int]]  # character spans of the content
+
+    @property
+    def position(self) -> int:
+        return self.spans[0][0]
+
+
+@dataclass
+class Parsed:
+    """What the rules read of one Doc, worked out once: its text and each token's entity.
+
+    (``doc.text`` and ``doc.ents`` are rebuilt by spaCy on every access, so reading them
+    per attribution made extraction quadratic in the length of a post.)
+    """
+
+    doc: Any  # a spaCy Doc
+    text: str
+    entities: list  # token index -> the named entity (a Span) holding it, or None
+
+    @classmethod
+    def of(cls, doc) -> Parsed:
+        entities: list = [None] * len(doc)
+        for ent in doc.ents:
+            for i in range(ent.start, ent.end):
+                entities[i] = ent
+        return cls(doc, doc.text, entities)
+
+    def entity_at(self, token):
+        """The named entity holding a token, if any."""
+        return self.entities[token.i]
+
+    def person_in(self, first: int, last: int):
+        """The last PERSON entity wholly inside tokens first..last."""
+        for i in range(last, first - 1, -1):
+            ent = self.entities[i]
+            if (
+                ent is not None
+                and ent.label_ == "PERSON"
+                and first <= ent.start
+                and ent.end - 1 <= last
+            ):
+                return ent
+        return None
