@@ -20,8 +20,8 @@ from storythreads import Settings, read_posts
 from storythreads.analysis.threading import cluster as cl
 from storythreads.analysis.threading import neighbours as nb
 from storythreads.analysis.threading.segment import segment_posts
+from storythreads.analysis.threading.similarity import lexical_vectors, post_vectors
 from storythreads.embeddings import CachedEmbedder, SentenceTransformerEmbedder
-from storythreads.pipeline.stages import post_vectors
 from storythreads.store import Store
 from storythreads.types import unique_posts
 
@@ -47,7 +47,7 @@ def agreement(posts_file: Path, store_path: Path) -> dict:
         rows[seg.post_id].append((seg.kind, r))
     threaded = [p for p in posts if rows[p.id]]
     X = post_vectors(threaded, rows, vectors, cs)
-    L = cl.lexical_vectors([f"{p.title}\n{p.body}" for p in threaded])
+    L = lexical_vectors([f"{p.title}\n{p.body}" for p in threaded])
     clusterer = cl.ThreadClusterer(cs.threshold, cs.floor, cs.n_neighbors, cs.lexical_weight)
     timings = {}
     start = time.perf_counter()

@@ -87,8 +87,8 @@ def features(run, settings, embedder):
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     from storythreads.analysis.language.text import tokens
+    from storythreads.analysis.threading.similarity import post_vectors
     from storythreads.embeddings import normalize_rows
-    from storythreads.pipeline.stages import post_vectors
 
     posts = [p for p in run.posts if p.id not in set(run.unthreaded)]
     primary = {a.post_id: a.thread_id for a in run.assignments if a.role == "primary"}

@@ -25,9 +25,9 @@ def synthetic(n: int, dim: int = 384, seed: int = 0) -> np.ndarray:
 
 def main(sizes: list[int]) -> None:
     start = time.perf_counter()
-    from storythreads.analysis.describe.layout import _numba_cache, project
+    from storythreads.analysis.describe.layout import enable_numba_cache, project
 
-    _numba_cache()
+    enable_numba_cache()
     print(f"import umap-learn + load cached kernels: {time.perf_counter() - start:.1f} s")
     print(f"{'posts':>8}  {'seconds':>8}")
     for n in sizes:

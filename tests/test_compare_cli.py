@@ -17,7 +17,9 @@ from storythreads.embeddings import CachedEmbedder
 
 @pytest.fixture
 def fake_model(monkeypatch, make_fake_embedder):
-    monkeypatch.setattr(cli.engines, "embedder", lambda settings: CachedEmbedder(make_fake_embedder()))
+    monkeypatch.setattr(
+        cli.engines, "embedder", lambda settings: CachedEmbedder(make_fake_embedder())
+    )
 
 
 def write_jsonl(path, rows):

@@ -41,7 +41,9 @@ EXTRA = [
 
 @pytest.fixture(autouse=True)
 def fake_model(monkeypatch, make_fake_embedder):
-    monkeypatch.setattr(cli.engines, "embedder", lambda settings: CachedEmbedder(make_fake_embedder()))
+    monkeypatch.setattr(
+        cli.engines, "embedder", lambda settings: CachedEmbedder(make_fake_embedder())
+    )
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from helpers.fixture_posts import DAY1, WEEKS_FEED, write_posts_jsonl
 
-from storythreads.analysis.threading.cluster import lexical_model
+from storythreads.analysis.threading.similarity import lexical_model
 from storythreads.analysis.threading.working_set import reach_days, working_since
 from storythreads.cli import commands as cli
 from storythreads.config import ClusterSettings, ReportSettings, Settings
@@ -33,7 +33,9 @@ def fake_model(monkeypatch, make_fake_embedder):
     """The CLI embeds with the fake embedder."""
     from storythreads.embeddings import CachedEmbedder
 
-    monkeypatch.setattr(cli.engines, "embedder", lambda settings: CachedEmbedder(make_fake_embedder()))
+    monkeypatch.setattr(
+        cli.engines, "embedder", lambda settings: CachedEmbedder(make_fake_embedder())
+    )
 
 
 @pytest.fixture

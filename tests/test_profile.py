@@ -17,7 +17,9 @@ from storythreads.timing import STAGES, StageTimer, profile_table
 
 @pytest.fixture(autouse=True)
 def fake_model(monkeypatch, make_fake_embedder):
-    monkeypatch.setattr(cli.engines, "embedder", lambda settings: CachedEmbedder(make_fake_embedder()))
+    monkeypatch.setattr(
+        cli.engines, "embedder", lambda settings: CachedEmbedder(make_fake_embedder())
+    )
 
 
 def _table_rows(stderr: str) -> dict[str, list[str]]:

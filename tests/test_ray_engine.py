@@ -121,7 +121,9 @@ def test_cli_engine_ray_writes_the_local_report(
 ):
     from storythreads.embeddings import factory
 
-    monkeypatch.setattr(cli.engines, "embedder", lambda settings: CachedEmbedder(make_fake_embedder()))
+    monkeypatch.setattr(
+        cli.engines, "embedder", lambda settings: CachedEmbedder(make_fake_embedder())
+    )
     # the CLI's Ray path as it is, with the fake model built on the workers (the engines'
     # default factory is factory.make_embedder, looked up when the engine is built)
     monkeypatch.setattr(factory, "make_embedder", _fake_factory)

@@ -211,7 +211,9 @@ def test_a_window_keeps_only_its_posts_and_threads(fake_embedder):
 @pytest.fixture
 def fake_model(monkeypatch, make_fake_embedder):
     """No command here loads the real model."""
-    monkeypatch.setattr(cli.engines, "embedder", lambda settings: CachedEmbedder(make_fake_embedder()))
+    monkeypatch.setattr(
+        cli.engines, "embedder", lambda settings: CachedEmbedder(make_fake_embedder())
+    )
 
 
 @pytest.fixture

@@ -39,7 +39,9 @@ CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, PR_CAPBSET_DROP = 1, 2, 24
 @pytest.fixture(autouse=True)
 def fake_model(monkeypatch, make_fake_embedder):
     """No command here loads the real model."""
-    monkeypatch.setattr(cli.engines, "embedder", lambda settings: CachedEmbedder(make_fake_embedder()))
+    monkeypatch.setattr(
+        cli.engines, "embedder", lambda settings: CachedEmbedder(make_fake_embedder())
+    )
 
 
 class Work:

@@ -21,6 +21,7 @@ from ..analysis.threading.also import also_memberships
 from ..analysis.threading.cluster import ThreadClusterer, attach_labels, canonical_labels
 from ..analysis.threading.identity import match_threads
 from ..analysis.threading.segment import segment_posts
+from ..analysis.threading.similarity import post_vectors
 from ..analysis.threading.timeline import thread_intervals, time_intervals
 from ..embeddings import normalize_rows
 from ..types import Assignment, Post, Segment, Thread
@@ -120,36 +121,6 @@ def thread_posts(posts, segments, lexical: words.Lexical, seg_vectors, cs, attac
         members,
         centroids,
     )
-
-
-def post_vectors(posts, segments_by_post, seg_vectors, settings):
-    """A post's vector: its headline blended with its body, lead paragraphs weighing most.
-
-    News is written as an inverted pyramid: the event first, context and background after.
-    Background paragraphs are what unrelated posts of one live blog share, so paragraph i
-    weighs ``lead_decay ** i``. A headline that is only a dateline says nothing about the
-    story and is left out when there is a body.
-    """
-    out = np.zeros((len(posts), seg_vectors.shape[1] if len(seg_vectors) else 0), np.float32)
-    for i, post in enumerate(posts):
-        rows = segments_by_post[post.id]
-        title = [r for kind, r in rows if kind == "title"]
-        body = [r for kind, r in rows if kind != "title"]
-        if body and not says_what(post.title):
-            title = []
-        if body:
-            weights = settings.lead_decay ** np.arange(len(body), dtype=np.float32)
-            body_vec = (seg_vectors[body] * weights[:, None]).sum(0) / weights.sum()
-        if title and body:
-            out[i] = (
-                settings.title_weight * seg_vectors[title[0]]
-                + (1 - settings.title_weight) * body_vec
-            )
-        elif title:
-            out[i] = seg_vectors[title[0]]
-        elif body:
-            out[i] = body_vec
-    return normalize_rows(out)
 
 
 def _labels(threaded, post_vecs, lexical, cs, attach_to):

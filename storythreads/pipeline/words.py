@@ -16,7 +16,7 @@ import numpy as np
 from ..analysis.describe.label import central_index
 from ..analysis.language.text import lowercase_words, names, tokens
 from ..analysis.threading.also import own_counts, segment_counts
-from ..analysis.threading.cluster import lexical_model
+from ..analysis.threading.similarity import lexical_model, lexical_text
 from ..types import Post
 
 
@@ -121,11 +121,6 @@ def post_words(posts) -> tuple[list[set[str]], set[str]]:
     somewhere (what ``stages.describe_threads`` tells names from common words by)."""
     post_names = [names(f"{p.title}. {p.body}") for p in posts]
     return post_names, lowercase_words(f"{p.title}\n{p.body}" for p in posts)
-
-
-def lexical_text(post: Post) -> str:
-    """The text of a post's TF-IDF row."""
-    return f"{post.title}\n{post.body}"
 
 
 # From this many posts on, fresh threads are named in a forked child that loads spaCy

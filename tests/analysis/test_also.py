@@ -11,7 +11,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 
 from storythreads.analysis.threading import also, neighbours
 from storythreads.analysis.threading.also import also_memberships
-from storythreads.analysis.threading.cluster import lexical_model
+from storythreads.analysis.threading.similarity import lexical_model
 
 # three posts: 0 and 1 tell the ferry story, 2 is a roundup whose second bullet is the ferry
 POSTS = [

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from storythreads.analysis.threading.cluster import ThreadClusterer, lexical_vectors
+from storythreads.analysis.threading.cluster import ThreadClusterer
+from storythreads.analysis.threading.similarity import lexical_vectors
 
 
 def partition(labels) -> set[frozenset[int]]:

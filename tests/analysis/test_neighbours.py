@@ -9,10 +9,8 @@ from scipy import sparse
 from storythreads.analysis.threading import cluster, neighbours
 from storythreads.analysis.threading.cluster import (
     ThreadClusterer,
-    _average_linkage,
-    blended_similarity,
+    average_linkage,
     canonical_labels,
-    lexical_vectors,
     neighbour_sets,
 )
 from storythreads.analysis.threading.neighbours import (
@@ -22,6 +20,7 @@ from storythreads.analysis.threading.neighbours import (
     sparse_shared_neighbours,
     top_others,
 )
+from storythreads.analysis.threading.similarity import blended_similarity, lexical_vectors
 
 
 def partition(labels) -> set[frozenset[int]]:
@@ -51,7 +50,7 @@ def test_sparse_linkage_gives_the_dense_linkage_clusters(seed):
     S = sparse.random(n, n, density=0.15, random_state=seed, data_rvs=rng.random).toarray()
     S = np.triu(S, 1)
     S = S + S.T
-    dense = canonical_labels(_average_linkage(S.copy(), 0.1))
+    dense = canonical_labels(average_linkage(S.copy(), 0.1))
     fast = canonical_labels(sparse_average_linkage(sparse.csr_matrix(S), 0.1))
     assert np.array_equal(dense, fast)
     assert 1 < dense.max() + 1 < n  # some merges, not all

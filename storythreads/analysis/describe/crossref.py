@@ -23,6 +23,7 @@ import numpy as np
 from ...timefmt import duration
 from ...types import Link, LinkKind
 from ..threading.neighbours import block_rows
+from ..threading.similarity import blend_weight, blended_block
 
 MAX_NAME_THREADS = 50  # a name in more threads than this says nothing about any two of them
 # ... nor does a name in more than a tenth of the threads ("Congress" in a politics feed)
@@ -138,13 +139,11 @@ def story_chains(
     starts = np.array([s.timestamp() for i in order if (s := spans[i][0]) is not None])
     vectors = np.asarray(centroids, dtype=np.float32)[order]
     words = lexical_centroids[order] if lexical_centroids is not None else None
-    w = lexical_weight if words is not None else 0.0
+    w = blend_weight(lexical_weight, words)
     links: list[Link] = []
     block = block_rows(len(order))
     for lo in range(0, len(order), block):
-        sim = (1.0 - w) * (vectors[lo : lo + block] @ vectors.T)
-        if w > 0 and words is not None:  # w > 0 only with words
-            sim += w * (words[lo : lo + block] @ words.T).toarray()
+        sim = blended_block(vectors, words, slice(lo, lo + block), w)
         for row in range(sim.shape[0]):
             b = lo + row
             earlier = np.flatnonzero(starts < starts[b] - min_gap_days * 86_400)

@@ -25,7 +25,7 @@ linear in the posts: at 100,000 posts UMAP over all of them took 171 s and most 
 Cost. umap-learn compiles its numba kernels on first use; some (``smooth_knn_dist``,
 ``compute_membership_strengths``) are
 declared without ``cache=True`` and cost ~30-50 s to compile in *every* process.
-``_numba_cache`` turns on numba's own on-disk cache for them, so only the first process on a
+``enable_numba_cache`` turns on numba's own on-disk cache for them, so only the first process on a
 machine pays it and later ones load the machine code (numba writes next to umap's sources
 when that is writable, else to ``NUMBA_CACHE_DIR`` or the user's cache directory; with none
 writable it compiles as before). What stays is importing umap-learn (~3-4 s on 2 busy
@@ -75,7 +75,7 @@ def _pca(vectors: np.ndarray) -> np.ndarray:
 
 
 @lru_cache(maxsize=1)
-def _numba_cache() -> int:
+def enable_numba_cache() -> int:
     """Enable numba's on-disk cache on umap's (and pynndescent's) uncached kernels."""
     import sys
 
@@ -124,7 +124,7 @@ def exact_knn(vectors: np.ndarray, k: int, block: int | None = None):
 def _umap(vectors: np.ndarray, seed: int) -> np.ndarray:
     import umap
 
-    _numba_cache()
+    enable_numba_cache()
     n = len(vectors)
     vectors = vectors.astype(np.float32)
     k = min(N_NEIGHBORS, n - 1)

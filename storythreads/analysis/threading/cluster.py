@@ -42,10 +42,9 @@ import numpy as np
 from scipy import sparse
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
-from sklearn.feature_extraction.text import TfidfVectorizer
 
-from ..language.text import tokens
 from .neighbours import approximate_neighbours, sparse_average_linkage, sparse_shared_neighbours
+from .similarity import blend_weight, blended_block, blended_similarity
 from .timeline import scale_rows
 
 DENSE_PART_MAX = 2000  # larger connected parts are linked on the sparse graph
@@ -53,31 +52,6 @@ DENSE_PART_MAX = 2000  # larger connected parts are linked on the sparse graph
 # 28 s against 45 s for the approximate ones (bench/agreement.py), so the index is used
 # only above this many posts.
 APPROX_MIN = 20_000
-
-
-def lexical_vectors(texts: list[str]) -> sparse.csr_matrix:
-    """L2-normalised TF-IDF rows (sublinear tf; stop words out). Empty texts give zero rows."""
-    return lexical_model(texts)[1]
-
-
-def lexical_model(texts: list[str]) -> tuple[TfidfVectorizer | None, sparse.csr_matrix]:
-    """The fitted TF-IDF vectorizer (None when there are no words) and ``texts``' rows."""
-    if not any(t.strip() for t in texts):
-        return None, sparse.csr_matrix((len(texts), 1), dtype=np.float32)
-    vectorizer = TfidfVectorizer(analyzer=tokens, sublinear_tf=True, norm="l2", dtype=np.float32)
-    try:
-        return vectorizer, vectorizer.fit_transform(texts).tocsr()
-    except ValueError:  # every text was only stop words
-        return None, sparse.csr_matrix((len(texts), 1), dtype=np.float32)
-
-
-def blended_similarity(semantic: np.ndarray, lexical, lexical_weight: float) -> np.ndarray:
-    """The blend; without TF-IDF rows it is the semantic cosine alone (weight 0)."""
-    w = lexical_weight if lexical is not None else 0.0
-    sim = (1.0 - w) * (semantic @ semantic.T)
-    if w > 0:
-        sim = sim + w * (lexical @ lexical.T).toarray()
-    return np.clip(sim, -1.0, 1.0)
 
 
 def canonical_labels(labels: np.ndarray) -> np.ndarray:
@@ -125,7 +99,7 @@ def shared_neighbour_similarity(members: sparse.csr_matrix) -> np.ndarray:
     return inter / np.maximum(union, 1.0)
 
 
-def _average_linkage(snn: np.ndarray, threshold: float) -> np.ndarray:
+def average_linkage(snn: np.ndarray, threshold: float) -> np.ndarray:
     if snn.shape[0] == 1:
         return np.zeros(1, dtype=np.int64)
     dist = 1.0 - snn
@@ -239,7 +213,7 @@ class ThreadClusterer:
         if n <= self.large_n:
             sim = self._timed(blended_similarity(X, lexical, self.lexical_weight), times, range(n))
             members = neighbour_sets(sim, self.n_neighbors, self.floor)
-            return _average_linkage(shared_neighbour_similarity(members), self.threshold)
+            return average_linkage(shared_neighbour_similarity(members), self.threshold)
         return self._large(X, lexical, times)
 
     def place(self, X, lexical, labels: np.ndarray, rows: np.ndarray, times=None) -> np.ndarray:
@@ -272,14 +246,12 @@ class ThreadClusterer:
         """
         n = X.shape[0]
         k = min(self.n_neighbors + 1, n)
-        w = self.lexical_weight if lexical is not None else 0.0
+        w = blend_weight(self.lexical_weight, lexical)
         block = max(1, min(n, 2_000_000 // max(n, 1)))
         rows_out, cols_out = [], []
         for start in range(0, n, block):
             stop = min(n, start + block)
-            sim = (1.0 - w) * (X[start:stop] @ X.T)
-            if w > 0:
-                sim += w * (lexical[start:stop] @ lexical.T).toarray()
+            sim = blended_block(X, lexical, slice(start, stop), w)
             self._timed(sim, times, range(start, stop))
             local = np.arange(stop - start)
             sim[local, local + start] = np.inf  # an item is always its own first neighbour
@@ -295,7 +267,7 @@ class ThreadClusterer:
     def _large(self, X, lexical, times=None):
         from scipy.sparse.csgraph import connected_components
 
-        w = self.lexical_weight if lexical is not None else 0.0
+        w = blend_weight(self.lexical_weight, lexical)
         if X.shape[0] <= APPROX_MIN:
             members = self._neighbours(X, lexical, times)
         else:
@@ -321,7 +293,7 @@ class ThreadClusterer:
                 sub_labels = sparse_average_linkage(sub, self.threshold)
             else:
                 sub = shared_neighbour_similarity(members[idx])
-                sub_labels = _average_linkage(sub, self.threshold)
+                sub_labels = average_linkage(sub, self.threshold)
             labels[idx] = sub_labels + next_label
             next_label += int(sub_labels.max()) + 1
         return labels
@@ -339,16 +311,14 @@ def vote_labels(X, lexical, labels, rows, clusterer, times=None) -> np.ndarray:
     if rows.size == 0:
         return out
     n = X.shape[0]
-    w = clusterer.lexical_weight if lexical is not None else 0.0
+    w = blend_weight(clusterer.lexical_weight, lexical)
     k = min(int(clusterer.n_neighbors), n - 1)
     if k < 1:
         return out
     block = max(1, 2_000_000 // max(n, 1))
     for lo in range(0, rows.size, block):
         part = rows[lo : lo + block]
-        sim = (1 - w) * (X[part] @ X.T)
-        if w > 0:
-            sim += w * (lexical[part] @ lexical.T).toarray()
+        sim = blended_block(X, lexical, part, w)
         clusterer._timed(sim, times, part)
         sim[np.arange(part.size), part] = -np.inf
         top = top_k_first(sim, k)
@@ -372,15 +342,13 @@ def best_fit_labels(X, lexical, labels, rows, clusterer) -> np.ndarray:
     members = np.flatnonzero(labels >= 0)
     if rows.size == 0 or members.size == 0:
         return out
-    w = clusterer.lexical_weight if lexical is not None else 0.0
+    w = blend_weight(clusterer.lexical_weight, lexical)
     groups = labels[members]
     sizes = np.bincount(groups).astype(np.float64)
     block = max(1, 2_000_000 // members.size)
     for lo in range(0, rows.size, block):
         part = rows[lo : lo + block]
-        sim = (1 - w) * (X[part] @ X[members].T)
-        if w > 0:
-            sim += w * (lexical[part] @ lexical[members].T).toarray()
+        sim = blended_block(X, lexical, part, w, members)
         for i, row in enumerate(sim):
             mean = np.bincount(groups, weights=row, minlength=sizes.size) / np.maximum(sizes, 1)
             mean[sizes == 0] = -np.inf

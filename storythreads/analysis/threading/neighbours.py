@@ -22,6 +22,8 @@ import heapq
 import numpy as np
 from scipy import sparse
 
+from .similarity import blended_pairs
+
 SEMANTIC_CANDIDATES = 32
 LEXICAL_CANDIDATES = 32
 TOP_TERMS = 12  # per item, the terms whose shared use makes a lexical candidate
@@ -169,19 +171,6 @@ def _top_terms(matrix: sparse.csr_matrix, top: int) -> sparse.csr_matrix:
     return sparse.csr_matrix(
         (coo.data[keep], (coo.row[keep], coo.col[keep])), shape=matrix.shape, dtype=np.float32
     )
-
-
-def blended_pairs(X, lexical, w: float, rows, cols, chunk: int = 16_384) -> np.ndarray:
-    """The exact blended similarity of each (rows[i], cols[i]) pair, a chunk at a time (the
-    gathered rows of a chunk are copies: 16k pairs x 384 floats x 2 = 50 MB)."""
-    out = np.empty(rows.size, dtype=np.float32)
-    for s in range(0, rows.size, chunk):
-        r, c = rows[s : s + chunk], cols[s : s + chunk]
-        sim = (1.0 - w) * np.einsum("ij,ij->i", X[r], X[c])
-        if w > 0:
-            sim += w * np.asarray(lexical[r].multiply(lexical[c]).sum(axis=1)).ravel()
-        out[s : s + chunk] = sim
-    return out
 
 
 def approximate_neighbours(
