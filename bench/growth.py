@@ -36,8 +36,12 @@ DATA = HERE.parent.parent / "shared" / "data" / "liveblogs-bench-posts.jsonl"
 WORK = HERE / ".cache" / "growth"
 RESULTS = HERE / "results-growth.json"
 COPIES = {"1k": 0, "100k": 7, "1m": 70}  # 0: the first 1,000 dated posts
-BASE_1K, ADDED = 1000, 50
 SHIFT_MONTHS = 15
+# the million-post store is the 100k store copied in SQL ten times, each copy 105 months
+# (7 x 15) earlier, with new post, segment and thread ids (a first run of a million posts
+# does not fit a session: see docs/performance.md); its newest posts are the 100k store's
+SYNTHETIC_COPIES, SYNTHETIC_SHIFT_MONTHS = 10, 7 * SHIFT_MONTHS
+BASE_1K, ADDED = 1000, 50
 
 
 def _dated_rows() -> list[dict]:
@@ -89,6 +93,8 @@ def added_posts(size: str) -> Path:
     path = WORK / f"added-{size}.jsonl"
     if path.exists():
         return path
+    if size == "1m" and not (WORK / "posts-1m.jsonl").exists():  # the synthetic store ends
+        return added_posts("100k")  # where the 100k store does
     rows = _dated_rows()
     base_end = datetime.fromisoformat(rows[BASE_1K - 1]["published"])
     newest = max(
@@ -118,6 +124,61 @@ def _folder_sizes(out: Path) -> dict:
         sizes["archive_files"] = len(files)
         sizes["archive_bytes"] = sum(p.stat().st_size for p in files)
     return sizes
+
+
+def synthetic_store(size: str = "1m", source: str = "100k") -> dict:
+    """The ``source`` store copied ``SYNTHETIC_COPIES`` times in SQL (copy k: ids with a
+    ``^k`` suffix, thread numbers moved past the source's, times SYNTHETIC_SHIFT_MONTHS*k
+    months earlier), and its report folder; the first run it stands for is not timed."""
+    import time
+
+    start = time.perf_counter()
+    target = WORK / f"store-{size}.sqlite"
+    shutil.copyfile(WORK / f"store-{source}.sqlite", target)
+    db = sqlite3.connect(target, isolation_level=None)
+    step = int(db.execute("SELECT value FROM meta WHERE key = 'next_thread_number'").fetchone()[0])
+    db.execute("BEGIN")
+    for k in range(1, SYNTHETIC_COPIES):
+        months, offset = f"-{SYNTHETIC_SHIFT_MONTHS * k} months", step * k
+
+        def when(col, months=months):
+            return f"strftime('%Y-%m-%dT%H:%M:%S+00:00', {col}, '{months}')"
+
+        def tid(col, offset=offset):
+            return f"printf('t-%06d', CAST(substr({col}, 3) AS INTEGER) + {offset})"
+
+        db.execute(f"""INSERT INTO posts SELECT id || '^{k}', source, url, {when("published")},
+            title, byline, body, captions, content_sha, first_run, last_run, date_only,
+            time_inferred_from, outlet_group, key_event FROM posts WHERE id NOT LIKE '%^%'""")
+        db.execute(f"""INSERT INTO segments SELECT id || '^{k}', post_id || '^{k}', ordinal, kind,
+            text, sha FROM segments WHERE id NOT LIKE '%^%'""")
+        db.execute(f"""INSERT INTO threads SELECT {tid("id")}, label, keyphrases, headline,
+            centroid, {when("first_seen")}, {when("last_seen")}, status, summary, born_run,
+            updated_run FROM threads WHERE CAST(substr(id, 3) AS INTEGER) < {step}""")
+        db.execute(f"""INSERT INTO assignments SELECT post_id || '^{k}', {tid("thread_id")}, role,
+            score, segment_ids FROM assignments WHERE post_id NOT LIKE '%^%'""")
+        db.execute(f"""INSERT INTO links SELECT {tid("src")}, {tid("dst")}, kind, score, reason
+            FROM links WHERE CAST(substr(src, 3) AS INTEGER) < {step}""")
+        db.execute(f"""INSERT INTO layout SELECT post_id || '^{k}', x, y FROM layout
+            WHERE post_id NOT LIKE '%^%'""")
+        db.execute(f"""INSERT INTO lineage (run_id, thread_id, event, other_id, detail) SELECT
+            run_id, {tid("thread_id")}, event, other_id, detail FROM lineage
+            WHERE CAST(substr(thread_id, 3) AS INTEGER) < {step}""")
+    db.execute(f"UPDATE terms SET df = df * {SYNTHETIC_COPIES}")
+    db.execute(
+        f"UPDATE meta SET value = CAST(value AS INTEGER) * {SYNTHETIC_COPIES} WHERE key = 'term_docs'"
+    )
+    db.execute(
+        f"UPDATE meta SET value = '{step * SYNTHETIC_COPIES}' WHERE key = 'next_thread_number'"
+    )
+    db.execute("COMMIT")
+    posts = db.execute("SELECT COUNT(*) FROM posts").fetchone()[0]
+    db.close()
+    out = WORK / f"out-{size}"
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.copytree(WORK / f"out-{source}", out, ignore=shutil.ignore_patterns("store.sqlite*"))
+    return {"posts": posts, "built_s": round(time.perf_counter() - start, 1),
+            "store_mb": round(target.stat().st_size / 2**20, 1), "from": source}  # fmt: skip
 
 
 def first_run(size: str) -> dict:
@@ -197,6 +258,8 @@ def main() -> None:
     parser.add_argument("--keep-stores", action="store_true",
                         help="reuse the stores of an earlier bench (no first runs)")  # fmt: skip
     parser.add_argument("--first-only", action="store_true")
+    parser.add_argument("--synthetic-1m", action="store_true",
+                        help="build the 1m store from the 100k one in SQL (no first run)")  # fmt: skip
     args = parser.parse_args()
     sizes = [s for s in args.sizes.split(",") if s]
     res = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
@@ -209,6 +272,12 @@ def main() -> None:
         RESULTS.write_text(json.dumps(res, indent=2) + "\n")
 
     for size in sizes:
+        if size == "1m" and args.synthetic_1m:
+            if not (args.keep_stores and (WORK / "store-1m.sqlite").exists()):
+                print("synthetic 1m store ...", flush=True)
+                res["synthetic_1m"] = synthetic_store()
+                save()
+            continue
         store_posts(size)
         if not (args.keep_stores and (WORK / f"store-{size}.sqlite").exists()):
             print(f"first run, {size} ...", flush=True)

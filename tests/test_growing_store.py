@@ -220,3 +220,23 @@ def test_a_scheduled_cli_run_writes_the_window_the_archive_and_one_plotly(
     assert {t["id"] for t in report["threads"]} <= set(index)
     assert len(list((out / "assets").iterdir())) == 1
     assert report["run"]["counts"]["mode"] == "working set"
+
+
+def test_a_run_rewrites_only_the_index_blocks_of_its_threads(tmp_path, fake_embedder):
+    """The archive's index comes in blocks of 1,000 thread ids: a run that describes only
+    new threads writes their block, not the older ones (its cost does not grow with the
+    store), and the front page counts them all."""
+    from storythreads.reports.archive import BLOCK, block_of
+
+    run = analyze(WEEKS_FEED, Settings(), fake_embedder)
+    write_archive(run, tmp_path)
+    old_block = tmp_path / "archive" / "index" / f"{block_of(run.threads[0].id)}.json"
+    stamp = old_block.stat().st_mtime_ns
+    late = dataclasses.replace(run.threads[0], id=f"t-{BLOCK + 5:06d}", label="Much later")
+    counts = write_archive(dataclasses.replace(run, threads=(late,)), tmp_path)
+    assert counts == {"written": 1, "unchanged": 0, "threads": len(run.threads) + 1}
+    assert old_block.stat().st_mtime_ns == stamp
+    assert block_of(late.id) == f"t-{BLOCK:06d}" and block_of("t-000999") == "t-000000"
+    assert read_index(tmp_path / "archive")[late.id]["label"] == "Much later"
+    front = (tmp_path / "archive" / "index.html").read_text()
+    assert f"index/t-{BLOCK:06d}.html" in front and "index/t-000000.html" in front
