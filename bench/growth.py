@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import shutil
 import sqlite3
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -227,6 +228,7 @@ def plus_fifty(size: str, repeat: int, vectors_from: Path | None) -> dict:
                         ignore=shutil.ignore_patterns("store.sqlite*"))  # fmt: skip
         store = out / "store.sqlite"
         shutil.copyfile(pristine, store)
+        _last_snapshot(pristine, store)
         if vectors_from is not None:
             _preseed(store, vectors_from, added_posts(size))
         cmd = [_cli(), "run", str(added_posts(size)), "--out", str(out), "--profile"]
@@ -238,6 +240,22 @@ def plus_fifty(size: str, repeat: int, vectors_from: Path | None) -> dict:
             summary = r["out"].strip().split("; wrote")[0]
     return {"wall_s": min(walls), "walls": walls, "peak_mb": max(peaks), "stages": stages,
             "summary": summary, "report_bytes": _folder_sizes(out)}  # fmt: skip
+
+
+def _last_snapshot(pristine: Path, store: Path) -> None:
+    """The snapshot an hourly job's previous run left: the store as it is, taken an hour
+    ago (a hard link to the pristine copy, which no run writes)."""
+    from datetime import UTC
+
+    from storythreads.store.snapshot_files import snapshot_dir, stamp
+
+    folder = snapshot_dir(store)
+    folder.mkdir(exist_ok=True)
+    target = folder / f"{stamp(datetime.now(UTC) - timedelta(hours=1))}.sqlite"
+    try:
+        os.link(pristine, target)
+    except OSError:
+        shutil.copyfile(pristine, target)
 
 
 def _stages(profile: str) -> dict:

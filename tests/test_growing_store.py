@@ -240,3 +240,25 @@ def test_a_run_rewrites_only_the_index_blocks_of_its_threads(tmp_path, fake_embe
     assert read_index(tmp_path / "archive")[late.id]["label"] == "Much later"
     front = (tmp_path / "archive" / "index.html").read_text()
     assert f"index/t-{BLOCK:06d}.html" in front and "index/t-000000.html" in front
+
+
+def test_a_store_of_gigabytes_is_checked_and_copied_once_a_day(tmp_path, make_fake_embedder):
+    """The whole-file check and the snapshot read every page: a store over
+    store.full_copy_max_mb gets them only when its newest snapshot is a day old."""
+    from storythreads.store import full_copy_due, list_snapshots
+
+    path = tmp_path / "s.sqlite"
+    small = Settings()
+    tiny_limit = small.replace("store", full_copy_max_mb=0)  # every store counts as large
+    batches = _weeks(WEEKS_FEED)
+    with Store(path) as store:
+        update(store, batches[0], small, make_fake_embedder())
+        first = update(store, batches[1], tiny_limit, make_fake_embedder())  # no snapshot yet
+        assert first.counts["store_full_copy"] and len(list_snapshots(path)) == 1
+        second = update(store, batches[2], tiny_limit, make_fake_embedder())
+        assert not second.counts["store_full_copy"] and len(list_snapshots(path)) == 1
+    taken = list_snapshots(path)[0].taken
+    assert not full_copy_due(path, 0, 24.0, now=taken + timedelta(hours=23))
+    assert full_copy_due(path, 0, 24.0, now=taken + timedelta(hours=24))
+    assert full_copy_due(path, 1024, 24.0, now=taken)  # a small store: every run
+    assert full_copy_due(path, 0, 0.0, now=taken)  # 0 hours: every run

@@ -153,7 +153,7 @@ def run(
     settings = _settings(config, model, backend)
     embedder = engines.engine_embedder(settings, engine, ray_address)
     engines.start_early(embedder)
-    from ..store import Store
+    from ..store import Store, full_copy_due
 
     with timer.stage("ingest"):
         result = read_posts(list(inputs), format=fmt, limits=settings.limits, source=source)
@@ -169,7 +169,11 @@ def run(
         with timer.stage("render"):
             written = publish(run_, out_dir, settings.report, since, until)
     else:
-        with Store(store_path or Path(out_dir) / "store.sqlite") as store:
+        path = Path(store_path or Path(out_dir) / "store.sqlite")
+        keeping = settings.store
+        # a store of gigabytes is checked (every page read) once a day, with its snapshot
+        check = full_copy_due(path, keeping.full_copy_max_mb, keeping.full_copy_every_hours)
+        with Store(path, check=check) as store:
             store.lock(wait)
             earlier = store.post_count()
             if earlier:

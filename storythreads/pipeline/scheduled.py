@@ -12,6 +12,7 @@ from ..analysis.threading.identity import PriorThread
 from ..analysis.threading.working_set import working_since
 from ..config import Settings
 from ..embeddings import CachedEmbedder, Embedder, make_embedder
+from ..store.snapshot_files import full_copy_due
 from ..store.snapshots import PendingSnapshot
 from ..timing import StageTimer
 from ..types import Post, Problem, Run, Thread, unique_posts
@@ -53,12 +54,15 @@ def update(
     """
     settings = settings or Settings()
     timer = timer if timer is not None else StageTimer()
+    keeping = settings.store
+    full_copy = full_copy_due(store.path, keeping.full_copy_max_mb, keeping.full_copy_every_hours)
     with timer.stage("save"):  # copied beside the threading; waited for before the save
-        snapshot = PendingSnapshot(store, settings.store.snapshots)
+        snapshot = PendingSnapshot(store, keeping.snapshots if full_copy else 0)
     try:
         with timer.stage("load"):
-            stamps = store.post_stamps()
-        incoming = {p.id: p for p in unique_posts(posts)}
+            incoming = {p.id: p for p in unique_posts(posts)}
+            n_stored = store.post_count()
+            stamps = store.post_stamps(incoming)
         changed = [
             p for i, p in incoming.items() if i not in stamps or stamps[i][0] != p.content_sha
         ]
@@ -66,10 +70,13 @@ def update(
         # Small stores are re-threaded whole every run; large ones re-thread their working
         # set and attach the new posts, and are re-threaded whole only when asked
         # (`--rethread`, e.g. from a nightly cron line).
-        attach = not rethread and len(stamps) > settings.identity.full_rethread_max_posts
+        attach = not rethread and n_stored > settings.identity.full_rethread_max_posts
         since = (
             working_since(
-                changed, _newest(stamps, incoming), settings.cluster, settings.report.window_days
+                changed,
+                _newest(store.newest_published(), incoming),
+                settings.cluster,
+                settings.report.window_days,
             )
             if attach
             else None
@@ -119,7 +126,9 @@ def update(
             "posts_updated": len(edits),
             "posts_unchanged": len(incoming) - len(new) - len(edits),
             "mode": "working set" if scope else "attach" if attach else "full",
-            "store_posts": len(stamps) + len(new),
+            "store_posts": n_stored + len(new),
+            # the whole store checked and snapshotted before this run (store.full_copy_*)
+            "store_full_copy": full_copy,
         }
         if scope and since is not None:  # a scope is only read from a `since`
             counts["working_set_since"] = since.isoformat()
@@ -150,12 +159,11 @@ def update(
     return dataclasses.replace(run, timings=dict(timer.seconds))
 
 
-def _newest(stamps: dict[str, tuple[str, str | None]], incoming: dict[str, Post]):
+def _newest(stored: datetime | None, incoming: dict[str, Post]) -> datetime | None:
     """The newest time of the stored and the incoming posts (None if none is dated)."""
-    stored = max((t for _, t in stamps.values() if t), default=None)
     times = [p.published for p in incoming.values() if p.published]
-    if stored:
-        times.append(datetime.fromisoformat(stored))
+    if stored is not None:
+        times.append(stored)
     return max(times, default=None)
 
 

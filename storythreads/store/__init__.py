@@ -9,7 +9,15 @@ StoreErrors, and ``snapshots`` keeps the store as it was before each run and res
 from .database import Store
 from .health import check_store
 from .schema import MIGRATIONS
-from .snapshot_files import list_snapshots
+from .snapshot_files import full_copy_due, list_snapshots
 from .snapshots import keep_snapshot, restore
 
-__all__ = ["MIGRATIONS", "Store", "check_store", "keep_snapshot", "list_snapshots", "restore"]
+__all__ = [
+    "full_copy_due",
+    "MIGRATIONS",
+    "Store",
+    "check_store",
+    "keep_snapshot",
+    "list_snapshots",
+    "restore",
+]

@@ -230,11 +230,20 @@ class Store:
             yield from self.db.execute(sql.format(",".join("?" * len(chunk))), chunk)
 
     @guarded
-    def post_stamps(self) -> dict[str, tuple[str, str | None]]:
-        """Post id -> (content sha, published as stored): what a run needs to tell new and
-        edited posts from known ones without reading every post's text."""
-        rows = self.db.execute("SELECT id, content_sha, published FROM posts")
-        return {pid: (sha, published) for pid, sha, published in rows}
+    def post_stamps(self, ids: Iterable[str]) -> dict[str, tuple[str, str | None]]:
+        """Post id -> (content sha, published as stored) for the stored posts of ``ids``:
+        what a run needs to tell new and edited posts from known ones without reading the
+        store's other posts."""
+        sql = "SELECT id, content_sha, published FROM posts WHERE id IN ({})"
+        return {
+            pid: (sha, published) for pid, sha, published in self._select_in(sql, sorted(set(ids)))
+        }
+
+    @guarded
+    def newest_published(self) -> datetime | None:
+        """The newest time of a stored post (None when none is dated)."""
+        row = self.db.execute("SELECT MAX(published) FROM posts").fetchone()
+        return parse_time(row[0]) if row and row[0] else None
 
     @guarded
     def working_set(self, since: datetime, post_ids: Iterable[str]) -> tuple[set[str], set[str]]:

@@ -54,3 +54,18 @@ def read_snapshot(path: Path) -> Snapshot:
         else datetime.fromtimestamp(path.stat().st_mtime, UTC)
     )
     return Snapshot(path, taken, path.stat().st_size)
+
+
+def full_copy_due(
+    store_path: str | Path, max_mb: int, every_hours: float, now: datetime | None = None
+) -> bool:
+    """Whether this run checks the whole store and snapshots it: always for a store of up
+    to ``max_mb`` (or one not made yet), else when its newest snapshot is older than
+    ``every_hours`` (or there is none). Both read every page, so on a store of gigabytes
+    they are done once a day, not every hour."""
+    path = Path(store_path)
+    if every_hours <= 0 or not path.exists() or path.stat().st_size <= max_mb * 2**20:
+        return True
+    newest = list_snapshots(path)
+    now = now or datetime.now(UTC)
+    return not newest or (now - newest[0].taken).total_seconds() >= every_hours * 3600
