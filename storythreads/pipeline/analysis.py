@@ -138,7 +138,14 @@ def analyze(
             assignments = assign(threading, also, thread_ids)
             by_id = {p.id: p for p in posts}
             described = describe_threads(
-                threading, also, thread_ids, by_id, go_on.reuse, settings.report, timer, namer
+                threading,
+                also=also,
+                thread_ids=thread_ids,
+                by_id=by_id,
+                reuse=go_on.reuse,
+                report=settings.report,
+                timer=timer,
+                namer=namer,
             )
         with timer.stage("crossref"):
             threads, lineage = mark_dormant(

@@ -28,7 +28,7 @@ from ..types import Assignment, Post, Segment, Thread
 from . import words as words
 
 
-@dataclasses.dataclass(frozen=True, eq=False)  # arrays: no meaningful ==
+@dataclasses.dataclass(frozen=True, eq=False, kw_only=True)  # arrays: no meaningful ==
 class Threading:
     """What clustering made of the posts; every later stage reads it, none changes it.
 
@@ -105,21 +105,21 @@ def thread_posts(posts, segments, lexical: words.Lexical, seg_vectors, cs, attac
         else np.zeros((0, 1))
     )
     return Threading(
-        segments,
-        seg_vectors,
-        segments_by_post,
-        threaded,
-        unthreaded,
-        post_index,
-        post_vecs,
-        lexical.vectorizer,
-        lexical.rows,
-        segment_counts,
-        post_names,
-        common_words,
-        labels,
-        members,
-        centroids,
+        segments=segments,
+        seg_vectors=seg_vectors,
+        segments_by_post=segments_by_post,
+        threaded=threaded,
+        unthreaded=unthreaded,
+        post_index=post_index,
+        post_vecs=post_vecs,
+        vectorizer=lexical.vectorizer,
+        lexical=lexical.rows,
+        segment_counts=segment_counts,
+        post_names=post_names,
+        common_words=common_words,
+        labels=labels,
+        members=members,
+        centroids=centroids,
     )
 
 
@@ -213,7 +213,7 @@ def assign(threading: Threading, also, thread_ids) -> list[Assignment]:
 
 
 def describe_threads(
-    threading: Threading, also, thread_ids, by_id, reuse, report, timer, namer=None
+    threading: Threading, *, also, thread_ids, by_id, reuse, report, timer, namer=None
 ):
     """Label, headline and summary per thread (kept ones from ``reuse``), and the names and
     shared posts ``link_threads`` needs. Summaries are timed as `summarize`. Fresh threads' names
