@@ -399,9 +399,10 @@ def eval_voices(gold_file, nlp_model, out_dir):
 @handled
 def evaluate(input_file, gold_field, out_dir, config, model, backend):
     """Score the threads of a JSONL file against a gold story field (BCubed, ARI, AMI)."""
-    from ..analysis.evaluate.threads import gold_labels, scores, worst_errors
+    from ..analysis.evaluate.threads import evaluate_run, gold_labels
     from ..pipeline import analyze
     from ..reports import write_reports
+    from ..reports.files import write_atomic
 
     settings = _settings(config, model, backend)
     gold = gold_labels(input_file, gold_field)
@@ -409,34 +410,22 @@ def evaluate(input_file, gold_field, out_dir, config, model, backend):
     result = read_posts([input_file], format="jsonl", limits=settings.limits)
     _report_problems(result.problems)
     run_ = analyze(result.posts, settings, engines.embedder(settings), problems=result.problems)
-    primary = {a.post_id: a.thread_id for a in run_.assignments if a.role == "primary"}
-    ids = [p.id for p in run_.posts if p.id in gold]
-    if not ids:
-        raise InputError(f"no post kept has a {gold_field!r} label", path=input_file)
-    predicted = [primary.get(i, f"unthreaded:{i}") for i in ids]
-    result_scores = scores(predicted, [gold[i] for i in ids])
-    for key, value in result_scores.items():
+    found = evaluate_run(run_, gold, gold_field, input_file)
+    for key, value in found.items():
+        if key in ("merges", "splits"):
+            continue
         shown = f"{value:.4f}" if isinstance(value, float) else value
         click.echo(f"{key:>18}: {shown}")
-    titles = {p.id: p.title or p.body[:80] for p in run_.posts}
-    times = {p.id: p.published for p in run_.posts}
-    errors = worst_errors(
-        predicted,
-        [gold[i] for i in ids],
-        [titles[i] for i in ids],
-        times=[times[i] for i in ids],
-    )
-    for kind, rows in errors.items():
+    for kind in ("merges", "splits"):
         click.echo(f"\nworst {kind}:")
-        for row in rows:
+        for row in found.get(kind, []):
             click.echo(f"  {error_heading(row)}")
             for part in row["parts"]:
                 key = "gold" if "gold" in part else "thread"
                 click.echo(f"    {part[key]} x{part['items']}: {part['example'][:90]}")
-    result_scores = {**result_scores, **errors}
     if out_dir:
         write_reports(run_, out_dir, settings.report.formats)
-        Path(out_dir, "scores.json").write_text(json.dumps(result_scores, indent=2) + "\n")
+        write_atomic(Path(out_dir, "scores.json"), (json.dumps(found, indent=2) + "\n").encode())
 
 
 main.add_command(store_group)

@@ -146,3 +146,24 @@ def gold_labels(path: str, field: str) -> dict[str, object]:
     if not gold:
         raise InputError(f"no record has both an id and the gold field {field!r}", path=path)
     return gold
+
+
+def evaluate_run(run, gold: dict[str, object], gold_field: str, path: str) -> dict:
+    """A run's threads scored against ``gold`` (post id -> story): the scores
+    (``scores``) and the worst merges and splits (``worst_errors``), over the posts that
+    have a label; an unthreaded post counts as a thread of its own. InputError when no post
+    of the run has one."""
+    primary = {a.post_id: a.thread_id for a in run.assignments if a.role == "primary"}
+    ids = [p.id for p in run.posts if p.id in gold]
+    if not ids:
+        raise InputError(f"no post kept has a {gold_field!r} label", path=path)
+    predicted = [primary.get(i, f"unthreaded:{i}") for i in ids]
+    labels = [gold[i] for i in ids]
+    by_id = {p.id: p for p in run.posts}
+    errors = worst_errors(
+        predicted,
+        labels,
+        [by_id[i].title or by_id[i].body[:80] for i in ids],
+        times=[by_id[i].published for i in ids],
+    )
+    return {**scores(predicted, labels), **errors}
