@@ -31,7 +31,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE)]
-from measure import measured
+from measure import measured, stage_seconds
 
 DATA = HERE.parent.parent / "shared" / "data" / "liveblogs-bench-posts.jsonl"
 WORK = HERE / ".cache" / "growth"
@@ -236,7 +236,7 @@ def plus_fifty(size: str, repeat: int, vectors_from: Path | None) -> dict:
         walls.append(r["wall_s"])
         peaks.append(r["peak_mb"])
         if r["wall_s"] == min(walls):
-            stages = _stages(r["err"])
+            stages = stage_seconds(r["err"])
             summary = r["out"].strip().split("; wrote")[0]
     return {"wall_s": min(walls), "walls": walls, "peak_mb": max(peaks), "stages": stages,
             "summary": summary, "report_bytes": _folder_sizes(out)}  # fmt: skip
@@ -256,17 +256,6 @@ def _last_snapshot(pristine: Path, store: Path) -> None:
         os.link(pristine, target)
     except OSError:
         shutil.copyfile(pristine, target)
-
-
-def _stages(profile: str) -> dict:
-    import re
-
-    found = {}
-    for line in profile.splitlines():
-        m = re.match(r"^([a-z]+)\s+(\d+\.\d+)\s+[\d.]+%", line)
-        if m and m.group(1) != "total":
-            found[m.group(1)] = float(m.group(2))
-    return found
 
 
 def main() -> None:

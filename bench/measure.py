@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import threading
 import time
@@ -55,3 +56,13 @@ def _sample_tree(proc: subprocess.Popen, peak: dict) -> None:
     while proc.returncode is None:
         peak["kb"] = max(peak["kb"], _tree_pss_kb(proc.pid))
         time.sleep(0.2)
+
+
+def stage_seconds(profile_text: str) -> dict[str, float]:
+    """The `--profile` table back into {stage: seconds}."""
+    found = {}
+    for line in profile_text.splitlines():
+        m = re.match(r"^([a-z]+)\s+(\d+\.\d+)\s+[\d.]+%", line)
+        if m and m.group(1) != "total":
+            found[m.group(1)] = float(m.group(2))
+    return found

@@ -37,7 +37,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE)]
-from measure import measured
+from measure import measured, stage_seconds
 
 DATA = HERE.parent.parent / "shared" / "data" / "liveblogs-bench-posts.jsonl"
 WORK = HERE / ".cache" / "scale"
@@ -99,16 +99,6 @@ def attempt(fn, *args) -> dict:
     except Exception as exc:  # noqa: BLE001 -- recorded in results.json and the table
         print(f"  failed: {exc}", file=sys.stderr)
         return {"error": str(exc)[-2000:]}
-
-
-def stage_seconds(profile_text: str) -> dict[str, float]:
-    """The `--profile` table back into {stage: seconds}."""
-    found = {}
-    for line in profile_text.splitlines():
-        m = re.match(r"^([a-z]+)\s+(\d+\.\d+)\s+[\d.]+%", line)
-        if m and m.group(1) != "total":
-            found[m.group(1)] = float(m.group(2))
-    return found
 
 
 def run_ours(size: str, seed_from: Path | None = None) -> dict:
