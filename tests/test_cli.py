@@ -143,6 +143,10 @@ def test_unknown_format_is_a_usage_error(runner, seed_path, tmp_path):
     [
         ("[nonsense]\nx = 1\n", ["nonsense", "bad.toml"]),  # unknown section
         ("[cluster]\nthreshold = 7\n", ["cluster.threshold", "bad.toml"]),  # out of range
+        # the settings of issue 26: the report's window, the single file, the full copies
+        ("[report]\nwindow_days = -1\n", ["report.window_days", "bad.toml"]),
+        ('[report]\nsingle_file = "yes"\n', ["single_file", "true or false"]),
+        ("[store]\nfull_copy_every_hours = -2\n", ["store.full_copy", "bad.toml"]),
     ],
 )
 def test_bad_config_is_exit_2(runner, seed_path, tmp_path, toml, expected):
