@@ -262,3 +262,27 @@ def test_a_store_of_gigabytes_is_checked_and_copied_once_a_day(tmp_path, make_fa
     assert full_copy_due(path, 0, 24.0, now=taken + timedelta(hours=24))
     assert full_copy_due(path, 1024, 24.0, now=taken)  # a small store: every run
     assert full_copy_due(path, 0, 0.0, now=taken)  # 0 hours: every run
+
+
+def test_compare_on_a_large_store_compares_everything_it_holds(runner, tmp_path, fake_model):
+    """`compare --store` on a store past full_rethread_max_posts adds the posts through a
+    working set, then compares over every stored post, not over the set; its page loads
+    plotly.js from assets/ like the reports."""
+    config = tmp_path / "large.toml"
+    config.write_text("[identity]\nfull_rethread_max_posts = 4\n")
+    store = tmp_path / "s.sqlite"
+    batches = _weeks(WEEKS_FEED)
+    for i, batch in enumerate(batches[:-1]):
+        feed = write_posts_jsonl(tmp_path / f"{i}.jsonl", batch)
+        args = ["run", str(feed), "--out", str(tmp_path / "r"), "--store", str(store)]
+        assert runner.invoke(cli.main, [*args, "--config", str(config)]).exit_code == 0
+    last = write_posts_jsonl(tmp_path / "last.jsonl", batches[-1])
+    out = tmp_path / "cmp"
+    result = runner.invoke(cli.main, ["compare", str(last), "--out", str(out), "--store",
+                                      str(store), "--config", str(config)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = json.loads((out / "compare.json").read_text())
+    compared = {p for t in data["threads"] for p in t["posts"]}
+    assert compared == {p.id for p in WEEKS_FEED}
+    assert len(list((out / "assets").glob("plotly-*.min.js"))) == 1
+    assert 'src="assets/plotly-' in (out / "compare.html").read_text()

@@ -267,6 +267,8 @@ def compare(
             run_ = update(
                 store, result.posts, settings, engines.embedder(settings), problems=result.problems
             )
+            if run_.counts.get("mode") == "working set":  # compare over all the store holds
+                run_ = store.load_run()
     else:
         run_ = analyze(result.posts, settings, engines.embedder(settings), problems=result.problems)
     window = select_window(run_, since, until)
@@ -279,7 +281,7 @@ def compare(
         rules=settings.compare,
         groupings=groupings,
     )
-    written = write_comparison(comparison, out_dir)
+    written = write_comparison(comparison, out_dir, single_file=settings.report.single_file)
     outlets = len({p.source or "unknown" for p in comparison.run.posts})
     click.echo(
         f"{len(comparison.run.posts)} posts from {outlets} outlet(s) -> "

@@ -349,17 +349,19 @@ def _grouping_view(grouping, grouped: Comparison) -> dict:
     }
 
 
-def render_compare_html(c: Comparison) -> str:
-    """One self-contained page; the plot reaches it only as ``|tojson`` data."""
+def render_compare_html(c: Comparison, plotly_src: str | None = None) -> str:
+    """One page, plotly.js inlined or, given ``plotly_src``, loaded from that file beside
+    it (``figures_html.plotly_asset``); the plot reaches it only as ``|tojson`` data."""
     from .render import environment
 
     v = compare_view(c)
     anchors = {t["id"]: t["anchor"] for t in v["threads"]}
     heatmap = coverage_heatmap(c, v["outlets"], anchors)
     figs = {"coverage": heatmap, "attention": attention_chart(c)}
-    plotly_js = Markup(figures_html.plotly_js()) if any(figs.values()) else ""
+    drawn = any(figs.values())
+    plotly_js = Markup(figures_html.plotly_js()) if drawn and not plotly_src else ""
     return (
         environment("html")
         .get_template("compare.html.j2")
-        .render(v=v, figs=figs, plotly_js=plotly_js)
+        .render(v=v, figs=figs, plotly_js=plotly_js, plotly_src=plotly_src if drawn else None)
     )

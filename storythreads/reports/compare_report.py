@@ -23,6 +23,7 @@ from ..analysis.compare.voices import hedging, post_text, quotes, sources, voice
 from ..analysis.language.figures import figures, revisions
 from ..config import CompareSettings
 from ..types import Run
+from . import figures_html
 from .compare_html import lag_text, median_lags, render_compare_html
 from .comparison import Comparison, correction, terms_rule_text
 from .files import write_atomic
@@ -339,12 +340,14 @@ def _csv(rows: list[dict]) -> str:
     return buffer.getvalue()
 
 
-def write_comparison(c: Comparison, out_dir: str | Path) -> list[Path]:
-    """Render everything first, then replace each file atomically; return the paths."""
+def write_comparison(c: Comparison, out_dir: str | Path, single_file: bool = True) -> list[Path]:
+    """Render everything first, then replace each file atomically; return the paths.
+    ``single_file=False``: compare.html loads plotly.js from ``assets/`` in ``out_dir``."""
     out = Path(out_dir)
+    plotly_src = None if single_file else figures_html.plotly_asset(out)
     files: dict[str, bytes] = {
         "compare.md": render_compare_markdown(c).encode(),
-        "compare.html": render_compare_html(c).encode(),
+        "compare.html": render_compare_html(c, plotly_src).encode(),
         "compare.json": (
             json.dumps(comparison_dict(c), indent=2, ensure_ascii=False) + "\n"
         ).encode(),
