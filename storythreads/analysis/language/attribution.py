@@ -579,7 +579,9 @@ def _previous_direct(parsed: Parsed, drafts: _DraftIndex, quote, quotes) -> Draf
     if not _is_direct(last.spans, quotes) or parsed.text.find("\n", last_end, quote[0]) >= 0:
         return None
     between = drafts.cued_in(last_end, quote[0])
-    if any(d.source is None or d.source.i != last.source.i for d in between):
+    # another speaker's cue between ends the run; so does any cue after a quote whose own
+    # cue names no one (there was an AttributeError here)
+    if any(d.source is None or last.source is None or d.source.i != last.source.i for d in between):
         return None
     cue_sentence = last.cue.sent if hasattr(last.cue, "sent") else None
     doc = parsed.doc
