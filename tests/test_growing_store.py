@@ -286,3 +286,23 @@ def test_compare_on_a_large_store_compares_everything_it_holds(runner, tmp_path,
     assert compared == {p.id for p in WEEKS_FEED}
     assert len(list((out / "assets").glob("plotly-*.min.js"))) == 1
     assert 'src="assets/plotly-' in (out / "compare.html").read_text()
+
+
+def test_a_store_without_word_counts_counts_every_post_once(tmp_path, make_fake_embedder):
+    """A store made before issue 26 keeps no document frequencies: its first working-set run
+    counts every stored post, and then gives the rows of a store that always had them."""
+    batches = _weeks(WEEKS_FEED)
+    threads = {}
+    for name in ("kept", "older"):
+        with Store(tmp_path / f"{name}.sqlite") as store:
+            for i, batch in enumerate(batches):
+                if name == "older" and i == len(batches) - 1:  # as an older version left it
+                    with store.transaction() as db:
+                        db.execute("DELETE FROM terms")
+                        db.execute("DELETE FROM meta WHERE key = 'term_docs'")
+                    assert not store.term_counts_kept()
+                update(store, batch, LARGE, make_fake_embedder())
+            n, df = term_counts(store.load_posts())
+            assert store.document_frequencies(df) == (n, dict(df))
+            threads[name] = {t.id: t.post_ids for t in store.load_run().threads}
+    assert threads["older"] == threads["kept"]
