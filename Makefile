@@ -38,8 +38,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/scale.py $(BENCH_ARGS)
 	$(BIN)/python bench/growth.py $(GROWTH_ARGS)
 
-# A store that grows for years (bench/growth.py): +50 posts on 1k and ~100k stores, the
-# first runs, report sizes. GROWTH_ARGS="--sizes 1k,100k,1m" adds the million-post store.
+# A store that grows for years (bench/growth.py): +50 posts on 1k, ~100k and ~1M stores,
+# the first runs at 1k and 100k, report sizes (GROWTH_ARGS="--keep-stores": +50 rows only).
 bench-growth: $(STAMP)
 	$(BIN)/python bench/growth.py $(GROWTH_ARGS)
 
