@@ -306,3 +306,16 @@ def test_a_store_without_word_counts_counts_every_post_once(tmp_path, make_fake_
             assert store.document_frequencies(df) == (n, dict(df))
             threads[name] = {t.id: t.post_ids for t in store.load_run().threads}
     assert threads["older"] == threads["kept"]
+
+
+def test_a_windowed_report_says_what_it_leaves_to_the_archive(tmp_path, fake_embedder):
+    run = analyze(WEEKS_FEED, Settings(), fake_embedder)
+    publish(run, tmp_path, ReportSettings())
+    left = len(run.threads) - len(recent_window(run, 7.0).threads)
+    line = f"{left} older threads are in"
+    assert line in (tmp_path / "report.md").read_text()
+    html = (tmp_path / "report.html").read_text()
+    assert line in html and 'href="archive/index.html"' in html
+    one_day = analyze(WEEKS_FEED[:5], Settings(), fake_embedder)
+    publish(one_day, tmp_path / "day", ReportSettings())
+    assert "older threads" not in (tmp_path / "day" / "report.md").read_text()

@@ -246,6 +246,15 @@ def _view(run: Run, graph: Graph | None = None) -> dict:
         )
     return {
         "run_id": run.id,
+        # set by reports.window.recent_window when older threads were left to the archive
+        "window": (
+            {
+                "days": f"{run.counts['window_days']:g}",
+                "archived": run.counts["archived_threads"],
+            }
+            if "archived_threads" in run.counts
+            else None
+        ),
         "model": run.model,
         "span": time_span(dated[0], dated[-1], _dates_only(run.posts)) if dated else "undated",
         "n_posts": len(run.posts),
