@@ -347,7 +347,7 @@ def test_cli_run_on_a_locked_store_is_exit_5(runner, tmp_path, fake_model):
 
 def test_cli_run_embeds_the_new_paragraphs_while_starting_up(runner, tmp_path, monkeypatch):
     """The local engine is handed the new paragraphs before the pipeline is imported
-    (cli.engines.prefetch); the pipeline's embedding call then collects them: one batch, of
+    (jobs.prefetch); the pipeline's embedding call then collects them: one batch, of
     exactly the paragraphs no earlier run embedded."""
     from conftest import FakeEmbedder
 

@@ -153,49 +153,35 @@ def run(
     settings = _settings(config, model, backend)
     embedder = engines.engine_embedder(settings, engine, ray_address)
     engines.start_early(embedder)
-    from ..store import Store, full_copy_due
+    from ..jobs import Job, run_job
 
     with timer.stage("ingest"):
         result = read_posts(list(inputs), format=fmt, limits=settings.limits, source=source)
     _report_problems(result.problems)
     if not result.posts:
         raise InputError("no usable posts in the input", path=", ".join(inputs))
-    if no_store:
-        engines.prefetch(embedder, result.posts, settings)
-        from ..pipeline import analyze
-        from ..reports import publish
 
-        run_ = analyze(result.posts, settings, embedder, problems=result.problems, timer=timer)
-        with timer.stage("render"):
-            written = publish(run_, out_dir, settings.report, since, until)
-    else:
-        path = Path(store_path or Path(out_dir) / "store.sqlite")
-        keeping = settings.store
-        # a store of gigabytes is checked (every page read) once a day, with its snapshot
-        check = full_copy_due(path, keeping.full_copy_max_mb, keeping.full_copy_every_hours)
-        with Store(path, check=check) as store:
-            store.lock(wait)
-            earlier = store.post_count()
-            if earlier:
-                click.echo(
-                    f"storythreads: adding to {store.path} ({earlier} earlier posts)", err=True
-                )
-            engines.prefetch(embedder, result.posts, settings, store)
-            from ..pipeline import update
-            from ..reports import publish
+    def say_store(store) -> None:
+        if earlier := store.post_count():
+            click.echo(f"storythreads: adding to {store.path} ({earlier} earlier posts)", err=True)
 
-            run_ = update(
-                store,
-                result.posts,
-                settings,
-                embedder,
-                problems=result.problems,
-                rethread=rethread,
-                timer=timer,
-            )
-            # still under the lock: a later run cannot overwrite these with older reports
-            with timer.stage("render"):
-                written = publish(run_, out_dir, settings.report, since, until)
+    job = Job(
+        out_dir=Path(out_dir),
+        store=None if no_store else Path(store_path or Path(out_dir) / "store.sqlite"),
+        rethread=rethread,
+        wait=wait,
+        since=since,
+        until=until,
+    )
+    run_, written = run_job(
+        job,
+        result.posts,
+        settings,
+        embedder,
+        problems=result.problems,
+        timer=timer,
+        on_store=say_store,
+    )
     c = run_.counts
     if "vectors" in run_.changes:
         click.echo(f"storythreads: note: {run_.changes['vectors']}", err=True)

@@ -58,18 +58,3 @@ def start_early(embedder) -> None:
     start = getattr(getattr(embedder, "inner", None), "start", None)
     if callable(start):
         start()
-
-
-def prefetch(embedder, posts, settings: Settings, store=None) -> None:
-    """The local engine starts embedding the input's paragraphs that ``store`` (or, with
-    none, this run) has no vectors for, before this process imports the pipeline (a
-    second of scikit-learn and SciPy): the two overlap on a scheduled run. The pipeline's
-    own embedding call then collects them (``ProcessEmbedder.submit``)."""
-    from ..analysis.threading.segment import segment_posts
-    from ..embeddings import CachedEmbedder
-    from ..types import unique_posts
-
-    if not callable(getattr(embedder.inner, "submit", None)):
-        return
-    cached = CachedEmbedder(embedder.inner, store) if store is not None else embedder
-    cached.prefetch([s.text for s in segment_posts(unique_posts(posts), settings.segment)])
