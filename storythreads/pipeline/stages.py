@@ -248,7 +248,17 @@ def describe_threads(
         rows = [r for p in member_posts for _, r in threading.segments_by_post[p.id]]
         rows += [row_of[sid] for _, segs in also_here for sid, _ in segs]
         threads.append(
-            _new_thread(threading, t, tid, rows, also_here, phrases[t], by_id, report, timer)
+            _new_thread(
+                threading,
+                t,
+                tid=tid,
+                rows=rows,
+                also_here=also_here,
+                phrases=phrases[t],
+                by_id=by_id,
+                report=report,
+                timer=timer,
+            )
         )
     reserved = [kept[t].label for t in kept]
     named = words.name_fresh(threading, [thread_ids[t] for t in fresh], fresh, phrases,
@@ -269,7 +279,7 @@ def _kept(threading: Threading, also, thread_ids, reuse) -> dict[int, Thread]:
     return kept
 
 
-def _new_thread(threading: Threading, t, tid, rows, also_here, phrases, by_id, report, timer):
+def _new_thread(threading: Threading, t, *, tid, rows, also_here, phrases, by_id, report, timer):
     """Thread ``t`` described afresh from its posts and the segment ``rows`` it holds
     (its posts' and its `also` segments')."""
     m = threading.members[t]
