@@ -4,9 +4,8 @@
 earlier, in their own modules, so rendering only formats and never decides.
 """
 
-from .publish import publish
+from .publish import publish, recent_window, select_window
 from .render import RENDERERS, report_dict, write_reports
-from .window import recent_window, select_window
 
 __all__ = [
     "RENDERERS",

@@ -1,7 +1,7 @@
 """The archive beside a report: one page per thread (HTML and JSON) and an index of them all.
 
 The main report shows a window: the threads active in the last ``report.window_days``
-(reports.window.recent_window). Every thread a run has described keeps its page in
+(reports.publish.recent_window). Every thread a run has described keeps its page in
 ``archive/threads/<id>.html`` and ``.json``, so nothing leaves the reports when it leaves
 the window. A page is rewritten only when what it shows changed.
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from storythreads.errors import ConfigError
-from storythreads.reports import files, render
+from storythreads.reports import files, render, values
 from storythreads.reports.render import (
     RENDERERS,
     render_html,
@@ -248,10 +248,10 @@ def test_html_escapes_post_text():
 
 def test_anchors_are_injective_and_inert():
     ids = ["a b", "a.20b", "a_b", "-x", "é", "x/y", "p2"]
-    anchors = [render.anchor_id(i) for i in ids]
+    anchors = [values.anchor_id(i) for i in ids]
     assert len(set(anchors)) == len(ids)
     assert all(re.fullmatch(r"[A-Za-z0-9.-]+", a) for a in anchors)
-    assert all(render.md_escape(a) == a for a in anchors)
+    assert all(values.md_escape(a) == a for a in anchors)
 
 
 def test_write_reports_writes_all_files_atomically(tmp_path):
