@@ -319,3 +319,21 @@ def test_a_windowed_report_says_what_it_leaves_to_the_archive(tmp_path, fake_emb
     one_day = analyze(WEEKS_FEED[:5], Settings(), fake_embedder)
     publish(one_day, tmp_path / "day", ReportSettings())
     assert "older threads" not in (tmp_path / "day" / "report.md").read_text()
+
+
+def test_other_settings_than_the_last_runs_describe_every_thread_afresh(
+    tmp_path, make_fake_embedder
+):
+    """A working set would leave the older threads described with the old settings: a run
+    with other settings (or other vectors) takes the whole store instead."""
+    batches = _weeks(WEEKS_FEED)
+    other = LARGE.replace("report", summary_sentences=2)
+    with Store(tmp_path / "s.sqlite") as store:
+        for batch in batches[:-1]:
+            update(store, batch, LARGE, make_fake_embedder())
+        changed = update(store, batches[-1], other, make_fake_embedder())
+        assert changed.counts["mode"] == "attach"
+        assert len(changed.posts) == len(WEEKS_FEED)
+        assert all(len(t.summary) <= 2 for t in store.load_run().threads)
+        again = update(store, [], other, make_fake_embedder())
+        assert again.counts["mode"] == "working set"

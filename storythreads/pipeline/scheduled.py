@@ -44,7 +44,9 @@ def update(
     re-threaded whole every run. A large one (over ``identity.full_rethread_max_posts``)
     re-threads only its working set (analysis.working_set): the threads within time's reach
     of the new posts and those the report's window shows; the returned Run covers that
-    set, and the rest of the store stays as it was. ``rethread=True`` re-threads it whole.
+    set, and the rest of the store stays as it was. ``rethread=True`` re-threads it whole;
+    a run with other settings or other vectors than the last one's attaches the new posts
+    to the whole store and describes every thread afresh.
 
     Everything the run produced is written in one transaction; the caller holds the store
     lock. The store as it is before anything is written (the vector cache included) is
@@ -71,6 +73,13 @@ def update(
         # set and attach the new posts, and are re-threaded whole only when asked
         # (`--rethread`, e.g. from a nightly cron line).
         attach = not rethread and n_stored > settings.identity.full_rethread_max_posts
+        inner = embedder.inner if isinstance(embedder, CachedEmbedder) else embedder
+        cached = CachedEmbedder(inner or make_embedder(settings.embedding), store)
+        vectors_before = store.last_vectors_key()
+        same_settings = store.last_settings_digest() == settings.digest()
+        # other settings or other vectors than the last run's: every thread is placed and
+        # described afresh, not only the working set's (the rest would keep the old ones)
+        same_run = same_settings and vectors_before in (None, cached.key)
         since = (
             working_since(
                 changed,
@@ -78,7 +87,7 @@ def update(
                 settings.cluster,
                 settings.report.window_days,
             )
-            if attach
+            if attach and same_run
             else None
         )
         with timer.stage("load"):
@@ -89,10 +98,6 @@ def update(
         edits = [(stored[p.id], p) for p in changed if p.id in stamps]
         with timer.stage("cluster"):
             terms, frequencies = _term_counts(store, stored, scope, changed, edits, settings)
-        inner = embedder.inner if isinstance(embedder, CachedEmbedder) else embedder
-        cached = CachedEmbedder(inner or make_embedder(settings.embedding), store)
-        vectors_before = store.last_vectors_key()
-        same_settings = store.last_settings_digest() == settings.digest()
         # threads whose posts did not change keep their name and summary, and known posts keep
         # their place on the map (a map that jumps every hour is no map); a run with other
         # settings, or --rethread for the map, starts them afresh
