@@ -347,22 +347,25 @@ def test_missing_file_and_directory(tmp_path):
         read_posts([tmp_path])
 
 
-def test_invalid_utf8_liveblog_names_the_line(tmp_path):
-    data = b"1:30 p.m. ET, July 8, 2023\nHeadline\n\nBody ok.\nBad \xff byte\n"
-    with pytest.raises(InputError, match="not valid UTF-8") as info:
-        read_posts([write(tmp_path, "blog.txt", data)])
-    assert info.value.line == 5
+def test_latin1_liveblog_is_read_and_the_guess_names_the_line(tmp_path):
+    data = "1:30 p.m. ET, July 8, 2023\nHeadline\n\nBody ok.\nLe café a fermé\n"
+    result = read_posts([write(tmp_path, "blog.txt", data.encode("latin-1"))])
+    assert "Le café a fermé" in result.posts[0].body
+    [problem] = result.problems
+    assert problem.line == 5 and "not UTF-8" in problem.message and "cp1252" in problem.message
 
 
-def test_invalid_utf8_jsonl_skips_only_that_line(tmp_path):
+def test_a_line_in_another_encoding_is_recovered_not_skipped(tmp_path):
     data = (
         jsonl({"id": "a", "title": "A"}).encode()
-        + b'{"id": "b", "title": "B \xc3("}\n'
+        + '{"id": "b", "title": "Café crème"}\n'.encode("cp1252")
         + jsonl({"id": "c", "title": "C"}).encode()
     )
     result = read_posts([write(tmp_path, "posts.jsonl", data)])
-    assert [p.id for p in result.posts] == ["a", "c"]
-    assert [(p.line, p.message[:17]) for p in result.problems] == [(2, "not valid UTF-8 (")]
+    assert [p.title for p in result.posts] == ["A", "Café crème", "C"]
+    assert [(p.line, p.message[:35]) for p in result.problems] == [
+        (2, "1 of 4 lines are not UTF-8; read th")
+    ]
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])

@@ -248,7 +248,9 @@ def test_feed_problems_and_unreadable_feeds(tmp_path):
     (post,) = result.posts
     assert post.title == "Caf\u00e9 <b>" and post.published is None  # plain text stays text
     assert post.source == "news.example.com"
-    assert [p.message.split(" ")[0] for p in result.problems] == ["unparseable", "record"]
+    assert [p.message.split(" ")[0] for p in result.problems] == [
+        "declares", "unparseable", "record"
+    ]  # the file is UTF-8 though it declares Latin-1: said, and read as UTF-8
     sloppy = "<rss><channel><item><title>Caf&eacute; &foo;</title></item></channel></rss>"
     result = read_posts([write(tmp_path, "sloppy.rss", sloppy)])
     assert [p.title for p in result.posts] == ["Caf\u00e9 &foo;"]

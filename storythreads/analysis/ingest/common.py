@@ -21,7 +21,7 @@ from ...errors import InputError
 from ...types import Post, Problem, unique_posts
 from .cleaning import clean_line, clean_text
 from .outlets import outlet_from_url
-from .times import clock_time, is_date_only, parse_time
+from .times import Clock, clock_time, is_date_only, parse_time
 
 _HOST = re.compile(r"(?:[a-z0-9-]+\.)+[a-z]{2,}", re.IGNORECASE)
 
@@ -48,9 +48,7 @@ class _Clock:
     post_id: str
     line: int | None
     raw: str
-    hour: int
-    minute: int
-    second: int
+    clock: Clock
 
 
 class PostSink:
@@ -173,7 +171,7 @@ class PostSink:
         self._group[post.id] = clean_line(group or "") or None
         if clock is not None:
             assert isinstance(published, str)  # clock_time reads a time of day from text only
-            self._clocks.append(_Clock(post.id, line, clean_line(published), *clock))
+            self._clocks.append(_Clock(post.id, line, clean_line(published), clock))
 
     def _odd_time(self, post: Post, line: int | None, raw: object) -> Post:
         """A placeholder time, said; undated unless ``limits.odd_times = "keep"``."""
@@ -238,8 +236,7 @@ class PostSink:
             source = self._posts[order[near]]
             assert source.published is not None  # `dated` holds dated posts only
             day = source.published.date()
-            when = datetime(day.year, day.month, day.day, clock.hour, clock.minute,
-                            clock.second, tzinfo=UTC)  # fmt: skip
+            when = clock.clock.on(day)
             self._posts[post.id] = dataclasses.replace(
                 post, published=when, time_inferred_from=source.id
             )

@@ -1,7 +1,7 @@
 """From file names to one sorted list of posts: load, decode, pick the format, merge.
 
-Everything about files as files lives here (missing, binary, empty, encodings), so each
-format reader gets clean text and only has to know its own syntax.
+Everything about files as files lives here (missing, binary, empty; encodings in
+``decoding``), so each format reader gets clean text and only has to know its own syntax.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from ...errors import InputError
 from ...types import Post, Problem, unique_posts
 from . import csv_posts, feeds, html, jsonl, liveblog_text
 from .common import duplicate_message
+from .decoding import decode, decode_preview
 from .times import is_stamp
 
 # read(path, text, limits, source=None) -> (posts, problems). `source` fills in the outlet
@@ -34,8 +35,6 @@ _EXTENSIONS = {
     ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".txt": "liveblog",
     ".html": "html", ".htm": "html", ".xml": "feed", ".rss": "feed", ".atom": "feed",
 }  # fmt: skip
-_UTF8_BOM = b"\xef\xbb\xbf"
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 @dataclass(frozen=True)
@@ -129,31 +128,17 @@ def _read_file(
 ) -> tuple[list[Post], list[Problem]]:
     data = _load(path)
     where = str(path)
-    text: str | None = None
-    if data.startswith(_UTF16_BOMS):
-        try:
-            text = data.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise InputError(f"not valid UTF-16 ({exc.reason})", path=where) from exc
-        if "\x00" in text:
-            raise InputError("looks like a binary file (it contains NUL bytes)", path=where)
-        preview = text
-    else:
-        data = data.removeprefix(_UTF8_BOM)
-        if b"\x00" in data:
-            raise InputError("looks like a binary file (it contains NUL bytes)", path=where)
-        preview = data.decode("utf-8", errors="replace")
+    # the format is told from a forgiving reading; the real one may depend on it (pages and
+    # feeds declare their encoding)
+    preview = decode_preview(data, where)
     if not preview.strip():
         raise InputError("file contains only whitespace", path=where)
     name = format or sniff_format(path, preview)
-    decode_problems: list[Problem] = []
-    if text is None:
-        if name == "liveblog":
-            text = _decode_strict(where, data)
-        else:
-            text, decode_problems = _decode_lines(where, data)
-    posts, problems = FORMATS[name](path, text, limits, source=source)
-    return posts, decode_problems + problems
+    decoded = decode(data, where, markup=name in ("html", "feed"))
+    posts, problems = FORMATS[name](path, decoded.text, limits, source=source)
+    if decoded.note:
+        problems = [Problem(where, decoded.line, decoded.note), *problems]
+    return posts, problems
 
 
 def _load(path: Path) -> bytes:
@@ -169,41 +154,3 @@ def _load(path: Path) -> bytes:
     if not data:
         raise InputError("file is empty", path=where)
     return data
-
-
-def _decode_strict(where: str, data: bytes) -> str:
-    """Whole-file UTF-8; the error names the line, since one bad byte spoils a free text."""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise InputError(
-            f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at column {column}); "
-            "save the file as UTF-8",
-            path=where,
-            line=line,
-        ) from exc
-
-
-def _decode_lines(where: str, data: bytes) -> tuple[str, list[Problem]]:
-    """Line-by-line UTF-8 for record formats: a line with bad bytes is blanked and reported.
-
-    Blanking (rather than removing) keeps every later line at its number in the file.
-    """
-    lines: list[str] = []
-    problems: list[Problem] = []
-    for number, raw in enumerate(data.split(b"\n"), start=1):
-        try:
-            lines.append(raw.decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            lines.append("")
-            problems.append(
-                Problem(
-                    where,
-                    number,
-                    f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); "
-                    "line skipped",
-                )
-            )
-    return "\n".join(lines), problems

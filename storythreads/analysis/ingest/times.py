@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import email.utils
 import re
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from .cleaning import clean_line
@@ -46,9 +47,23 @@ _STAMP = re.compile(
 _ISO_LINE = re.compile(
     r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?$"
 )
-# A clock time with no date ("18:00", as the BBC blogs give it) cannot be placed in time;
-# it is read as "no time" rather than as an error.
-_CLOCK_ONLY = re.compile(r"^(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?::(?P<second>\d{2}))?$")
+# A clock time with no date ("18:00" as the BBC blogs give it, "12.50 BST" as the
+# Guardian's, "1:30pm ET") cannot be placed in time alone; it takes a date from its
+# neighbours (ingest.common), and is never an error.
+_CLOCK_ONLY = re.compile(
+    r"^(?P<hour>\d{1,2})[:.h](?P<minute>\d{2})(?::(?P<second>\d{2}))?"
+    r"(?:\s*(?P<ampm>[ap])\.?\s?m\b\.?)?(?:\s+(?P<zone>[a-z]{2,5}))?$",
+    re.IGNORECASE,
+)
+# dates in other languages ("Seg, 24 Set 2018 19:42:40 -0300", "9 ottobre 2023 10:15"):
+# read by dateparser, only where the rules above fail; a day, a month and a year are
+# required, and a time without a zone is UTC as everywhere else
+_FOREIGN_DATES = {
+    "STRICT_PARSING": True,
+    "RETURN_AS_TIMEZONE_AWARE": True,
+    "TIMEZONE": "UTC",
+    "TO_TIMEZONE": "UTC",
+}
 
 # A calendar date and nothing else: the post is dated to the day, not to an instant.
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -108,7 +123,18 @@ def parse_time(value: object) -> datetime | None:
     try:
         return to_utc(email.utils.parsedate_to_datetime(text))
     except (TypeError, ValueError, IndexError):
-        raise ValueError(f"{value!r} is not a date this tool can read") from None
+        pass
+    foreign = _foreign_date(text)
+    if foreign is None:
+        raise ValueError(f"{value!r} is not a date this tool can read")
+    return foreign
+
+
+def _foreign_date(text: str) -> datetime | None:
+    import dateparser  # imported here: its language data loads in about a second
+
+    found = dateparser.parse(text, settings=_FOREIGN_DATES)  # type: ignore[arg-type]
+    return to_utc(found) if found is not None else None
 
 
 def _stamp_time(match: re.Match) -> datetime:
@@ -127,15 +153,37 @@ def _stamp_time(match: re.Match) -> datetime:
     return local.replace(tzinfo=ZoneInfo(_ZONES[zone])).astimezone(UTC)
 
 
-def clock_time(value: object) -> tuple[int, int, int] | None:
-    """(hour, minute, second) of a time of day without a date ("08:00"); None for any
-    other value. ValueError for a clock that is no time of day ("25:61")."""
+@dataclass(frozen=True)
+class Clock:
+    """A time of day without a date: "08:00", "12.50 BST", "1:30 p.m. ET"."""
+
+    hour: int
+    minute: int
+    second: int
+    zone: str  # an IANA zone name ("UTC" when the stamp names none)
+
+    def on(self, day: date) -> datetime:
+        """This time of day on a given day, as aware UTC (the zone's rule of that day)."""
+        local = datetime(day.year, day.month, day.day, self.hour, self.minute, self.second)
+        return local.replace(tzinfo=ZoneInfo(self.zone)).astimezone(UTC)
+
+
+def clock_time(value: object) -> Clock | None:
+    """A time of day without a date ("08:00", "12.50 BST"); None for any other value.
+    ValueError for a clock that is no time of day ("25:61") or names an unknown zone."""
     if not isinstance(value, str):
         return None
     match = _CLOCK_ONLY.match(clean_line(value))
     if match is None:
         return None
     hour, minute, second = (int(match[k] or 0) for k in ("hour", "minute", "second"))
+    if match["ampm"]:
+        if not 1 <= hour <= 12:
+            raise ValueError(f"{value!r}: hour {hour} with a.m./p.m.")
+        hour = hour % 12 + (12 if match["ampm"].lower() == "p" else 0)
     if hour > 23 or minute > 59 or second > 59:
         raise ValueError(f"{value!r} is no time of day")
-    return hour, minute, second
+    zone = (match["zone"] or "UTC").upper()
+    if zone not in _ZONES:
+        raise ValueError(f"{value!r}: unknown time zone {match['zone']!r}")
+    return Clock(hour, minute, second, _ZONES[zone])
