@@ -20,6 +20,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
+from ..analysis.language.detect import DEFAULT_READS, language_note, languages, post_language
 from ..errors import ConfigError
 from ..types import Citation, Run
 from . import figures_html
@@ -87,9 +88,12 @@ def report_dict(run: Run, graph: Graph | None = None) -> dict:
             "time_source": p.time_source,
             "time_inferred_from": p.time_inferred_from,
             "key_event": p.key_event,  # the page marked it as a key event
+            # ISO 639-1 code of the post's language (py3langid), "und" when too short to tell
+            "language": post_language(p),
         }
         for p in sorted(run.posts, key=lambda p: p.sort_key)
     ]
+    found = languages(p["language"] for p in posts)
     links, root, chains, related = graph or links_graph(run)
     threads = []
     for t in run.threads:
@@ -137,6 +141,14 @@ def report_dict(run: Run, graph: Graph | None = None) -> dict:
         "unthreaded": list(run.unthreaded),
         "problems": [{"path": p.path, "line": p.line, "message": p.message} for p in run.problems],
         "chains": chains,  # story chains of 2+ threads, each in time order
+        # posts per language, the main one (None: no majority), the language the default
+        # models read, and the report's note when most posts are in another one
+        "languages": {
+            "posts": found.counts,
+            "main": found.main,
+            "models_read": DEFAULT_READS,
+            "note": language_note(found, len(posts)),
+        },
     }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+from ..analysis.language.detect import language_note, languages, post_language
 from ..types import Citation, Post, Run
 from .graph import Graph, chain_paths, links_graph
 from .values import anchor_id, jsonable, safe_url, time_span, when_text
@@ -85,6 +86,10 @@ def report_view(run: Run, graph: Graph | None = None) -> dict:
         )
     return {
         "run_id": run.id,
+        # said when most posts are in a language the default models do not read
+        "language_note": language_note(
+            languages(post_language(p) for p in run.posts), len(run.posts)
+        ),
         # set by reports.publish.recent_window when older threads were left to the archive
         "window": (
             {

@@ -36,6 +36,10 @@ Per thread:
    another has taken (same words, case and punctuation aside) takes its next candidate,
    or, with none left, its name with a distinguishing word of its own appended.
 
+A thread whose posts are mostly in a language other than the spaCy pipeline's
+(``language.detect``) is named by one of its chosen headlines kept whole: a parse in the
+wrong language cuts words it cannot read ("Salito 242 il di Hamas a Gaza").
+
 Headlines that say only when (``text.says_what``) are skipped; a thread with nothing to cut
 a name from is named by its keyphrases. Deterministic (ties broken by text); no network,
 no generative model. At most ``MAX_HEADLINES`` headlines per thread are parsed (a lead only
@@ -57,6 +61,7 @@ from typing import Any
 import numpy as np
 
 from ...types import Post
+from ..language.detect import thread_language
 from ..language.text import STOP_WORDS, says_what
 from ..threading.segment import split_sentences
 
@@ -549,8 +554,10 @@ def _ranked(threads_posts, central, keyphrases, nlp):
     ]  # fmt: skip
 
     # what to parse: parts of the chosen headlines, truecased (else a lead)
+    nlp = nlp if nlp is not None else load_nlp()
     centrals = [-1] * n
     jobs: list[tuple[int, int, str]] = []  # (thread, index of the post, text)
+    whole: dict[int, list[int]] = {}  # threads in a language the pipeline cannot read
     for t, posts in enumerate(threads_posts):
         if not posts:
             continue
@@ -562,6 +569,9 @@ def _ranked(threads_posts, central, keyphrases, nlp):
         weights[t].set_central(c)
         before = len(jobs)
         chosen = _best_headlines(posts, c, weights[t], MAX_HEADLINES)
+        if thread_language(posts) not in (None, nlp.lang):
+            whole[t] = [j for j in chosen if _WORD.search(posts[j].title)]
+            continue  # its headlines are kept whole: a parse would cut words it cannot read
         casing = _casing([posts[j] for j in dict.fromkeys([c, *chosen])])
         for j in chosen:
             for part in headline_parts(posts[j].title):
@@ -572,8 +582,12 @@ def _ranked(threads_posts, central, keyphrases, nlp):
             lead = next((j for j in dict.fromkeys([c, *range(len(posts))]) if leads[t][j]), None)
             if lead is not None:
                 jobs.append((t, lead, leads[t][lead]))
-    nlp = nlp if nlp is not None else load_nlp()
     found: list[dict[str, tuple[float, str]]] = [{} for _ in range(n)]
+    for t, chosen in whole.items():
+        for j in chosen:
+            title = " ".join(threads_posts[t][j].title.split())
+            score = weights[t].score(head_keys[t][j], j)
+            found[t].setdefault(name_key(title), (score, title))
     # names read the parse, tags and lemmas, never entities: the recognizer (its own
     # tok2vec in the small English pipelines, so the parse is the same) is off meanwhile
     with nlp.select_pipes(disable=[name for name in ("ner",) if name in nlp.pipe_names]):

@@ -12,7 +12,7 @@ import dataclasses
 import hashlib
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,8 @@ from ...errors import InputError
 from ...types import Post, Problem, unique_posts
 from .cleaning import clean_line, clean_text
 from .outlets import outlet_from_url
-from .times import Clock, clock_time, is_date_only, parse_time
+from .structured import decode_entities
+from .times import Clock, clock_time, is_date_only, parse_time, stamp_kind
 
 _HOST = re.compile(r"(?:[a-z0-9-]+\.)+[a-z]{2,}", re.IGNORECASE)
 
@@ -62,13 +63,25 @@ class PostSink:
     ``blog_id``), or of the file when records name no blog, and is marked as inferred;
     without one the post is undated. A time before ``limits.earliest_year`` or more than
     a day after the run is taken for a placeholder and threaded as undated
-    (``limits.odd_times``).
+    (``limits.odd_times``). A saved page gives its own date (``page``: the day and the
+    page's address) to the times of day of a page where no post is dated. A match minute
+    ("45'") is an order, not a time: the post is undated, said once for the file.
+
+    HTML entities are decoded in every text field of every format ("Harry&#39;s").
     """
 
-    def __init__(self, path: Path | str, limits: LimitSettings, source: str | None = None):
+    def __init__(
+        self,
+        path: Path | str,
+        limits: LimitSettings,
+        source: str | None = None,
+        page: tuple[date, str] | None = None,
+    ):
         self.path = str(path)
         self.limits = limits
         self.source = source
+        self.page = page
+        self._minutes: list[int | None] = []  # lines of posts stamped with a match minute
         self._posts: dict[str, Post] = {}
         self.problems: list[Problem] = []
         self._group: dict[str, str | None] = {}  # post id -> its blog, in file order
@@ -122,8 +135,10 @@ class PostSink:
         """One record. ``group``: the blog or page it belongs to, where a time of day
         without a date looks for its date (default: the file). ``outlet_group``: the
         record's `group` field, its outlet's group for `compare`."""
-        title = clean_line(title or "")
-        body = clean_text(body or "")
+        title = clean_line(decode_entities(title or ""))
+        body = clean_text(decode_entities(body or ""))
+        byline = decode_entities(byline or "")
+        captions = tuple(decode_entities(c) for c in captions)
         if not title and not body:
             self.problem(line, "record has neither a title nor a text; skipped")
             return
@@ -136,6 +151,9 @@ class PostSink:
                 f"({self.limits.max_post_chars}); skipped",
             )
             return
+        if isinstance(published, str) and stamp_kind(published) == "minute":
+            self._minutes.append(line)
+            published = None
         try:
             when = parse_time(published)
         except (ValueError, TypeError, OverflowError) as exc:
@@ -208,6 +226,9 @@ class PostSink:
 
     def result(self) -> tuple[list[Post], list[Problem]]:
         self._date_the_clocks()
+        if self._minutes:
+            self.problem(self._minutes[0], f"{len(self._minutes)} posts are stamped with a "
+                         "match minute, not a time; they are undated")  # fmt: skip
         return list(self._posts.values()), list(self.problems)
 
     def _date_the_clocks(self) -> None:
@@ -229,6 +250,14 @@ class PostSink:
             here = position[clock.post_id]
             near = min(dated.get(self._group[clock.post_id], ()), default=None,
                        key=lambda i: (abs(i - here), i > here))  # fmt: skip
+            if near is None and self.page is not None:
+                day, page = self.page
+                self._posts[post.id] = dataclasses.replace(
+                    post, published=clock.clock.on(day), time_inferred_from=page
+                )
+                self.problem(clock.line, f"post {post.id}: time {clock.raw} has no date; "
+                             f"date {day.isoformat()} taken from the page")  # fmt: skip
+                continue
             if near is None:
                 self.problem(clock.line, f"post {post.id}: time {clock.raw} has no date, "
                              "and no dated post of its blog or file to take one from; undated")  # fmt: skip

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import lxml.html
 from lxml import etree
@@ -72,7 +73,8 @@ def paragraphs(root, skip: Callable[[etree._Element], bool] | None = None) -> li
 
 @dataclass(frozen=True)
 class MarkupPost:
-    """One post as its markup shows it; `anchor` is the element's id attribute."""
+    """One post as its markup shows it; `anchor` is the element's id attribute, `published`
+    its time as written ("" when it shows none)."""
 
     line: int | None
     anchor: str | None
@@ -82,6 +84,7 @@ class MarkupPost:
     body: str
     captions: tuple[str, ...]
     key_event: bool = False  # the post's markup marks it ("Key event" label, pinned)
+    element: Any = field(default=None, compare=False, repr=False)  # the lxml element
 
 
 def markup_posts(tree) -> list[MarkupPost]:
@@ -111,7 +114,7 @@ def markup_posts(tree) -> list[MarkupPost]:
             if ancestor.tag == "article" or _POST_CLASS.search(ancestor.get("class") or ""):
                 post = ancestor
         if post is not None and _is_live(post):
-            found.append(_read_post(post, time))
+            found.append(read_block(post, time))
     return found if len(found) >= 2 else []
 
 
@@ -122,20 +125,32 @@ def _is_live(element) -> bool:
     return False
 
 
-def _read_post(post, time) -> MarkupPost:
+def read_block(post: Any, time: Any = None, stamp: str | None = None) -> MarkupPost:
+    """A post element as a post: its time (`time`, else its first dated `<time>`, else the
+    `stamp` text given), its first h2-h4 as the title, a byline, captions, and the rest as
+    the body."""
+    if time is None:
+        time = next((node for node in post.iter("time") if node.get("datetime")), None)
     heading = next(post.iter("h2", "h3", "h4"), None)
     byline = next((node for node in post.iterdescendants() if _is_byline(node)), None)
-    body = paragraphs(post, lambda node: node in (heading, byline) or node.tag in _POST_CHROME)
+    body = paragraphs(post, lambda node: node in (heading, byline) or node.tag in _POST_CHROME
+                      or (stamp is not None and _is_stamp_node(node, stamp)))  # fmt: skip
     return MarkupPost(
         line=post.sourceline,
         anchor=post.get("id"),
-        published=time.get("datetime"),
+        published=time.get("datetime") if time is not None else (stamp or ""),
         title=clean_line(heading.text_content()) if heading is not None else "",
         byline=_BY.sub("", clean_line(byline.text_content())) if byline is not None else None,
         body="\n\n".join(body),
         captions=tuple(node.text_content() for node in post.iter("figcaption")),
         key_event=_is_key_event(post),
+        element=post,
     )
+
+
+def _is_stamp_node(node: Any, stamp: str) -> bool:
+    """The element that shows a block's stamp and nothing more."""
+    return isinstance(node.tag, str) and clean_line(node.text_content()) == stamp
 
 
 def _is_key_event(post) -> bool:

@@ -65,6 +65,9 @@ _FOREIGN_DATES = {
     "TO_TIMEZONE": "UTC",
 }
 
+# A football match minute ("45'", "90+3'"): an order, not a time.
+_MINUTE = re.compile(r"^\d{1,3}(?:\s?\+\s?\d{1,2})?\s?['’′]$")
+
 # A calendar date and nothing else: the post is dated to the day, not to an instant.
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -76,6 +79,27 @@ def is_stamp(line: str) -> bool:
         return True
     match = _STAMP.match(line)
     return match is not None and match["month"].lower() in _MONTHS
+
+
+def stamp_kind(text: str) -> str | None:
+    """What a short text shown as a post's stamp is: "time" (a date and time, any
+    language), "clock" (a time of day), "minute" (a match minute), else None."""
+    text = clean_line(text)
+    if not text or len(text) > 40 or not any(c.isdigit() for c in text):
+        return None
+    if _MINUTE.match(text):
+        return "minute"
+    try:
+        if clock_time(text) is not None:
+            return "clock"
+    except ValueError:
+        return None
+    if _DATE_ONLY.match(text):
+        return None  # a day, not the time of an update
+    try:
+        return "time" if parse_time(text) is not None else None
+    except (ValueError, TypeError, OverflowError):
+        return None
 
 
 def to_utc(value: datetime) -> datetime:
