@@ -140,11 +140,13 @@ def test_live_page_without_schema_is_read_by_its_stamped_blocks(tmp_path):
     page = _stamped_page(["16:45", "15:30", "14:05", "12:50"], meta)
     result = read_posts([write(tmp_path, "relacja.html", page)])
     posts = sorted(result.posts, key=lambda p: p.published)
-    assert [p.published for p in posts] == [utc(12, 50), utc(14, 5), utc(15, 30), utc(16, 45)]
+    # times of day in the page's own offset (+02:00)
+    assert [p.published for p in posts] == [utc(10, 50), utc(12, 5), utc(13, 30), utc(14, 45)]
     assert all(p.time_source == "inferred" for p in posts)
     assert all(p.body.startswith("Relacja numer") for p in posts)
     assert all("16:45" not in p.body for p in posts)  # the stamp is not body text
-    assert any("taken from the page" in p.message for p in result.problems)
+    [said] = [p.message for p in result.problems if "the page's date" in p.message]
+    assert said.startswith("4 posts give a time of day without a date (16:45, ...)")
 
 
 def test_match_minutes_keep_posts_undated(tmp_path):

@@ -12,7 +12,7 @@ import dataclasses
 import hashlib
 import re
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,16 @@ class _Clock:
     clock: Clock
 
 
+@dataclasses.dataclass(frozen=True)
+class PageDate:
+    """A saved page's own date, for the times of day of its posts: the day, the page's UTC
+    offset (None: unknown, times of day are UTC) and what to name as the date's source."""
+
+    day: date
+    offset: tzinfo | None
+    source: str
+
+
 class PostSink:
     """Collects one file's posts: builds them, applies the checks, keeps one post per id.
 
@@ -63,8 +73,8 @@ class PostSink:
     ``blog_id``), or of the file when records name no blog, and is marked as inferred;
     without one the post is undated. A time before ``limits.earliest_year`` or more than
     a day after the run is taken for a placeholder and threaded as undated
-    (``limits.odd_times``). A saved page gives its own date (``page``: the day and the
-    page's address) to the times of day of a page where no post is dated. A match minute
+    (``limits.odd_times``). A saved page gives its own date and UTC offset (``page``) to
+    the times of day of a page where no post is dated, said once for the file. A match minute
     ("45'") is an order, not a time: the post is undated, said once for the file.
 
     HTML entities are decoded in every text field of every format ("Harry&#39;s").
@@ -75,13 +85,14 @@ class PostSink:
         path: Path | str,
         limits: LimitSettings,
         source: str | None = None,
-        page: tuple[date, str] | None = None,
+        page: PageDate | None = None,
     ):
         self.path = str(path)
         self.limits = limits
         self.source = source
         self.page = page
         self._minutes: list[int | None] = []  # lines of posts stamped with a match minute
+        self._disagreements: list[tuple[int | None, str]] = []
         self._posts: dict[str, Post] = {}
         self.problems: list[Problem] = []
         self._group: dict[str, str | None] = {}  # post id -> its blog, in file order
@@ -90,6 +101,11 @@ class PostSink:
 
     def problem(self, line: int | None, message: str) -> None:
         self.problems.append(Problem(self.path, line, message))
+
+    def disagreement(self, line: int | None, message: str) -> None:
+        """Two sources of a page that disagree about a post's value; said once for the
+        file, with the first case and the count (``result``)."""
+        self._disagreements.append((line, message))
 
     def add_record(self, record: Mapping, line: int | None) -> None:
         """A JSONL object or CSV row; field names are matched without regard to case.
@@ -226,6 +242,10 @@ class PostSink:
 
     def result(self) -> tuple[list[Post], list[Problem]]:
         self._date_the_clocks()
+        if self._disagreements:
+            line, first = self._disagreements[0]
+            self.problem(line, f"{len(self._disagreements)} posts: the page's structured data "
+                         f"and its markup disagree; kept the structured value (first: {first})")  # fmt: skip
         if self._minutes:
             self.problem(self._minutes[0], f"{len(self._minutes)} posts are stamped with a "
                          "match minute, not a time; they are undated")  # fmt: skip
@@ -243,6 +263,7 @@ class PostSink:
             post = self._posts[pid]
             if post.published is not None and post.time_inferred_from is None:
                 dated.setdefault(self._group[pid], []).append(i)
+        from_page: list[_Clock] = []
         for clock in self._clocks:
             post = self._posts[clock.post_id]
             if post.published is not None:  # a duplicate id kept the other record
@@ -251,12 +272,11 @@ class PostSink:
             near = min(dated.get(self._group[clock.post_id], ()), default=None,
                        key=lambda i: (abs(i - here), i > here))  # fmt: skip
             if near is None and self.page is not None:
-                day, page = self.page
+                when = clock.clock.on(self.page.day, self.page.offset)
                 self._posts[post.id] = dataclasses.replace(
-                    post, published=clock.clock.on(day), time_inferred_from=page
+                    post, published=when, time_inferred_from=self.page.source
                 )
-                self.problem(clock.line, f"post {post.id}: time {clock.raw} has no date; "
-                             f"date {day.isoformat()} taken from the page")  # fmt: skip
+                from_page.append(clock)
                 continue
             if near is None:
                 self.problem(clock.line, f"post {post.id}: time {clock.raw} has no date, "
@@ -271,6 +291,12 @@ class PostSink:
             )
             self.problem(clock.line, f"post {post.id}: time {clock.raw} has no date; "
                          f"date {day.isoformat()} inferred from post {source.id}")  # fmt: skip
+        if from_page and self.page is not None:
+            zone = "the page's UTC offset" if self.page.offset is not None else "UTC"
+            self.problem(from_page[0].line, f"{len(from_page)} posts give a time of day "
+                         f"without a date ({from_page[0].raw}, ...); took the page's date "
+                         f"{self.page.day.isoformat()}, and {zone} where they name no "
+                         "zone")  # fmt: skip
 
 
 def duplicate_message(post_id: str, generated_id: bool = False) -> str:

@@ -33,7 +33,7 @@ from ...config import LimitSettings
 from ...errors import InputError
 from ...types import Post, Problem
 from .cleaning import clean_line
-from .common import PostSink
+from .common import PageDate, PostSink
 from .html_blocks import stamped_blocks
 from .html_markup import MarkupPost, html_to_text, markup_posts, read_block
 from .outlets import outlet_from_url
@@ -131,18 +131,29 @@ def _page(tree: Any, items: list[Item]) -> Page:
     )
 
 
-def _page_day(tree: Any, page: Page) -> tuple[date, str] | None:
-    """The page's date, for times of day without one, and what to name as its source: the
-    page's publication time, else the date htmldate finds (in the URL, the markup...)."""
-    when = _time_or_none(page.published) or min(page.times, default=None)
+def _page_day(tree: Any, page: Page) -> PageDate | None:
+    """The page's date and UTC offset, for times of day without them: from the page's
+    publication time, else the date htmldate finds (in the URL, the markup...), no offset."""
+    source = page.url or "the page"
+    given = _local_time(page.published)
+    if given is not None:
+        return PageDate(given.date(), given.tzinfo, source)
+    when = min(page.times, default=None)
     if when is not None:
-        return when.date(), page.url or "the page"
+        return PageDate(when.date(), None, source)
     from htmldate import find_date  # with trafilatura
 
     found = find_date(tree, url=page.url, extensive_search=True)
-    if not found:
+    return PageDate(date.fromisoformat(found), None, source) if found else None
+
+
+def _local_time(value: str | None) -> datetime | None:
+    """An ISO time as written, in its own offset (None without one, or unreadable)."""
+    try:
+        when = datetime.fromisoformat(value or "")
+    except ValueError:
         return None
-    return date.fromisoformat(found), page.url or "the page"
+    return when if when.tzinfo is not None else None
 
 
 def _is_update_of_a_blog(item: Item, items: list[Item]) -> bool:
@@ -258,18 +269,29 @@ def _add_update(update: _Update, page: Page, repeated_time: bool, sink: PostSink
 
 
 def _better_time(given: object, own: MarkupPost, update: _Update, sink: PostSink) -> object:
-    """The structured time unless it is missing; the markup's own time where they disagree
-    is said, not taken (the structured one is the update's, with its offset)."""
+    """The structured time unless it is missing or unreadable; where the update's markup
+    shows another instant, that is said (once per page), not taken: the structured time is
+    the update's, with its offset. A markup time without an offset that differs by a whole
+    zone offset is the same instant in local time, not a disagreement."""
     if given is None:
         return own.published
     structured, markup = _time_or_none(given), _time_or_none(own.published)
     if structured is None:
         return own.published  # unreadable in the structured data, readable in the page
-    if markup is not None and abs((structured - markup).total_seconds()) >= _SAME_TIME_S:
-        sink.problem(update.line, f"update {own.anchor or own.title or '?'}: structured "
-                     f"data says {given}, the page's markup {own.published}; kept the "
-                     "structured time")  # fmt: skip
+    if markup is not None and not _same_instant(structured, markup, own.published):
+        sink.disagreement(update.line, f"update {own.anchor or own.title or '?'}: "
+                          f"structured data {given}, markup {own.published}")  # fmt: skip
     return given
+
+
+def _same_instant(structured: datetime, markup: datetime, written: str) -> bool:
+    """Whether two times of an update are one: within a minute, or (for a markup time that
+    names no offset) a whole number of quarter hours apart, at most 14 hours."""
+    apart = abs((structured - markup).total_seconds())
+    if apart < _SAME_TIME_S:
+        return True
+    local = _local_time(written) is None
+    return local and apart <= 14 * 3600 and apart % 900 < _SAME_TIME_S
 
 
 def _repeated_time(updates: list[_Update], page: Page) -> str | None:

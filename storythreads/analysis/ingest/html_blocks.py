@@ -13,7 +13,10 @@ minute "45'"). The finder, with no per-outlet rules:
 3. A group counts when it gives at least ``MIN_BLOCKS`` blocks of one tag, one stamp each,
    and the blocks hold the page's main text (at least half of the paragraphs trafilatura
    finds), so a list of related stories or a comment thread is not taken for a live blog.
-   Of the groups that count, the one with the most blocks wins.
+   Of the groups that count, the one with the most blocks wins. The stream's other
+   children of the same structure (tag, and the class the stamped blocks share) are
+   updates too, undated: an update posted in the minute of the one above often shows no
+   stamp of its own.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ MIN_BLOCKS = 3
 # the share of the main text's paragraphs that the blocks must hold
 MIN_MAIN_TEXT_SHARE = 0.5
 _MIN_PARAGRAPH = 40  # characters: shorter lines of the main text are not weighed
+_MAX_STAMP = 40  # characters of a stamp, spaces folded
+_MAX_STAMP_SOURCE = 400  # characters of its source text, before spaces are folded
 
 
 def stamped_blocks(tree: Any, main_text: str) -> list[MarkupPost]:
@@ -43,7 +48,7 @@ def stamped_blocks(tree: Any, main_text: str) -> list[MarkupPost]:
     for stamps in groups.values():
         blocks = _blocks(stamps)
         if len(blocks) > len(best) and _holds_main_text(blocks, paragraphs):
-            best = [read_block(block, time=_time_or_none(node), stamp=text)
+            best = [read_block(block, time=_time_or_none(node), stamp=text or None)
                     for block, node, text in blocks]  # fmt: skip
     return best
 
@@ -54,20 +59,34 @@ def _stamps(tree: Any) -> Iterator[tuple[Any, str]]:
     for node in (body if body is not None else tree).iter():
         if not isinstance(node.tag, str) or node.tag in ("script", "style", "title"):
             continue
-        text = clean_line(node.text_content())
+        text = _short_text(node)
+        if text is None:
+            continue
         if node.tag == "time" and (node.get("datetime") or stamp_kind(text)):
             yield node, text
-        elif len(text) <= 40 and stamp_kind(text) and not any(
-            isinstance(child.tag, str) and clean_line(child.text_content()) == text
-            for child in node
+        elif stamp_kind(text) and not any(
+            isinstance(child.tag, str) and _short_text(child) == text for child in node
         ):
             yield node, text
 
 
+def _short_text(node: Any) -> str | None:
+    """An element's text when it is short enough to be a stamp (read no further)."""
+    parts, size = [], 0
+    for piece in node.itertext():
+        size += len(piece)
+        if size > _MAX_STAMP_SOURCE:
+            return None
+        parts.append(piece)
+    text = clean_line("".join(parts))
+    return text if len(text) <= _MAX_STAMP else None
+
+
 def _signature(node: Any) -> tuple[str, ...]:
-    """A stamp's place in the page: its tag and classes, and those of its ancestors."""
-    return tuple(f"{n.tag}.{'.'.join(sorted((n.get('class') or '').split()))}"
-                 for n in (node, *node.iterancestors()))  # fmt: skip
+    """A stamp's place in the page: its tag and class, and the tags of its ancestors (their
+    classes vary from update to update: "coventry--highlight")."""
+    own = f"{node.tag}.{'.'.join(sorted((node.get('class') or '').split()))}"
+    return (own, *(n.tag for n in node.iterancestors()))
 
 
 def _blocks(stamps: list[tuple[Any, str]]) -> list[tuple[Any, Any, str]]:
@@ -86,7 +105,28 @@ def _blocks(stamps: list[tuple[Any, str]]) -> list[tuple[Any, Any, str]]:
         blocks.append((block, node, text))
     if len({id(b) for b, _, _ in blocks}) != len(blocks) or len({b.tag for b, _, _ in blocks}) > 1:
         return []
-    return blocks
+    return _with_unstamped(stream, blocks)
+
+
+def _with_unstamped(stream: Any, blocks: list[tuple[Any, Any, str]]) -> list[tuple[Any, Any, str]]:
+    """The stamped blocks and their unstamped siblings of the same structure (the same tag,
+    and the class the stamped ones share), in page order: an update posted in the same
+    minute as the one above it often shows no stamp of its own."""
+    stamped = {id(block): (block, node, text) for block, node, text in blocks}
+    tag = blocks[0][0].tag
+    shared = set.intersection(*((set((b.get("class") or "").split())) for b, _, _ in blocks))
+    found = []
+    for child in stream:
+        if id(child) in stamped:
+            found.append(stamped[id(child)])
+        elif child.tag == tag and _same_kind(child, shared) and clean_line(child.text_content()):
+            found.append((child, None, ""))
+    return found
+
+
+def _same_kind(element: Any, shared: set[str]) -> bool:
+    classes = set((element.get("class") or "").split())
+    return shared <= classes if shared else not classes
 
 
 def _common_ancestor(nodes: list[Any]) -> Any:
@@ -109,4 +149,4 @@ def _holds_main_text(blocks: list[tuple[Any, Any, str]], paragraphs: list[str]) 
 
 def _time_or_none(node: Any) -> Any:
     """A `<time datetime>` stamp element (its attribute is the exact time), else None."""
-    return node if node.tag == "time" and node.get("datetime") else None
+    return node if node is not None and node.tag == "time" and node.get("datetime") else None

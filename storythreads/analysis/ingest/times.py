@@ -6,7 +6,8 @@ from __future__ import annotations
 import email.utils
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from .cleaning import clean_line
@@ -59,6 +60,7 @@ _CLOCK_ONLY = re.compile(
 # read by dateparser, only where the rules above fail; a day, a month and a year are
 # required, and a time without a zone is UTC as everywhere else
 _FOREIGN_DATES = {
+    "PARSERS": ["absolute-time"],  # never "3 hours ago" or "65.06 sek." as now
     "STRICT_PARSING": True,
     "RETURN_AS_TIMEZONE_AWARE": True,
     "TIMEZONE": "UTC",
@@ -97,7 +99,7 @@ def stamp_kind(text: str) -> str | None:
     if _DATE_ONLY.match(text):
         return None  # a day, not the time of an update
     try:
-        return "time" if parse_time(text) is not None else None
+        return "time" if parse_time(text, foreign=False) is not None else None
     except (ValueError, TypeError, OverflowError):
         return None
 
@@ -114,13 +116,14 @@ def is_date_only(value: object) -> bool:
     return isinstance(value, str) and bool(_DATE_ONLY.match(clean_line(value)))
 
 
-def parse_time(value: object) -> datetime | None:
+def parse_time(value: object, foreign: bool = True) -> datetime | None:
     """A record's time as aware UTC; None when it gives none. ValueError when unreadable.
 
     TypeError for values that are not text, numbers or datetimes (a list, an object).
 
     Accepts ISO 8601, RFC 2822 (feeds), live-blog stamps, and Unix epoch numbers (seconds,
-    or milliseconds when the number is too large to be seconds).
+    or milliseconds when the number is too large to be seconds); with ``foreign``, dates
+    in other languages too (dateparser: slow where it fails, so not for guessing).
     """
     if value is None:
         return None
@@ -148,13 +151,19 @@ def parse_time(value: object) -> datetime | None:
         return to_utc(email.utils.parsedate_to_datetime(text))
     except (TypeError, ValueError, IndexError):
         pass
-    foreign = _foreign_date(text)
-    if foreign is None:
+    found = _foreign_date(text) if foreign else None
+    if found is None:
         raise ValueError(f"{value!r} is not a date this tool can read")
-    return foreign
+    return found
 
 
+_YEAR = re.compile(r"(?<!\d)(?:1[89]|2[0-9])\d\d(?!\d)")
+
+
+@lru_cache(maxsize=4096)
 def _foreign_date(text: str) -> datetime | None:
+    if not _YEAR.search(text):  # a date needs its year (dateparser would take this one's)
+        return None
     import dateparser  # imported here: its language data loads in about a second
 
     found = dateparser.parse(text, settings=_FOREIGN_DATES)  # type: ignore[arg-type]
@@ -184,12 +193,14 @@ class Clock:
     hour: int
     minute: int
     second: int
-    zone: str  # an IANA zone name ("UTC" when the stamp names none)
+    zone: str | None  # an IANA zone name; None when the stamp names none
 
-    def on(self, day: date) -> datetime:
-        """This time of day on a given day, as aware UTC (the zone's rule of that day)."""
+    def on(self, day: date, where: tzinfo | None = None) -> datetime:
+        """This time of day on a given day, as aware UTC: in its own zone (that day's rule),
+        else in ``where`` (the page's own offset), else in UTC."""
         local = datetime(day.year, day.month, day.day, self.hour, self.minute, self.second)
-        return local.replace(tzinfo=ZoneInfo(self.zone)).astimezone(UTC)
+        zone = ZoneInfo(self.zone) if self.zone else (where or UTC)
+        return local.replace(tzinfo=zone).astimezone(UTC)
 
 
 def clock_time(value: object) -> Clock | None:
@@ -207,7 +218,7 @@ def clock_time(value: object) -> Clock | None:
         hour = hour % 12 + (12 if match["ampm"].lower() == "p" else 0)
     if hour > 23 or minute > 59 or second > 59:
         raise ValueError(f"{value!r} is no time of day")
-    zone = (match["zone"] or "UTC").upper()
-    if zone not in _ZONES:
+    zone = (match["zone"] or "").upper()
+    if zone and zone not in _ZONES:
         raise ValueError(f"{value!r}: unknown time zone {match['zone']!r}")
-    return Clock(hour, minute, second, _ZONES[zone])
+    return Clock(hour, minute, second, _ZONES[zone] if zone else None)
