@@ -54,12 +54,35 @@ class _Clock:
 
 @dataclasses.dataclass(frozen=True)
 class PageDate:
-    """A saved page's own date, for the times of day of its posts: the day, the page's UTC
-    offset (None: unknown, times of day are UTC) and what to name as the date's source."""
+    """A saved page's own dates, for the times of day of its posts: the day it was first
+    published and the day of its last change, its UTC offset (None: unknown, times of day
+    are UTC) and what to name as the dates' source."""
 
-    day: date
+    first: date
+    last: date
     offset: tzinfo | None
     source: str
+
+    def days(self, clocks: list[Clock]) -> list[date]:
+        """The day of each time of day, in page order. A live page lists its updates newest
+        first (or oldest first: the order most steps go): the first update takes the day of
+        the last change (or of the publication), and the day turns back (or on) where a
+        time goes the wrong way by more than ``ROLLOVER_MINUTES``: midnight was crossed."""
+        minutes = [c.hour * 60 + c.minute for c in clocks]
+        steps = list(zip(minutes, minutes[1:], strict=False))
+        newest_first = sum(b < a for a, b in steps) >= sum(b > a for a, b in steps)
+        day = self.last if newest_first else self.first
+        days = [day]
+        for before, now in steps:
+            if newest_first and now - before > ROLLOVER_MINUTES:
+                day = day - timedelta(days=1)
+            elif not newest_first and before - now > ROLLOVER_MINUTES:
+                day = day + timedelta(days=1)
+            days.append(day)
+        return days
+
+
+ROLLOVER_MINUTES = 60
 
 
 class PostSink:
@@ -272,10 +295,6 @@ class PostSink:
             near = min(dated.get(self._group[clock.post_id], ()), default=None,
                        key=lambda i: (abs(i - here), i > here))  # fmt: skip
             if near is None and self.page is not None:
-                when = clock.clock.on(self.page.day, self.page.offset)
-                self._posts[post.id] = dataclasses.replace(
-                    post, published=when, time_inferred_from=self.page.source
-                )
                 from_page.append(clock)
                 continue
             if near is None:
@@ -292,11 +311,21 @@ class PostSink:
             self.problem(clock.line, f"post {post.id}: time {clock.raw} has no date; "
                          f"date {day.isoformat()} inferred from post {source.id}")  # fmt: skip
         if from_page and self.page is not None:
-            zone = "the page's UTC offset" if self.page.offset is not None else "UTC"
-            self.problem(from_page[0].line, f"{len(from_page)} posts give a time of day "
-                         f"without a date ({from_page[0].raw}, ...); took the page's date "
-                         f"{self.page.day.isoformat()}, and {zone} where they name no "
-                         "zone")  # fmt: skip
+            self._date_from_page(from_page, self.page)
+
+    def _date_from_page(self, clocks: list[_Clock], page: PageDate) -> None:
+        days = page.days([c.clock for c in clocks])
+        for clock, day in zip(clocks, days, strict=True):
+            post = self._posts[clock.post_id]
+            self._posts[post.id] = dataclasses.replace(
+                post, published=clock.clock.on(day, page.offset), time_inferred_from=page.source
+            )
+        zone = "the page's UTC offset" if page.offset is not None else "UTC"
+        span = days[0].isoformat() if min(days) == max(days) else (
+            f"{min(days).isoformat()} to {max(days).isoformat()}")  # fmt: skip
+        self.problem(clocks[0].line, f"{len(clocks)} posts give a time of day without a date "
+                     f"({clocks[0].raw}, ...); took the page's dates ({span}), and {zone} "
+                     "where they name no zone")  # fmt: skip
 
 
 def duplicate_message(post_id: str, generated_id: bool = False) -> str:

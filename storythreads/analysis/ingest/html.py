@@ -21,6 +21,9 @@ twice, or a blog read again later, gives the same posts.
 
 from __future__ import annotations
 
+import dataclasses
+import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -52,6 +55,8 @@ _DATE_SEARCH = {
 }
 # two times of one update that differ by less than this are the same time written twice
 _SAME_TIME_S = 60
+_ID_TAIL = re.compile(r"[-_:]")
+_WORDS = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,7 @@ class Page:
     headlines: frozenset[str]  # casefolded: the blog's headline, og:title, <title>, <h1>
     times: frozenset[datetime]  # the page's own published and modified times
     published: str | None  # the page's publication time as written, for the article case
+    modified: str | None  # the page's last change as written
 
 
 def read(
@@ -112,7 +118,7 @@ def _page(tree: Any, items: list[Item]) -> Page:
     headlines |= {_meta(tree, "og:title"), _meta(tree, "twitter:title")}
     headlines |= {clean_line(node.text_content()) for node in tree.iter("title", "h1")}
     times = set()
-    published = None
+    published = modified = None
     for item in items:
         if item.is_a("LiveBlogPosting", *_ARTICLE_TYPES, "WebPage") and not _is_update_of_a_blog(
             item, items
@@ -120,6 +126,7 @@ def _page(tree: Any, items: list[Item]) -> Page:
             for key in ("datePublished", "dateModified"):
                 times.add(_time_or_none(item.data.get(key)))
             published = published or _text(item.data.get("datePublished"))
+            modified = modified or _text(item.data.get("dateModified"))
     for key in ("article:published_time", "article:modified_time", "og:updated_time"):
         times.add(_time_or_none(_meta(tree, key)))
     return Page(
@@ -128,23 +135,27 @@ def _page(tree: Any, items: list[Item]) -> Page:
         headlines=frozenset(clean_line(h).casefold() for h in headlines if h),
         times=frozenset(t for t in times if t is not None),
         published=published or _meta(tree, "article:published_time"),
+        modified=modified or _meta(tree, "article:modified_time"),
     )
 
 
 def _page_day(tree: Any, page: Page) -> PageDate | None:
-    """The page's date and UTC offset, for times of day without them: from the page's
-    publication time, else the date htmldate finds (in the URL, the markup...), no offset."""
+    """The page's dates and UTC offset, for times of day without them: its publication and
+    last change, else the date htmldate finds (in the URL, the markup...), no offset."""
     source = page.url or "the page"
-    given = _local_time(page.published)
-    if given is not None:
-        return PageDate(given.date(), given.tzinfo, source)
-    when = min(page.times, default=None)
-    if when is not None:
-        return PageDate(when.date(), None, source)
+    first = _local_time(page.published)
+    last = _local_time(page.modified) or first
+    if first is not None and last is not None:
+        return PageDate(first.date(), last.date(), first.tzinfo, source)
+    if page.times:
+        return PageDate(min(page.times).date(), max(page.times).date(), None, source)
     from htmldate import find_date  # with trafilatura
 
     found = find_date(tree, url=page.url, extensive_search=True)
-    return PageDate(date.fromisoformat(found), None, source) if found else None
+    if not found:
+        return None
+    day = date.fromisoformat(found)
+    return PageDate(day, day, None, source)
 
 
 def _local_time(value: str | None) -> datetime | None:
@@ -228,6 +239,10 @@ def _add_updates(blogs: list[Item], tree: Any, page: Page, sink: PostSink) -> bo
     if not updates and not any("liveBlogUpdate" in blog.data for blog in blogs):
         return False
     updates = _find_elements(updates, tree, page)
+    # a headline most updates share is the page's label ("Women's World Cup"), not theirs
+    labels = Counter(clean_line(_text(u.data.get("headline")) or "").casefold() for u in updates)
+    shared = {h for h, n in labels.items() if h and n >= 3 and n > len(updates) / 2}
+    page = dataclasses.replace(page, headlines=page.headlines | shared)
     repeated_time = _repeated_time(updates, page)
     if repeated_time is not None:
         sink.problem(blogs[0].line, f"every liveBlogUpdate gives the page's time "
@@ -249,12 +264,13 @@ def _add_update(update: _Update, page: Page, repeated_time: bool, sink: PostSink
         page.url, own.anchor if own is not None else None
     )
     headline = _text(data.get("headline"))
-    if headline and clean_line(headline).casefold() in page.headlines:
-        headline = None  # the page's headline repeated on the update
+    body = html_to_text(_text(data.get("articleBody"))) or (own.body if own else "")
+    if headline and (clean_line(headline).casefold() in page.headlines
+                     or _opens(body, headline)):  # fmt: skip
+        headline = None  # the page's headline repeated, or the body's first words
     published: object = None if repeated_time else data.get("datePublished")
     if own is not None and own.published:
         published = _better_time(published, own, update, sink)
-    body = html_to_text(_text(data.get("articleBody"))) or (own.body if own else "")
     sink.add(
         update.line,
         title=headline or (own.title if own is not None else None),
@@ -266,6 +282,18 @@ def _add_update(update: _Update, page: Page, repeated_time: bool, sink: PostSink
         captions=own.captions if own is not None else (),
         key_event=own.key_event if own is not None else False,
     )
+
+
+def _opens(body: str, headline: str) -> bool:
+    """Whether a headline is only the first words of the body, maybe after a stamp
+    ("18:16(IST) Ambati Rayudu's much-awaited comeback ..."): no headline of its own."""
+    said = _WORDS.findall(body.casefold())[:60]
+    words = _WORDS.findall(headline.casefold().rstrip(".… "))
+    for skip in range(min(4, len(words))):  # the stamp's tokens, if any, come first
+        rest = words[skip:]
+        if len(rest) >= 3 and said[: len(rest)] == rest:
+            return True
+    return False
 
 
 def _better_time(given: object, own: MarkupPost, update: _Update, sink: PostSink) -> object:
@@ -310,17 +338,26 @@ def _repeated_time(updates: list[_Update], page: Page) -> str | None:
 
 def _find_elements(updates: list[_Update], tree: Any, page: Page) -> list[_Update]:
     """Each update with its element in the page: microdata has it; JSON-LD by the update's
-    anchor (the fragment of its @id or url), else by place where the page shows exactly
-    as many post elements as there are updates."""
+    anchor (the fragment of its @id or url, or a bare @id, matching an element's id or
+    the end of one: "block-<id>"), else by place where the page shows exactly as many post
+    elements as there are updates."""
     if all(u.element is not None for u in updates):
         return updates
-    by_id = {node.get("id"): node for node in tree.iter() if isinstance(node.tag, str)
-             and node.get("id")}  # fmt: skip
+    by_id: dict[str, Any] = {}
+    for node in tree.iter():
+        anchor = node.get("id") if isinstance(node.tag, str) else None
+        if anchor:
+            by_id.setdefault(anchor, node)
+            # "block-646219928f08" is found by "646219928f08" too, where only one ends so
+            tail = _ID_TAIL.split(anchor)[-1]
+            if tail != anchor:
+                by_id[tail] = node if tail not in by_id else None
     found = []
     for update in updates:
         element = update.element
         for key in ("@id", "url"):
-            fragment = (_text(update.data.get(key)) or "").partition("#")[2]
+            value = _text(update.data.get(key)) or ""
+            fragment = value.partition("#")[2] or ("" if "/" in value else value)
             if element is None and fragment:
                 element = by_id.get(fragment)
         found.append(_Update(update.data, update.line, element, update.is_object))

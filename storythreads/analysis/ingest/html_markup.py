@@ -30,6 +30,7 @@ _NOT_TEXT = frozenset({
 _POST_CHROME = frozenset({"aside", "figure", "footer", "header", "nav", "time"})
 _POST_CLASS = re.compile(r"block|post|liveblog|update|entry", re.IGNORECASE)
 _LIVE = re.compile(r"(?<![a-z])live", re.IGNORECASE)  # "live-blog", not "delivery"
+_COMMENT = re.compile(r"comment", re.IGNORECASE)
 _BYLINE_CLASS = re.compile(r"byline|author|contributor", re.IGNORECASE)
 _BY = re.compile(r"^(?:by|from)\s+", re.IGNORECASE)
 _MARKUP = re.compile(r"<[a-zA-Z!/]")
@@ -119,38 +120,51 @@ def markup_posts(tree) -> list[MarkupPost]:
 
 
 def _is_live(element) -> bool:
+    """Whether a post element is in a live stream: "live" in its or an ancestor's class or
+    id, and no "comment" (a comment list is not the story, whatever the page's class)."""
+    live = False
     for node in (element, *element.iterancestors()):
-        if _LIVE.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
-            return True
-    return False
+        marks = f"{node.get('class') or ''} {node.get('id') or ''}"
+        if _COMMENT.search(marks):
+            return False
+        live = live or bool(_LIVE.search(marks))
+    return live
 
 
-def read_block(post: Any, time: Any = None, stamp: str | None = None) -> MarkupPost:
+@dataclass(frozen=True)
+class Stamp:
+    """How a block shows its time when it has no dated `<time>`: the element, the stamp's
+    text ("12.31 Uhr", "45'") and, where the stamp leads a heading ("12.31 Uhr: EU agrees
+    sanctions"), the rest of it, which is the update's title."""
+
+    node: Any
+    text: str
+    headline: str = ""
+
+
+def read_block(post: Any, time: Any = None, stamp: Stamp | None = None) -> MarkupPost:
     """A post element as a post: its time (`time`, else its first dated `<time>`, else the
-    `stamp` text given), its first h2-h4 as the title, a byline, captions, and the rest as
-    the body."""
+    `stamp`'s text), its title (the stamp's headline, else its first h2-h4), a byline,
+    captions, and the rest, less the stamp, as the body."""
     if time is None:
         time = next((node for node in post.iter("time") if node.get("datetime")), None)
-    heading = next(post.iter("h2", "h3", "h4"), None)
+    heading = None if stamp is not None and stamp.headline else next(post.iter("h2", "h3", "h4"), None)
     byline = next((node for node in post.iterdescendants() if _is_byline(node)), None)
-    body = paragraphs(post, lambda node: node in (heading, byline) or node.tag in _POST_CHROME
-                      or (stamp is not None and _is_stamp_node(node, stamp)))  # fmt: skip
+    shown = stamp.node if stamp is not None else None
+    body = paragraphs(post, lambda node: node in (heading, byline, shown)
+                      or node.tag in _POST_CHROME)  # fmt: skip
+    title = clean_line(heading.text_content()) if heading is not None else ""
     return MarkupPost(
         line=post.sourceline,
         anchor=post.get("id"),
-        published=time.get("datetime") if time is not None else (stamp or ""),
-        title=clean_line(heading.text_content()) if heading is not None else "",
+        published=time.get("datetime") if time is not None else (stamp.text if stamp else ""),
+        title=stamp.headline if stamp is not None and stamp.headline else title,
         byline=_BY.sub("", clean_line(byline.text_content())) if byline is not None else None,
         body="\n\n".join(body),
         captions=tuple(node.text_content() for node in post.iter("figcaption")),
         key_event=_is_key_event(post),
         element=post,
     )
-
-
-def _is_stamp_node(node: Any, stamp: str) -> bool:
-    """The element that shows a block's stamp and nothing more."""
-    return isinstance(node.tag, str) and clean_line(node.text_content()) == stamp
 
 
 def _is_key_event(post) -> bool:

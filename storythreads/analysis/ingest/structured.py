@@ -72,7 +72,7 @@ def page_items(tree: Any, base_url: str | None) -> tuple[list[Item], list[tuple[
         bad.append((None, f"microdata could not be read ({exc}); skipped"))
         found = []
     for value in found:
-        items.extend(Item(obj, obj["htmlNode"].sourceline, obj["htmlNode"])
+        items.extend(Item(obj, _line(obj.get("htmlNode")), obj.get("htmlNode"))
                      for obj in _objects(_from_microdata(value)))  # fmt: skip
     return items, bad
 
@@ -117,3 +117,7 @@ def _objects(data: object) -> Iterator[dict[str, Any]]:
             stack.extend(reversed([v for k, v in value.items() if k != "htmlNode"]))
         elif isinstance(value, list):
             stack.extend(reversed(value))
+
+
+def _line(node: Any) -> int | None:
+    return node.sourceline if node is not None else None

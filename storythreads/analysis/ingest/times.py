@@ -218,7 +218,11 @@ def clock_time(value: object) -> Clock | None:
         hour = hour % 12 + (12 if match["ampm"].lower() == "p" else 0)
     if hour > 23 or minute > 59 or second > 59:
         raise ValueError(f"{value!r} is no time of day")
-    zone = (match["zone"] or "").upper()
+    zone = match["zone"] or ""
+    if zone.upper() in _ZONES:
+        zone = zone.upper()
+    elif not zone.isupper():  # "12.31 Uhr": a word for o'clock, not a zone
+        zone = ""
     if zone and zone not in _ZONES:
         raise ValueError(f"{value!r}: unknown time zone {match['zone']!r}")
     return Clock(hour, minute, second, _ZONES[zone] if zone else None)
