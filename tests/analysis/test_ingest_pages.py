@@ -237,3 +237,53 @@ def test_a_page_date_for_times_of_day_comes_from_the_page():
     assert clock_time("1:30 p.m. ET").on(date(2023, 7, 8)) == datetime(  # type: ignore[union-attr]
         2023, 7, 8, 17, 30, tzinfo=UTC
     )
+
+
+def test_a_bare_update_id_finds_its_block_and_page_labels_are_no_headlines(tmp_path):
+    page = guardian_like().replace(f'"url": "{PAGE}?page=with:block-', '"@id": "').replace(
+        '#block-', '", "x": "'
+    )  # each update names its block by a bare id ("64621c2d" for block-64621c2d)
+    posts = sorted(read_posts([write(tmp_path, "bare.html", page)]).posts,
+                   key=lambda p: p.published)  # fmt: skip
+    assert [p.published for p in posts] == [utc(16, 10), utc(18, 40), utc(20, 5)]
+
+
+def test_a_headline_that_only_opens_the_body_is_no_headline(tmp_path):
+    updates = [
+        {"@type": "BlogPosting", "@id": f"u{i}", "datePublished": f"2020-10-02T18:1{i}:00+05:30",
+         "headline": f"18:1{i}(IST) Rayudu returns to the side for match {i} and",
+         "articleBody": f"Rayudu returns to the side for match {i} and will bat at four."}
+        for i in range(3)
+    ]
+    label = [{"@type": "BlogPosting", "@id": f"w{i}", "datePublished": f"2023-08-14T0{i}:00:00Z",
+              "headline": "Women's World Cup", "articleBody": f"Update {i} from Sydney."}
+             for i in range(4)]  # fmt: skip
+    for name, entries in (("toi.html", updates), ("indy.html", label)):
+        blog = {"@type": "LiveBlogPosting", "headline": "Live", "liveBlogUpdate": entries}
+        page = f'<html><head><script type="application/ld+json">{json.dumps(blog)}</script>'
+        posts = read_posts([write(tmp_path, name, page + "</head><body></body></html>")]).posts
+        assert [p.title for p in posts] == [""] * len(entries), name
+
+
+def test_lines_that_open_with_a_time_are_updates_and_days_turn_at_midnight(tmp_path):
+    stamps = ["02.10", "00.40", "23.50", "22.15", "21.00"]
+    lines = "".join(
+        f"<h5><span>{stamp} Uhr: Meldung {i}</span></h5>"
+        f"<p>Die Regierung teilte in Berlin mit, dass die Gespräche über die Lage {i} am "
+        f"Morgen weitergehen sollen, wie ein Sprecher sagte.</p><p>Mehr Text {i}.</p>"
+        for i, stamp in enumerate(stamps)
+    )
+    page = (
+        '<html><head><meta property="article:published_time" content="2024-07-17T08:00:00+02:00">'
+        '<meta property="article:modified_time" content="2024-07-18T02:15:00+02:00"></head>'
+        f"<body><section>{lines}</section></body></html>"
+    )
+    result = read_posts([write(tmp_path, "ticker.html", page)])
+    posts = sorted(result.posts, key=lambda p: p.published)
+    assert [p.title for p in posts] == [f"Meldung {i}" for i in (4, 3, 2, 1, 0)]
+    assert posts[0].body.endswith("Mehr Text 4.") and "Uhr" not in posts[0].body
+    assert [p.published for p in posts] == [
+        datetime(2024, 7, 17, 19, 0, tzinfo=UTC), datetime(2024, 7, 17, 20, 15, tzinfo=UTC),
+        datetime(2024, 7, 17, 21, 50, tzinfo=UTC), datetime(2024, 7, 17, 22, 40, tzinfo=UTC),
+        datetime(2024, 7, 18, 0, 10, tzinfo=UTC),
+    ]  # 21.00 on the 17th (+02:00) ... 02.10 on the 18th
