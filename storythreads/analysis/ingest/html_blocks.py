@@ -70,13 +70,15 @@ def stamped_blocks(tree: Any, main_text: str) -> list[MarkupPost]:
     """The updates of a live page without schema markup, in page order (see module doc);
     [] when the page shows no such run."""
     groups: dict[tuple[str, ...], list[Stamp]] = {}
+    every: dict[Any, Stamp] = {}  # element -> the stamp it shows
     for stamp in _stamps(tree):
         groups.setdefault(_signature(stamp.node), []).append(stamp)
+        every[stamp.node] = stamp
     paragraphs = [p for p in (clean_line(x) for x in main_text.split("\n"))
                   if len(p) >= _MIN_PARAGRAPH]  # fmt: skip
     best: list[_Update] = []
     for stamps in groups.values():
-        updates = _updates(stamps)
+        updates = _updates(stamps, every)
         if len(updates) > len(best) and _is_a_stream(updates) and _holds(updates, paragraphs):
             best = updates
     return [_read(update) for update in best]
@@ -141,7 +143,7 @@ def _signature(node: Any) -> tuple[str, ...]:
 # --- updates ----------------------------------------------------------------------------
 
 
-def _updates(stamps: list[Stamp]) -> list[_Update]:
+def _updates(stamps: list[Stamp], every: dict[Any, Stamp]) -> list[_Update]:
     """The updates a group of stamps marks (module doc, steps 2 and 3), in page order; []
     where the stamps do not mark runs of siblings of one tag."""
     if len(stamps) < MIN_BLOCKS:
@@ -166,12 +168,15 @@ def _updates(stamps: list[Stamp]) -> list[_Update]:
         if len({s.tag for s in starts}) > 1:
             return []
         shape = _containers if any(_is_container(s) for s in starts) else _lines
-        found.extend(shape(stream, starts, [stamp for _, stamp in pairs]))
+        found.extend(shape(stream, starts, [stamp for _, stamp in pairs], every))
     return found
 
 
-def _containers(stream: Any, starts: list[Any], stamps: list[Stamp]) -> list[_Update]:
-    """Each stamped child is an update, and so is each unstamped child of its kind."""
+def _containers(
+    stream: Any, starts: list[Any], stamps: list[Stamp], every: dict[Any, Stamp]
+) -> list[_Update]:
+    """Each stamped child is an update, and so is each other child of its kind, with the
+    stamp it shows in another form (an `<h3>` where the others have a `<strong>`), if any."""
     stamped = dict(zip(starts, stamps, strict=True))
     tag = starts[0].tag
     shared = set.intersection(*(set((s.get("class") or "").split()) for s in starts))
@@ -180,20 +185,35 @@ def _containers(stream: Any, starts: list[Any], stamps: list[Stamp]) -> list[_Up
         if child in stamped:
             found.append(_Update((child,), stamped[child]))
         elif child.tag == tag and _same_kind(child, shared) and clean_line(child.text_content()):
-            found.append(_Update((child,), None))
+            shown = next((every[n] for n in child.iterdescendants() if n in every), None)
+            found.append(_Update((child,), shown))
     return found
 
 
-def _lines(stream: Any, starts: list[Any], stamps: list[Stamp]) -> list[_Update]:
-    """Each update runs from its stamped line to the next stamped line."""
+def _lines(
+    stream: Any, starts: list[Any], stamps: list[Stamp], every: dict[Any, Stamp]
+) -> list[_Update]:
+    """Each update runs from its stamped line to the next stamped line; a line that opens
+    with a stamp in another form (an `<h3>` among bold times) starts an update too."""
     stamped = dict(zip(starts, stamps, strict=True))
     found: list[_Update] = []
     for child in _elements(stream):
-        if child in stamped:
-            found.append(_Update((child,), stamped[child]))
+        opening = stamped.get(child) or _opening_stamp(child, every)
+        if opening is not None:
+            found.append(_Update((child,), opening))
         elif found:
             found[-1] = replace(found[-1], elements=(*found[-1].elements, child))
     return found
+
+
+def _opening_stamp(line: Any, every: dict[Any, Stamp]) -> Stamp | None:
+    """The stamp a line opens with, if any."""
+    text = clean_line(line.text_content())
+    for node in (line, *line.iterdescendants()):
+        stamp = every.get(node)
+        if stamp is not None and text.startswith(stamp.text):
+            return stamp
+    return None
 
 
 def _is_container(element: Any) -> bool:
