@@ -72,6 +72,7 @@ def report_dict(run: Run, graph: Graph | None = None) -> dict:
             primary.setdefault(a.post_id, a.thread_id)
         else:
             also.setdefault(a.post_id, set()).add(a.thread_id)
+    language = {p.id: post_language(p) for p in run.posts}
     posts = [
         {
             "id": p.id,
@@ -89,11 +90,11 @@ def report_dict(run: Run, graph: Graph | None = None) -> dict:
             "time_inferred_from": p.time_inferred_from,
             "key_event": p.key_event,  # the page marked it as a key event
             # ISO 639-1 code of the post's language (py3langid), "und" when too short to tell
-            "language": post_language(p),
+            "language": language[p.id],
         }
         for p in sorted(run.posts, key=lambda p: p.sort_key)
     ]
-    found = languages(p["language"] for p in posts)
+    found = languages(language.values())
     links, root, chains, related = graph or links_graph(run)
     threads = []
     for t in run.threads:

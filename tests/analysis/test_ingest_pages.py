@@ -12,8 +12,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from storythreads.analysis.ingest import read_posts
+from storythreads.analysis.ingest.cleaning import decode_entities
 from storythreads.analysis.ingest.decoding import decode, guess_encoding
-from storythreads.analysis.ingest.structured import decode_entities
 
 PAGE = "https://www.theguardian.com/world/live/2023/may/15/russia-ukraine-war-live"
 HEADLINE = "Russia-Ukraine war live: Zelenskiy meets Sunak at Chequers"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
@@ -19,9 +19,8 @@ from typing import Any
 from ...config import LimitSettings
 from ...errors import InputError
 from ...types import Post, Problem, unique_posts
-from .cleaning import clean_line, clean_text
+from .cleaning import clean_line, clean_text, decode_entities
 from .outlets import outlet_from_url
-from .structured import decode_entities
 from .times import Clock, clock_time, is_date_only, parse_time, stamp_kind
 
 _HOST = re.compile(r"(?:[a-z0-9-]+\.)+[a-z]{2,}", re.IGNORECASE)
@@ -96,8 +95,8 @@ class PostSink:
     ``blog_id``), or of the file when records name no blog, and is marked as inferred;
     without one the post is undated. A time before ``limits.earliest_year`` or more than
     a day after the run is taken for a placeholder and threaded as undated
-    (``limits.odd_times``). A saved page gives its own date and UTC offset (``page``) to
-    the times of day of a page where no post is dated, said once for the file. A match minute
+    (``limits.odd_times``). A saved page gives its own dates and UTC offset (``page``, asked
+    for only then) to the times of day of a page where no post is dated, said once. A match minute
     ("45'") is an order, not a time: the post is undated, said once for the file.
 
     HTML entities are decoded in every text field of every format ("Harry&#39;s").
@@ -108,12 +107,12 @@ class PostSink:
         path: Path | str,
         limits: LimitSettings,
         source: str | None = None,
-        page: PageDate | None = None,
+        page: Callable[[], PageDate | None] | None = None,
     ):
         self.path = str(path)
         self.limits = limits
         self.source = source
-        self.page = page
+        self._page = page  # asked only when a time of day needs it (it may cost a search)
         self._minutes: list[int | None] = []  # lines of posts stamped with a match minute
         self._disagreements: list[tuple[int | None, str]] = []
         self._posts: dict[str, Post] = {}
@@ -294,7 +293,7 @@ class PostSink:
             here = position[clock.post_id]
             near = min(dated.get(self._group[clock.post_id], ()), default=None,
                        key=lambda i: (abs(i - here), i > here))  # fmt: skip
-            if near is None and self.page is not None:
+            if near is None and self._page is not None:
                 from_page.append(clock)
                 continue
             if near is None:
@@ -310,8 +309,12 @@ class PostSink:
             )
             self.problem(clock.line, f"post {post.id}: time {clock.raw} has no date; "
                          f"date {day.isoformat()} inferred from post {source.id}")  # fmt: skip
-        if from_page and self.page is not None:
-            self._date_from_page(from_page, self.page)
+        page = self._page() if from_page and self._page is not None else None
+        if page is not None:
+            self._date_from_page(from_page, page)
+        for clock in from_page if page is None else ():
+            self.problem(clock.line, f"post {clock.post_id}: time {clock.raw} has no date, "
+                         "and neither a dated post of its file nor the page gives one; undated")  # fmt: skip
 
     def _date_from_page(self, clocks: list[_Clock], page: PageDate) -> None:
         days = page.days([c.clock for c in clocks])

@@ -84,7 +84,7 @@ def read(
     page = _page(tree, items)
     outlet = outlet_from_url(page.url, known_only=True) or page.publisher
     sink = PostSink(path, limits, source or outlet or outlet_from_url(page.url),
-                    page=_page_day(tree, page))  # fmt: skip
+                    page=lambda: _page_day(tree, page))  # fmt: skip
     for line, message in bad_blocks:
         sink.problem(line, message)
     blogs = [item for item in items if item.is_a("LiveBlogPosting")]

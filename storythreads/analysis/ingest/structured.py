@@ -10,8 +10,6 @@ from, so the reader can look at the update's own markup.
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +18,7 @@ from extruct.jsonld import JsonLdExtractor
 from extruct.w3cmicrodata import MicrodataExtractor
 from lxml import etree
 
-_ENTITY = re.compile(r"&(?:[a-zA-Z][a-zA-Z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});")
+from .cleaning import decode_entities
 
 
 @dataclass(frozen=True)
@@ -38,15 +36,6 @@ class Item:
         types = self.data.get("@type")
         types = types if isinstance(types, list) else [types]
         return any(isinstance(t, str) and t.endswith(names) for t in types)
-
-
-def decode_entities(text: str) -> str:
-    """HTML entities decoded, twice where a writer escaped them twice ("&amp;#39;")."""
-    for _ in range(2):
-        if not _ENTITY.search(text):
-            break
-        text = html.unescape(text)
-    return text
 
 
 def page_items(tree: Any, base_url: str | None) -> tuple[list[Item], list[tuple[int | None, str]]]:

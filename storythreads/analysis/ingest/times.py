@@ -166,7 +166,7 @@ def _foreign_date(text: str) -> datetime | None:
         return None
     import dateparser  # imported here: its language data loads in about a second
 
-    found = dateparser.parse(text, settings=_FOREIGN_DATES)  # type: ignore[arg-type]
+    found = dateparser.parse(text, settings=_FOREIGN_DATES)
     return to_utc(found) if found is not None else None
 
 
