@@ -13,8 +13,8 @@ import pytest
 
 from storythreads.analysis.ingest import FORMATS, read_posts, sniff_format
 from storythreads.analysis.ingest.common import make_id
-from storythreads.analysis.ingest.html_markup import html_to_text
 from storythreads.analysis.ingest.outlets import outlet_from_url
+from storythreads.analysis.ingest.web.markup import html_to_text
 from storythreads.errors import InputError
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "html"

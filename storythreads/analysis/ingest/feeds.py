@@ -17,8 +17,8 @@ from ...errors import InputError
 from ...types import Post, Problem
 from .cleaning import clean_line
 from .common import PostSink
-from .html_markup import html_to_text
 from .outlets import outlet_from_url
+from .web.markup import html_to_text
 
 # The file is decoded already; this tells feedparser to ignore the encoding the XML
 # declaration names (it would decode our UTF-8 a second time).

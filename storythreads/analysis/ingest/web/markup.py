@@ -15,7 +15,7 @@ from typing import Any
 import lxml.html
 from lxml import etree
 
-from .cleaning import clean_line
+from ..cleaning import clean_line
 
 # Elements that start a new paragraph, and elements whose text is never story text.
 _BLOCK = frozenset({

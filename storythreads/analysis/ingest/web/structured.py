@@ -18,7 +18,7 @@ from extruct.jsonld import JsonLdExtractor
 from extruct.w3cmicrodata import MicrodataExtractor
 from lxml import etree
 
-from .cleaning import decode_entities
+from ..cleaning import decode_entities
 
 
 @dataclass(frozen=True)

@@ -35,9 +35,9 @@ from typing import Any
 
 import lxml.html
 
-from .cleaning import clean_line
-from .html_markup import MarkupPost, Stamp, read_block
-from .times import parse_time, stamp_kind
+from ..cleaning import clean_line
+from ..times import parse_time, stamp_kind
+from .markup import MarkupPost, Stamp, read_block
 
 MIN_BLOCKS = 4
 MAX_SPAN_DAYS = 7  # a live page follows an event; a list of articles spans longer
