@@ -19,9 +19,10 @@ showing a time-like stamp ("14:05", "12.50 BST", "12.31 Uhr: <headline>", a matc
    (a heading, a paragraph opening with a bold time), an update runs from its stamp to the
    next one: the page has no element per update.
 4. A group counts when it gives at least ``MIN_BLOCKS`` updates, with stamps that differ,
-   within ``MAX_SPAN_DAYS``, text that is mostly not links, and the page's main text in
-   them (at least half of the paragraphs trafilatura finds), so a list of related stories
-   or a comment thread is not taken for a live blog. The group with the most updates wins.
+   within ``MAX_SPAN_DAYS``, text that is mostly not links, most of them with a text
+   beyond their headline and none with most of the text, and the page's main text in them (at least half of the
+   paragraphs trafilatura finds), so a list of related stories or a comment thread is not
+   taken for a live blog. The group with the most updates wins.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ from .markup import MarkupPost, Stamp, read_block
 MIN_BLOCKS = 4
 MAX_SPAN_DAYS = 7  # a live page follows an event; a list of articles spans longer
 MAX_LINK_SHARE = 0.5  # of the updates' text: teasers are mostly links, updates are not
+MIN_WITH_TEXT = 0.5  # the share of updates with a text beyond their headline
+MAX_ONE_SHARE = 0.5  # the most of all the updates' text that one of them may hold
 # the share of the main text's paragraphs that the updates must hold
 MIN_MAIN_TEXT_SHARE = 0.5
 _MIN_PARAGRAPH = 40  # characters: shorter lines of the main text are not weighed
@@ -76,12 +79,14 @@ def stamped_blocks(tree: Any, main_text: str) -> list[MarkupPost]:
         every[stamp.node] = stamp
     paragraphs = [p for p in (clean_line(x) for x in main_text.split("\n"))
                   if len(p) >= _MIN_PARAGRAPH]  # fmt: skip
-    best: list[_Update] = []
+    best: list[MarkupPost] = []
     for stamps in groups.values():
         updates = _updates(stamps, every)
         if len(updates) > len(best) and _is_a_stream(updates) and _holds(updates, paragraphs):
-            best = updates
-    return [_read(update) for update in best]
+            posts = [_read(update) for update in updates]
+            if _have_text(posts):
+                best = posts
+    return best
 
 
 # --- stamps -----------------------------------------------------------------------------
@@ -243,6 +248,15 @@ def _is_a_stream(updates: list[_Update]) -> bool:
     text = sum(len(clean_line(e.text_content())) for e in elements)
     links = sum(len(clean_line(a.text_content())) for e in elements for a in e.iter("a"))
     return links <= MAX_LINK_SHARE * text
+
+
+def _have_text(posts: list[MarkupPost]) -> bool:
+    """Whether most updates say something beyond a headline (a list of related articles
+    shows a headline and a time each), and no one update holds most of the text (an
+    article with its related articles around it)."""
+    sizes = [len(post.body) for post in posts]
+    with_text = sum(size >= _MIN_PARAGRAPH for size in sizes)
+    return with_text >= MIN_WITH_TEXT * len(posts) and max(sizes) <= MAX_ONE_SHARE * sum(sizes)
 
 
 def _time_of(stamp: Stamp) -> datetime | None:
