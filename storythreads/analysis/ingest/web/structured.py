@@ -14,8 +14,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from extruct.jsonld import JsonLdExtractor
-from extruct.w3cmicrodata import MicrodataExtractor
 from lxml import etree
 
 from ..cleaning import decode_entities
@@ -41,6 +39,10 @@ class Item:
 def page_items(tree: Any, base_url: str | None) -> tuple[list[Item], list[tuple[int | None, str]]]:
     """Every object of the page's JSON-LD and microdata, nested ones too (outermost first),
     and the JSON-LD blocks that could not be read, with their lines."""
+    # imported here: extruct brings BeautifulSoup and mf2py (0.2 s), which only pages need
+    from extruct.jsonld import JsonLdExtractor
+    from extruct.w3cmicrodata import MicrodataExtractor
+
     items: list[Item] = []
     bad: list[tuple[int | None, str]] = []
     json_ld = JsonLdExtractor()
