@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..analysis.compare.groups import Grouping, regroup
 from ..analysis.compare.outlets import MAX_LAG_DAYS, attention, coverage, framing, lead_times
+from ..analysis.compare.pooled import pooled_comparison
 from ..analysis.compare.voices import hedging, post_text, quotes, sources, voices
 from ..analysis.language.detect import UNDETERMINED, post_language
 from ..analysis.language.figures import figures, revisions
@@ -26,15 +27,18 @@ from ..config import CompareSettings
 from ..types import Run
 from . import figures_html
 from .compare_html import lag_text, median_lags, render_compare_html
-from .comparison import Comparison, correction, terms_rule_text
+from .comparison import Comparison, correction, findings_markdown, terms_rule_text
 from .files import write_atomic
 from .values import jsonable, md_escape
 
 SCHEMA = "storythreads.compare/1"
 TABLES = (
     "coverage", "lead", "terms", "voices", "sources", "quotes", "hedges", "figures", "revisions",
-    "attention",
+    "attention", "framing", "agenda", "pairs",
 )  # fmt: skip
+# compare.json holds these tables' significant rows only (q <= compare.q); the CSV files
+# hold every tested row
+SIGNIFICANT_ONLY = ("framing", "agenda")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,6 +100,7 @@ def build_comparison(
         for g in groupings
     )
     lead = lead_times(run, max_lag_days=max_lag_days)
+    pooled = pooled_comparison(run, rules)
     rows = figures(run, {pid: r.figures for pid, r in readings.items()})
     said = quotes(run, {pid: r.attributions for pid, r in readings.items()})
     return Comparison(
@@ -116,6 +121,9 @@ def build_comparison(
         rules=rules,
         groups=groups,
         attention=tuple(attention(run)),
+        framing=pooled.terms,
+        agenda=pooled.agenda,
+        pairs=pooled.pairs,
     )
 
 
@@ -172,15 +180,28 @@ def comparison_dict(c: Comparison) -> dict:
                 "unmapped_outlets": sorted(set(outlets) - set(g.mapping)),
                 "median_lag_minutes": jsonable(grouped.median_lag),
                 "median_lag_days": jsonable(grouped.median_lag_days),
-                **{name: _rows(getattr(grouped, name)) for name in TABLES},
+                **_json_tables(grouped),
             }
             for g, grouped in c.groups
         ],
         # a word is listed as distinctive only under these rules (config.CompareSettings)
         "term_rules": {**dataclasses.asdict(c.rules), "correction": correction(c.rules)},
         "single_outlet_threads": list(c.single_outlet),
-        **{name: _rows(getattr(c, name)) for name in TABLES},
+        **_json_tables(c),
     }
+
+
+def _json_tables(c: Comparison) -> dict:
+    """Every table's rows for compare.json; the pooled framing and agenda with their
+    significant rows only, and how many were tested (the CSV files hold them all)."""
+    tables: dict[str, object] = {
+        name: _rows(getattr(c, name)) for name in TABLES if name not in SIGNIFICANT_ONLY
+    }
+    for name in SIGNIFICANT_ONLY:
+        rows = getattr(c, name)
+        tables[name] = _rows(r for r in rows if r.q_value <= c.rules.q)
+        tables[f"{name}_tested"] = len(rows)
+    return tables
 
 
 def _by_thread(rows) -> dict[str, list]:
@@ -287,9 +308,13 @@ def render_compare_markdown(c: Comparison) -> str:
         "",
         f"A word is listed as distinctive when {terms_rule_text(c.rules)}.",
         "",
-        "## Summary",
+        "## Findings",
         "",
     ]
+    for grouping, grouped in c.groups:
+        lines += findings_markdown(grouped, f"By {md_escape(grouping.name)}", "groups")
+    lines += findings_markdown(c, "By outlet", "outlets")
+    lines += ["## Summary", ""]
     differences = _differences(c, labels)
     lines += (
         ["Largest significant differences:", "", *differences, ""]

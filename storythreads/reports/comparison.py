@@ -1,4 +1,6 @@
-"""The Comparison value: what ``compare`` computed over one Run, before it is written.
+"""The Comparison value: what ``compare`` computed over one Run, before it is written,
+and the sentences compare.md and compare.html both say about it (the terms rule, the
+pooled findings).
 
 Its own module so that compare_report.py (which builds and writes it) and compare_html.py
 (which renders it) both import it, and neither imports the other in a cycle.
@@ -35,6 +37,12 @@ class Comparison:
     groups: tuple = ()
     # per (thread, outlet, day): the outlet's posts on the story and its share that day
     attention: tuple = ()
+    # the pooled comparison of the sides (outlets, or the groups of a grouped run) over the
+    # threads each pair both covered (analysis.compare.pooled): every tested term, each
+    # (thread, side)'s agenda test, and each pair with its shared threads
+    framing: tuple = ()
+    agenda: tuple = ()
+    pairs: tuple = ()
 
 
 def correction(rules: CompareSettings) -> str:
@@ -52,3 +60,56 @@ def terms_rule_text(rules: CompareSettings) -> str:
         f"correction: {correction(rules)}; a word in >= {rules.min_docs} posts of the "
         f"comparison, >= {rules.min_words} words on each side"
     )
+
+
+TOP_FINDINGS = 8  # significant terms per side in the findings (framing*.csv: every test)
+TOP_AGENDA = 5  # threads a side covered more than its share, in the findings
+
+
+def findings_markdown(c: Comparison, title: str, sides: str) -> list[str]:
+    """The pooled findings of one comparison (its sides: outlets, or a grouping's groups):
+    the terms each side uses more over the threads each pair both covered, and the threads
+    a side covered more than its share predicts; or a plain sentence that none passes,
+    with the number of tests."""
+    from ..analysis.compare.pooled import top_terms
+    from .values import md_escape
+
+    q = c.rules.q
+    compared = [p for p in c.pairs if p.tested_terms]
+    lines = [f"### {title}", ""]
+    if not compared:
+        lines += [f"No two {sides} share enough threads to be compared (at least 3, and "
+                  f"{c.rules.min_words} words a side).", ""]  # fmt: skip
+    else:
+        pools = "; ".join(f"{md_escape(p.group)}–{md_escape(p.other)} {p.shared_threads}"
+                          for p in compared[:6])  # fmt: skip
+        pools += "; …" if len(compared) > 6 else ""
+        tops = top_terms(c.framing, q, TOP_FINDINGS)
+        lines += [
+            f"Over the threads each pair of {sides} both covered (threads shared: {pools}):",
+            "",
+        ]
+        for side, rows in tops.items():
+            words = ", ".join(
+                f"“{md_escape(r.term)}” (vs {md_escape(r.other)}: z {r.z:.1f}, "
+                f"q {r.q_value:.2g}; {r.threads} vs {r.other_threads} threads)"
+                for r in rows
+            )
+            lines.append(f"- **{md_escape(side)}** words more: {words}")
+        if not tops:
+            lines.append(f"No term passes q ≤ {q:g}: {len(c.framing):,} terms tested over "
+                         f"{len(compared)} pair(s) of {sides}; their wording differs no more "
+                         "than chance.")  # fmt: skip
+        lines.append("")
+    labels = {t.id: t.label for t in c.run.threads}
+    more = sorted((r for r in c.agenda if r.q_value <= q), key=lambda r: (r.q_value, r.thread_id))
+    if more:
+        lines.append(f"Covered more than their share of posts predicts (q ≤ {q:g}):")
+        lines.append("")
+        lines += [f"- **{md_escape(r.group)}**: {md_escape(labels.get(r.thread_id, r.thread_id))} "
+                  f"({r.posts} posts, {r.expected:.1f} expected, q {r.q_value:.2g})"
+                  for r in more[:TOP_AGENDA]]  # fmt: skip
+    else:
+        lines.append(f"No thread is covered by one of the {sides} more than its share of "
+                     f"posts predicts (q ≤ {q:g}; {len(c.agenda):,} tests).")  # fmt: skip
+    return lines + [""]

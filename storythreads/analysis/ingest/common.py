@@ -267,7 +267,8 @@ class PostSink:
         if self._disagreements:
             line, first = self._disagreements[0]
             self.problem(line, f"{len(self._disagreements)} posts: the page's structured data "
-                         f"and its markup disagree; kept the structured value (first: {first})")  # fmt: skip
+                         f"and its markup disagree; kept the structured value "
+                         f"(first: {first})")  # fmt: skip
         if self._minutes:
             self.problem(self._minutes[0], f"{len(self._minutes)} posts are stamped with a "
                          "match minute, not a time; they are undated")  # fmt: skip
@@ -298,7 +299,8 @@ class PostSink:
                 continue
             if near is None:
                 self.problem(clock.line, f"post {post.id}: time {clock.raw} has no date, "
-                             "and no dated post of its blog or file to take one from; undated")  # fmt: skip
+                             "and no dated post of its blog or file to take one from; "
+                             "undated")  # fmt: skip
                 continue
             source = self._posts[order[near]]
             assert source.published is not None  # `dated` holds dated posts only
@@ -314,7 +316,8 @@ class PostSink:
             self._date_from_page(from_page, page)
         for clock in from_page if page is None else ():
             self.problem(clock.line, f"post {clock.post_id}: time {clock.raw} has no date, "
-                         "and neither a dated post of its file nor the page gives one; undated")  # fmt: skip
+                         "and neither a dated post of its file nor the page gives one; "
+                         "undated")  # fmt: skip
 
     def _date_from_page(self, clocks: list[_Clock], page: PageDate) -> None:
         days = page.days([c.clock for c in clocks])

@@ -20,9 +20,9 @@ showing a time-like stamp ("14:05", "12.50 BST", "12.31 Uhr: <headline>", a matc
    next one: the page has no element per update.
 4. A group counts when it gives at least ``MIN_BLOCKS`` updates, with stamps that differ,
    within ``MAX_SPAN_DAYS``, text that is mostly not links, most of them with a text
-   beyond their headline and none with most of the text, and the page's main text in them (at least half of the
-   paragraphs trafilatura finds), so a list of related stories or a comment thread is not
-   taken for a live blog. The group with the most updates wins.
+   beyond their headline and none with most of the text, and the page's main text in them
+   (at least half of the paragraphs trafilatura finds), so a list of related stories or a
+   comment thread is not taken for a live blog. The group with the most updates wins.
 """
 
 from __future__ import annotations

@@ -148,7 +148,9 @@ def read_block(post: Any, time: Any = None, stamp: Stamp | None = None) -> Marku
     captions, and the rest, less the stamp, as the body."""
     if time is None:
         time = next((node for node in post.iter("time") if node.get("datetime")), None)
-    heading = None if stamp is not None and stamp.headline else next(post.iter("h2", "h3", "h4"), None)
+    heading = (
+        None if stamp is not None and stamp.headline else next(post.iter("h2", "h3", "h4"), None)
+    )
     byline = next((node for node in post.iterdescendants() if _is_byline(node)), None)
     shown = stamp.node if stamp is not None else None
     body = paragraphs(post, lambda node: node in (heading, byline, shown)

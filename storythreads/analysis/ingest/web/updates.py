@@ -56,7 +56,9 @@ def add_updates(blogs: list[Item], tree: Any, page: Page, sink: PostSink) -> boo
         return False
     updates = _find_elements(updates, tree, page)
     # a headline most updates share is the page's label ("Women's World Cup"), not theirs
-    labels = Counter(clean_line(text_value(u.data.get("headline")) or "").casefold() for u in updates)
+    labels = Counter(
+        clean_line(text_value(u.data.get("headline")) or "").casefold() for u in updates
+    )
     shared = {h for h, n in labels.items() if h and n >= 3 and n > len(updates) / 2}
     page = dataclasses.replace(page, headlines=page.headlines | shared)
     repeated_time = _repeated_time(updates, page)
@@ -183,5 +185,3 @@ def _find_elements(updates: list[_Update], tree: Any, page: Page) -> list[_Updat
             found = [_Update(u.data, u.line, e if u.element is None else u.element, u.is_object)
                      for u, e in zip(found, elements, strict=True)]  # fmt: skip
     return found
-
-

@@ -1,0 +1,207 @@
+"""How groups of outlets (or outlets) word the stories they both covered: the pooled
+comparison a researcher comes for (issue 33).
+
+Within one thread, one article a side gives too few words for any word to pass a
+significance rule (``outlets.framing`` says so honestly). Pooled over every thread that
+two sides both covered, the same words add up: the difference is then one of wording, not
+of which stories each side chose.
+
+**Terms.** Words and two-word phrases (consecutive content words) of a post's headline and
+text (``language.text.tokens``). For each pair of sides, the pool is the threads both
+covered; a term counts once per thread and side (in how many of the pool's threads the
+side used it), so one long thread, or one outlet's house phrase repeated in a story, can
+not carry a term alone. The raw occurrences are reported beside it.
+
+**Test.** The log-odds ratio with an informative Dirichlet prior (Monroe, Colaresi & Quinn
+2008, ``outlets.log_odds_dirichlet``). The prior is the term's thread-level count over the
+whole comparison (every thread, every side), scaled so that it weighs as much as the
+pair's own counts (alpha0 = n_A + n_B): it shrinks rare terms towards the comparison's
+overall shape without drowning the pair's evidence. Two-sided p from z, and the
+Benjamini-Hochberg q over every tested term of every pair of the grouping. A term is
+tested when at least ``rules.min_docs`` of the pool's thread-sides use it; a pair is
+compared when it shares at least ``MIN_SHARED_THREADS`` threads and each side has at least
+``rules.min_words`` words in them.
+
+**Agenda.** Which threads a side covered more than its share of all posts predicts: a
+one-sided binomial test of the side's posts in the thread against the thread's share of
+every post, with Benjamini-Hochberg q over every (thread, side).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from itertools import combinations
+
+from ...config import CompareSettings
+from ...types import Post, Run
+from ..language.text import tokens
+from .outlets import benjamini_hochberg, log_odds_dirichlet, outlet_of, thread_posts
+
+MIN_SHARED_THREADS = 3  # threads a pair must both have covered to be compared
+
+
+@dataclass(frozen=True)
+class PooledTermRow:
+    """One tested term of one pair of sides, oriented so that ``group`` uses it more."""
+
+    group: str  # the side that uses the term more (z >= 0)
+    other: str
+    term: str  # a word, or two words joined by a space
+    z: float
+    p_value: float  # two-sided, from z
+    q_value: float  # Benjamini-Hochberg over every tested term of the grouping
+    log_odds: float
+    threads: int  # threads of the pool in which `group` used the term (what is tested)
+    other_threads: int
+    count: int  # the term's occurrences in `group`'s posts of the pool
+    other_count: int
+    shared_threads: int  # the pool: threads both sides covered
+    prior: float  # the term's Dirichlet prior count
+
+
+@dataclass(frozen=True)
+class AgendaRow:
+    """A side's posts on a thread against what its share of all posts predicts."""
+
+    thread_id: str
+    group: str
+    posts: int  # the side's posts of the thread
+    expected: float  # the side's posts x the thread's share of every post
+    ratio: float  # posts / expected
+    p_value: float  # one-sided binomial: more posts than expected
+    q_value: float  # Benjamini-Hochberg over every (thread, side)
+
+
+@dataclass(frozen=True)
+class PairRow:
+    """A pair of sides: how many threads both covered, and whether it was compared."""
+
+    group: str
+    other: str
+    shared_threads: int
+    tested_terms: int  # 0: not compared (too few shared threads or words)
+
+
+@dataclass(frozen=True)
+class Pooled:
+    """The pooled comparison of one grouping (or of the outlets themselves)."""
+
+    terms: tuple[PooledTermRow, ...]  # every tested term, by (group, other, -z, term)
+    agenda: tuple[AgendaRow, ...]
+    pairs: tuple[PairRow, ...]
+
+    def significant(self, q: float) -> list[PooledTermRow]:
+        return [row for row in self.terms if row.q_value <= q]
+
+
+def post_terms(post: Post) -> list[str]:
+    """A post's terms: its content words and each pair of consecutive ones."""
+    words = tokens(f"{post.title}\n{post.body}")
+    return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+
+
+def pooled_comparison(run: Run, rules: CompareSettings | None = None) -> Pooled:
+    """The pooled terms and agenda of a run whose posts' sources are the sides (a
+    ``groups.regroup``-ed run for a grouping, the run itself for outlets)."""
+    rules = rules or CompareSettings()
+    # side -> thread -> (term -> occurrences); each post read once
+    per_side: dict[str, dict[str, Counter]] = {}
+    for thread, posts in thread_posts(run):
+        for post in posts:
+            cell = per_side.setdefault(outlet_of(post), {}).setdefault(thread.id, Counter())
+            cell.update(post_terms(post))
+    prior = Counter(term for threads in per_side.values() for cell in threads.values()
+                    for term in cell)  # fmt: skip
+    tests: list[tuple[float, PooledTermRow]] = []
+    pairs = []
+    for a, b in combinations(sorted(per_side), 2):
+        pool = sorted(set(per_side[a]) & set(per_side[b]))
+        found = _pair(a, b, pool, per_side, prior, rules) if len(pool) >= MIN_SHARED_THREADS else []
+        tests.extend(found)
+        pairs.append(PairRow(a, b, len(pool), len(found)))
+    q = benjamini_hochberg([p for p, _ in tests])
+    terms = [replace(row, q_value=qv) for (_, row), qv in zip(tests, q, strict=True)]
+    terms.sort(key=lambda r: (r.group, r.other, -r.z, r.term))
+    return Pooled(tuple(terms), tuple(agenda(run)), tuple(pairs))
+
+
+def _pair(
+    a: str,
+    b: str,
+    pool: Sequence[str],
+    per_side: dict[str, dict[str, Counter]],
+    prior: Counter,
+    rules: CompareSettings,
+) -> list[tuple[float, PooledTermRow]]:
+    """Every tested term of one pair over its pool, with its p-value (q comes later)."""
+    used_a = Counter(term for t in pool for term in per_side[a][t])  # threads using it
+    used_b = Counter(term for t in pool for term in per_side[b][t])
+    occurs_a = sum((per_side[a][t] for t in pool), Counter())
+    occurs_b = sum((per_side[b][t] for t in pool), Counter())
+    words_a = sum(n for term, n in occurs_a.items() if " " not in term)
+    words_b = sum(n for term, n in occurs_b.items() if " " not in term)
+    if min(words_a, words_b) < rules.min_words:
+        return []
+    scale = sum(used_a.values()) + sum(used_b.values())
+    scores = log_odds_dirichlet(used_a, used_b, prior, prior_scale=scale)
+    total = sum(prior.values())
+    found = []
+    for term in sorted(set(used_a) | set(used_b)):
+        if used_a[term] + used_b[term] < rules.min_docs:
+            continue
+        delta, z = scores[term]
+        p = math.erfc(abs(z) / math.sqrt(2))
+        first, second = (a, b) if z >= 0 else (b, a)
+        ua, ub = (used_a, used_b) if z >= 0 else (used_b, used_a)
+        oa, ob = (occurs_a, occurs_b) if z >= 0 else (occurs_b, occurs_a)
+        found.append((p, PooledTermRow(
+            first, second, term, abs(z), p, 1.0, abs(delta), ua[term], ub[term], oa[term],
+            ob[term], len(pool), prior[term] * scale / total)))  # fmt: skip
+    return found
+
+
+def agenda(run: Run) -> list[AgendaRow]:
+    """Each (thread, side) with the binomial test of its posts (see the module doc), by
+    (thread order, side)."""
+    from scipy.stats import binomtest
+
+    posts_of: dict[tuple[str, str], int] = {}
+    side_total: Counter = Counter()
+    thread_total: Counter = Counter()
+    for thread, posts in thread_posts(run):
+        for post in posts:
+            side = outlet_of(post)
+            posts_of[(thread.id, side)] = posts_of.get((thread.id, side), 0) + 1
+            side_total[side] += 1
+            thread_total[thread.id] += 1
+    everything = sum(thread_total.values())
+    tests = []
+    for thread, _posts in thread_posts(run):
+        share = thread_total[thread.id] / everything if everything else 0.0
+        for side in sorted(side_total):
+            k, n = posts_of.get((thread.id, side), 0), side_total[side]
+            if share <= 0 or share >= 1:
+                continue
+            p = float(binomtest(k, n, share, alternative="greater").pvalue)
+            expected = n * share
+            tests.append(AgendaRow(thread.id, side, k, expected, k / expected, p, 1.0))
+    q = benjamini_hochberg([row.p_value for row in tests])
+    return [replace(row, q_value=qv) for row, qv in zip(tests, q, strict=True)]
+
+
+def top_terms(
+    rows: Iterable[PooledTermRow], q: float, per_side: int
+) -> dict[str, list[PooledTermRow]]:
+    """Per side, its significant terms (q <= ``q``) by z, each term once (its strongest
+    pair), at most ``per_side`` of them."""
+    found: dict[str, list[PooledTermRow]] = {}
+    seen: set[tuple[str, str]] = set()
+    for row in sorted(rows, key=lambda r: (-r.z, r.group, r.other, r.term)):
+        mine = found.setdefault(row.group, [])
+        if row.q_value <= q and (row.group, row.term) not in seen and len(mine) < per_side:
+            mine.append(row)
+            seen.add((row.group, row.term))
+    return {side: found[side] for side in sorted(found) if found[side]}
