@@ -182,7 +182,8 @@ def test_groups_make_every_table_per_group_and_record_the_mapping(tmp_path, fake
     args = ["compare", str(a), str(b), "--out", str(out), "--groups", str(groups)]
     result = CliRunner().invoke(cli.main, args)
     assert result.exit_code == 0, result.output
-    for table in ("coverage", "lead", "terms", "voices", "sources", "figures"):
+    for table in ("coverage", "lead", "terms", "voices", "sources", "figures", "framing",
+                  "agenda", "pairs"):  # fmt: skip
         assert (out / f"{table}-ideology.csv").is_file(), table
     with open(out / "coverage-ideology.csv", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
@@ -196,8 +197,12 @@ def test_groups_make_every_table_per_group_and_record_the_mapping(tmp_path, fake
     # dates only: lags in days, never minutes
     assert all(r["lag_minutes"] is None for r in report["lead"] + grouping["lead"])
     assert report["term_rules"]["correction"].startswith("Benjamini-Hochberg")
+    assert grouping["framing_tested"] >= 0 and isinstance(grouping["framing"], list)
     md = (out / "compare.md").read_text(encoding="utf-8")
     assert "## By ideology" in md and "left: Alpha, Gamma" in md
+    # the pooled findings come first, per grouping, then per outlet
+    assert md.index("## Findings") < md.index("### By ideology") < md.index("### By outlet")
+    assert md.index("### By outlet") < md.index("## Summary")
     assert " min |" not in md  # no minute-level lag anywhere
     assert "| 2024-03-04 |" in md  # a date shown as a date
     html = (out / "compare.html").read_text(encoding="utf-8")

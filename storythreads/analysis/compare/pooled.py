@@ -22,9 +22,11 @@ tested when at least ``rules.min_docs`` of the pool's thread-sides use it; a pai
 compared when it shares at least ``MIN_SHARED_THREADS`` threads and each side has at least
 ``rules.min_words`` words in them.
 
-**Agenda.** Which threads a side covered more than its share of all posts predicts: a
-one-sided binomial test of the side's posts in the thread against the thread's share of
-every post, with Benjamini-Hochberg q over every (thread, side).
+**Agenda.** Which threads a side covered more than its share elsewhere predicts: Fisher's
+exact test (one-sided) of the side's posts against the other sides' posts, on the thread
+and on every other thread, with Benjamini-Hochberg q over every (thread, side). The
+expected count is the thread's posts times the side's share of the posts on other
+threads.
 """
 
 from __future__ import annotations
@@ -69,9 +71,9 @@ class AgendaRow:
     thread_id: str
     group: str
     posts: int  # the side's posts of the thread
-    expected: float  # the side's posts x the thread's share of every post
+    expected: float  # the thread's posts x the side's share of the posts on other threads
     ratio: float  # posts / expected
-    p_value: float  # one-sided binomial: more posts than expected
+    p_value: float  # Fisher's exact test, one-sided: more posts than expected
     q_value: float  # Benjamini-Hochberg over every (thread, side)
 
 
@@ -164,30 +166,33 @@ def _pair(
 
 
 def agenda(run: Run) -> list[AgendaRow]:
-    """Each (thread, side) with the binomial test of its posts (see the module doc), by
+    """Each (thread, side) with Fisher's exact test of its posts (see the module doc), by
     (thread order, side)."""
-    from scipy.stats import binomtest
+    from scipy.stats import fisher_exact
 
-    posts_of: dict[tuple[str, str], int] = {}
+    posts_of: Counter = Counter()  # (thread, side) -> posts
     side_total: Counter = Counter()
     thread_total: Counter = Counter()
     for thread, posts in thread_posts(run):
         for post in posts:
-            side = outlet_of(post)
-            posts_of[(thread.id, side)] = posts_of.get((thread.id, side), 0) + 1
-            side_total[side] += 1
+            posts_of[(thread.id, outlet_of(post))] += 1
+            side_total[outlet_of(post)] += 1
             thread_total[thread.id] += 1
     everything = sum(thread_total.values())
     tests = []
     for thread, _posts in thread_posts(run):
-        share = thread_total[thread.id] / everything if everything else 0.0
         for side in sorted(side_total):
-            k, n = posts_of.get((thread.id, side), 0), side_total[side]
-            if share <= 0 or share >= 1:
+            k = posts_of[(thread.id, side)]
+            rest = side_total[side] - k  # the side's posts on other threads
+            others_here = thread_total[thread.id] - k
+            others_rest = everything - thread_total[thread.id] - rest
+            if rest + others_rest == 0 or k + others_here == 0:
                 continue
-            p = float(binomtest(k, n, share, alternative="greater").pvalue)
-            expected = n * share
-            tests.append(AgendaRow(thread.id, side, k, expected, k / expected, p, 1.0))
+            expected = thread_total[thread.id] * rest / (rest + others_rest)
+            table = [[k, others_here], [rest, others_rest]]
+            p = float(fisher_exact(table, alternative="greater").pvalue)
+            ratio = k / expected if expected else math.inf
+            tests.append(AgendaRow(thread.id, side, k, expected, ratio, p, 1.0))
     q = benjamini_hochberg([row.p_value for row in tests])
     return [replace(row, q_value=qv) for row, qv in zip(tests, q, strict=True)]
 
