@@ -43,10 +43,11 @@ def main():
         clock = now
 
     from storythreads import Settings, read_posts
+    from storythreads.analysis.compare.readings import parse_posts
     from storythreads.analysis.language.nlp import load_nlp
     from storythreads.embeddings import CachedEmbedder, make_embedder
     from storythreads.pipeline import analyze
-    from storythreads.reports.compare_report import build_comparison, parse_posts, write_comparison
+    from storythreads.reports.compare_report import build_comparison, write_comparison
 
     done("import")
     result = read_posts([DATA / f for f in FILES], format="jsonl")

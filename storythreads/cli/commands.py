@@ -48,7 +48,7 @@ def _settings(config: str | None, model: str | None, backend: str | None = None)
 def _parse_posts(run_, nlp):
     """The posts' parses for voices and figures, with a progress bar on stderr when a
     person is watching and the work is long (cron mail gets none)."""
-    from ..reports.compare_report import parse_posts
+    from ..analysis.compare.readings import parse_posts
 
     n = sum(1 for a in run_.assignments if a.role == "primary")
     if n < 200 or not sys.stderr.isatty():

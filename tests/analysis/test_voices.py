@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from storythreads.analysis.compare.readings import parse_posts
 from storythreads.analysis.compare.voices import (
     HedgeRow,
     SourceRow,
@@ -19,7 +20,6 @@ from storythreads.analysis.compare.voices import (
     voices,
 )
 from storythreads.analysis.ingest import read_posts
-from storythreads.reports.compare_report import parse_posts
 from storythreads.types import Assignment, Post, Run, Thread
 
 ZAKHAROVA = (
