@@ -33,11 +33,15 @@ from .options import (
     out_option,
     window_options,
 )
-from .store import store_group
+from .store import export_command, store_group
 
 
-def _settings(config: str | None, model: str | None, backend: str | None = None) -> Settings:
+def _settings(
+    config: str | None, model: str | None, backend: str | None = None, window: float | None = None
+) -> Settings:
     settings = Settings.from_toml(config) if config else Settings()
+    if window is not None:
+        settings = settings.replace("report", window_days=window)
     if model:
         settings = settings.replace("embedding", model=model)
     if backend:
@@ -137,6 +141,7 @@ def run(
     rethread,
     since,
     until,
+    window,
     profile,
     backend,
     engine,
@@ -150,7 +155,7 @@ def run(
     from ..timing import StageTimer, profile_table
 
     timer = StageTimer()
-    settings = _settings(config, model, backend)
+    settings = _settings(config, model, backend, window)
     embedder = engines.engine_embedder(settings, engine, ray_address)
     engines.start_early(embedder)
     from ..jobs import Job, run_job
@@ -286,12 +291,12 @@ def compare(
 )
 @window_options
 @handled
-def report(store_path, out_dir, config, since, until):
+def report(store_path, out_dir, config, since, until, window):
     """Re-render the latest run's reports from the store, without recomputing anything."""
     from ..reports import publish
     from ..store import Store
 
-    settings = _settings(config, None)
+    settings = _settings(config, None, window=window)
     with Store(store_path, create=False) as store:
         run_ = store.load_run()
     written = publish(run_, out_dir, settings.report, since, until)
@@ -417,6 +422,7 @@ def evaluate(input_file, gold_field, out_dir, config, model, backend):
 
 
 main.add_command(store_group)
+main.add_command(export_command)
 
 
 # young objects collected every 10,000 allocations (default 700), the whole heap only after

@@ -32,11 +32,40 @@ class _When(click.ParamType):
 
 
 WHEN = _When()
+
+
+class _Window(click.ParamType):
+    """Days of a report's window, or "all" (0: every thread)."""
+
+    name = "DAYS|all"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, float):
+            return value
+        if str(value).strip().lower() == "all":
+            return 0.0
+        try:
+            days = float(value)
+        except ValueError:
+            days = -1.0
+        if not 0 <= days <= 36_500:
+            self.fail(f"{value!r} is not a number of days (0 to 36500) or 'all'")
+        return days
+
+
+WINDOW = _Window()
 STORE_HELP = "SQLite store (default: OUT/store.sqlite). Keeps posts, vectors, threads, runs."
 WAIT_HELP = "Seconds to wait for another run's lock on the store before exiting with code 5."
 
 
 def window_options(command):
+    command = click.option(
+        "--window",
+        type=WINDOW,
+        default=None,
+        help="Report the threads active in the last DAYS days before the newest post, or "
+        "'all' of them (report.window_days; default 7). Older threads are in archive/.",
+    )(command)
     command = click.option(
         "--until", type=WHEN, default=None, help="Report only posts published before this time."
     )(command)

@@ -1,5 +1,6 @@
 """`storythreads store check | restore`: an operator's way to see a store's health and to
-put back its last good snapshot (the snapshots themselves are kept by every run)."""
+put back its last good snapshot (the snapshots themselves are kept by every run); and
+`storythreads export`, the store's data out for other tools."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 import click
 
 from ..errors import StoreError
-from .options import STORE_FILE, WAIT_HELP, fail, handled
+from .options import EXISTING_STORE, STORE_FILE, WAIT_HELP, fail, handled, out_option
 
 
 @click.group("store")
@@ -99,3 +100,17 @@ def store_restore(snapshot, store_path, wait):
     taken = done.snapshot.taken.strftime("%Y-%m-%d %H:%M:%S UTC")
     kept = f"; the store it replaced is kept as {done.aside}" if done.aside else ""
     click.echo(f"restored {done.store} from {done.snapshot.path} (taken {taken}){kept}")
+
+
+@click.command("export")
+@EXISTING_STORE
+@out_option("Directory for posts, threads, links and lineage (.csv, .jsonl, .parquet).")
+@handled
+def export_command(store_path, out_dir):
+    """Write every post with its thread (and `also` threads), every thread, every link and
+    every lineage event of the store as CSV and JSONL (Parquet too with pyarrow), streamed,
+    for other tools (report.json holds the report's window only)."""
+    from ..export import export_store
+
+    written = export_store(store_path, out_dir)
+    click.echo("wrote " + ", ".join(str(p) for p in written))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from functools import lru_cache, partial
 from pathlib import Path
 
@@ -59,6 +60,39 @@ def _citation_dict(c: Citation, **extra) -> dict:
         "published": iso_time(c.published),
         "byline": c.byline,
         **extra,
+    }
+
+
+WINDOW_REST = (
+    "every thread has its page in archive/ (archive/index.html); `storythreads export "
+    "--store STORE --out DIR` writes every post with its thread; `storythreads run "
+    "--window all` (report.window_days = 0) reports every thread"
+)
+
+
+def _window(run: Run) -> dict:
+    """The report's window: "recent" (the threads active in the last ``days`` before the
+    newest post), "dates" (``--since``/``--until``) or "all"; its bounds, the threads it
+    shows and those it leaves to the archive, and how to get the rest."""
+    c = run.counts
+    dated = sorted(p.published for p in run.posts if p.published is not None)
+    newest = dated[-1] if dated else None
+    if "window_since" in c or "window_until" in c:
+        kind, start, end = "dates", c.get("window_since"), c.get("window_until")
+    elif "archived_threads" in c and newest is not None:
+        kind, start, end = "recent", newest - timedelta(days=c["window_days"]), newest
+    else:
+        kind, start, end = "all", dated[0] if dated else None, newest
+    return {
+        "kind": kind,
+        "from": iso_time(start),
+        "to": iso_time(end),
+        "days": c.get("window_days") if kind == "recent" else None,
+        "threads_shown": len(run.threads),
+        "threads_archived": c.get("archived_threads", 0),
+        "posts_shown": len(run.posts),
+        "run_posts": c.get("run_posts", c.get("posts")),
+        "rest": WINDOW_REST,
     }
 
 
@@ -142,6 +176,8 @@ def report_dict(run: Run, graph: Graph | None = None) -> dict:
         "unthreaded": list(run.unthreaded),
         "problems": [{"path": p.path, "line": p.line, "message": p.message} for p in run.problems],
         "chains": chains,  # story chains of 2+ threads, each in time order
+        # which part of the run this report shows, and where the rest is (reports.publish)
+        "window": _window(run),
         # posts per language, the main one (None: no majority), the language the default
         # models read, and the report's note when most posts are in another one
         "languages": {

@@ -103,8 +103,13 @@ def test_json_contract_keys_and_values():
         "unthreaded",
         "problems",
         "chains",
+        "window",
         "languages",
     ]
+    assert list(data["window"]) == [
+        "kind", "from", "to", "days", "threads_shown", "threads_archived", "posts_shown",
+        "run_posts", "rest",
+    ]  # fmt: skip
     assert list(data["languages"]) == ["posts", "main", "models_read", "note"]
     assert data["languages"]["models_read"] == "en"
     assert list(data["run"]) == [
