@@ -28,6 +28,7 @@ from .options import (
     NLP_MODEL_OPTION,
     STORE_HELP,
     WAIT_HELP,
+    WINDOW_OPTION,
     engine_options,
     handled,
     out_option,
@@ -127,6 +128,7 @@ def main(debug):
 @BACKEND_OPTION
 @engine_options
 @window_options
+@WINDOW_OPTION
 @handled
 def run(
     inputs,
@@ -290,6 +292,7 @@ def compare(
     help="Settings file; only its [report] settings matter here.",
 )
 @window_options
+@WINDOW_OPTION
 @handled
 def report(store_path, out_dir, config, since, until, window):
     """Re-render the latest run's reports from the store, without recomputing anything."""

@@ -58,14 +58,17 @@ STORE_HELP = "SQLite store (default: OUT/store.sqlite). Keeps posts, vectors, th
 WAIT_HELP = "Seconds to wait for another run's lock on the store before exiting with code 5."
 
 
+# `run` and `report`: how many days of threads the report shows
+WINDOW_OPTION = click.option(
+    "--window",
+    type=WINDOW,
+    default=None,
+    help="Report the threads active in the last DAYS days before the newest post, or "
+    "'all' of them (report.window_days; default 7). Older threads are in archive/.",
+)
+
+
 def window_options(command):
-    command = click.option(
-        "--window",
-        type=WINDOW,
-        default=None,
-        help="Report the threads active in the last DAYS days before the newest post, or "
-        "'all' of them (report.window_days; default 7). Older threads are in archive/.",
-    )(command)
     command = click.option(
         "--until", type=WHEN, default=None, help="Report only posts published before this time."
     )(command)

@@ -217,12 +217,24 @@ def _first_text(row) -> str:
     return when.strftime("%Y-%m-%d" if row.first_date_only else "%Y-%m-%dT%H:%M:%SZ")
 
 
+MAX_TABLE_ROWS = 20  # a table in compare.md; the CSV files hold every row
+
+
 def _lead_table(c: Comparison, who: str) -> list[str]:
+    """The fastest ``MAX_TABLE_ROWS`` sides by median lag; the others counted (lead.csv
+    lists them all), and the sides with no lag (one thread alone) counted, not listed."""
     lags = median_lags(c)
     if not lags:
         return []
     lines = [f"| {who} | median lag behind the first report |", "|---|---|"]
-    return lines + [f"| {md_escape(o)} | {text} |" for o, text in lags] + [""]
+    lines += [f"| {md_escape(o)} | {text} |" for o, text in lags[:MAX_TABLE_ROWS]]
+    more = len(lags) - MAX_TABLE_ROWS
+    sides = {p.source or "unknown" for p in c.run.posts}
+    none = len(sides) - len(lags)
+    notes = [f"{more} more in lead.csv" if more > 0 else "",
+             f"{none} with no thread shared with another, so no lag" if none > 0 else ""]  # fmt: skip
+    said = "; ".join(n for n in notes if n)
+    return lines + ([f"\n{said}."] if said else []) + [""]
 
 
 def _grouping_markdown(grouping, grouped: Comparison, labels: dict[str, str]) -> list[str]:
