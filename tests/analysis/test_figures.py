@@ -121,9 +121,10 @@ def test_seed_lyman_post_six_revised_to_eight():
     assert revision.values[0][4] is True and revision.values[0][1] == lyman_id
 
 
-def _row(thread_id, post_id, hour, subject, value, earlier=False, unit=None) -> FigureRow:
+def _row(thread_id, post_id, hour, subject, value, earlier=False, unit=None, about=None):
     when = datetime(2023, 7, 8, hour, tzinfo=UTC) if hour is not None else None
-    return FigureRow(thread_id, "cnn", post_id, when, subject, value, unit, None, earlier, "")
+    return FigureRow(thread_id, "cnn", post_id, when, subject, value, unit, None, earlier, "",
+                     about=about)  # fmt: skip
 
 
 def test_revisions_order_by_thread_then_time_and_skip_stable_counts():
@@ -133,9 +134,14 @@ def test_revisions_order_by_thread_then_time_and_skip_stable_counts():
         _row("t2", "c", None, "deaths", 7),  # undated last
         _row("t2", "b", 11, "injured", 4),
         _row("t2", "c", 12, "injured", 4),  # the same value twice: no revision
-        _row("t1", "d", 10, "distance", 1, unit="km"),
-        _row("t1", "e", 12, "distance", 1.5, unit="km"),
-        _row("t1", "e", 12, "distance", 2, unit="miles"),  # another unit: not compared
+        _row("t1", "d", 10, "distance", 1, unit="km", about="flood"),
+        _row("t1", "e", 12, "distance", 1.5, unit="km", about="flood"),
+        _row("t1", "e", 12, "distance", 2, unit="miles", about="flood"),  # another unit
+        # amounts of different things, or of nothing the parse names: not compared (issue 33)
+        _row("t1", "f", 9, "money", 5_000, unit="USD", about="fine"),
+        _row("t1", "g", 10, "money", 293_000_000, unit="USD", about="bill"),
+        _row("t1", "g", 11, "money", 250_000_000, unit="USD"),
+        _row("t1", "h", 12, "money", 29_300_000, unit="USD"),
     ]
     found = revisions(rows)
     assert [(r.thread_id, r.subject, r.unit) for r in found] == [
@@ -143,7 +149,10 @@ def test_revisions_order_by_thread_then_time_and_skip_stable_counts():
         ("t1", "distance", "km"),
     ]
     assert found[0].note == "deaths: 3 → 5 → 7"
-    assert found[1].note == "distance (km): 1 → 1.5"
+    assert found[1].note == "distance (km) of the flood: 1 → 1.5"
+    rows.append(_row("t1", "h", 13, "money", 310_000_000, unit="USD", about="bill"))
+    (bill,) = [r for r in revisions(rows) if r.subject == "money"]
+    assert bill.note == "money (USD) of the bill: 293,000,000 → 310,000,000"
     assert revisions(rows, subjects={"injured"}) == []
 
 

@@ -82,6 +82,11 @@ LABELS = frozenset(_words(
 AGE_WORDS = frozenset(_words("age ages aged"))
 NOT_FIGURES = frozenset({"DATE", "TIME", "ORDINAL"})
 NOT_REVISED = frozenset({"duration"})
+# Subjects that say how much, not what: two of them in a thread differ only when they are
+# about the same thing (``Figure.about``: "the bill", "unemployment"); two amounts of money
+# in a story about a gun bill are often of different things.
+UNIT_WORDS = frozenset(UNITS) | frozenset(CURRENCIES)
+MEASURES = frozenset({"money", "percent", "area"} | {subject for subject, _ in UNITS.values()})
 # Larger "counts" are typos or jokes, and would not fit a float64's integers (Parquet).
 MAX_VALUE = 2.0**53
 
@@ -95,6 +100,9 @@ class Figure:
     text: str  # the sentence it comes from
     earlier: bool = False  # the sentence reports a superseded count ("Earlier, ... had reported")
     number: str = ""  # the number as written ("1.5 million"), to check it against the text
+    # what an amount or a measure is of ("fine" of "a $5,000 fine", "bill" of "the bill would
+    # cost $293 million"), lower case; None where the parse does not say
+    about: str | None = None
 
 
 def _word_value(words: list[str]) -> float | None:
@@ -311,8 +319,29 @@ def sentence_figures(sent) -> list[Figure]:
         last_group = group or last_group
         number = int(value) if value.is_integer() else value
         written = run[0].doc[run[0].i : run[-1].i + 1].text
-        found.append(Figure(subject, number, unit, _qualifier(run), text, _earlier(run), written))
+        found.append(Figure(subject, number, unit, _qualifier(run), text, _earlier(run), written,
+                            _about(run) if subject in MEASURES else None))  # fmt: skip
     return found
+
+
+def _about(run) -> str | None:
+    """What an amount or a measure is of: the noun it modifies ("a $5,000 fine"), else the
+    subject of the verb it is the object or complement of ("the bill would cost $293
+    million", "unemployment rose to 9.1 percent"); None when the parse names nothing."""
+    node = run[-1]
+    own = UNIT_WORDS | {"percent", "%"}
+    while node.head.i != node.i and (node.head.pos_ in ("NUM", "SYM") or node.head.lower_ in own):
+        node = node.head  # over the amount's own words: "$", "million", "percent", "miles"
+    head = node.head
+    if node.dep_ in ("nummod", "compound", "quantmod", "nmod", "amod") and head.pos_ == "NOUN":
+        return head.lemma_.lower()
+    verb = head.head if node.dep_ == "pobj" else head
+    if verb.pos_ not in ("VERB", "AUX"):
+        return None
+    subject = next((c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+    if subject is None or subject.pos_ not in ("NOUN", "PROPN"):
+        return None
+    return subject.lemma_.lower()
 
 
 def doc_figures(doc) -> list[Figure]:
@@ -341,6 +370,7 @@ class FigureRow:
     earlier: bool
     text: str  # the sentence
     number: str = ""  # the number as written
+    about: str | None = None  # what an amount or a measure is of (Figure.about)
 
 
 def figures(run: Run, found: dict | None = None, nlp=None) -> list[FigureRow]:
@@ -384,19 +414,25 @@ def revisions(rows: list[FigureRow], subjects=None) -> list[Revision]:
     that rose. Values: superseded reports (`earlier`) first, then by time and post id.
 
     `subjects` limits the check to those subjects; by default every subject but those in
-    `NOT_REVISED` (durations: "10 days ago" and "500 days since" are both true). Revisions
-    come in the order their thread first appears in `rows`, then by subject and unit.
+    `NOT_REVISED` (durations: "10 days ago" and "500 days since" are both true). A measure
+    (`MEASURES`: money, percent, distance...) is compared only with the same measure of the
+    same thing (`about`), and not at all where the parse does not say what it is of.
+    Revisions come in the order their thread first appears in `rows`, then by subject and
+    unit.
     """
     groups: dict[tuple, list[tuple[int, FigureRow]]] = {}
     order: dict[str, int] = {}
     for n, row in enumerate(rows):
         order.setdefault(row.thread_id, len(order))
         wanted = row.subject not in NOT_REVISED if subjects is None else row.subject in subjects
+        if row.subject in MEASURES and row.about is None:
+            wanted = False  # an amount of something unknown: nothing to compare it with
         if wanted:
-            groups.setdefault((row.thread_id, row.subject, row.unit or ""), []).append((n, row))
+            key = (row.thread_id, row.subject, row.unit or "", row.about or "")
+            groups.setdefault(key, []).append((n, row))
     out = []
-    for (thread_id, subject, unit), items in sorted(
-        groups.items(), key=lambda kv: (order[kv[0][0]], kv[0][1], kv[0][2])
+    for (thread_id, subject, unit, about), items in sorted(
+        groups.items(), key=lambda kv: (order[kv[0][0]], *kv[0][1:])
     ):
         if len({r.value for _, r in items}) < 2:
             continue
@@ -408,6 +444,7 @@ def revisions(rows: list[FigureRow], subjects=None) -> list[Revision]:
                 steps.append(_format(r.value) + (" (earlier report)" if r.earlier else ""))
                 last = (r.value, r.earlier)
         label = f"{subject} ({unit})" if unit else subject
+        label += f" of the {about}" if about else ""
         values = [(r.value, r.post_id, r.outlet, r.published, r.earlier) for _, r in items]
         note = f"{label}: {' → '.join(steps)}"
         out.append(Revision(thread_id, subject, values, note, unit or None))
