@@ -198,6 +198,7 @@ def test_groups_make_every_table_per_group_and_record_the_mapping(tmp_path, fake
     assert all(r["lag_minutes"] is None for r in report["lead"] + grouping["lead"])
     assert report["term_rules"]["correction"].startswith("Benjamini-Hochberg")
     assert grouping["framing_tested"] >= 0 and isinstance(grouping["framing"], list)
+    assert isinstance(grouping["median_lag_interval_days"], dict)
     md = (out / "compare.md").read_text(encoding="utf-8")
     assert "## By ideology" in md and "left: Alpha, Gamma" in md
     # the pooled findings come first, per grouping, then per outlet

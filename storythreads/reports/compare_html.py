@@ -16,7 +16,7 @@ from markupsafe import Markup
 from ..timefmt import duration
 from . import figures_html
 from .comparison import Comparison, terms_rule_text
-from .values import anchor_id, safe_url, when_text
+from .values import anchor_id, md_escape, safe_url, when_text
 
 HEATMAP_THREADS = 40  # the busiest threads get a heatmap row; every thread gets a section
 LABEL_CHARS = 48
@@ -55,6 +55,27 @@ def median_lags(c: Comparison) -> list[tuple[str, str]]:
         if o not in c.median_lag
     ]
     return [(o, text) for o, _, text in sorted(rows, key=lambda r: (r[1], r[0]))]
+
+
+MAX_TIMING_LINES = 20  # sides in the findings' timing (lead.csv and compare.json: all)
+
+
+def lag_interval_lines(c: Comparison) -> list[str]:
+    """compare.md's timing findings: each side's median lag with its 95 % interval, the
+    fastest first, where enough threads give one."""
+    rows = [(lo, o, f"{duration(m)} (95 % interval {duration(lo)} to {duration(hi)}, {n} "
+             "threads)") for o, (lo, hi, n) in c.lag_interval.items()
+            for m in (c.median_lag[o],)]  # fmt: skip
+    rows += [(lo * 1440, o, f"{day_lag(m)} (95 % interval {day_lag(lo)} to {day_lag(hi)}, "
+              f"{n} threads)") for o, (lo, hi, n) in c.lag_interval_days.items()
+             if o not in c.lag_interval for m in (c.median_lag_days[o],)]  # fmt: skip
+    if not rows:
+        return []
+    rows.sort()
+    lines = ["Median lag behind the first report:", ""]
+    lines += [f"- **{md_escape(o)}**: {text}" for _, o, text in rows[:MAX_TIMING_LINES]]
+    more = len(rows) - MAX_TIMING_LINES
+    return lines + ([f"- … {more} more in compare.json"] if more > 0 else []) + [""]
 
 
 def day_lag(days: float) -> str:

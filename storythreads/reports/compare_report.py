@@ -26,7 +26,7 @@ from ..analysis.language.figures import figures, revisions
 from ..config import CompareSettings
 from ..types import Run
 from . import figures_html
-from .compare_html import lag_text, median_lags, render_compare_html
+from .compare_html import lag_interval_lines, lag_text, median_lags, render_compare_html
 from .comparison import Comparison, correction, findings_markdown, terms_rule_text
 from .files import write_atomic
 from .values import jsonable, md_escape
@@ -75,6 +75,8 @@ def build_comparison(
         lead=tuple(lead.rows),
         median_lag=dict(lead.median_lag),
         median_lag_days=dict(lead.median_lag_days),
+        lag_interval=dict(lead.lag_interval),
+        lag_interval_days=dict(lead.lag_interval_days),
         single_outlet=tuple(lead.single_outlet),
         terms=tuple(framing(run, top_n=top_terms, rules=rules)),
         voices=tuple(voices(said)),
@@ -135,6 +137,8 @@ def comparison_dict(c: Comparison) -> dict:
         ],
         "median_lag_minutes": jsonable(c.median_lag),
         "median_lag_days": jsonable(c.median_lag_days),  # threads timed to the day
+        # per outlet [low, high, threads]: a 95 % distribution-free interval of the median
+        **_intervals(c),
         # each --groups file: the mapping used (with the file's sha256) and every table
         # over its groups; an outlet it does not name is in the group "(no group)"
         "groupings": [
@@ -146,6 +150,7 @@ def comparison_dict(c: Comparison) -> dict:
                 "unmapped_outlets": sorted(set(outlets) - set(g.mapping)),
                 "median_lag_minutes": jsonable(grouped.median_lag),
                 "median_lag_days": jsonable(grouped.median_lag_days),
+                **_intervals(grouped),
                 **_json_tables(grouped),
             }
             for g, grouped in c.groups
@@ -154,6 +159,13 @@ def comparison_dict(c: Comparison) -> dict:
         "term_rules": {**dataclasses.asdict(c.rules), "correction": correction(c.rules)},
         "single_outlet_threads": list(c.single_outlet),
         **_json_tables(c),
+    }
+
+
+def _intervals(c: Comparison) -> dict:
+    return {
+        "median_lag_interval_minutes": {o: list(v) for o, v in c.lag_interval.items()},
+        "median_lag_interval_days": {o: list(v) for o, v in c.lag_interval_days.items()},
     }
 
 
@@ -291,7 +303,8 @@ def render_compare_markdown(c: Comparison) -> str:
     ]
     for grouping, grouped in c.groups:
         lines += findings_markdown(grouped, f"By {md_escape(grouping.name)}", "groups")
-    lines += findings_markdown(c, "By outlet", "outlets")
+        lines += lag_interval_lines(grouped)
+    lines += findings_markdown(c, "By outlet", "outlets") + lag_interval_lines(c)
     lines += ["## Summary", ""]
     differences = _differences(c, labels)
     lines += (

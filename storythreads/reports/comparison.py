@@ -33,6 +33,10 @@ class Comparison:
     # when a word is listed as distinctive (z, false discovery rate, floors)
     rules: CompareSettings = field(default_factory=CompareSettings)
     median_lag_days: dict = field(default_factory=dict)  # outlet -> days (dates only)
+    # outlet -> (low, high, threads): a 95 % interval of its median lag, in minutes and in
+    # days (analysis.compare.outlets.median_interval)
+    lag_interval: dict = field(default_factory=dict)
+    lag_interval_days: dict = field(default_factory=dict)
     # per grouping of outlets (--groups): (Grouping, the same comparison over its groups)
     groups: tuple = ()
     # per (thread, outlet, day): the outlet's posts on the story and its share that day

@@ -94,3 +94,11 @@ def test_agenda_finds_the_thread_a_side_covered_more():
     more = [r for r in pooled.agenda if r.q_value <= 0.05]
     assert [(r.thread_id, r.group) for r in more] == [("t0", "left")]
     assert more[0].posts == 30 and more[0].expected == 16  # 32 posts x left's share elsewhere
+
+
+def test_median_lag_interval_is_distribution_free_and_needs_enough_threads():
+    from storythreads.analysis.compare.outlets import median_interval
+
+    assert median_interval([5.0] * 5) is None  # 5 threads cannot give a 95 % interval
+    assert median_interval([float(v) for v in range(20)]) == (5.0, 14.0)  # x(6), x(15)
+    assert median_interval([float(v) for v in range(100)]) == (39.0, 60.0)  # x(40), x(61)

@@ -115,6 +115,12 @@ class LeadTimes:
     single_outlet: list[str]  # ids of threads only one outlet covered, in thread order
     # outlet -> median lag in days over shared threads timed to the day
     median_lag_days: dict[str, float] = dataclasses.field(default_factory=dict)
+    # outlet -> (low, high, threads): a 95 % interval of the median lag (median_interval),
+    # in minutes and in days; absent where too few threads give one
+    lag_interval: dict[str, tuple[float, float, int]] = dataclasses.field(default_factory=dict)
+    lag_interval_days: dict[str, tuple[float, float, int]] = dataclasses.field(
+        default_factory=dict
+    )
 
 
 def lead_times(run: Run, *, max_lag_days: float = MAX_LAG_DAYS) -> LeadTimes:
@@ -149,7 +155,33 @@ def lead_times(run: Run, *, max_lag_days: float = MAX_LAG_DAYS) -> LeadTimes:
         rows.extend(sorted(here, key=_lead_order))
     median = {o: float(statistics.median(v)) for o, v in sorted(lags.items())}
     median_days = {o: float(statistics.median(v)) for o, v in sorted(days.items())}
-    return LeadTimes(rows, median, single, median_days)
+    return LeadTimes(rows, median, single, median_days, _intervals(lags), _intervals(days))
+
+
+def median_interval(values: list[float], level: float = 0.95) -> tuple[float, float] | None:
+    """A distribution-free interval for the median: the order statistics x_(k) and
+    x_(n-k+1) with k the largest for which P(Binomial(n, 1/2) < k) <= (1 - level) / 2, so
+    the interval holds the median with probability >= ``level`` whatever the lags'
+    distribution (no resampling: the same answer every run). None when n is too small
+    (fewer than 6 values at 95 %)."""
+    n, tail = len(values), (1 - level) / 2
+    below, k = 0.0, 0
+    while k < n and below + math.comb(n, k) / 2**n <= tail:
+        below += math.comb(n, k) / 2**n
+        k += 1
+    if k < 1:
+        return None
+    ordered = sorted(values)
+    return ordered[k - 1], ordered[n - k]
+
+
+def _intervals(lags: dict[str, list[float]]) -> dict[str, tuple[float, float, int]]:
+    found = {}
+    for outlet, values in sorted(lags.items()):
+        interval = median_interval(values)
+        if interval is not None:
+            found[outlet] = (*interval, len(values))
+    return found
 
 
 def _lead_rows(thread_id: str, outlets: dict[str, list[Post]], window: float) -> list[LeadRow]:
