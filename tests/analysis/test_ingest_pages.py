@@ -8,6 +8,7 @@ are checked by tests/test_real_pages.py.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -86,6 +87,16 @@ def test_update_markup_wins_over_json_ld_that_repeats_the_page(tmp_path):
     ]  # the update without a heading has no title, not the page's headline
     assert posts[0].id == f"{PAGE}#block-6461fa02"
     assert any("the page's time" in p.message for p in result.problems)
+
+
+def test_blocks_that_show_their_time_as_text_give_it_with_the_page_date(tmp_path):
+    page = re.sub(r'<time datetime="[^"]*">([^<]*)</time>', r'<p class="t">\1</p>', guardian_like())
+    result = read_posts([write(tmp_path, "text-times.html", page)])
+    posts = sorted(result.posts, key=lambda p: p.published)
+    # "21:05 BST" and the others on the page's date, 15 May (BST: UTC+1)
+    assert [p.published for p in posts] == [utc(16, 10), utc(18, 40), utc(20, 5)]
+    assert all(p.time_source == "inferred" for p in posts)
+    assert "BST" not in posts[0].body
 
 
 def test_json_ld_with_its_own_times_and_headlines_is_kept(tmp_path):

@@ -114,6 +114,11 @@ def _stamps(tree: Any) -> Iterator[Stamp]:
                 yield Stamp(node, *leading)
 
 
+def first_stamp(element: Any) -> Stamp | None:
+    """The first stamp an element shows ("12.50 BST" in an update's header), if any."""
+    return next(_stamps(element), None)
+
+
 def _leading_stamp(text: str) -> tuple[str, str] | None:
     """(stamp, rest) of a line that opens with a time of day and a separator."""
     match = _LEADING.match(text)

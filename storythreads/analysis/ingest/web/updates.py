@@ -19,6 +19,7 @@ from typing import Any
 
 from ..cleaning import clean_line
 from ..common import PostSink
+from .blocks import first_stamp
 from .markup import MarkupPost, html_to_text, markup_posts, read_block
 from .page import Page, anchor_url, as_list, authors, local_time, text_value, time_or_none
 from .structured import Item
@@ -76,7 +77,7 @@ def add_updates(blogs: list[Item], tree: Any, page: Page, sink: PostSink) -> boo
 
 def _add_update(update: _Update, page: Page, repeated_time: bool, sink: PostSink) -> None:
     data = update.data
-    own = read_block(update.element) if update.element is not None else None
+    own = _own(update.element) if update.element is not None else None
     url = text_value(data.get("url"))
     anchor = anchor_url(page.url, text_value(data.get("@id"))) or anchor_url(
         page.url, own.anchor if own is not None else None
@@ -100,6 +101,16 @@ def _add_update(update: _Update, page: Page, repeated_time: bool, sink: PostSink
         captions=own.captions if own is not None else (),
         key_event=own.key_event if own is not None else False,
     )
+
+
+def _own(element: Any) -> MarkupPost:
+    """An update's block as its markup shows it; its time from a dated `<time>`, else
+    from the first stamp it shows ("12.50 BST", a time of day the page's date completes)."""
+    post = read_block(element)
+    if post.published:
+        return post
+    stamp = first_stamp(element)
+    return read_block(element, stamp=stamp) if stamp is not None else post
 
 
 def _opens(body: str, headline: str) -> bool:
@@ -148,7 +159,7 @@ def _repeated_time(updates: list[_Update], page: Page) -> str | None:
         return None
     (value,) = given
     when = time_or_none(value)
-    own_times = {read_block(u.element).published for u in updates if u.element is not None}
+    own_times = {_own(u.element).published for u in updates if u.element is not None}
     if (when is not None and when in page.times) or len(own_times - {""}) > 1:
         return value
     return None
