@@ -160,6 +160,18 @@ def test_live_page_without_schema_is_read_by_its_stamped_blocks(tmp_path):
     assert said.startswith("4 posts give a time of day without a date (16:45, ...)")
 
 
+def test_stamps_relative_to_the_save_count_back_from_the_last_change(tmp_path):
+    meta = '<meta property="article:modified_time" content="2020-02-19T10:27:00Z">'
+    page = _stamped_page(["1 min ago", "25 min ago", "1 hr 5 min ago", "2 hr ago"], meta)
+    page = page.replace("<html>", '<html lang="en">')
+    result = read_posts([write(tmp_path, "relative.html", page)])
+    posts = sorted(result.posts, key=lambda p: p.published)
+    when = [datetime(2020, 2, 19, h, m, tzinfo=UTC) for h, m in ((8, 27), (9, 22), (10, 2), (10, 26))]
+    assert [p.published for p in posts] == when
+    assert all(p.time_source == "inferred" for p in posts)
+    assert any("relative to when the page was saved" in p.message for p in result.problems)
+
+
 def test_match_minutes_keep_posts_undated(tmp_path):
     page = _stamped_page(["90+2'", "67'", "45'", "12'"])
     result = read_posts([write(tmp_path, "match.html", page)])

@@ -169,10 +169,12 @@ class PostSink:
         group: str | None = None,
         outlet_group: str | None = None,
         key_event: bool = False,
+        inferred_from: str | None = None,
     ) -> None:
         """One record. ``group``: the blog or page it belongs to, where a time of day
         without a date looks for its date (default: the file). ``outlet_group``: the
-        record's `group` field, its outlet's group for `compare`."""
+        record's `group` field, its outlet's group for `compare`. ``inferred_from``: the
+        time was worked out from this source (a page's save time for "16 min ago")."""
         title = clean_line(decode_entities(title or ""))
         body = clean_text(decode_entities(body or ""))
         byline = decode_entities(byline or "")
@@ -219,6 +221,7 @@ class PostSink:
             date_only=when is not None and is_date_only(published),
             group=clean_line(outlet_group or "") or None,
             key_event=key_event,
+            time_inferred_from=inferred_from if when is not None else None,
         )
         if when is not None and (when.year < self.limits.earliest_year or when > self._latest):
             post = self._odd_time(post, line, published)

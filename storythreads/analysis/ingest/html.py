@@ -29,9 +29,19 @@ from ...types import Post, Problem
 from .cleaning import clean_line
 from .common import PostSink
 from .outlets import outlet_from_url
-from .web.blocks import stamped_blocks
+from .times import relative_time
+from .web.blocks import Relative, stamped_blocks
 from .web.markup import MarkupPost, html_to_text, markup_posts
-from .web.page import ARTICLE_TYPES, Page, anchor_url, authors, page_date, read_page, text_value
+from .web.page import (
+    ARTICLE_TYPES,
+    Page,
+    anchor_url,
+    authors,
+    page_date,
+    read_page,
+    text_value,
+    time_or_none,
+)
 from .web.structured import Item, page_items
 from .web.updates import add_updates
 
@@ -66,7 +76,9 @@ def read(
     if not (
         add_updates(blogs, tree, page, sink)
         or _add_markup_posts(markup_posts(tree), page, sink)
-        or _add_markup_posts(stamped_blocks(tree, _main_text(text, page)), page, sink)
+        or _add_markup_posts(
+            stamped_blocks(tree, _main_text(text, page), _relative(tree, page)), page, sink
+        )
     ):
         _add_article(text, tree, items, page, sink)
     posts, problems = sink.result()
@@ -82,7 +94,23 @@ def read(
 # --- post markup and articles -----------------------------------------------------------
 
 
+def _relative(tree: Any, page: Page) -> Relative | None:
+    """Reads stamps relative to the page's save ("16 min ago") in the page's language
+    (``<html lang>``), counted back from its last change; None where the page gives no
+    language or no time."""
+    language = (tree.get("lang") or "").split("-")[0].strip().lower()
+    base = time_or_none(page.modified) or time_or_none(page.published)
+    if not language or base is None:
+        return None
+    return lambda text: relative_time(text, base, [language])
+
+
 def _add_markup_posts(posts: list[MarkupPost], page: Page, sink: PostSink) -> bool:
+    relative = [post for post in posts if post.relative]
+    if relative:
+        sink.problem(relative[0].line, f"{len(relative)} posts give a time relative to when "
+                     "the page was saved (\"16 min ago\"); counted back from the page's last "
+                     f"change, {page.modified or page.published}, which may be earlier")  # fmt: skip
     for post in posts:
         # without the page's address an element id is not unique: the hash rule gives the id
         anchor = anchor_url(page.url, post.anchor) if page.url else None
@@ -97,6 +125,7 @@ def _add_markup_posts(posts: list[MarkupPost], page: Page, sink: PostSink) -> bo
             post_id=anchor,
             captions=post.captions,
             key_event=post.key_event,
+            inferred_from=(page.url or "the page") if post.relative else None,
         )
     return bool(posts)
 

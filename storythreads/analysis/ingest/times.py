@@ -104,6 +104,25 @@ def stamp_kind(text: str) -> str | None:
         return None
 
 
+def relative_time(text: str, base: datetime, languages: list[str] | None) -> datetime | None:
+    """The time a stamp relative to a page's save names ("16 min ago", "vor 2 Stunden"),
+    counted back from ``base``, in whole minutes; None for any other text. dateparser reads
+    it in the page's ``languages`` (None: it guesses, slowly)."""
+    text = clean_line(text)
+    if not text or len(text) > 40 or not any(c.isdigit() for c in text) or _YEAR.search(text):
+        return None
+    import dateparser
+
+    naive = base.astimezone(UTC).replace(tzinfo=None)
+    found = dateparser.parse(
+        text, languages=languages, settings={"PARSERS": ["relative-time"], "RELATIVE_BASE": naive}
+    )
+    if found is None or found.tzinfo is not None or found >= naive:
+        return None
+    back = (naive - found).total_seconds()
+    return found.replace(tzinfo=UTC) if back % 60 == 0 else None  # "65.06 sek." is no stamp
+
+
 def to_utc(value: datetime) -> datetime:
     """Aware UTC; a time without a zone is taken to be UTC already."""
     if value.tzinfo is None:

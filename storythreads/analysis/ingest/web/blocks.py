@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -69,12 +69,16 @@ class _Update:
     stamp: Stamp | None
 
 
-def stamped_blocks(tree: Any, main_text: str) -> list[MarkupPost]:
+Relative = Callable[[str], datetime | None]  # "16 min ago" -> the time it names, or None
+
+
+def stamped_blocks(tree: Any, main_text: str, relative: Relative | None = None) -> list[MarkupPost]:
     """The updates of a live page without schema markup, in page order (see module doc);
-    [] when the page shows no such run."""
+    [] when the page shows no such run. ``relative`` reads stamps relative to the page's
+    save ("16 min ago"), where the page gives a time to count back from."""
     groups: dict[tuple[str, ...], list[Stamp]] = {}
     every: dict[Any, Stamp] = {}  # element -> the stamp it shows
-    for stamp in _stamps(tree):
+    for stamp in _stamps(tree, relative):
         groups.setdefault(_signature(stamp.node), []).append(stamp)
         every[stamp.node] = stamp
     paragraphs = [p for p in (clean_line(x) for x in main_text.split("\n"))
@@ -92,7 +96,7 @@ def stamped_blocks(tree: Any, main_text: str) -> list[MarkupPost]:
 # --- stamps -----------------------------------------------------------------------------
 
 
-def _stamps(tree: Any) -> Iterator[Stamp]:
+def _stamps(tree: Any, relative: Relative | None) -> Iterator[Stamp]:
     """The innermost elements that show a stamp, as whole text or leading a line."""
     body = tree.find("body")
     for node in (body if body is not None else tree).iter():
@@ -106,6 +110,9 @@ def _stamps(tree: Any) -> Iterator[Stamp]:
         elif len(text) <= _MAX_STAMP and stamp_kind(text):
             if not any(_short_text(child, _MAX_STAMP) == text for child in _elements(node)):
                 yield Stamp(node, text)
+        elif relative is not None and len(text) <= _MAX_STAMP and (at := relative(text)):
+            if not any(_short_text(child, _MAX_STAMP) == text for child in _elements(node)):
+                yield Stamp(node, text, at=at.isoformat())
         elif node.tag in _LINES:
             leading = _leading_stamp(text)
             if leading is not None and not any(
@@ -116,7 +123,7 @@ def _stamps(tree: Any) -> Iterator[Stamp]:
 
 def first_stamp(element: Any) -> Stamp | None:
     """The first stamp an element shows ("12.50 BST" in an update's header), if any."""
-    return next(_stamps(element), None)
+    return next(_stamps(element, None), None)
 
 
 def _leading_stamp(text: str) -> tuple[str, str] | None:

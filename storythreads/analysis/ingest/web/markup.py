@@ -86,6 +86,7 @@ class MarkupPost:
     captions: tuple[str, ...]
     key_event: bool = False  # the post's markup marks it ("Key event" label, pinned)
     element: Any = field(default=None, compare=False, repr=False)  # the lxml element
+    relative: bool = False  # `published` was counted back from a stamp ("16 min ago")
 
 
 def markup_posts(tree) -> list[MarkupPost]:
@@ -140,6 +141,7 @@ class Stamp:
     node: Any
     text: str
     headline: str = ""
+    at: str = ""  # ISO time of a stamp relative to the page's save ("16 min ago"), if one
 
 
 def read_block(post: Any, time: Any = None, stamp: Stamp | None = None) -> MarkupPost:
@@ -159,14 +161,19 @@ def read_block(post: Any, time: Any = None, stamp: Stamp | None = None) -> Marku
     return MarkupPost(
         line=post.sourceline,
         anchor=post.get("id"),
-        published=time.get("datetime") if time is not None else (stamp.text if stamp else ""),
+        published=time.get("datetime") if time is not None else _stamp_time(stamp),
         title=stamp.headline if stamp is not None and stamp.headline else title,
         byline=_BY.sub("", clean_line(byline.text_content())) if byline is not None else None,
         body="\n\n".join(body),
         captions=tuple(node.text_content() for node in post.iter("figcaption")),
         key_event=_is_key_event(post),
         element=post,
+        relative=time is None and stamp is not None and bool(stamp.at),
     )
+
+
+def _stamp_time(stamp: Stamp | None) -> str:
+    return "" if stamp is None else (stamp.at or stamp.text)
 
 
 def _is_key_event(post) -> bool:
