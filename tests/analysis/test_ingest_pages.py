@@ -166,7 +166,8 @@ def test_stamps_relative_to_the_save_count_back_from_the_last_change(tmp_path):
     page = page.replace("<html>", '<html lang="en">')
     result = read_posts([write(tmp_path, "relative.html", page)])
     posts = sorted(result.posts, key=lambda p: p.published)
-    when = [datetime(2020, 2, 19, h, m, tzinfo=UTC) for h, m in ((8, 27), (9, 22), (10, 2), (10, 26))]
+    back = ((8, 27), (9, 22), (10, 2), (10, 26))
+    when = [datetime(2020, 2, 19, h, m, tzinfo=UTC) for h, m in back]
     assert [p.published for p in posts] == when
     assert all(p.time_source == "inferred" for p in posts)
     assert any("relative to when the page was saved" in p.message for p in result.problems)

@@ -110,7 +110,8 @@ def _add_markup_posts(posts: list[MarkupPost], page: Page, sink: PostSink) -> bo
     if relative:
         sink.problem(relative[0].line, f"{len(relative)} posts give a time relative to when "
                      "the page was saved (\"16 min ago\"); counted back from the page's last "
-                     f"change, {page.modified or page.published}, which may be earlier")  # fmt: skip
+                     f"change, {page.modified or page.published} (maybe earlier than "
+                     "the save)")  # fmt: skip
     for post in posts:
         # without the page's address an element id is not unique: the hash rule gives the id
         anchor = anchor_url(page.url, post.anchor) if page.url else None
