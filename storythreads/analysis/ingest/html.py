@@ -17,6 +17,7 @@ twice, or a blog read again later, gives the same posts.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -98,9 +99,13 @@ def _relative(tree: Any, page: Page) -> Relative | None:
     """Reads stamps relative to the page's save ("16 min ago") in the page's language
     (``<html lang>``), counted back from its last change; None where the page gives no
     language or no time."""
-    language = (tree.get("lang") or "").split("-")[0].strip().lower()
+    language = re.split(r"[-_]", (tree.get("lang") or "").strip().lower())[0]
     base = time_or_none(page.modified) or time_or_none(page.published)
     if not language or base is None:
+        return None
+    try:
+        relative_time("1", base, [language])  # dateparser refuses a language it lacks
+    except ValueError:
         return None
     return lambda text: relative_time(text, base, [language])
 

@@ -273,7 +273,7 @@ def _have_text(posts: list[MarkupPost]) -> bool:
 
 def _time_of(stamp: Stamp) -> datetime | None:
     try:
-        return parse_time(stamp.node.get("datetime") or stamp.text, foreign=False)
+        return parse_time(stamp.node.get("datetime") or stamp.at or stamp.text, foreign=False)
     except (ValueError, TypeError, OverflowError):
         return None
 
