@@ -8,14 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from storythreads.analysis.compare.outlets import (
-    CoverageRow,
-    benjamini_hochberg,
-    coverage,
-    framing,
-    lead_times,
-    log_odds_dirichlet,
-)
+from storythreads.analysis.compare.outlets import CoverageRow, coverage, framing, lead_times
+from storythreads.analysis.compare.stats import benjamini_hochberg, log_odds_dirichlet
 from storythreads.config import CompareSettings
 from storythreads.errors import ConfigError
 from storythreads.types import Assignment, Post, Run, Thread

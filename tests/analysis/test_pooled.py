@@ -97,7 +97,7 @@ def test_agenda_finds_the_thread_a_side_covered_more():
 
 
 def test_median_lag_interval_is_distribution_free_and_needs_enough_threads():
-    from storythreads.analysis.compare.outlets import median_interval
+    from storythreads.analysis.compare.stats import median_interval
 
     assert median_interval([5.0] * 5) is None  # 5 threads cannot give a 95 % interval
     assert median_interval([float(v) for v in range(20)]) == (5.0, 14.0)  # x(6), x(15)

@@ -40,7 +40,8 @@ from itertools import combinations
 from ...config import CompareSettings
 from ...types import Post, Run
 from ..language.text import tokens
-from .outlets import benjamini_hochberg, log_odds_dirichlet, outlet_of, thread_posts
+from .outlets import outlet_of, thread_posts
+from .stats import benjamini_hochberg, log_odds_dirichlet, p_value
 
 MIN_SHARED_THREADS = 3  # threads a pair must both have covered to be compared
 
@@ -155,7 +156,7 @@ def _pair(
         if used_a[term] + used_b[term] < rules.min_docs:
             continue
         delta, z = scores[term]
-        p = math.erfc(abs(z) / math.sqrt(2))
+        p = p_value(z)
         first, second = (a, b) if z >= 0 else (b, a)
         ua, ub = (used_a, used_b) if z >= 0 else (used_b, used_a)
         oa, ob = (occurs_a, occurs_b) if z >= 0 else (occurs_b, occurs_a)
