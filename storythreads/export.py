@@ -29,9 +29,12 @@ from .store.faults import store_fault
 TABLES: dict[str, tuple[tuple[str, ...], str]] = {
     "posts": (
         ("id", "source", "group", "url", "published", "date_only", "time_inferred_from",
-         "title", "byline", "key_event", "thread_id", "also", "first_run", "last_run"),
+         "time_inferred_from_page", "title", "byline", "key_event", "thread_id", "also",
+         "first_run", "last_run"),
         "SELECT p.id, p.source, p.outlet_group, p.url, p.published, p.date_only,"
-        " p.time_inferred_from, p.title, p.byline, p.key_event,"
+        " CASE WHEN p.time_inferred_from LIKE 'page:%' THEN NULL ELSE p.time_inferred_from END,"
+        " CASE WHEN p.time_inferred_from LIKE 'page:%' THEN substr(p.time_inferred_from, 6) END,"
+        " p.title, p.byline, p.key_event,"
         " (SELECT a.thread_id FROM assignments a WHERE a.post_id = p.id AND a.role = 'primary'"
         "  ORDER BY a.thread_id LIMIT 1),"
         " (SELECT json_group_array(thread_id) FROM (SELECT a.thread_id FROM assignments a"

@@ -21,6 +21,9 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+PAGE_SOURCE = "page:"  # Post.time_inferred_from names a page, not a post
+
+
 @dataclass(frozen=True)
 class Post:
     """One live-blog post or one article, as read from the input."""
@@ -37,13 +40,29 @@ class Post:
     # 00:00 UTC and the post covers the whole day (analysis.timeline)
     date_only: bool = False
     # the input gave a time of day without a date ("08:00"): its date was taken from this
-    # post of the same blog or file (ingest), and the report says so
+    # post of the same blog or file (ingest), and the report says so; or, written
+    # "page:<address>" (PAGE_SOURCE), from the saved page itself (its date, or its last
+    # change for "16 min ago")
     time_inferred_from: str | None = None
     # the record's own `group` field (compare: outlets gathered as left/right, country...)
     group: str | None = None
     # the page or record marks the post as a key event (the Guardian's "Key event" label,
     # a pinned post, a `key_event` field): the report's key points take it first
     key_event: bool = False
+
+    @property
+    def inferred_from_post(self) -> str | None:
+        """The post whose date this post's time took, if any (not a page)."""
+        source = self.time_inferred_from
+        return None if source is None or source.startswith(PAGE_SOURCE) else source
+
+    @property
+    def inferred_from_page(self) -> str | None:
+        """The page (its address, or "the page") whose date this post's time took, if any."""
+        source = self.time_inferred_from
+        if source is None or not source.startswith(PAGE_SOURCE):
+            return None
+        return source.removeprefix(PAGE_SOURCE)
 
     @property
     def time_source(self) -> str:

