@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from ...types import PAGE_SOURCE
+from ....types import PAGE_SOURCE
 from ..cleaning import clean_line
 from ..common import PageDate
 from ..times import parse_time

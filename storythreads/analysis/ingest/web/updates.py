@@ -38,6 +38,7 @@ class _Update:
     line: int | None
     element: Any  # an lxml element, or None where the page's markup has no such update
     is_object: bool = True  # False: the entry is no JSON object (and is skipped)
+    own: MarkupPost | None = None  # the element read as a post (``_own``), once
 
 
 def add_updates(blogs: list[Item], tree: Any, page: Page, sink: PostSink) -> bool:
@@ -55,7 +56,10 @@ def add_updates(blogs: list[Item], tree: Any, page: Page, sink: PostSink) -> boo
             updates.append(_Update(entry, blog.line, entry.get("htmlNode")))
     if not updates and not any("liveBlogUpdate" in blog.data for blog in blogs):
         return False
-    updates = _find_elements(updates, tree, page)
+    updates = [
+        dataclasses.replace(u, own=_own(u.element)) if u.element is not None else u
+        for u in _find_elements(updates, tree, page)
+    ]
     # a headline most updates share is the page's label ("Women's World Cup"), not theirs
     labels = Counter(
         clean_line(text_value(u.data.get("headline")) or "").casefold() for u in updates
@@ -77,7 +81,7 @@ def add_updates(blogs: list[Item], tree: Any, page: Page, sink: PostSink) -> boo
 
 def _add_update(update: _Update, page: Page, repeated_time: bool, sink: PostSink) -> None:
     data = update.data
-    own = _own(update.element) if update.element is not None else None
+    own = update.own
     url = text_value(data.get("url"))
     anchor = anchor_url(page.url, text_value(data.get("@id"))) or anchor_url(
         page.url, own.anchor if own is not None else None
@@ -159,7 +163,7 @@ def _repeated_time(updates: list[_Update], page: Page) -> str | None:
         return None
     (value,) = given
     when = time_or_none(value)
-    own_times = {_own(u.element).published for u in updates if u.element is not None}
+    own_times = {u.own.published for u in updates if u.own is not None}
     if (when is not None and when in page.times) or len(own_times - {""}) > 1:
         return value
     return None
