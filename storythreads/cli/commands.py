@@ -50,14 +50,14 @@ def _settings(
     return settings
 
 
-def _parse_posts(run_, nlp):
+def _parse_posts(run_, nlp, embedder=None):
     """The posts' parses for voices and figures, with a progress bar on stderr when a
     person is watching and the work is long (cron mail gets none)."""
     from ..analysis.compare.readings import parse_posts
 
     n = sum(1 for a in run_.assignments if a.role == "primary")
     if n < 200 or not sys.stderr.isatty():
-        return parse_posts(run_, nlp)
+        return parse_posts(run_, nlp, embedder=embedder)
     with click.progressbar(
         length=n, label="Parsing posts (voices, figures)", file=sys.stderr
     ) as bar:
@@ -67,7 +67,7 @@ def _parse_posts(run_, nlp):
             bar.update(count - done[0])
             done[0] = count
 
-        return parse_posts(run_, nlp, progress=advance)
+        return parse_posts(run_, nlp, progress=advance, embedder=embedder)
 
 
 def _report_problems(problems) -> None:
@@ -254,6 +254,7 @@ def compare(
     _report_problems(result.problems)
     if not result.posts:
         raise InputError("no usable posts in the input", path=", ".join(inputs))
+    embedder = engines.embedder(settings)
     if store_path:
         with Store(store_path) as store:
             store.lock(30)
@@ -263,14 +264,14 @@ def compare(
             if run_.counts.get("mode") == "working set":  # compare over all the store holds
                 run_ = store.load_run()
     else:
-        run_ = analyze(result.posts, settings, engines.embedder(settings), problems=result.problems)
+        run_ = analyze(result.posts, settings, embedder, problems=result.problems)
     window = select_window(run_, since, until)
     own = record_grouping(window.posts)  # the records' own `group` field, if any
     groupings = [*groupings, own] if own is not None else groupings
     comparison = build_comparison(
         window,
         top_terms,
-        readings=_parse_posts(window, nlp),
+        readings=_parse_posts(window, nlp, embedder),
         rules=settings.compare,
         groupings=groupings,
     )

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..analysis.compare.groups import Grouping, regroup
 from ..analysis.compare.outlets import MAX_LAG_DAYS, attention, coverage, framing, lead_times
-from ..analysis.compare.pooled import pooled_comparison
+from ..analysis.compare.pooled import pooled_comparison, pooled_voices
 from ..analysis.compare.readings import parse_posts
 from ..analysis.compare.voices import hedging, quotes, sources, voices
 from ..analysis.language.figures import figures, revisions
@@ -34,11 +34,11 @@ from .values import jsonable, md_escape
 SCHEMA = "storythreads.compare/1"
 TABLES = (
     "coverage", "lead", "terms", "voices", "sources", "quotes", "hedges", "figures", "revisions",
-    "attention", "framing", "agenda", "pairs",
+    "attention", "framing", "agenda", "pairs", "quoted",
 )  # fmt: skip
 # compare.json holds these tables' significant rows only (q <= compare.q); the CSV files
 # hold every tested row
-SIGNIFICANT_ONLY = ("framing", "agenda")
+SIGNIFICANT_ONLY = ("framing", "agenda", "quoted")
 
 
 def build_comparison(
@@ -49,13 +49,15 @@ def build_comparison(
     readings: dict | None = None,
     rules: CompareSettings | None = None,
     groupings: Sequence[Grouping] = (),
+    embedder=None,
 ) -> Comparison:
     """Every table of the comparison. Voices and figures read the posts' parses:
     ``readings`` (see ``parse_posts``) or, without it, a parse with ``nlp`` (default: the
     shipped spaCy pipeline). ``rules``: when a word is distinctive (``CompareSettings``).
-    Each of ``groupings`` adds the same tables over its groups of outlets (``regroup``)."""
+    Each of ``groupings`` adds the same tables over its groups of outlets (``regroup``).
+    ``embedder`` (with no ``readings``) tells speakers that are things from people."""
     rules = rules or CompareSettings()
-    readings = readings if readings is not None else parse_posts(run, nlp)
+    readings = readings if readings is not None else parse_posts(run, nlp, embedder=embedder)
     groups = tuple(
         (
             g,
@@ -92,6 +94,7 @@ def build_comparison(
         framing=pooled.terms,
         agenda=pooled.agenda,
         pairs=pooled.pairs,
+        quoted=pooled_voices(said, rules),
     )
 
 
@@ -158,6 +161,9 @@ def comparison_dict(c: Comparison) -> dict:
         # a word is listed as distinctive only under these rules (config.CompareSettings)
         "term_rules": {**dataclasses.asdict(c.rules), "correction": correction(c.rules)},
         "single_outlet_threads": list(c.single_outlet),
+        # attributions whose speaker is a thing, an abstraction or nobody (kind "other":
+        # "the mask says", "no one said"): kept in quotes, not listed as voices
+        "not_speakers": c.not_speakers(),
         **_json_tables(c),
     }
 

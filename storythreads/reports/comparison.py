@@ -8,6 +8,7 @@ Its own module so that compare_report.py (which builds and writes it) and compar
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from ..analysis.compare.outlets import MAX_LAG_DAYS
@@ -47,6 +48,17 @@ class Comparison:
     framing: tuple = ()
     agenda: tuple = ()
     pairs: tuple = ()
+    # whom each side quotes more over the threads each pair both covered (pooled_voices):
+    # every tested speaker, its row shaped as a framing row with the speaker as the term
+    quoted: tuple = ()
+
+    def not_speakers(self) -> list[dict]:
+        """Each speaker judged a thing, an abstraction or nobody (kind "other"), with its
+        attributions: kept in quotes, not listed as a voice."""
+        from ..analysis.language.animacy import NOT_A_SPEAKER
+
+        counts = Counter(r.speaker for r in self.quotes if r.speaker_kind == NOT_A_SPEAKER)
+        return [{"speaker": s, "attributions": n} for s, n in sorted(counts.items())]
 
 
 def correction(rules: CompareSettings) -> str:
@@ -105,6 +117,7 @@ def findings_markdown(c: Comparison, title: str, sides: str) -> list[str]:
                          f"{len(compared)} pair(s) of {sides}; their wording differs no more "
                          "than chance.")  # fmt: skip
         lines.append("")
+    lines += _quoted_lines(c, sides)
     labels = {t.id: t.label for t in c.run.threads}
     more = sorted((r for r in c.agenda if r.q_value <= q), key=lambda r: (r.q_value, r.thread_id))
     if more:
@@ -117,3 +130,21 @@ def findings_markdown(c: Comparison, title: str, sides: str) -> list[str]:
         lines.append(f"No thread is covered by one of the {sides} more than its share of "
                      f"posts predicts (q ≤ {q:g}; {len(c.agenda):,} tests).")  # fmt: skip
     return lines + [""]
+
+
+def _quoted_lines(c: Comparison, sides: str) -> list[str]:
+    """Whom each side quotes more (pooled over shared threads), or that no one passes."""
+    from ..analysis.compare.pooled import top_terms
+    from .values import md_escape
+
+    q = c.rules.q
+    tops = top_terms(c.quoted, q, TOP_FINDINGS)
+    if not tops:
+        return [f"No speaker is quoted by one of the {sides} more than chance allows (q ≤ "
+                f"{q:g}; {len(c.quoted):,} speakers tested).", ""]  # fmt: skip
+    lines = []
+    for side, rows in tops.items():
+        who = ", ".join(f"{md_escape(r.term)} (vs {md_escape(r.other)}: {r.threads} vs "
+                        f"{r.other_threads} threads, q {r.q_value:.2g})" for r in rows)  # fmt: skip
+        lines.append(f"- **{md_escape(side)}** quotes more: {who}")
+    return [*lines, ""]

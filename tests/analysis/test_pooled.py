@@ -8,9 +8,11 @@ from datetime import UTC, datetime
 from storythreads.analysis.compare.pooled import (
     MIN_SHARED_THREADS,
     pooled_comparison,
+    pooled_voices,
     post_terms,
     top_terms,
 )
+from storythreads.analysis.compare.voices import QuoteRow
 from storythreads.config import CompareSettings
 from storythreads.types import Assignment, Post, Run, Thread
 
@@ -102,3 +104,29 @@ def test_median_lag_interval_is_distribution_free_and_needs_enough_threads():
     assert median_interval([5.0] * 5) is None  # 5 threads cannot give a 95 % interval
     assert median_interval([float(v) for v in range(20)]) == (5.0, 14.0)  # x(6), x(15)
     assert median_interval([float(v) for v in range(100)]) == (39.0, 60.0)  # x(40), x(61)
+
+
+def quote(thread: str, side: str, speaker: str, kind: str = "person") -> QuoteRow:
+    return QuoteRow(f"{side}-{thread}", side, thread, speaker, kind, "said", "words", True, 0, 5)
+
+
+def test_whom_each_side_quotes_more_is_pooled_over_shared_threads():
+    rows = []
+    for t in range(30):
+        rows += [quote(f"t{t}", "left", "Maria Lopez" if t % 2 else "Lopez"),
+                 quote(f"t{t}", "right", "John Smith"), quote(f"t{t}", "left", "police", "organisation"),
+                 quote(f"t{t}", "right", "police", "organisation")]  # fmt: skip
+    rows += [quote("t0", "right", "he"), quote("t1", "right", "the mask", "other")]
+    found = top_terms(pooled_voices(rows, RULES), 0.05, 5)
+    # one person across threads, under the full name used most; counted once per thread
+    assert [(r.term, r.threads, r.other_threads) for r in found["left"]] == [("Maria Lopez", 30, 0)]
+    assert [r.term for r in found["right"]] == ["John Smith"]
+    tested = {r.term for r in pooled_voices(rows, RULES)}
+    assert "police" in tested  # quoted by both: tested, not significant
+    assert not tested & {"he", "the mask"}  # no pronoun that named nobody, no thing
+
+
+def test_sides_that_share_too_few_threads_are_not_compared_for_voices():
+    rows = [quote(f"t{t}", "left", "Lopez") for t in range(5)]
+    rows += [quote("t0", "right", "Smith")]
+    assert pooled_voices(rows, RULES) == ()

@@ -27,6 +27,9 @@ exact test (one-sided) of the side's posts against the other sides' posts, on th
 and on every other thread, with Benjamini-Hochberg q over every (thread, side). The
 expected count is the thread's posts times the side's share of the posts on other
 threads.
+
+**Voices.** Whom each side quotes more: the same test with speakers for terms
+(``pooled_voices``), each speaker counted once per thread and side in which it is quoted.
 """
 
 from __future__ import annotations
@@ -39,9 +42,11 @@ from itertools import combinations
 
 from ...config import CompareSettings
 from ...types import Post, Run
+from ..language.speakers import fullest_names, last_word
 from ..language.text import tokens
 from .outlets import outlet_of, thread_posts
 from .stats import benjamini_hochberg, log_odds_dirichlet, p_value
+from .voices import QuoteRow, is_voice
 
 MIN_SHARED_THREADS = 3  # threads a pair must both have covered to be compared
 
@@ -116,19 +121,51 @@ def pooled_comparison(run: Run, rules: CompareSettings | None = None) -> Pooled:
         for post in posts:
             cell = per_side.setdefault(outlet_of(post), {}).setdefault(thread.id, Counter())
             cell.update(post_terms(post))
-    prior = Counter(term for threads in per_side.values() for cell in threads.values()
-                    for term in cell)  # fmt: skip
+    terms, pairs = compare_pairs(per_side, rules, min_words=rules.min_words)
+    return Pooled(terms, tuple(agenda(run)), pairs)
+
+
+def pooled_voices(rows: Iterable[QuoteRow], rules: CompareSettings | None = None) -> tuple:
+    """Whom each side quotes more over the threads each pair both covered: the test of
+    ``pooled_comparison`` with speakers for terms (a speaker counts once per thread and
+    side). Only voices count (``voices.is_voice``); a person is one name across threads,
+    the full name used most that ends in the same word (``speakers.fullest_names``)."""
+    rules = rules or CompareSettings()
+    rows = [r for r in rows if is_voice(r)]
+    names = fullest_names(Counter(r.speaker for r in rows if r.speaker_kind == "person"))
+    per_side: dict[str, dict[str, Counter]] = {}
+    for r in rows:
+        name = (
+            names.get(last_word(r.speaker), r.speaker) if r.speaker_kind == "person" else r.speaker
+        )
+        per_side.setdefault(r.outlet, {}).setdefault(r.thread_id, Counter())[name] += 1
+    return compare_pairs(per_side, rules, min_words=0)[0]
+
+
+def compare_pairs(
+    per_side: dict[str, dict[str, Counter]], rules: CompareSettings, min_words: int
+) -> tuple[tuple[PooledTermRow, ...], tuple[PairRow, ...]]:
+    """Every pair of sides over its pool (the threads both have), each item (a term, a
+    speaker) counted once per thread and side, tested against the union prior (see the
+    module doc); q over every test. A pair is compared when it shares
+    ``MIN_SHARED_THREADS`` threads and each side has ``min_words`` one-word items there."""
+    prior = Counter(item for threads in per_side.values() for cell in threads.values()
+                    for item in cell)  # fmt: skip
     tests: list[tuple[float, PooledTermRow]] = []
     pairs = []
     for a, b in combinations(sorted(per_side), 2):
         pool = sorted(set(per_side[a]) & set(per_side[b]))
-        found = _pair(a, b, pool, per_side, prior, rules) if len(pool) >= MIN_SHARED_THREADS else []
+        found = (
+            _pair(a, b, pool, per_side, prior, rules.min_docs, min_words)
+            if len(pool) >= MIN_SHARED_THREADS
+            else []
+        )
         tests.extend(found)
         pairs.append(PairRow(a, b, len(pool), len(found)))
     q = benjamini_hochberg([p for p, _ in tests])
-    terms = [replace(row, q_value=qv) for (_, row), qv in zip(tests, q, strict=True)]
-    terms.sort(key=lambda r: (r.group, r.other, -r.z, r.term))
-    return Pooled(tuple(terms), tuple(agenda(run)), tuple(pairs))
+    rows = [replace(row, q_value=qv) for (_, row), qv in zip(tests, q, strict=True)]
+    rows.sort(key=lambda r: (r.group, r.other, -r.z, r.term))
+    return tuple(rows), tuple(pairs)
 
 
 def _pair(
@@ -137,23 +174,24 @@ def _pair(
     pool: Sequence[str],
     per_side: dict[str, dict[str, Counter]],
     prior: Counter,
-    rules: CompareSettings,
+    min_docs: int,
+    min_words: int,
 ) -> list[tuple[float, PooledTermRow]]:
-    """Every tested term of one pair over its pool, with its p-value (q comes later)."""
+    """Every tested item of one pair over its pool, with its p-value (q comes later)."""
     used_a = Counter(term for t in pool for term in per_side[a][t])  # threads using it
     used_b = Counter(term for t in pool for term in per_side[b][t])
     occurs_a = sum((per_side[a][t] for t in pool), Counter())
     occurs_b = sum((per_side[b][t] for t in pool), Counter())
     words_a = sum(n for term, n in occurs_a.items() if " " not in term)
     words_b = sum(n for term, n in occurs_b.items() if " " not in term)
-    if min(words_a, words_b) < rules.min_words:
+    if min(words_a, words_b) < min_words or not (used_a and used_b):
         return []
     scale = sum(used_a.values()) + sum(used_b.values())
     scores = log_odds_dirichlet(used_a, used_b, prior, prior_scale=scale)
     total = sum(prior.values())
     found = []
     for term in sorted(set(used_a) | set(used_b)):
-        if used_a[term] + used_b[term] < rules.min_docs:
+        if used_a[term] + used_b[term] < min_docs:
             continue
         delta, z = scores[term]
         p = p_value(z)

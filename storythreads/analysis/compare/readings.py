@@ -23,11 +23,12 @@ class Reading:
     attributions: list
 
 
-def parse_posts(run: Run, nlp=None, progress=None) -> dict[str, Reading]:
+def parse_posts(run: Run, nlp=None, progress=None, embedder=None) -> dict[str, Reading]:
     """Post id -> the figures and attributions of its text (``voices.post_text``), for every
     primary post of a thread in the pipeline's language (``language.detect``): parsed
     once, in batches, each Doc read and dropped as it comes. ``progress`` is called with
-    the number of posts read so far."""
+    the number of posts read so far. With ``embedder``, a speaker that is a common noun
+    is judged a person or a thing (``animacy.judge_speakers``); without it, a person."""
     from ..language.attribution import extract_attributions
     from ..language.figures import doc_figures
     from ..language.nlp import load_nlp, parse
@@ -45,4 +46,12 @@ def parse_posts(run: Run, nlp=None, progress=None) -> dict[str, Reading]:
         readings[post_id] = Reading(doc_figures(doc), extract_attributions(doc))
         if progress is not None:
             progress(n)
+    if embedder is not None:
+        from ..language.animacy import judge_speakers
+
+        judged, _ = judge_speakers([r.attributions for r in readings.values()], embedder)
+        readings = {
+            post_id: dataclasses.replace(r, attributions=attributions)
+            for (post_id, r), attributions in zip(readings.items(), judged, strict=True)
+        }
     return readings

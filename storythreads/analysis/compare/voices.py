@@ -23,6 +23,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ...types import Run
+from ..language.animacy import NOT_A_SPEAKER
 from ..language.speakers import PRONOUNS
 from .outlets import outlet_of, thread_posts
 
@@ -44,7 +45,7 @@ class QuoteRow:
     outlet: str
     thread_id: str
     speaker: str
-    speaker_kind: str  # person | organisation | anonymous | document
+    speaker_kind: str  # person | organisation | anonymous | document | other (no speaker)
     cue: str
     content: str
     direct: bool
@@ -99,16 +100,23 @@ def quotes(run: Run, found: dict) -> list[QuoteRow]:
     return rows
 
 
+def is_voice(row: QuoteRow) -> bool:
+    """Whether an attribution's speaker is one to list: not a pronoun that named nobody
+    ("he", "they"), nor a thing, an abstraction or nobody (kind "other")."""
+    return row.speaker.lower() not in PRONOUNS and row.speaker_kind != NOT_A_SPEAKER
+
+
 def voices(rows: list[QuoteRow]) -> list[VoiceRow]:
     """Per (thread, outlet, speaker): counts and one example (the longest direct quote, or
     the longest attribution); by (thread order, outlet, most attributions, speaker). A
     pronoun that named nobody ("he", "himself", "they") is no speaker to list: its
-    attributions count in ``sources`` and stay in quotes.csv."""
+    attributions count in ``sources`` and stay in quotes.csv; nor is a thing, an
+    abstraction or nobody (kind "other": ``animacy.judge_speakers``, "no one said")."""
     groups: dict[tuple, list[QuoteRow]] = {}
     order: dict[str, int] = {}
     for r in rows:
         order.setdefault(r.thread_id, len(order))
-        if r.speaker.lower() in PRONOUNS:
+        if not is_voice(r):
             continue
         groups.setdefault((r.thread_id, r.outlet, r.speaker), []).append(r)
     out = []

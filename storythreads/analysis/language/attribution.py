@@ -87,7 +87,7 @@ class Attribution:
     """
 
     speaker: str
-    speaker_kind: str  # person | organisation | anonymous | document
+    speaker_kind: str  # person | organisation | anonymous | document | other
     cue: str
     content: str
     direct: bool
@@ -97,6 +97,10 @@ class Attribution:
     speaker_end: int
     mention: str = ""
     spans: tuple[tuple[int, int], ...] = ()
+    # the head lemma of a speaker that is a common noun no name, title or word list places
+    # ("the announcer", "the mask"): kind "person" until animacy.judge_speakers tells a
+    # person from a thing; "" for every other speaker
+    speaker_noun: str = ""
 
 
 # --- quotations ---------------------------------------------------------------------------
@@ -634,12 +638,12 @@ def extract_attributions(doc) -> list[Attribution]:
     drafts = _outermost([d for d in _attach_quotes(parsed, drafts, quotes) if d.spans])
     result = []
     speakers = _speakers(parsed, drafts)
-    for draft, (speaker, kind, s_start, s_end, mention) in zip(drafts, speakers, strict=True):
+    for draft, (speaker, kind, s_start, s_end, mention, noun) in zip(drafts, speakers, strict=True):
         spans = _merge_spans(draft.spans)
         result.append(
             Attribution(
                 speaker=speaker,
-                speaker_kind=kind,
+                speaker_kind="person" if kind == "noun" else kind,
                 cue=_cue_text(draft),
                 content=" ".join(text[s:e] for s, e in spans),
                 direct=_is_direct(spans, quotes),
@@ -649,6 +653,7 @@ def extract_attributions(doc) -> list[Attribution]:
                 speaker_end=s_end,
                 mention=mention,
                 spans=spans,
+                speaker_noun=noun,
             )
         )
     return result
@@ -730,4 +735,4 @@ def _renamed(attribution: Attribution, best: dict[str, str]) -> Attribution:
         return attribution
     if attribution.speaker_kind == "organisation" and len(attribution.speaker.split()) > 1:
         return attribution
-    return replace(attribution, speaker=name, speaker_kind="person")
+    return replace(attribution, speaker=name, speaker_kind="person", speaker_noun="")

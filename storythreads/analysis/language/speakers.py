@@ -53,6 +53,7 @@ PERSON_PRONOUNS = frozenset({"i", "me", *PRONOUN_GENDER})
 # a reflexive source ("said himself") is resolved as the pronoun it stands for
 REFLEXIVES = {"himself": "he", "herself": "she", "themselves": "they", "itself": "it",
               "myself": "i", "ourselves": "we", "yourself": "you", "yourselves": "you"}  # fmt: skip
+NOBODY = frozenset({"nobody", "none", "noone"})
 PRONOUNS = frozenset({*PERSON_PRONOUNS, "they", "them", "it", "we", "us", "you", *REFLEXIVES})
 TITLE_WORDS = 4  # at most this many words of a title before a name ("Attorney General")
 # abbreviated titles as the text calls the person later ("Sen. Cruz" ... "the senator")
@@ -106,6 +107,10 @@ def _classify(
     phrase = doc[first : last + 1].text
     lemma = source.lemma_.lower()
     entity = parsed.entity_at(source)
+    if source.lower_ in NOBODY or any(
+        t.dep_ == "det" and t.lower_ == "no" for t in source.lefts
+    ):  # "no one said", "no honest person would say": nobody spoke
+        return phrase, "other"
     if source.pos_ == "PRON":
         return source.text, "pronoun"
     if entity is not None and entity.label_ == "PERSON":
@@ -129,7 +134,11 @@ def _classify(
         return _clean_name(words or [source.text]), "person"
     if source.tag_ in ("NNS",) or any(t.lower_ in ("a", "an", "some") for t in source.lefts):
         return phrase, "anonymous"
-    return _strip_article(phrase), "person"
+    if lemma in HONORIFICS:  # a title ("the nominee", "the judge") names a person
+        return _strip_article(phrase), "person"
+    # a common noun no list places: a person ("the announcer") or a thing ("the mask");
+    # kind "noun" until judged (animacy.judge_speakers), "person" where nothing judges it
+    return _strip_article(phrase), "noun"
 
 
 def _is_name(token) -> bool:
@@ -276,7 +285,7 @@ def _resolve(
         if want is None and paragraph_of(offset) - paragraph_of(at) > 1:
             break
         if want is not None:
-            if kind == "person" and gender.get(speaker, want) == want:
+            if kind in ("person", "noun") and gender.get(speaker, want) == want:
                 return speaker, kind
         elif (
             pronoun.lower() in ("they", "them")
@@ -288,8 +297,10 @@ def _resolve(
     return None
 
 
-def speakers(parsed: Parsed, drafts: list[Draft]) -> list[tuple[str, str, int, int, str]]:
-    """(speaker, kind, start, end, mention) per draft, names normalised, pronouns resolved."""
+def speakers(parsed: Parsed, drafts: list[Draft]) -> list[tuple[str, str, int, int, str, str]]:
+    """(speaker, kind, start, end, mention, noun) per draft, names normalised, pronouns
+    resolved. ``noun`` is the head lemma of a speaker of kind "noun" (a common noun no
+    name, title or list places: "the announcer", "the mask"), else ""."""
     doc = parsed.doc
     names = person_names(doc)
     gender = _gender(doc, names)
@@ -301,13 +312,17 @@ def speakers(parsed: Parsed, drafts: list[Draft]) -> list[tuple[str, str, int, i
         return bisect.bisect_right(starts, offset)
 
     out = []
+    heads: dict[str, str] = {}  # speaker of kind "noun" -> its head lemma
     for draft in drafts:
         first, last = _mention_range(draft.source)
         start, end = doc[first].idx, doc[last].idx + len(doc[last])
         mention = parsed.text[start:end]
         speaker, kind = _classify(parsed, draft.source, first, last, names)
-        if kind == "person":  # a surname, or a title the text gives one person
-            speaker = names.get(last_word(speaker)) or titles.get(title_key(speaker), speaker)
+        if kind in ("person", "noun"):  # a surname, or a title the text gives one person
+            named = names.get(last_word(speaker)) or titles.get(title_key(speaker))
+            speaker, kind = (named, "person") if named else (speaker, kind)
+        if kind == "noun":
+            heads.setdefault(speaker, draft.source.lemma_.lower())
         if kind == "pronoun":
             speaker = REFLEXIVES.get(speaker.lower(), speaker)
             resolved = _resolve(speaker, start, antecedents, gender, paragraph_of)
@@ -319,5 +334,7 @@ def speakers(parsed: Parsed, drafts: list[Draft]) -> list[tuple[str, str, int, i
                 # an unresolved "I" or "he" is still one person; "they", "we", "it" are not
                 kind = "person" if draft.source.lower_ in PERSON_PRONOUNS else "anonymous"
         bisect.insort(antecedents, (start, speaker, kind))
-        out.append((speaker, kind, start, end, mention))
+        out.append(
+            (speaker, kind, start, end, mention, heads.get(speaker, "") if kind == "noun" else "")
+        )
     return out
