@@ -15,8 +15,16 @@ from markupsafe import Markup
 
 from ..timefmt import duration
 from . import figures_html
-from .comparison import Comparison, terms_rule_text
-from .values import anchor_id, md_escape, safe_url, when_text
+from .comparison import (
+    MAX_TABLE_ROWS,
+    Comparison,
+    busiest,
+    day_lag,
+    drawn_sides,
+    findings,
+    terms_rule_text,
+)
+from .values import anchor_id, safe_url, when_text
 
 HEATMAP_THREADS = 40  # the busiest threads get a heatmap row; every thread gets a section
 LABEL_CHARS = 48
@@ -57,35 +65,6 @@ def median_lags(c: Comparison) -> list[tuple[str, str]]:
     return [(o, text) for o, _, text in sorted(rows, key=lambda r: (r[1], r[0]))]
 
 
-MAX_TIMING_LINES = 20  # sides in the findings' timing (lead.csv and compare.json: all)
-
-
-def lag_interval_lines(c: Comparison) -> list[str]:
-    """compare.md's timing findings: each side's median lag with its 95 % interval, the
-    fastest first, where enough threads give one."""
-    rows = [(lo, o, f"{duration(m)} (95 % interval {duration(lo)} to {duration(hi)}, {n} "
-             "threads)") for o, (lo, hi, n) in c.lag_interval.items()
-            for m in (c.median_lag[o],)]  # fmt: skip
-    rows += [(lo * 1440, o, f"{day_lag(m)} (95 % interval {day_lag(lo)} to {day_lag(hi)}, "
-              f"{n} threads)") for o, (lo, hi, n) in c.lag_interval_days.items()
-             if o not in c.lag_interval for m in (c.median_lag_days[o],)]  # fmt: skip
-    if not rows:
-        return []
-    rows.sort()
-    lines = ["Median lag behind the first report:", ""]
-    lines += [f"- **{md_escape(o)}**: {text}" for _, o, text in rows[:MAX_TIMING_LINES]]
-    more = len(rows) - MAX_TIMING_LINES
-    return lines + ([f"- … {more} more in compare.json"] if more > 0 else []) + [""]
-
-
-def day_lag(days: float) -> str:
-    """A lag of whole days: 'same day', '+1 day', '+3 days' (a median may be '+1.5 days')."""
-    if days == 0:
-        return "same day"
-    shown = f"{days:g}"
-    return f"+{shown} day" if days == 1 else f"+{shown} days"
-
-
 def _short(text: str) -> str:
     return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1].rstrip() + "…"
 
@@ -94,9 +73,12 @@ ATTENTION_THREADS = 8  # the busiest threads spanning two days or more, one menu
 DAY_MS = 86_400_000  # plotly's date axis counts milliseconds
 
 
-def attention_chart(c: Comparison) -> dict | None:
+def attention_chart(
+    c: Comparison, sides: list[str] | None = None, by: str = "outlet"
+) -> dict | None:
     """Each outlet's daily share of its posts given to a story, for the busiest threads
     that span two days or more; a menu picks the thread (attention.csv has them all).
+    Only ``sides`` (default: every outlet) are drawn, each a ``by`` (an outlet, a group).
     None when no thread spans two days."""
     import plotly.graph_objects as go
 
@@ -114,8 +96,8 @@ def attention_chart(c: Comparison) -> dict | None:
     owner: list[int] = []
     for i, t in enumerate(threads):
         for outlet, rows in sorted(series[t.id].items()):
-            if not any(r.posts for r in rows):
-                continue  # an outlet that never covered this story
+            if not any(r.posts for r in rows) or (sides is not None and outlet not in sides):
+                continue  # an outlet that never covered this story, or one not drawn
             fig.add_trace(
                 go.Scatter(
                     x=[r.day for r in rows],
@@ -140,7 +122,7 @@ def attention_chart(c: Comparison) -> dict | None:
         updatemenus=[{"buttons": buttons, "x": 0, "xanchor": "left", "y": 1.18, "yanchor": "top"}],
         margin={"l": 50, "r": 10, "t": 60, "b": 40},
         height=360,
-        yaxis={"title": {"text": "% of the outlet's posts that day"}, "rangemode": "tozero"},
+        yaxis={"title": {"text": f"% of the {by}'s posts that day"}, "rangemode": "tozero"},
         # whole days only: a tick at least a day apart, never a clock time
         xaxis={"type": "date", "tickformat": "%b %-d, %Y", "dtick": DAY_MS * max(1, days // 8)},
         legend={"orientation": "h", "y": -0.2},
@@ -244,6 +226,7 @@ def _thread_view(t, cov, lead, terms, speak, hedge, figs, revs, posts, window, m
         "anchor": anchor_id(t.id),
         "label": t.label,
         "headline": t.headline,
+        "coverage_more": max(0, len(cov) - MAX_TABLE_ROWS),
         "coverage": [
             {
                 "outlet": r.outlet,
@@ -254,7 +237,7 @@ def _thread_view(t, cov, lead, terms, speak, hedge, figs, revs, posts, window, m
                 "last": when_text(r.last),
                 "lag": lag_text(lags.get(r.outlet), window),
             }
-            for r in cov
+            for r in busiest(cov)
         ],
         "terms": sorted(by_outlet.items()),
         "voices": [
@@ -323,15 +306,21 @@ def compare_view(c: Comparison) -> dict:
     for r in c.lead:
         if r.is_first and r.thread_id not in c.single_outlet:
             firsts[r.outlet] = firsts.get(r.outlet, 0) + 1
+    lags = [{"outlet": o, "lag": text, "first": firsts.get(o, 0)} for o, text in median_lags(c)]
     return {
         "run_id": run.id,
         "model": run.model,
         "n_posts": len(run.posts),
         "n_threads": len(run.threads),
         "outlets": outlets,
-        "median_lag": [
-            {"outlet": o, "lag": text, "first": firsts.get(o, 0)} for o, text in median_lags(c)
-        ],
+        "median_lag": lags[:MAX_TABLE_ROWS],
+        "median_lag_more": max(0, len(lags) - MAX_TABLE_ROWS),
+        "median_lag_none": len(outlets) - len(lags),
+        "findings": [
+            {"title": f"By {g.name}", "paragraphs": findings(grouped, "groups")}
+            for g, grouped in c.groups
+        ]
+        + [{"title": "By outlet", "paragraphs": findings(c, "outlets")}],
         "single_outlet": [
             {"anchor": anchor_id(tid), "label": labels.get(tid, tid), "id": tid}
             for tid in c.single_outlet
@@ -377,8 +366,9 @@ def render_compare_html(c: Comparison, plotly_src: str | None = None) -> str:
 
     v = compare_view(c)
     anchors = {t["id"]: t["anchor"] for t in v["threads"]}
-    heatmap = coverage_heatmap(c, v["outlets"], anchors)
-    figs = {"coverage": heatmap, "attention": attention_chart(c)}
+    shown, sides, v["drawn"] = drawn_sides(c)
+    heatmap = coverage_heatmap(shown, sides, anchors)
+    figs = {"coverage": heatmap, "attention": attention_chart(shown, sides, v["drawn"]["by"])}
     drawn = any(figs.values())
     plotly_js = Markup(figures_html.plotly_js()) if drawn and not plotly_src else ""
     return (

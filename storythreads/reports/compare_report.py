@@ -9,9 +9,7 @@ one row per (thread, outlet), per (thread, outlet, term), per speaker, per figur
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import json
 from collections.abc import Sequence
 from datetime import UTC
@@ -26,10 +24,17 @@ from ..analysis.language.figures import figures, revisions
 from ..config import CompareSettings
 from ..types import Run
 from . import figures_html
-from .compare_html import lag_interval_lines, lag_text, median_lags, render_compare_html
-from .comparison import Comparison, correction, findings_markdown, terms_rule_text
+from .compare_html import lag_text, median_lags, render_compare_html
+from .comparison import (
+    MAX_TABLE_ROWS,
+    Comparison,
+    busiest,
+    correction,
+    findings_markdown,
+    terms_rule_text,
+)
 from .files import write_atomic
-from .values import jsonable, md_escape
+from .values import csv_text, jsonable, md_escape, names_md
 
 SCHEMA = "storythreads.compare/1"
 TABLES = (
@@ -141,7 +146,7 @@ def comparison_dict(c: Comparison) -> dict:
         "median_lag_minutes": jsonable(c.median_lag),
         "median_lag_days": jsonable(c.median_lag_days),  # threads timed to the day
         # per outlet [low, high, threads]: a 95 % distribution-free interval of the median
-        **_intervals(c),
+        **c.intervals(),
         # each --groups file: the mapping used (with the file's sha256) and every table
         # over its groups; an outlet it does not name is in the group "(no group)"
         "groupings": [
@@ -153,7 +158,7 @@ def comparison_dict(c: Comparison) -> dict:
                 "unmapped_outlets": sorted(set(outlets) - set(g.mapping)),
                 "median_lag_minutes": jsonable(grouped.median_lag),
                 "median_lag_days": jsonable(grouped.median_lag_days),
-                **_intervals(grouped),
+                **grouped.intervals(),
                 **_json_tables(grouped),
             }
             for g, grouped in c.groups
@@ -165,13 +170,6 @@ def comparison_dict(c: Comparison) -> dict:
         # "the mask says", "no one said"): kept in quotes, not listed as voices
         "not_speakers": c.not_speakers(),
         **_json_tables(c),
-    }
-
-
-def _intervals(c: Comparison) -> dict:
-    return {
-        "median_lag_interval_minutes": {o: list(v) for o, v in c.lag_interval.items()},
-        "median_lag_interval_days": {o: list(v) for o, v in c.lag_interval_days.items()},
     }
 
 
@@ -235,9 +233,6 @@ def _first_text(row) -> str:
     return when.strftime("%Y-%m-%d" if row.first_date_only else "%Y-%m-%dT%H:%M:%SZ")
 
 
-MAX_TABLE_ROWS = 20  # a table in compare.md; the CSV files hold every row
-
-
 def _lead_table(c: Comparison, who: str) -> list[str]:
     """The fastest ``MAX_TABLE_ROWS`` sides by median lag; the others counted (lead.csv
     lists them all), and the sides with no lag (one thread alone) counted, not listed."""
@@ -265,8 +260,8 @@ def _grouping_markdown(grouping, grouped: Comparison, labels: dict[str, str]) ->
     for r in grouped.coverage:
         posts[r.outlet] += r.posts
         threads[r.outlet].add(r.thread_id)
-    mapping = ", ".join(
-        f"{md_escape(g)}: {', '.join(md_escape(o) for o in sorted(o for o, x in grouping.mapping.items() if x == g))}"
+    mapping = "; ".join(
+        f"{md_escape(g)}: {names_md(o for o, x in grouping.mapping.items() if x == g)}"
         for g in groups
         if g in grouping.mapping.values()
     )
@@ -308,9 +303,8 @@ def render_compare_markdown(c: Comparison) -> str:
         "",
     ]
     for grouping, grouped in c.groups:
-        lines += findings_markdown(grouped, f"By {md_escape(grouping.name)}", "groups")
-        lines += lag_interval_lines(grouped)
-    lines += findings_markdown(c, "By outlet", "outlets") + lag_interval_lines(c)
+        lines += findings_markdown(grouped, f"By {grouping.name}", "groups")
+    lines += findings_markdown(c, "By outlet", "outlets")
     lines += ["## Summary", ""]
     differences = _differences(c, labels)
     lines += (
@@ -336,12 +330,15 @@ def render_compare_markdown(c: Comparison) -> str:
             "|---|---|---|---|---|---|",
         ]
         lags = {r.outlet: r for r in lead.get(t.id, [])}
-        for r in cov[t.id]:
+        rows = cov[t.id]
+        for r in busiest(rows):
             lag = lag_text(lags.get(r.outlet), c.lead_window_days)
             lines.append(
                 f"| {md_escape(r.outlet)} | {r.posts} | {r.words} | {r.share_of_outlet:.0%} | "
                 f"{_first_text(r)} | {lag} |"
             )
+        more = len(rows) - MAX_TABLE_ROWS
+        lines += ["", f"{more} more outlets in coverage.csv."] if more > 0 else []
         lines.append("")
         for o in sorted({r.outlet for r in terms.get(t.id, [])}):
             words = [f"{md_escape(r.term)} ({r.z:.1f})" for r in terms[t.id] if r.outlet == o]
@@ -352,18 +349,12 @@ def render_compare_markdown(c: Comparison) -> str:
             lines.append("")
     if c.single_outlet:
         lines += ["## Covered by one outlet only", ""]
-        lines += [f"- {md_escape(labels.get(tid, tid))} ({tid})" for tid in c.single_outlet]
+        lines += [f"- {md_escape(labels.get(tid, tid))} ({tid})"
+                  for tid in c.single_outlet[:MAX_TABLE_ROWS]]  # fmt: skip
+        more = len(c.single_outlet) - MAX_TABLE_ROWS
+        lines += [f"- … {more} more in compare.json (`single_outlet_threads`)"] if more > 0 else []
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
-
-
-def _csv(rows: list[dict]) -> str:
-    buffer = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    return buffer.getvalue()
 
 
 def write_comparison(c: Comparison, out_dir: str | Path, single_file: bool = True) -> list[Path]:
@@ -380,7 +371,7 @@ def write_comparison(c: Comparison, out_dir: str | Path, single_file: bool = Tru
     }
     tables = table_rows(c)
     for name, rows in tables.items():
-        files[f"{name}.csv"] = _csv(rows).encode()
+        files[f"{name}.csv"] = csv_text(rows).encode()
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq

@@ -52,6 +52,13 @@ class Comparison:
     # every tested speaker, its row shaped as a framing row with the speaker as the term
     quoted: tuple = ()
 
+    def intervals(self) -> dict:
+        """compare.json's 95 % intervals of each side's median lag, [low, high, threads]."""
+        return {
+            "median_lag_interval_minutes": {o: list(v) for o, v in self.lag_interval.items()},
+            "median_lag_interval_days": {o: list(v) for o, v in self.lag_interval_days.items()},
+        }
+
     def not_speakers(self) -> list[dict]:
         """Each speaker judged a thing, an abstraction or nobody (kind "other"), with its
         attributions: kept in quotes, not listed as a voice."""
@@ -78,73 +85,142 @@ def terms_rule_text(rules: CompareSettings) -> str:
     )
 
 
+MAX_TABLE_ROWS = 20  # rows of a table in compare.md and compare.html; the CSV files: all
+
+
+def busiest(rows: list, limit: int = MAX_TABLE_ROWS) -> list:
+    """The ``limit`` coverage rows with the most posts, in their own order (all of them
+    when there are no more)."""
+    if len(rows) <= limit:
+        return rows
+    keep = set(sorted(range(len(rows)), key=lambda i: (-rows[i].posts, rows[i].outlet))[:limit])
+    return [row for i, row in enumerate(rows) if i in keep]
+
+
+# with more outlets than this the charts draw the first grouping's groups, or, with no
+# grouping, the busiest outlets (coverage.csv and attention.csv hold every outlet)
+MANY_OUTLETS = 12
+
+
+def drawn_sides(c: Comparison) -> tuple[Comparison, list[str], dict]:
+    """What the charts draw: every outlet, or with more than ``MANY_OUTLETS`` the first
+    grouping's groups (its comparison), else the busiest outlets by posts; and the words
+    that say so (``by``: the columns' name, ``note``: what is left out)."""
+    outlets = sorted({p.source or "unknown" for p in c.run.posts})
+    if len(outlets) <= MANY_OUTLETS:
+        return c, outlets, {"by": "outlet", "note": ""}
+    if c.groups:
+        grouping, grouped = c.groups[0]
+        groups = sorted({p.source or "unknown" for p in grouped.run.posts})
+        note = f"{len(outlets)} outlets, drawn by their groups in {grouping.name}"
+        return grouped, groups, {"by": "group", "note": note}
+    posts: dict[str, int] = {}
+    for r in c.coverage:
+        posts[r.outlet] = posts.get(r.outlet, 0) + r.posts
+    busiest = sorted(sorted(posts), key=lambda o: -posts[o])[:MANY_OUTLETS]
+    note = (f"the {len(busiest)} outlets with the most posts of {len(outlets)}; "
+            "coverage.csv and attention.csv have every outlet")  # fmt: skip
+    return c, sorted(busiest), {"by": "outlet", "note": note}
+
+
 TOP_FINDINGS = 8  # significant terms per side in the findings (framing*.csv: every test)
 TOP_AGENDA = 5  # threads a side covered more than its share, in the findings
+MAX_TIMING_LINES = 20  # sides in the findings' timing (lead.csv and compare.json: all)
 
 
-def findings_markdown(c: Comparison, title: str, sides: str) -> list[str]:
+@dataclass(frozen=True)
+class Paragraph:
+    """One paragraph of the findings, as plain text (each page escapes it): a sentence,
+    then items that each name a side (bold on both pages) and say something of it."""
+
+    lead: str
+    items: tuple[tuple[str, str], ...] = ()
+
+
+def findings(c: Comparison, sides: str) -> list[Paragraph]:
     """The pooled findings of one comparison (its sides: outlets, or a grouping's groups):
-    the terms each side uses more over the threads each pair both covered, and the threads
-    a side covered more than its share predicts; or a plain sentence that none passes,
-    with the number of tests."""
+    the terms each side uses more over the threads each pair both covered, whom it quotes
+    more, the threads it covered more than its share predicts, and its median lag with an
+    interval; or a plain sentence that none passes, with the number of tests."""
     from ..analysis.compare.pooled import top_terms
-    from .values import md_escape
 
     q = c.rules.q
     compared = [p for p in c.pairs if p.tested_terms]
-    lines = [f"### {title}", ""]
+    out = []
     if not compared:
-        lines += [f"No two {sides} share enough threads to be compared (at least 3, and "
-                  f"{c.rules.min_words} words a side).", ""]  # fmt: skip
+        out.append(Paragraph(f"No two {sides} share enough threads to be compared (at least 3, "
+                             f"and {c.rules.min_words} words a side)."))  # fmt: skip
     else:
-        pools = "; ".join(f"{md_escape(p.group)}–{md_escape(p.other)} {p.shared_threads}"
-                          for p in compared[:6])  # fmt: skip
+        pools = "; ".join(f"{p.group}–{p.other} {p.shared_threads}" for p in compared[:6])
         pools += "; …" if len(compared) > 6 else ""
         tops = top_terms(c.framing, q, TOP_FINDINGS)
-        lines += [
-            f"Over the threads each pair of {sides} both covered (threads shared: {pools}):",
-            "",
-        ]
-        for side, rows in tops.items():
-            words = ", ".join(
-                f"“{md_escape(r.term)}” (vs {md_escape(r.other)}: z {r.z:.1f}, "
-                f"q {r.q_value:.2g}; {r.threads} vs {r.other_threads} threads)"
-                for r in rows
-            )
-            lines.append(f"- **{md_escape(side)}** words more: {words}")
+        lead = f"Over the threads each pair of {sides} both covered (threads shared: {pools}):"
+        out.append(Paragraph(lead, tuple(
+            (side, "words more: " + ", ".join(
+                f"“{r.term}” (vs {r.other}: z {r.z:.1f}, q {r.q_value:.2g}; {r.threads} vs "
+                f"{r.other_threads} threads)" for r in rows))
+            for side, rows in tops.items())))  # fmt: skip
         if not tops:
-            lines.append(f"No term passes q ≤ {q:g}: {len(c.framing):,} terms tested over "
-                         f"{len(compared)} pair(s) of {sides}; their wording differs no more "
-                         "than chance.")  # fmt: skip
-        lines.append("")
-    lines += _quoted_lines(c, sides)
+            out.append(Paragraph(f"No term passes q ≤ {q:g}: {len(c.framing):,} terms tested "
+                                 f"over {len(compared)} pair(s) of {sides}; their wording "
+                                 "differs no more than chance."))  # fmt: skip
+    quoted = top_terms(c.quoted, q, TOP_FINDINGS)
+    out.append(Paragraph(
+        "Quoted more, over the same threads:" if quoted else
+        f"No speaker is quoted by one of the {sides} more than chance allows (q ≤ {q:g}; "
+        f"{len(c.quoted):,} speakers tested).",
+        tuple((side, "quotes more: " + ", ".join(
+            f"{r.term} (vs {r.other}: {r.threads} vs {r.other_threads} threads, q {r.q_value:.2g})"
+            for r in rows)) for side, rows in quoted.items())))  # fmt: skip
     labels = {t.id: t.label for t in c.run.threads}
     more = sorted((r for r in c.agenda if r.q_value <= q), key=lambda r: (r.q_value, r.thread_id))
-    if more:
-        lines.append(f"Covered more than their share of posts predicts (q ≤ {q:g}):")
-        lines.append("")
-        lines += [f"- **{md_escape(r.group)}**: {md_escape(labels.get(r.thread_id, r.thread_id))} "
-                  f"({r.posts} posts, {r.expected:.1f} expected, q {r.q_value:.2g})"
-                  for r in more[:TOP_AGENDA]]  # fmt: skip
-    else:
-        lines.append(f"No thread is covered by one of the {sides} more than its share of "
-                     f"posts predicts (q ≤ {q:g}; {len(c.agenda):,} tests).")  # fmt: skip
-    return lines + [""]
+    out.append(Paragraph(
+        f"Covered more than their share of posts predicts (q ≤ {q:g}):" if more else
+        f"No thread is covered by one of the {sides} more than its share of posts predicts "
+        f"(q ≤ {q:g}; {len(c.agenda):,} tests).",
+        tuple((r.group, f"{labels.get(r.thread_id, r.thread_id)} ({r.posts} posts, "
+               f"{r.expected:.1f} expected, q {r.q_value:.2g})") for r in more[:TOP_AGENDA])))  # fmt: skip
+    timing = lag_intervals(c)
+    if timing:
+        rest = len(timing) - MAX_TIMING_LINES
+        tail = (("", f"… {rest} more in compare.json"),) if rest > 0 else ()
+        shown = tuple((side, f"median: {text}") for side, text in timing[:MAX_TIMING_LINES])
+        out.append(Paragraph("Lag behind the first report:", shown + tail))
+    return out
 
 
-def _quoted_lines(c: Comparison, sides: str) -> list[str]:
-    """Whom each side quotes more (pooled over shared threads), or that no one passes."""
-    from ..analysis.compare.pooled import top_terms
+def findings_markdown(c: Comparison, title: str, sides: str) -> list[str]:
+    """``findings`` as compare.md's lines, under a third-level heading."""
     from .values import md_escape
 
-    q = c.rules.q
-    tops = top_terms(c.quoted, q, TOP_FINDINGS)
-    if not tops:
-        return [f"No speaker is quoted by one of the {sides} more than chance allows (q ≤ "
-                f"{q:g}; {len(c.quoted):,} speakers tested).", ""]  # fmt: skip
-    lines = []
-    for side, rows in tops.items():
-        who = ", ".join(f"{md_escape(r.term)} (vs {md_escape(r.other)}: {r.threads} vs "
-                        f"{r.other_threads} threads, q {r.q_value:.2g})" for r in rows)  # fmt: skip
-        lines.append(f"- **{md_escape(side)}** quotes more: {who}")
-    return [*lines, ""]
+    lines = [f"### {md_escape(title)}", ""]
+    for paragraph in findings(c, sides):
+        lines += [md_escape(paragraph.lead), ""] if paragraph.lead else []
+        for side, text in paragraph.items:
+            lines.append(
+                f"- **{md_escape(side)}** {md_escape(text)}" if side else f"- {md_escape(text)}"
+            )
+        lines += [""] if paragraph.items else []
+    return lines
+
+
+def lag_intervals(c: Comparison) -> list[tuple[str, str]]:
+    """(side, its median lag with a 95 % interval and its threads), the fastest first,
+    where enough threads give one: in minutes, else in whole days."""
+    from ..timefmt import duration
+
+    rows = [(lo, o, f"{duration(m)} (95 % interval {duration(lo)} to {duration(hi)}, {n} "
+             "threads)") for o, (lo, hi, n) in c.lag_interval.items()
+            for m in (c.median_lag[o],)]  # fmt: skip
+    rows += [(lo * 1440, o, f"{day_lag(m)} (95 % interval {day_lag(lo)} to {day_lag(hi)}, "
+              f"{n} threads)") for o, (lo, hi, n) in c.lag_interval_days.items()
+             if o not in c.lag_interval for m in (c.median_lag_days[o],)]  # fmt: skip
+    return [(o, text) for _, o, text in sorted(rows)]
+
+
+def day_lag(days: float) -> str:
+    """A lag of whole days: 'same day', '+1 day', '+3 days' (a median may be '+1.5 days')."""
+    if days == 0:
+        return "same day"
+    shown = f"{days:g}"
+    return f"+{shown} day" if days == 1 else f"+{shown} days"

@@ -3,6 +3,8 @@ text, JSON-safe values and durations. Shared by the report and compare renderers
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import re
 from datetime import UTC, datetime
@@ -67,6 +69,23 @@ def safe_url(url: str | None) -> str | None:
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&])")
 _MD_LEADING = re.compile(r"^(\d+[.)](?=\s|$)|[-+=])")  # list item, rule or underline
+
+
+def names_md(names, shown: int = 12) -> str:
+    """The first ``shown`` names in order, escaped, and how many more."""
+    names = sorted(names)
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(md_escape(n) for n in names[:shown]) + more
+
+
+def csv_text(rows: list[dict]) -> str:
+    """Rows of one shape as CSV text, a header first ("" for no rows)."""
+    buffer = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return buffer.getvalue()
 
 
 def md_escape(value: object) -> str:

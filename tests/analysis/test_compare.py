@@ -362,7 +362,8 @@ def test_lags_on_dates_are_whole_days_never_minutes():
     from datetime import UTC, datetime
 
     from storythreads.analysis.compare.outlets import lead_times
-    from storythreads.reports.compare_html import day_lag, lag_text
+    from storythreads.reports.compare_html import lag_text
+    from storythreads.reports.comparison import day_lag
     from storythreads.types import Assignment, Post, Run, Thread
 
     day = datetime(2016, 9, 12, tzinfo=UTC)

@@ -222,3 +222,18 @@ def write_posts_jsonl(path, posts):
     ]  # fmt: skip
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return path
+
+
+def many_outlets(n_outlets: int = 30) -> list[dict]:
+    """Two stories, each told by every one of ``n_outlets`` outlets (left-00 ...,
+    right-00 ...) in one article."""
+    quake = "earthquake Izmir rescuers rubble magnitude aftershock survivors"
+    vote = "election Valdoria ballots turnout candidate parliament count"
+    rows = []
+    for k in range(n_outlets):
+        outlet = f"{'left' if k % 2 else 'right'}-{k:02d}"
+        for story, words in (("quake", quake), ("vote", vote)):
+            rows.append({"id": f"{outlet}-{story}", "source": outlet,
+                         "published": f"2024-03-0{4 + k % 3}T0{k % 9}:00:00Z",
+                         "title": f"{story} report {k}", "text": f"{words} {words}."})  # fmt: skip
+    return rows

@@ -243,3 +243,32 @@ def test_a_report_with_plotly_in_its_assets_folder_draws_the_same(
     page.wait_for_selector("#plot-timeline .main-svg")
     assert log["errors"] == [] and log["requests"] == []
     page.close()
+
+
+def test_a_comparison_of_many_outlets_is_drawn_by_group_at_both_widths(
+    browser, tmp_path, make_fake_embedder
+):
+    from helpers.fixture_posts import many_outlets
+
+    from storythreads.analysis.compare.groups import read_grouping
+
+    rows = many_outlets()
+    data, groups = tmp_path / "posts.jsonl", tmp_path / "side.csv"
+    data.write_text("".join(json.dumps(p) + "\n" for p in rows), encoding="utf-8")
+    outlets = sorted({r["source"] for r in rows})
+    groups.write_text("outlet,group\n" + "".join(f"{o},{o.split('-')[0]}\n" for o in outlets))
+    run = analyze(read_posts([str(data)]).posts, embedder=make_fake_embedder())
+    write_comparison(build_comparison(run, groupings=[read_grouping(groups)]), tmp_path / "cmp")
+    for width in (1400, 390):
+        page, log = _open(browser, tmp_path / "cmp" / "compare.html", width=width)
+        page.wait_for_selector("#plot-coverage .main-svg")
+        columns = page.evaluate("() => document.getElementById('plot-coverage').data[0].x")
+        assert columns == ["left", "right"]  # the groups, not 30 outlets
+        assert page.locator("#findings h3").all_text_contents() == ["By side", "By outlet"]
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        rows_shown = page.locator("main > section[id^='thread-'] table").first.locator("tbody tr")
+        assert rows_shown.count() == 20  # 30 outlets covered it; the rest are in the CSV
+        assert page.get_by_text("10 more outlets in coverage.csv.").first.is_visible()
+        page.screenshot(path=str(ARTIFACTS / f"compare-many-{width}.png"), full_page=False)
+        assert log == {"errors": [], "dialogs": [], "requests": []}
+        page.close()
