@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from storythreads.analysis.compare.pooled import (
     MIN_SHARED_THREADS,
     pooled_comparison,
@@ -130,3 +132,35 @@ def test_sides_that_share_too_few_threads_are_not_compared_for_voices():
     rows = [quote(f"t{t}", "left", "Lopez") for t in range(5)]
     rows += [quote("t0", "right", "Smith")]
     assert pooled_voices(rows, RULES) == ()
+
+
+def test_the_longer_side_is_not_found_to_use_a_word_for_writing_more():
+    """A group of three outlets uses a common word in more threads than one outlet, only
+    because it writes three times the words: the test weighs each thread by its length."""
+    posts, threads = [], {}
+    for t in range(60):
+        body = " ".join(FILLER[(t + k) % len(FILLER)] for k in range(12))
+        ids = []
+        for k in range(3):
+            word = " alpha" if (t * 3 + k) % 10 < 3 else ""
+            posts.append(Post(f"a{t}-{k}", "trio", None, None, f"Story {t}", None,
+                              f"{body}{word} story{t}"))  # fmt: skip
+            ids.append(f"a{t}-{k}")
+        word = " alpha" if t % 10 < 3 else ""
+        posts.append(Post(f"b{t}", "solo", None, None, f"Story {t}", None, f"{body}{word} story{t}"))
+        threads[f"t{t}"] = [*ids, f"b{t}"]
+    rows = {r.term: r for r in pooled_comparison(make_run(posts, threads), RULES).terms}
+    alpha = rows["alpha"]
+    used = {alpha.group: alpha.threads, alpha.other: alpha.other_threads}
+    assert used == {"trio": 30, "solo": 18}  # the trio used it in far more threads
+    assert alpha.q_value > 0.05  # but no more than its length predicts
+    share = 0.75 if alpha.group == "trio" else 0.25  # its share of each thread's words
+    assert alpha.expected_threads == pytest.approx(share * alpha.discordant_threads, rel=0.05)
+
+
+def test_a_discordant_thread_count_is_what_the_test_reads():
+    rows = {r.term: r for r in pooled_comparison(story(40, "undocumented", "illegal"), RULES).terms}
+    row = rows["illegal"]
+    assert (row.group, row.discordant_threads, row.threads, row.other_threads) == ("right", 40, 40, 0)
+    assert row.expected_threads == pytest.approx(20, rel=0.1)  # equal lengths: half each
+    assert row.log_odds > 0 and row.log_odds_z > 0

@@ -12,15 +12,27 @@ covered; a term counts once per thread and side (in how many of the pool's threa
 side used it), so one long thread, or one outlet's house phrase repeated in a story, can
 not carry a term alone. The raw occurrences are reported beside it.
 
-**Test.** The log-odds ratio with an informative Dirichlet prior (Monroe, Colaresi & Quinn
-2008, ``outlets.log_odds_dirichlet``). The prior is the term's thread-level count over the
-whole comparison (every thread, every side), scaled so that it weighs as much as the
-pair's own counts (alpha0 = n_A + n_B): it shrinks rare terms towards the comparison's
-overall shape without drowning the pair's evidence. Two-sided p from z, and the
-Benjamini-Hochberg q over every tested term of every pair of the grouping. A term is
-tested when at least ``rules.min_docs`` of the pool's thread-sides use it; a pair is
-compared when it shares at least ``MIN_SHARED_THREADS`` threads and each side has at least
-``rules.min_words`` words in them.
+**Test.** The threads of the pool are matched pairs: each side's telling of the same
+story. A term tells the sides apart only in the threads where one side used it and the
+other did not (discordant threads); in a thread where side A wrote a share ``w_A / (w_A +
+w_B)`` of the pool's words, A is the one that used it with about that chance when the
+side makes no difference. The number of discordant threads A won is then a sum of
+Bernoulli trials with those chances (a sign test stratified by thread, the conditional
+test behind Mantel-Haenszel for sparse strata): ``z = (x - sum p) / sqrt(sum p(1 - p))``,
+with a continuity correction, two-sided p from z, and the Benjamini-Hochberg q over
+every tested term of every pair of the grouping. Unlike a test of pooled counts it reads
+the pairing (both sides tell the same stories, so their counts move together) and the
+sides' lengths (a group of two outlets writes twice the words of one).
+
+The effect size is the log-odds ratio with an informative Dirichlet prior (Monroe,
+Colaresi & Quinn 2008, ``stats.log_odds_dirichlet``): the prior is the term's
+thread-level count over the whole comparison, scaled so that it weighs as much as the
+pair's own counts (alpha0 = n_A + n_B); its own z is ``log_odds_z``. On BASIL 2015-19,
+under random swaps of the sides within threads, that z has a spread of 0.5 (it ignores
+the pairing), so it is reported, not tested. A term is tested when at least
+``rules.min_docs`` of the pool's thread-sides use it; a pair is compared when it shares at
+least ``MIN_SHARED_THREADS`` threads and each side has at least ``rules.min_words`` words
+in them.
 
 **Agenda.** Which threads a side covered more than its share elsewhere predicts: Fisher's
 exact test (one-sided) of the side's posts against the other sides' posts, on the thread
@@ -36,7 +48,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from itertools import combinations
 
@@ -58,16 +70,19 @@ class PooledTermRow:
     group: str  # the side that uses the term more (z >= 0)
     other: str
     term: str  # a word, or two words joined by a space
-    z: float
+    z: float  # the stratified sign test over the discordant threads (see the module doc)
     p_value: float  # two-sided, from z
     q_value: float  # Benjamini-Hochberg over every tested term of the grouping
-    log_odds: float
+    log_odds: float  # the effect: log-odds ratio with the informative Dirichlet prior
     threads: int  # threads of the pool in which `group` used the term (what is tested)
     other_threads: int
     count: int  # the term's occurrences in `group`'s posts of the pool
     other_count: int
     shared_threads: int  # the pool: threads both sides covered
     prior: float  # the term's Dirichlet prior count
+    log_odds_z: float = 0.0  # the log-odds' own z (Monroe et al.), reported, not tested
+    discordant_threads: int = 0  # pool threads in which exactly one side used the term
+    expected_threads: float = 0.0  # of those, how many `group` would win by its length
 
 
 @dataclass(frozen=True)
@@ -121,7 +136,7 @@ def pooled_comparison(run: Run, rules: CompareSettings | None = None) -> Pooled:
         for post in posts:
             cell = per_side.setdefault(outlet_of(post), {}).setdefault(thread.id, Counter())
             cell.update(post_terms(post))
-    terms, pairs = compare_pairs(per_side, rules, min_words=rules.min_words)
+    terms, pairs = compare_pairs(per_side, rules, min_words=rules.min_words, size=words_in)
     return Pooled(terms, tuple(agenda(run)), pairs)
 
 
@@ -139,16 +154,25 @@ def pooled_voices(rows: Iterable[QuoteRow], rules: CompareSettings | None = None
             names.get(last_word(r.speaker), r.speaker) if r.speaker_kind == "person" else r.speaker
         )
         per_side.setdefault(r.outlet, {}).setdefault(r.thread_id, Counter())[name] += 1
-    return compare_pairs(per_side, rules, min_words=0)[0]
+    return compare_pairs(per_side, rules, min_words=0, size=lambda cell: sum(cell.values()))[0]
+
+
+def words_in(cell: Counter) -> int:
+    """The words of a cell of terms: its one-word terms' occurrences."""
+    return sum(n for term, n in cell.items() if " " not in term)
 
 
 def compare_pairs(
-    per_side: dict[str, dict[str, Counter]], rules: CompareSettings, min_words: int
+    per_side: dict[str, dict[str, Counter]],
+    rules: CompareSettings,
+    min_words: int,
+    size: Callable[[Counter], float],
 ) -> tuple[tuple[PooledTermRow, ...], tuple[PairRow, ...]]:
     """Every pair of sides over its pool (the threads both have), each item (a term, a
     speaker) counted once per thread and side, tested against the union prior (see the
     module doc); q over every test. A pair is compared when it shares
-    ``MIN_SHARED_THREADS`` threads and each side has ``min_words`` one-word items there."""
+    ``MIN_SHARED_THREADS`` threads and each side has ``min_words`` one-word items there;
+    ``size`` is a cell's amount of text, whose share sets a side's chance in the test."""
     prior = Counter(item for threads in per_side.values() for cell in threads.values()
                     for item in cell)  # fmt: skip
     tests: list[tuple[float, PooledTermRow]] = []
@@ -156,7 +180,7 @@ def compare_pairs(
     for a, b in combinations(sorted(per_side), 2):
         pool = sorted(set(per_side[a]) & set(per_side[b]))
         found = (
-            _pair(a, b, pool, per_side, prior, rules.min_docs, min_words)
+            _pair(a, b, pool, per_side, prior, rules.min_docs, min_words, size)
             if len(pool) >= MIN_SHARED_THREADS
             else []
         )
@@ -176,16 +200,16 @@ def _pair(
     prior: Counter,
     min_docs: int,
     min_words: int,
+    size: Callable[[Counter], float],
 ) -> list[tuple[float, PooledTermRow]]:
     """Every tested item of one pair over its pool, with its p-value (q comes later)."""
     used_a = Counter(term for t in pool for term in per_side[a][t])  # threads using it
     used_b = Counter(term for t in pool for term in per_side[b][t])
     occurs_a = sum((per_side[a][t] for t in pool), Counter())
     occurs_b = sum((per_side[b][t] for t in pool), Counter())
-    words_a = sum(n for term, n in occurs_a.items() if " " not in term)
-    words_b = sum(n for term, n in occurs_b.items() if " " not in term)
-    if min(words_a, words_b) < min_words or not (used_a and used_b):
+    if min(words_in(occurs_a), words_in(occurs_b)) < min_words or not (used_a and used_b):
         return []
+    split, won, mean, var = _discordant(a, b, pool, per_side, size)
     scale = sum(used_a.values()) + sum(used_b.values())
     scores = log_odds_dirichlet(used_a, used_b, prior, prior_scale=scale)
     total = sum(prior.values())
@@ -193,15 +217,47 @@ def _pair(
     for term in sorted(set(used_a) | set(used_b)):
         if used_a[term] + used_b[term] < min_docs:
             continue
-        delta, z = scores[term]
-        p = p_value(z)
-        first, second = (a, b) if z >= 0 else (b, a)
-        ua, ub = (used_a, used_b) if z >= 0 else (used_b, used_a)
-        oa, ob = (occurs_a, occurs_b) if z >= 0 else (occurs_b, occurs_a)
-        found.append((p, PooledTermRow(
-            first, second, term, abs(z), p, 1.0, abs(delta), ua[term], ub[term], oa[term],
-            ob[term], len(pool), prior[term] * scale / total)))  # fmt: skip
+        delta, lo_z = scores[term]
+        gap, spread = won[term] - mean.get(term, 0.0), var.get(term, 0.0)
+        z = math.copysign(max(abs(gap) - 0.5, 0.0), gap) / math.sqrt(spread) if spread else 0.0
+        first, second = (a, b) if (z, delta) >= (0, 0) else (b, a)
+        ua, ub = (used_a, used_b) if first == a else (used_b, used_a)
+        oa, ob = (occurs_a, occurs_b) if first == a else (occurs_b, occurs_a)
+        n = split[term]
+        expected = mean.get(term, 0.0) if first == a else n - mean.get(term, 0.0)
+        found.append((p_value(z), PooledTermRow(
+            first, second, term, abs(z), p_value(z), 1.0, abs(delta), ua[term], ub[term],
+            oa[term], ob[term], len(pool), prior[term] * scale / total,
+            lo_z if first == a else -lo_z, n, expected)))  # fmt: skip
     return found
+
+
+def _discordant(
+    a: str,
+    b: str,
+    pool: Sequence[str],
+    per_side: dict[str, dict[str, Counter]],
+    size: Callable[[Counter], float],
+) -> tuple[Counter[str], Counter[str], dict[str, float], dict[str, float]]:
+    """Per term, over the pool's threads in which exactly one side used it: how many, the
+    threads side ``a`` used it in, and the mean and variance of that number when each thread
+    goes to ``a`` with its share of the thread's text (``size``)."""
+    split: Counter[str] = Counter()
+    won: Counter[str] = Counter()
+    mean: dict[str, float] = {}
+    var: dict[str, float] = {}
+    for t in pool:
+        cell_a, cell_b = per_side[a][t], per_side[b][t]
+        size_a, size_b = size(cell_a), size(cell_b)
+        if size_a + size_b <= 0:
+            continue
+        p = size_a / (size_a + size_b)
+        for term in cell_a.keys() ^ cell_b.keys():
+            split[term] += 1
+            won[term] += term in cell_a
+            mean[term] = mean.get(term, 0.0) + p
+            var[term] = var.get(term, 0.0) + p * (1 - p)
+    return split, won, mean, var
 
 
 def agenda(run: Run) -> list[AgendaRow]:
