@@ -7,7 +7,6 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Iterable
-from itertools import islice
 from pathlib import Path
 
 from ..forked import Forked, can_fork
@@ -49,15 +48,24 @@ def _temp_beside(path: Path) -> tuple[int, str]:
     return fd, tmp
 
 
+_BATCH_CHARS = 1 << 20  # characters joined before each write
+
+
 def _write(fd: int, chunks: Chunks, durable: bool = True) -> None:
     """Write ``chunks`` to ``fd``, sync (if ``durable``) and close it."""
     with os.fdopen(fd, "wb", buffering=1 << 20) as fh:
         if isinstance(chunks, bytes):
             fh.write(chunks)
-        else:  # templates yield many tiny strings: join them thousands at a time
-            it = iter(chunks)
-            while batch := list(islice(it, 16384)):
-                fh.write("".join(batch).encode("utf-8"))
+        else:  # templates yield many tiny strings, exports large blocks: join about
+            batch: list[str] = []  # a megabyte at a time, so memory stays flat either way
+            size = 0
+            for chunk in chunks:
+                batch.append(chunk)
+                size += len(chunk)
+                if size >= _BATCH_CHARS:
+                    fh.write("".join(batch).encode("utf-8"))
+                    batch, size = [], 0
+            fh.write("".join(batch).encode("utf-8"))
         fh.flush()
         if durable:
             os.fsync(fh.fileno())
