@@ -22,6 +22,7 @@ from .comparison import (
     day_lag,
     drawn_sides,
     findings,
+    not_speakers_text,
     terms_rule_text,
 )
 from .values import anchor_id, safe_url, when_text
@@ -270,8 +271,9 @@ def _thread_view(t, cov, lead, terms, speak, hedge, figs, revs, posts, window, m
                 "url": safe_url(posts[r.post_id].url) if r.post_id in posts else None,
                 "post_id": r.post_id,
             }
-            for r in figs
+            for r in figs[:MAX_TABLE_ROWS]
         ],
+        "figures_more": max(0, len(figs) - MAX_TABLE_ROWS),
         "revisions": [r.note for r in revs],
     }
 
@@ -327,6 +329,7 @@ def compare_view(c: Comparison) -> dict:
         ],
         "threads": threads,
         "terms_rule": terms_rule_text(c.rules),
+        "not_speakers": not_speakers_text(c) if c.not_speakers() else "",
         "groupings": [_grouping_view(g, grouped) for g, grouped in c.groups],
     }
 

@@ -31,6 +31,7 @@ from .comparison import (
     busiest,
     correction,
     findings_markdown,
+    not_speakers_text,
     terms_rule_text,
 )
 from .files import write_atomic
@@ -203,13 +204,18 @@ def _voices_markdown(rows, mix) -> list[str]:
     their counts (quotes.csv and compare.html have every attribution and an example)."""
     anonymous = {m.outlet: m for m in mix}
     lines = []
-    for outlet in sorted({r.outlet for r in rows}):
+    said: dict[str, int] = {}
+    for r in rows:
+        said[r.outlet] = said.get(r.outlet, 0) + r.quotes + r.attributions
+    shown = sorted(sorted(said, key=lambda o: -said[o])[:MAX_TABLE_ROWS])
+    for outlet in shown:
         m = anonymous.get(outlet)
         share = f" ({m.anonymous_share:.0%} of {m.attributions} anonymous)" if m else ""
         top = [r for r in rows if r.outlet == outlet][:TOP_SPEAKERS]
         names = ", ".join(f"{md_escape(r.speaker)} ({r.quotes + r.attributions})" for r in top)
         lines.append(f"- voices, {md_escape(outlet)}{share}: {names}")
-    return lines
+    more = len(said) - len(shown)
+    return lines + ([f"- voices of {more} more outlets in voices.csv"] if more > 0 else [])
 
 
 def _differences(c: Comparison, labels: dict[str, str]) -> list[str]:
@@ -299,6 +305,7 @@ def render_compare_markdown(c: Comparison) -> str:
         "",
         f"A word is listed as distinctive when {terms_rule_text(c.rules)}.",
         "",
+        *([not_speakers_text(c), ""] if c.not_speakers() else []),
         "## Findings",
         "",
     ]

@@ -68,6 +68,15 @@ class Comparison:
         return [{"speaker": s, "attributions": n} for s, n in sorted(counts.items())]
 
 
+def not_speakers_text(c: Comparison) -> str:
+    """How many speakers the voices leave out as things or nobody (both pages say it)."""
+    return (
+        f"Voices are people, organisations and groups: {len(c.not_speakers())} speaker(s) "
+        "judged a thing or nobody are not listed (compare.json not_speakers; quotes.csv, "
+        "kind other)."
+    )
+
+
 def correction(rules: CompareSettings) -> str:
     if rules.fdr == "bh":
         return f"Benjamini-Hochberg over every test of the comparison, q <= {rules.q}"

@@ -55,3 +55,19 @@ def test_without_a_grouping_the_busiest_outlets_are_drawn(many):
     shown, sides, said = drawn_sides(ungrouped)
     assert shown is ungrouped and len(sides) == MANY_OUTLETS
     assert said["note"].startswith(f"the {MANY_OUTLETS} outlets with the most posts of 30")
+
+
+def test_both_pages_say_how_many_speakers_are_left_out_as_things(many):
+    import dataclasses
+
+    from storythreads.analysis.compare.voices import QuoteRow
+    from storythreads.reports.compare_html import render_compare_html
+
+    mask = QuoteRow("p1", "left-01", many.run.threads[0].id, "the mask", "other", "says",
+                    "wear me", True, 0, 7)  # fmt: skip
+    with_thing = dataclasses.replace(many, quotes=(mask,))
+    assert with_thing.not_speakers() == [{"speaker": "the mask", "attributions": 1}]
+    said = "1 speaker(s) judged a thing or nobody are not listed"
+    assert said in render_compare_markdown(with_thing)
+    assert said in render_compare_html(with_thing)
+    assert "judged a thing" not in render_compare_markdown(many)
