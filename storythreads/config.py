@@ -235,8 +235,16 @@ class StoreSettings:
     # two cost 15 s, against 2-3 s for the run's own work). 0 hours: before every run.
     full_copy_max_mb: int = 1024
     full_copy_every_hours: float = 24.0
+    # A run bringing more new posts than this (a first run on an archive) takes them in
+    # time order, this many at a time, each piece a scheduled run of its own committed to
+    # the store (pipeline.backlog): peak memory follows this number, not the archive's size.
+    backlog_window_posts: int = 20_000
 
     def __post_init__(self):
+        _check(
+            self.backlog_window_posts >= 1,
+            f"store.backlog_window_posts ({self.backlog_window_posts}) must be >= 1",
+        )
         _check(
             0 <= self.snapshots <= 100,
             f"store.snapshots ({self.snapshots}) must be within [0, 100]",

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from .config import Settings
 from .timing import StageTimer
@@ -41,12 +42,14 @@ def run_job(
     problems: Sequence[Problem] = (),
     timer: StageTimer | None = None,
     on_store: Callable[[object], None] | None = None,
+    progress: Callable[[Any], None] | None = None,
 ) -> tuple[Run, list[Path]]:
     """Thread ``posts`` and write the report folder (``reports.publish``); with a store,
     as one scheduled run (``pipeline.update``), its reports written under the store's lock
     so that a later run cannot overwrite them with older ones. ``on_store(store)`` is called
-    once the store is open and locked (the CLI says how many posts it holds). Returns the
-    run and the report files written."""
+    once the store is open and locked (the CLI says how many posts it holds). More new
+    posts than ``store.backlog_window_posts`` go window by window (``pipeline.backlog``),
+    each window reported to ``progress``. Returns the run and the report files written."""
     timer = timer if timer is not None else StageTimer()
     if job.store is None:
         prefetch(embedder, posts, settings)
@@ -65,13 +68,18 @@ def run_job(
         store.lock(job.wait)
         if on_store is not None:
             on_store(store)
-        prefetch(embedder, posts, settings, store)
+        # the local engine starts on the new paragraphs before the pipeline is imported; a
+        # backlog embeds window by window instead (the archive's vectors never wait whole)
+        if job.rethread or len(posts) <= settings.store.backlog_window_posts:
+            prefetch(embedder, posts, settings, store)
         from .pipeline import update
+        from .pipeline.backlog import backlog
         from .reports import publish
 
-        run = update(
-            store, posts, settings, embedder, problems=problems, rethread=job.rethread, timer=timer
-        )
+        if job.rethread:
+            run = update(store, posts, settings, embedder, problems, rethread=True, timer=timer)
+        else:
+            run = backlog(store, posts, settings, embedder, problems, timer, progress)
         with timer.stage("render"):  # still under the lock
             return run, publish(run, job.out_dir, settings.report, job.since, job.until)
 

@@ -34,6 +34,7 @@ from .options import (
     out_option,
     window_options,
 )
+from .progress import BacklogProgress, parse_posts
 from .store import export_command, store_group
 
 
@@ -48,26 +49,6 @@ def _settings(
     if backend:
         settings = settings.replace("embedding", backend=backend)
     return settings
-
-
-def _parse_posts(run_, nlp, embedder=None):
-    """The posts' parses for voices and figures, with a progress bar on stderr when a
-    person is watching and the work is long (cron mail gets none)."""
-    from ..analysis.compare.readings import parse_posts
-
-    n = sum(1 for a in run_.assignments if a.role == "primary")
-    if n < 200 or not sys.stderr.isatty():
-        return parse_posts(run_, nlp, embedder=embedder)
-    with click.progressbar(
-        length=n, label="Parsing posts (voices, figures)", file=sys.stderr
-    ) as bar:
-        done = [0]
-
-        def advance(count):
-            bar.update(count - done[0])
-            done[0] = count
-
-        return parse_posts(run_, nlp, progress=advance, embedder=embedder)
 
 
 def _report_problems(problems) -> None:
@@ -188,6 +169,7 @@ def run(
         problems=result.problems,
         timer=timer,
         on_store=say_store,
+        progress=BacklogProgress(settings.store.backlog_window_posts),
     )
     c = run_.counts
     if "vectors" in run_.changes:
@@ -271,7 +253,7 @@ def compare(
     comparison = build_comparison(
         window,
         top_terms,
-        readings=_parse_posts(window, nlp, embedder),
+        readings=parse_posts(window, nlp, embedder),
         rules=settings.compare,
         groupings=groupings,
     )
