@@ -71,12 +71,14 @@ def first_run(size: str, how: str) -> tuple[dict, dict[str, str]]:
     window = 10_000_000 if how == "whole" else 20_000
     config.write_text(f"[store]\nbacklog_window_posts = {window}\n")
     cmd = [str(Path(sys.executable).with_name("storythreads")), "run", str(archive(size)),
-           "--store", str(store), "--out", str(out), "--config", str(config)]  # fmt: skip
+           "--store", str(store), "--out", str(out), "--config", str(config),
+           "--profile"]  # fmt: skip
     r = measured(cmd, f"backlog-{size}-{how}", WORK)
     posts = sum(1 for _ in archive(size).open())
     row = {"posts": posts, "wall_s": r["wall_s"], "peak_mb": r["peak_mb"],
            "tree_peak_mb": r["tree_peak_mb"], "posts_per_s": round(posts / r["wall_s"], 1),
-           "summary": r["out"].strip().split("; wrote")[0]}  # fmt: skip
+           "summary": r["out"].strip().split("; wrote")[0],
+           "stages": r["err"].strip().splitlines()[-14:]}  # fmt: skip
     return row, threads_of(store)
 
 

@@ -176,6 +176,9 @@ def run(
         click.echo(f"storythreads: note: {run_.changes['vectors']}", err=True)
     if profile:
         click.echo(profile_table(timer.seconds, c["segments_embedded"]), err=True)
+    if "backlog_windows" in c:
+        click.echo(f"storythreads: the backlog's {c['backlog_posts']} new posts are stored, in "
+                   f"{c['backlog_windows']} windows; the last one's run:", err=True)  # fmt: skip
     click.echo(
         f"{c['posts']} posts -> {c['threads']} threads ({c['unthreaded']} unthreaded, "
         f"{c['segments_embedded']} segments embedded); wrote " + ", ".join(str(p) for p in written)

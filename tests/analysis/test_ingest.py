@@ -442,3 +442,24 @@ def test_a_short_csv_row_and_blank_cells_past_the_header_are_read(tmp_path):
     assert [p.id for p in result.posts] == ["short-1", "trail-1"]
     assert result.posts[0].body == "" and result.posts[1].body == "Two docks reopen."
     assert result.problems == ()
+
+
+def test_lines_are_read_one_at_a_time_as_the_file_numbers_them():
+    from storythreads.analysis.ingest.cleaning import iter_lines, split_lines
+
+    text = "\ufeffa\r\nb\rc\n\nd"
+    assert list(iter_lines(text)) == split_lines(text) == ["a", "b\rc", "", "d"]
+    assert list(iter_lines("")) == [""] and list(iter_lines("x\n")) == ["x", ""]
+
+
+def test_a_large_file_of_a_known_format_is_read_past_a_blank_start(tmp_path):
+    """A known format is checked by the file's first 64 kB; blank lines longer than that
+    still leave the records after them, and a file of blanks alone is still refused."""
+    record = json.dumps({"id": "a", "title": "Late", "text": "a record after blank lines"})
+    late = tmp_path / "late.jsonl"
+    late.write_text("\n" * 70_000 + record + "\n")
+    assert [p.id for p in read_posts([late]).posts] == ["a"]
+    blank = tmp_path / "blank.jsonl"
+    blank.write_text(" \n" * 40_000)
+    with pytest.raises(InputError, match="only whitespace"):
+        read_posts([blank])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
 
 # C0 controls except \t and \n, DEL, and C1 controls (mis-decoded Windows-1252 leaves those).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -13,7 +14,19 @@ _ENTITY = re.compile(r"&(?:[a-zA-Z][a-zA-Z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9a-fA-F
 
 def split_lines(text: str) -> list[str]:
     """Lines numbered as in the file: split on "\\n" only, so line N is the file's line N."""
-    return text.removeprefix("\ufeff").replace("\r\n", "\n").split("\n")
+    return list(iter_lines(text))
+
+
+def iter_lines(text: str) -> Iterator[str]:
+    """``split_lines``, one line at a time: an archive's text is not copied into a list."""
+    start = 1 if text.startswith("\ufeff") else 0
+    while True:
+        end = text.find("\n", start)
+        line = text[start:] if end < 0 else text[start:end]
+        yield line[:-1] if line.endswith("\r") else line
+        if end < 0:
+            return
+        start = end + 1
 
 
 def clean_text(value: str) -> str:

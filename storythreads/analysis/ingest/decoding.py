@@ -28,7 +28,7 @@ from w3lib.encoding import html_body_declared_encoding
 from ...errors import InputError
 
 _UTF8_BOM = b"\xef\xbb\xbf"
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _WEB_DEFAULT = "cp1252"  # WHATWG: the legacy default for unlabelled Western text
 
 
@@ -46,7 +46,7 @@ class Decoded:
 def decode_preview(data: bytes, where: str) -> str:
     """A forgiving reading of the bytes (bad bytes replaced), to tell the format by; the
     same InputError as ``decode`` for binary data."""
-    if data.startswith(_UTF16_BOMS):
+    if data.startswith(UTF16_BOMS):
         return decode(data, where).text
     data = data.removeprefix(_UTF8_BOM)
     if b"\x00" in data:
@@ -57,7 +57,7 @@ def decode_preview(data: bytes, where: str) -> str:
 def decode(data: bytes, where: str, markup: bool = False) -> Decoded:
     """The text of a file's bytes by the rules above; ``markup``: an HTML page or a feed,
     whose own declaration of its encoding is read. InputError for binary data."""
-    if data.startswith(_UTF16_BOMS):
+    if data.startswith(UTF16_BOMS):
         try:
             text = data.decode("utf-16")
         except UnicodeDecodeError as exc:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ...config import LimitSettings
 from ...types import Post, Problem
-from .cleaning import split_lines
+from .cleaning import iter_lines
 from .common import PostSink
 
 
@@ -20,7 +20,7 @@ def read(
 ) -> tuple[list[Post], list[Problem]]:
     """Posts from JSONL text; fields id, source, url, published, title, text/body, byline."""
     sink = PostSink(path, limits, source)
-    for number, line in enumerate(split_lines(text), start=1):
+    for number, line in enumerate(iter_lines(text), start=1):
         if not line.strip():
             continue
         try:

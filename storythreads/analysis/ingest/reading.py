@@ -16,7 +16,7 @@ from ...errors import InputError
 from ...types import Post, Problem, unique_posts
 from . import csv_posts, feeds, html, jsonl, liveblog_text
 from .common import duplicate_message
-from .decoding import decode, decode_preview
+from .decoding import UTF16_BOMS, decode, decode_preview
 from .times import is_stamp
 
 # read(path, text, limits, source=None) -> (posts, problems). `source` fills in the outlet
@@ -123,18 +123,27 @@ def read_posts(
     return IngestResult(posts=tuple(ordered), problems=tuple(problems))
 
 
+_PREVIEW_BYTES = 1 << 16  # what a file of a known format is checked by before it is read
+
+
 def _read_file(
     path: Path, format: str | None, limits: LimitSettings, source: str | None
 ) -> tuple[list[Post], list[Problem]]:
     data = _load(path)
     where = str(path)
     # the format is told from a forgiving reading; the real one may depend on it (pages and
-    # feeds declare their encoding)
-    preview = decode_preview(data, where)
+    # feeds declare their encoding). A format already known needs only the file's start.
+    known = format or _EXTENSIONS.get(path.suffix.lower())
+    whole = not known or data.startswith(UTF16_BOMS) or len(data) <= _PREVIEW_BYTES
+    preview = decode_preview(data if whole else data[:_PREVIEW_BYTES], where)
+    if not preview.strip() and not whole:
+        preview = decode_preview(data, where)
     if not preview.strip():
         raise InputError("file contains only whitespace", path=where)
     name = format or sniff_format(path, preview)
+    del preview
     decoded = decode(data, where, markup=name in ("html", "feed"))
+    del data  # an archive's bytes go before its posts are made
     posts, problems = FORMATS[name](path, decoded.text, limits, source=source)
     if decoded.note:
         problems = [Problem(where, decoded.line, decoded.note), *problems]
