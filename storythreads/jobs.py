@@ -70,7 +70,9 @@ def run_job(
             on_store(store)
         # the local engine starts on the new paragraphs before the pipeline is imported; a
         # backlog embeds window by window instead (the archive's vectors never wait whole)
-        if job.rethread or len(posts) <= settings.store.backlog_window_posts:
+        stamps = store.post_stamps(p.id for p in posts)
+        unstored = sum(p.id not in stamps or stamps[p.id][0] != p.content_sha for p in posts)
+        if job.rethread or unstored <= settings.store.backlog_window_posts:
             prefetch(embedder, posts, settings, store)
         from .pipeline import update
         from .pipeline.backlog import backlog
