@@ -49,7 +49,7 @@ def threads(path: Path) -> Run:
 def passing(run: Run) -> dict:
     pooled = pooled_comparison(run)
     return {
-        side: [f"{r.term} (vs {r.other}: z {r.z:.1f}, q {r.q_value:.2g}; {r.threads} vs "
+        side: [f"{r.term} (vs {r.other}: z {r.paired_z:.1f}, q {r.paired_q:.2g}; {r.threads} vs "
                f"{r.other_threads} threads)" for r in rows]
         for side, rows in top_terms(pooled.terms, 0.05, 10).items()
     } | {"tested": len(pooled.terms)}  # fmt: skip
@@ -75,9 +75,9 @@ def null_check(run: Run, swaps: int) -> dict:
     false, z, lo_z = 0, [], []
     for seed in range(swaps):
         terms = pooled_comparison(swapped(run, "fox", "nyt", seed)).terms
-        false += sum(r.q_value <= 0.05 for r in terms)
-        z += [r.z for r in terms]
-        lo_z += [abs(r.log_odds_z) for r in terms]
+        false += sum(r.passes(0.05) for r in terms)
+        z += [r.paired_z for r in terms]
+        lo_z += [r.z for r in terms]
     spread = statistics.fmean(v * v for v in z) ** 0.5
     return {"swaps": swaps, "false_discoveries": false, "z_rms": round(spread, 2),
             "log_odds_z_rms": round(statistics.fmean(v * v for v in lo_z) ** 0.5, 2)}  # fmt: skip

@@ -42,8 +42,8 @@ TABLES = (
     "coverage", "lead", "terms", "voices", "sources", "quotes", "hedges", "figures", "revisions",
     "attention", "framing", "agenda", "pairs", "quoted",
 )  # fmt: skip
-# compare.json holds these tables' significant rows only (q <= compare.q); the CSV files
-# hold every tested row
+# compare.json holds these tables' listed rows only (agenda: q_value <= compare.q; framing
+# and quoted: paired_q <= compare.q); the CSV files hold every tested row
 SIGNIFICANT_ONLY = ("framing", "agenda", "quoted")
 
 
@@ -182,7 +182,7 @@ def _json_tables(c: Comparison) -> dict:
     }
     for name in SIGNIFICANT_ONLY:
         rows = getattr(c, name)
-        tables[name] = _rows(r for r in rows if r.q_value <= c.rules.q)
+        tables[name] = _rows(r for r in rows if r.passes(c.rules.q))
         tables[f"{name}_tested"] = len(rows)
     return tables
 

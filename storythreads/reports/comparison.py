@@ -166,7 +166,7 @@ def findings(c: Comparison, sides: str) -> list[Paragraph]:
         lead = f"Over the threads each pair of {sides} both covered (threads shared: {pools}):"
         out.append(Paragraph(lead, tuple(
             (side, "words more: " + ", ".join(
-                f"“{r.term}” (vs {r.other}: z {r.z:.1f}, q {r.q_value:.2g}; {r.threads} vs "
+                f"“{r.term}” (vs {r.other}: z {r.paired_z:.1f}, q {r.paired_q:.2g}; {r.threads} vs "
                 f"{r.other_threads} threads)" for r in rows))
             for side, rows in tops.items())))  # fmt: skip
         if not tops:
@@ -179,7 +179,7 @@ def findings(c: Comparison, sides: str) -> list[Paragraph]:
         f"No speaker is quoted by one of the {sides} more than chance allows (q ≤ {q:g}; "
         f"{len(c.quoted):,} speakers tested).",
         tuple((side, "quotes more: " + ", ".join(
-            f"{r.term} (vs {r.other}: {r.threads} vs {r.other_threads} threads, q {r.q_value:.2g})"
+            f"{r.term} (vs {r.other}: {r.threads} vs {r.other_threads} threads, q {r.paired_q:.2g})"
             for r in rows)) for side, rows in quoted.items())))  # fmt: skip
     labels = {t.id: t.label for t in c.run.threads}
     more = sorted((r for r in c.agenda if r.q_value <= q), key=lambda r: (r.q_value, r.thread_id))

@@ -153,7 +153,7 @@ def test_the_longer_side_is_not_found_to_use_a_word_for_writing_more():
     alpha = rows["alpha"]
     used = {alpha.group: alpha.threads, alpha.other: alpha.other_threads}
     assert used == {"trio": 30, "solo": 18}  # the trio used it in far more threads
-    assert alpha.q_value > 0.05  # but no more than its length predicts
+    assert alpha.q_value > 0.05 and alpha.paired_q > 0.05  # no more than its length predicts
     share = 0.75 if alpha.group == "trio" else 0.25  # its share of each thread's words
     assert alpha.expected_threads == pytest.approx(share * alpha.discordant_threads, rel=0.05)
 
@@ -163,4 +163,4 @@ def test_a_discordant_thread_count_is_what_the_test_reads():
     row = rows["illegal"]
     assert (row.group, row.discordant_threads, row.threads, row.other_threads) == ("right", 40, 40, 0)
     assert row.expected_threads == pytest.approx(20, rel=0.1)  # equal lengths: half each
-    assert row.log_odds > 0 and row.log_odds_z > 0
+    assert row.log_odds > 0 and row.z > 0 and row.paired_z > 0

@@ -27,9 +27,10 @@ sides' lengths (a group of two outlets writes twice the words of one).
 The effect size is the log-odds ratio with an informative Dirichlet prior (Monroe,
 Colaresi & Quinn 2008, ``stats.log_odds_dirichlet``): the prior is the term's
 thread-level count over the whole comparison, scaled so that it weighs as much as the
-pair's own counts (alpha0 = n_A + n_B); its own z is ``log_odds_z``. On BASIL 2015-19,
-under random swaps of the sides within threads, that z has a spread of 0.5 (it ignores
-the pairing), so it is reported, not tested. A term is tested when at least
+pair's own counts (alpha0 = n_A + n_B), with its own z, p and q (the table's first
+columns, as it first had them). On BASIL 2015-19, under random swaps of the sides within
+threads, that z has a spread of 0.5 (it ignores the pairing), so it is reported, and the
+paired test (``paired_z``, ``paired_p``, ``paired_q``) decides what is listed. A term is tested when at least
 ``rules.min_docs`` of the pool's thread-sides use it; a pair is compared when it shares at
 least ``MIN_SHARED_THREADS`` threads and each side has at least ``rules.min_words`` words
 in them.
@@ -65,14 +66,16 @@ MIN_SHARED_THREADS = 3  # threads a pair must both have covered to be compared
 
 @dataclass(frozen=True)
 class PooledTermRow:
-    """One tested term of one pair of sides, oriented so that ``group`` uses it more."""
+    """One tested term of one pair of sides, oriented so that ``group`` uses it more by
+    the log-odds (z, p and q are the log-odds', as the table first had them); the paired
+    test that decides what is listed is in the ``paired_*`` fields (see the module doc)."""
 
-    group: str  # the side that uses the term more (z >= 0)
+    group: str  # the side that uses the term more by the log-odds (z >= 0)
     other: str
     term: str  # a word, or two words joined by a space
-    z: float  # the stratified sign test over the discordant threads (see the module doc)
+    z: float  # the log-odds' z (Monroe et al.), reported: it ignores the pairing
     p_value: float  # two-sided, from z
-    q_value: float  # Benjamini-Hochberg over every tested term of the grouping
+    q_value: float  # Benjamini-Hochberg of p_value over every tested term of the grouping
     log_odds: float  # the effect: log-odds ratio with the informative Dirichlet prior
     threads: int  # threads of the pool in which `group` used the term (what is tested)
     other_threads: int
@@ -80,9 +83,29 @@ class PooledTermRow:
     other_count: int
     shared_threads: int  # the pool: threads both sides covered
     prior: float  # the term's Dirichlet prior count
-    log_odds_z: float = 0.0  # the log-odds' own z (Monroe et al.), reported, not tested
+    # the stratified sign test over the discordant threads: positive when `group` used
+    # the term in more of them than its share of the words predicts, negative when fewer
+    paired_z: float = 0.0
+    paired_p: float = 1.0  # two-sided, from paired_z
+    paired_q: float = 1.0  # Benjamini-Hochberg of paired_p over every tested term: listed
     discordant_threads: int = 0  # pool threads in which exactly one side used the term
     expected_threads: float = 0.0  # of those, how many `group` would win by its length
+
+    def passes(self, q: float) -> bool:
+        """Whether the paired test lists the term (``paired_q <= q``)."""
+        return self.paired_q <= q
+
+    def paired_view(self) -> PooledTermRow:
+        """The row from the side the paired test finds using the term more (as it is
+        when ``paired_z >= 0``; else its sides swapped, both z's then from that side)."""
+        if self.paired_z >= 0:
+            return self
+        return replace(
+            self, group=self.other, other=self.group, z=-self.z, log_odds=-self.log_odds,
+            threads=self.other_threads, other_threads=self.threads, count=self.other_count,
+            other_count=self.count, paired_z=-self.paired_z,
+            expected_threads=self.discordant_threads - self.expected_threads,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -96,6 +119,9 @@ class AgendaRow:
     ratio: float  # posts / expected
     p_value: float  # Fisher's exact test, one-sided: more posts than expected
     q_value: float  # Benjamini-Hochberg over every (thread, side)
+
+    def passes(self, q: float) -> bool:
+        return self.q_value <= q
 
 
 @dataclass(frozen=True)
@@ -117,7 +143,7 @@ class Pooled:
     pairs: tuple[PairRow, ...]
 
     def significant(self, q: float) -> list[PooledTermRow]:
-        return [row for row in self.terms if row.q_value <= q]
+        return [row for row in self.terms if row.passes(q)]
 
 
 def post_terms(post: Post) -> list[str]:
@@ -175,7 +201,7 @@ def compare_pairs(
     ``size`` is a cell's amount of text, whose share sets a side's chance in the test."""
     prior = Counter(item for threads in per_side.values() for cell in threads.values()
                     for item in cell)  # fmt: skip
-    tests: list[tuple[float, PooledTermRow]] = []
+    tests: list[PooledTermRow] = []
     pairs = []
     for a, b in combinations(sorted(per_side), 2):
         pool = sorted(set(per_side[a]) & set(per_side[b]))
@@ -186,8 +212,10 @@ def compare_pairs(
         )
         tests.extend(found)
         pairs.append(PairRow(a, b, len(pool), len(found)))
-    q = benjamini_hochberg([p for p, _ in tests])
-    rows = [replace(row, q_value=qv) for (_, row), qv in zip(tests, q, strict=True)]
+    q = benjamini_hochberg([row.p_value for row in tests])
+    paired_q = benjamini_hochberg([row.paired_p for row in tests])
+    rows = [replace(row, q_value=qv, paired_q=pq)
+            for row, qv, pq in zip(tests, q, paired_q, strict=True)]  # fmt: skip
     rows.sort(key=lambda r: (r.group, r.other, -r.z, r.term))
     return tuple(rows), tuple(pairs)
 
@@ -201,8 +229,8 @@ def _pair(
     min_docs: int,
     min_words: int,
     size: Callable[[Counter], float],
-) -> list[tuple[float, PooledTermRow]]:
-    """Every tested item of one pair over its pool, with its p-value (q comes later)."""
+) -> list[PooledTermRow]:
+    """Every tested item of one pair over its pool (the q values come later)."""
     used_a = Counter(term for t in pool for term in per_side[a][t])  # threads using it
     used_b = Counter(term for t in pool for term in per_side[b][t])
     occurs_a = sum((per_side[a][t] for t in pool), Counter())
@@ -220,15 +248,16 @@ def _pair(
         delta, lo_z = scores[term]
         gap, spread = won[term] - mean.get(term, 0.0), var.get(term, 0.0)
         z = math.copysign(max(abs(gap) - 0.5, 0.0), gap) / math.sqrt(spread) if spread else 0.0
-        first, second = (a, b) if (z, delta) >= (0, 0) else (b, a)
+        first, second = (a, b) if delta >= 0 else (b, a)
         ua, ub = (used_a, used_b) if first == a else (used_b, used_a)
         oa, ob = (occurs_a, occurs_b) if first == a else (occurs_b, occurs_a)
         n = split[term]
         expected = mean.get(term, 0.0) if first == a else n - mean.get(term, 0.0)
-        found.append((p_value(z), PooledTermRow(
-            first, second, term, abs(z), p_value(z), 1.0, abs(delta), ua[term], ub[term],
-            oa[term], ob[term], len(pool), prior[term] * scale / total,
-            lo_z if first == a else -lo_z, n, expected)))  # fmt: skip
+        paired = z if first == a else -z
+        found.append(PooledTermRow(
+            first, second, term, abs(lo_z), p_value(lo_z), 1.0, abs(delta), ua[term], ub[term],
+            oa[term], ob[term], len(pool), prior[term] * scale / total, paired, p_value(z),
+            1.0, n, expected))  # fmt: skip
     return found
 
 
@@ -295,13 +324,15 @@ def agenda(run: Run) -> list[AgendaRow]:
 def top_terms(
     rows: Iterable[PooledTermRow], q: float, per_side: int
 ) -> dict[str, list[PooledTermRow]]:
-    """Per side, its significant terms (q <= ``q``) by z, each term once (its strongest
-    pair), at most ``per_side`` of them."""
+    """Per side, the terms the paired test lists for it (``paired_q <= q``), each seen from
+    that side (``paired_view``), by paired z, each term once (its strongest pair), at most
+    ``per_side`` of them."""
     found: dict[str, list[PooledTermRow]] = {}
     seen: set[tuple[str, str]] = set()
-    for row in sorted(rows, key=lambda r: (-r.z, r.group, r.other, r.term)):
+    views = [row.paired_view() for row in rows if row.passes(q)]
+    for row in sorted(views, key=lambda r: (-r.paired_z, r.group, r.other, r.term)):
         mine = found.setdefault(row.group, [])
-        if row.q_value <= q and (row.group, row.term) not in seen and len(mine) < per_side:
+        if (row.group, row.term) not in seen and len(mine) < per_side:
             mine.append(row)
             seen.add((row.group, row.term))
     return {side: found[side] for side in sorted(found) if found[side]}
