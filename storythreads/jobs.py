@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .analysis.ingest.archive import Archive
 from .config import Settings
 from .timing import StageTimer
 from .types import Post, Problem, Run
@@ -70,10 +71,15 @@ def run_job(
             on_store(store)
         # the local engine starts on the new paragraphs before the pipeline is imported; a
         # backlog embeds window by window instead (the archive's vectors never wait whole)
-        stamps = store.post_stamps(p.id for p in posts)
-        unstored = sum(p.id not in stamps or stamps[p.id][0] != p.content_sha for p in posts)
+        if isinstance(posts, Archive):  # only what the store lacks is read from the files
+            fresh: Sequence[Post] = posts.unstored(store.post_stamps)
+            unstored = len(fresh)
+        else:
+            stamps = store.post_stamps(p.id for p in posts)
+            fresh = posts
+            unstored = sum(p.id not in stamps or stamps[p.id][0] != p.content_sha for p in posts)
         if job.rethread or unstored <= settings.store.backlog_window_posts:
-            prefetch(embedder, posts, settings, store)
+            prefetch(embedder, posts if job.rethread else fresh, settings, store)
         from .pipeline import update
         from .pipeline.backlog import backlog
         from .reports import publish

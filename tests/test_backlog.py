@@ -108,3 +108,30 @@ def test_the_cli_says_a_backlog_starts_and_draws_no_bar_on_a_pipe(tmp_path, monk
     assert result.exit_code == 0, result.output
     assert "a backlog of 37 new posts, in 4 windows of up to 10 (each committed)" in result.output
     assert "Threading the backlog" not in result.output  # no bar: not a terminal
+
+
+def test_an_archive_not_held_gives_the_threads_of_the_posts_held(tmp_path, make_fake_embedder):
+    """The CLI reads a long JSONL file as an Archive: each window's posts are read from the
+    file when its turn comes, and the threads are those of the same posts held in memory."""
+    from helpers.fixture_posts import write_posts_jsonl
+
+    from storythreads.analysis.ingest import read_archive
+
+    data = write_posts_jsonl(tmp_path / "feed.jsonl", WEEKS_FEED)
+    with Store(tmp_path / "held.sqlite") as store:
+        backlog(store, WEEKS_FEED, SMALL, make_fake_embedder())
+        held = partition(store)
+        held_ids = {a.thread_id for a in store.load_run().assignments}
+    with Store(tmp_path / "archive.sqlite") as store:
+        run = backlog(store, read_archive(data, stream_bytes=0), SMALL, make_fake_embedder())
+        assert partition(store) == held
+        assert {a.thread_id for a in store.load_run().assignments} == held_ids
+    assert run.counts["backlog_windows"] == 4
+    # three more posts at the end of the same long file: only they are read and threaded
+    later = WEEKS_FEED[-1].published + timedelta(hours=1)
+    extra = [Post(f"extra-{k}", "Wire", None, later, f"More {k}", None, "x") for k in range(3)]
+    write_posts_jsonl(data, [*WEEKS_FEED, *extra])
+    with Store(tmp_path / "archive.sqlite") as store:
+        run = backlog(store, read_archive(data, stream_bytes=0), SMALL, make_fake_embedder())
+        assert store.post_count() == len(WEEKS_FEED) + 3
+    assert (run.counts["posts_new"], run.counts["posts_unchanged"]) == (3, len(WEEKS_FEED))

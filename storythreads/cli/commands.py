@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from ..analysis.ingest import read_posts
+from ..analysis.ingest import read_archive, read_posts
 from ..config import Settings
 from ..errors import InputError
 from ..timefmt import duration
@@ -143,8 +143,10 @@ def run(
     engines.start_early(embedder)
     from ..jobs import Job, run_job
 
+    # into a store, a large JSONL archive is not held: each window's posts are read in turn
+    read = read_posts if no_store or rethread else read_archive
     with timer.stage("ingest"):
-        result = read_posts(list(inputs), format=fmt, limits=settings.limits, source=source)
+        result = read(list(inputs), format=fmt, limits=settings.limits, source=source)
     _report_problems(result.problems)
     if not result.posts:
         raise InputError("no usable posts in the input", path=", ".join(inputs))

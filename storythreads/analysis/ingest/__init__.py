@@ -6,8 +6,19 @@ all of them in `common`, and file handling (decoding, sniffing, merging) in `rea
     result = read_posts(["blog.txt", "more.jsonl"], limits=settings.limits)
     result.posts      # tuple[Post, ...], sorted by (published, id), one per id
     result.problems   # records skipped or repaired, each naming its file and line
+
+``read_archive`` reads the same posts without holding a large JSONL file (``archive``).
 """
 
+from .archive import Archive, read_archive
 from .reading import FORMATS, IngestResult, Reader, read_posts, sniff_format
 
-__all__ = ["FORMATS", "IngestResult", "Reader", "read_posts", "sniff_format"]
+__all__ = [
+    "FORMATS",
+    "Archive",
+    "IngestResult",
+    "Reader",
+    "read_archive",
+    "read_posts",
+    "sniff_format",
+]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
@@ -100,6 +100,9 @@ class PostSink:
     ("45'") is an order, not a time: the post is undated, said once for the file.
 
     HTML entities are decoded in every text field of every format ("Harry&#39;s").
+
+    ``posts`` is where the posts are kept, by id in file order (default: a dict): an
+    archive read without holding it (``archive``) keeps where each record lies instead.
     """
 
     def __init__(
@@ -108,6 +111,7 @@ class PostSink:
         limits: LimitSettings,
         source: str | None = None,
         page: Callable[[], PageDate | None] | None = None,
+        posts: MutableMapping[str, Post] | None = None,
     ):
         self.path = str(path)
         self.limits = limits
@@ -115,7 +119,7 @@ class PostSink:
         self._page = page  # asked only when a time of day needs it (it may cost a search)
         self._minutes: list[int | None] = []  # lines of posts stamped with a match minute
         self._disagreements: list[tuple[int | None, str]] = []
-        self._posts: dict[str, Post] = {}
+        self._posts: MutableMapping[str, Post] = {} if posts is None else posts
         self.problems: list[Problem] = []
         self._group: dict[str, str | None] = {}  # post id -> its blog, in file order
         self._clocks: list[_Clock] = []
@@ -266,6 +270,13 @@ class PostSink:
         return True
 
     def result(self) -> tuple[list[Post], list[Problem]]:
+        """The file's posts in file order, and its problems (``finish`` first)."""
+        self.finish()
+        return list(self._posts.values()), list(self.problems)
+
+    def finish(self) -> None:
+        """The file is read: times of day get their dates, and what is said once for
+        the file is said."""
         self._date_the_clocks()
         if self._disagreements:
             line, first = self._disagreements[0]
@@ -275,7 +286,6 @@ class PostSink:
         if self._minutes:
             self.problem(self._minutes[0], f"{len(self._minutes)} posts are stamped with a "
                          "match minute, not a time; they are undated")  # fmt: skip
-        return list(self._posts.values()), list(self.problems)
 
     def _date_the_clocks(self) -> None:
         """Each time of day without a date takes the date of the nearest dated post of its

@@ -21,21 +21,26 @@ def read(
     """Posts from JSONL text; fields id, source, url, published, title, text/body, byline."""
     sink = PostSink(path, limits, source)
     for number, line in enumerate(iter_lines(text), start=1):
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
-            sink.problem(number, f"not valid JSON ({exc.msg} at column {exc.colno}); skipped")
-            continue
-        except (ValueError, RecursionError) as exc:  # e.g. nesting too deep to parse
-            sink.problem(number, f"not valid JSON ({exc}); skipped")
-            continue
-        if not isinstance(value, dict):
-            sink.problem(number, f"expected a JSON object, got {_kind(value)}; skipped")
-            continue
-        sink.add_record(value, number)
+        add_line(sink, number, line)
     return sink.result()
+
+
+def add_line(sink: PostSink, number: int, line: str) -> None:
+    """One line of a JSONL file: a post, a problem, or nothing (a blank line)."""
+    if not line.strip():
+        return
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError as exc:
+        sink.problem(number, f"not valid JSON ({exc.msg} at column {exc.colno}); skipped")
+        return
+    except (ValueError, RecursionError) as exc:  # e.g. nesting too deep to parse
+        sink.problem(number, f"not valid JSON ({exc}); skipped")
+        return
+    if not isinstance(value, dict):
+        sink.problem(number, f"expected a JSON object, got {_kind(value)}; skipped")
+        return
+    sink.add_record(value, number)
 
 
 def _kind(value: object) -> str:

@@ -103,7 +103,7 @@ def read_posts(
     kept: dict[str, Post] = {}
     problems: list[Problem] = []
     for path in map(Path, paths):
-        posts, file_problems = _read_file(path, format, limits, source)
+        posts, file_problems = read_file(path, format, limits, source)
         problems.extend(file_problems)
         for post in posts:  # a file has one post per id already; this merges files
             first = kept.get(post.id)
@@ -126,14 +126,20 @@ def read_posts(
 _PREVIEW_BYTES = 1 << 16  # what a file of a known format is checked by before it is read
 
 
-def _read_file(
+def known_format(path: Path, format: str | None) -> str | None:
+    """The format given, else the one the file's extension names (None: to be sniffed)."""
+    return format or _EXTENSIONS.get(path.suffix.lower())
+
+
+def read_file(
     path: Path, format: str | None, limits: LimitSettings, source: str | None
 ) -> tuple[list[Post], list[Problem]]:
+    """One file's posts, in file order, one per id, and its problems."""
     data = _load(path)
     where = str(path)
     # the format is told from a forgiving reading; the real one may depend on it (pages and
     # feeds declare their encoding). A format already known needs only the file's start.
-    known = format or _EXTENSIONS.get(path.suffix.lower())
+    known = known_format(path, format)
     whole = not known or data.startswith(UTF16_BOMS) or len(data) <= _PREVIEW_BYTES
     preview = decode_preview(data if whole else data[:_PREVIEW_BYTES], where)
     if not preview.strip() and not whole:
