@@ -17,7 +17,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Collection
 from pathlib import Path
+from typing import Any
 
 from ..types import Run
 from .files import write_all_atomic
@@ -42,8 +44,11 @@ def block_of(thread_id: str) -> str:
 
 
 def write_archive(
-    run: Run, out_dir: str | Path, formats=("json", "html"), graph: Graph | None = None
-) -> dict:
+    run: Run,
+    out_dir: str | Path,
+    formats: Collection[str] = ("json", "html"),
+    graph: Graph | None = None,
+) -> dict[str, int]:
     """Write the pages of ``run``'s threads that changed, and their index blocks; return
     counts (threads whose pages were written, threads unchanged, threads in the archive).
     Pages are written in the report ``formats`` among json and html; the index blocks'
@@ -120,16 +125,16 @@ def write_archive(
     return {"written": written, "unchanged": kept, "threads": total}
 
 
-def read_index(folder: Path) -> dict[str, dict]:
+def read_index(folder: Path) -> dict[str, dict[str, Any]]:
     """Thread id -> its index entry, over every block (the whole archive: for tools and
     tests; a run reads only the blocks it writes)."""
-    found: dict[str, dict] = {}
+    found: dict[str, dict[str, Any]] = {}
     for path in sorted((Path(folder) / "index").glob("*.json")):
         found.update(_read_block(Path(folder), path.stem))
     return found
 
 
-def _read_block(folder: Path, name: str) -> dict[str, dict]:
+def _read_block(folder: Path, name: str) -> dict[str, dict[str, Any]]:
     """One block's entries; empty when it is missing or unreadable (its threads' pages are
     then written afresh)."""
     data = _read_json(folder / "index" / f"{name}.json", {})
@@ -139,18 +144,18 @@ def _read_block(folder: Path, name: str) -> dict[str, dict]:
         return {}
 
 
-def _read_json(path: Path, default):
+def _read_json(path: Path, default: object) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return default
 
 
-def _block_json(value) -> bytes:
+def _block_json(value: object) -> bytes:
     return (_json(value) + "\n").encode()
 
 
-def _entry(t: dict, digest: str) -> dict:
+def _entry(t: dict[str, Any], digest: str) -> dict[str, Any]:
     return {
         "id": t["id"],
         "label": t["label"],
@@ -163,11 +168,11 @@ def _entry(t: dict, digest: str) -> dict:
     }
 
 
-def _json(value) -> str:
+def _json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, allow_nan=False)
 
 
-def _thread_html(t: dict, posts: list[dict]) -> str:
+def _thread_html(t: dict[str, Any], posts: list[dict[str, Any]]) -> str:
     also = set(t["also_posts"])
     related = [
         {
@@ -193,9 +198,9 @@ def _thread_html(t: dict, posts: list[dict]) -> str:
     )
 
 
-def _index_html(rows: list[dict], block: str) -> str:
+def _index_html(rows: list[dict[str, Any]], block: str) -> str:
     return environment("html").get_template("archive.html.j2").render(rows=rows, block=block)
 
 
-def _blocks_html(blocks: list[dict]) -> str:
+def _blocks_html(blocks: list[dict[str, Any]]) -> str:
     return environment("html").get_template("archive_blocks.html.j2").render(blocks=blocks)

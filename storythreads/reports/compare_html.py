@@ -11,6 +11,9 @@ distinctive words, its voices and hedges, and the figures it reported (differenc
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
 from markupsafe import Markup
 
 from ..timefmt import duration
@@ -27,20 +30,28 @@ from .comparison import (
 )
 from .values import anchor_id, safe_url, when_text
 
+if TYPE_CHECKING:
+    from ..analysis.compare.groups import Grouping
+    from ..analysis.compare.outlets import AttentionRow, CoverageRow, LeadRow, TermRow
+    from ..analysis.compare.voices import HedgeRow, SourceRow, VoiceRow
+    from ..analysis.language.figures import FigureRow, Revision
+    from ..types import Post, Thread
+    from .comparison import ThreadRowT
+
 HEATMAP_THREADS = 40  # the busiest threads get a heatmap row; every thread gets a section
 LABEL_CHARS = 48
 LINE_CHARS = 12  # an outlet's name over its heatmap column: lines of about this many
 OUTLETS_LEVEL = 5  # up to this many outlets the names sit level; more stand upright
 
 
-def _grouped(rows) -> dict[str, list]:
-    out: dict[str, list] = {}
+def _grouped(rows: Iterable[ThreadRowT]) -> dict[str, list[ThreadRowT]]:
+    out: dict[str, list[ThreadRowT]] = {}
     for row in rows:
         out.setdefault(row.thread_id, []).append(row)
     return out
 
 
-def lag_text(row, window_days: float) -> str:
+def lag_text(row: LeadRow | None, window_days: float) -> str:
     """A lead row's lag for a reader; shared with compare.md so both pages say the same.
 
     A first post beyond the window is another event, so it gets words, not a lag.
@@ -76,14 +87,14 @@ DAY_MS = 86_400_000  # plotly's date axis counts milliseconds
 
 def attention_chart(
     c: Comparison, sides: list[str] | None = None, by: str = "outlet"
-) -> dict | None:
+) -> dict[str, Any] | None:
     """Each outlet's daily share of its posts given to a story, for the busiest threads
     that span two days or more; a menu picks the thread (attention.csv has them all).
     Only ``sides`` (default: every outlet) are drawn, each a ``by`` (an outlet, a group).
     None when no thread spans two days."""
     import plotly.graph_objects as go
 
-    series: dict[str, dict[str, list]] = {}
+    series: dict[str, dict[str, list[AttentionRow]]] = {}
     for r in c.attention:
         series.setdefault(r.thread_id, {}).setdefault(r.outlet, []).append(r)
     threads = [
@@ -133,7 +144,9 @@ def attention_chart(
     return figures_html.plain_json(fig)
 
 
-def coverage_heatmap(c: Comparison, outlets: list[str], anchors: dict[str, str]) -> dict | None:
+def coverage_heatmap(
+    c: Comparison, outlets: list[str], anchors: dict[str, str]
+) -> dict[str, Any] | None:
     """Posts per (thread, outlet) for the busiest threads; row i's anchor is anchors[i]."""
     import plotly.graph_objects as go
 
@@ -214,14 +227,26 @@ def clip(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _thread_view(t, cov, lead, terms, speak, hedge, figs, revs, posts, window, mix=()) -> dict:
+def _thread_view(
+    t: Thread,
+    cov: list[CoverageRow],
+    lead: Iterable[LeadRow],
+    terms: Iterable[TermRow],
+    speak: Iterable[VoiceRow],
+    hedge: Iterable[HedgeRow],
+    figs: Sequence[FigureRow],
+    revs: Iterable[Revision],
+    posts: dict[str, Post],
+    window: float,
+    mix: Iterable[SourceRow] = (),
+) -> dict[str, Any]:
     lags = {r.outlet: r for r in lead}
-    by_outlet: dict[str, list] = {}
+    by_outlet: dict[str, list[str]] = {}
     for r in terms:
         by_outlet.setdefault(r.outlet, []).append(f"{r.term} ({r.z:.1f})")
-    hedges: dict[str, list] = {}
-    for r in hedge:
-        hedges.setdefault(r.outlet, []).append(f"{r.phrase} ×{r.count}")
+    hedges: dict[str, list[str]] = {}
+    for h in hedge:
+        hedges.setdefault(h.outlet, []).append(f"{h.phrase} ×{h.count}")
     return {
         "id": t.id,
         "anchor": anchor_id(t.id),
@@ -278,7 +303,7 @@ def _thread_view(t, cov, lead, terms, speak, hedge, figs, revs, posts, window, m
     }
 
 
-def compare_view(c: Comparison) -> dict:
+def compare_view(c: Comparison) -> dict[str, Any]:
     """What compare.html shows, ordered and formatted, not yet escaped."""
     run = c.run
     posts = {p.id: p for p in run.posts}
@@ -334,11 +359,11 @@ def compare_view(c: Comparison) -> dict:
     }
 
 
-def _grouping_view(grouping, grouped: Comparison) -> dict:
+def _grouping_view(grouping: Grouping, grouped: Comparison) -> dict[str, Any]:
     """A grouping's table: each group's outlets, posts, threads and median lag."""
     lags = dict(median_lags(grouped))
     posts: dict[str, int] = {}
-    threads: dict[str, set] = {}
+    threads: dict[str, set[str]] = {}
     for r in grouped.coverage:
         posts[r.outlet] = posts.get(r.outlet, 0) + r.posts
         threads.setdefault(r.outlet, set()).add(r.thread_id)

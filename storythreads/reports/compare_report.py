@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..analysis.compare.groups import Grouping, regroup
 from ..analysis.compare.outlets import MAX_LAG_DAYS, attention, coverage, framing, lead_times
@@ -37,6 +38,15 @@ from .comparison import (
 from .files import write_atomic
 from .values import csv_text, jsonable, md_escape, names_md
 
+if TYPE_CHECKING:
+    from spacy.language import Language
+
+    from ..analysis.compare.outlets import CoverageRow
+    from ..analysis.compare.readings import Reading
+    from ..analysis.compare.voices import SourceRow, VoiceRow
+    from ..embeddings.base import Embedder
+    from .comparison import ThreadRowT
+
 SCHEMA = "storythreads.compare/1"
 TABLES = (
     "coverage", "lead", "terms", "voices", "sources", "quotes", "hedges", "figures", "revisions",
@@ -51,11 +61,11 @@ def build_comparison(
     run: Run,
     top_terms: int = 10,
     max_lag_days: float = MAX_LAG_DAYS,
-    nlp=None,
-    readings: dict | None = None,
+    nlp: Language | None = None,
+    readings: dict[str, Reading] | None = None,
     rules: CompareSettings | None = None,
     groupings: Sequence[Grouping] = (),
-    embedder=None,
+    embedder: Embedder | None = None,
 ) -> Comparison:
     """Every table of the comparison. Voices and figures read the posts' parses:
     ``readings`` (see ``parse_posts``) or, without it, a parse with ``nlp`` (default: the
@@ -104,7 +114,7 @@ def build_comparison(
     )
 
 
-def _rows(items) -> list[dict]:
+def _rows(items: Iterable[Any]) -> list[dict[str, Any]]:
     out = []
     for item in items:
         is_row = dataclasses.is_dataclass(item) and not isinstance(item, type)
@@ -113,7 +123,7 @@ def _rows(items) -> list[dict]:
     return out
 
 
-def table_rows(c: Comparison) -> dict[str, list[dict]]:
+def table_rows(c: Comparison) -> dict[str, list[dict[str, Any]]]:
     """Each tidy table as a list of flat rows (lists become JSON strings); the tables of
     each grouping as ``<table>-<grouping>`` (coverage-ideology: one row per thread and
     group)."""
@@ -128,7 +138,7 @@ def table_rows(c: Comparison) -> dict[str, list[dict]]:
     return tables
 
 
-def comparison_dict(c: Comparison) -> dict:
+def comparison_dict(c: Comparison) -> dict[str, Any]:
     labels = {t.id: t.label for t in c.run.threads}
     outlets = sorted({p.source or "unknown" for p in c.run.posts})
     return {
@@ -174,7 +184,7 @@ def comparison_dict(c: Comparison) -> dict:
     }
 
 
-def _json_tables(c: Comparison) -> dict:
+def _json_tables(c: Comparison) -> dict[str, object]:
     """Every table's rows for compare.json; the pooled framing and agenda with their
     significant rows only, and how many were tested (the CSV files hold them all)."""
     tables: dict[str, object] = {
@@ -187,8 +197,8 @@ def _json_tables(c: Comparison) -> dict:
     return tables
 
 
-def _by_thread(rows) -> dict[str, list]:
-    grouped: dict[str, list] = {}
+def _by_thread(rows: Iterable[ThreadRowT]) -> dict[str, list[ThreadRowT]]:
+    grouped: dict[str, list[ThreadRowT]] = {}
     for row in rows:
         grouped.setdefault(row.thread_id, []).append(row)
     return grouped
@@ -199,7 +209,7 @@ TOP_DIFFERENCES = 10  # the summary's largest significant differences
 TOP_TERMS_MD = 5  # distinctive words per outlet and thread in compare.md (terms.csv: all)
 
 
-def _voices_markdown(rows, mix) -> list[str]:
+def _voices_markdown(rows: Sequence[VoiceRow], mix: Iterable[SourceRow]) -> list[str]:
     """One line per outlet: its share of anonymous sources and its top speakers with
     their counts (quotes.csv and compare.html have every attribution and an example)."""
     anonymous = {m.outlet: m for m in mix}
@@ -231,7 +241,7 @@ def _differences(c: Comparison, labels: dict[str, str]) -> list[str]:
     return lines
 
 
-def _first_text(row) -> str:
+def _first_text(row: CoverageRow) -> str:
     """A coverage row's first post: its date when the post gives a date only."""
     if row.first is None:
         return "—"
@@ -256,13 +266,15 @@ def _lead_table(c: Comparison, who: str) -> list[str]:
     return lines + ([f"\n{said}."] if said else []) + [""]
 
 
-def _grouping_markdown(grouping, grouped: Comparison, labels: dict[str, str]) -> list[str]:
+def _grouping_markdown(
+    grouping: Grouping, grouped: Comparison, labels: dict[str, str]
+) -> list[str]:
     """A grouping's section: posts and threads per group, who reports first, and the
     largest significant differences between groups."""
     # a grouped run's posts all have their group as source (analysis.groups)
     groups = sorted({p.source for p in grouped.run.posts if p.source is not None})
     posts = {g: 0 for g in groups}
-    threads: dict[str, set] = {g: set() for g in groups}
+    threads: dict[str, set[str]] = {g: set() for g in groups}
     for r in grouped.coverage:
         posts[r.outlet] += r.posts
         threads[r.outlet].add(r.thread_id)

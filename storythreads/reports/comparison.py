@@ -10,56 +10,79 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol, TypedDict, TypeVar
 
 from ..analysis.compare.outlets import MAX_LAG_DAYS
 from ..config import CompareSettings
 from ..types import Run
 
+if TYPE_CHECKING:
+    from ..analysis.compare.groups import Grouping
+    from ..analysis.compare.outlets import AttentionRow, CoverageRow, LeadRow, TermRow
+    from ..analysis.compare.pooled import AgendaRow, PairRow, PooledTermRow
+    from ..analysis.compare.voices import HedgeRow, QuoteRow, SourceRow, VoiceRow
+    from ..analysis.language.figures import FigureRow, Revision
+
+    class ThreadRow(Protocol):
+        """A row of a comparison's table: every table's rows name their thread."""
+
+        @property
+        def thread_id(self) -> str: ...
+
+    ThreadRowT = TypeVar("ThreadRowT", bound=ThreadRow)
+
+
+class NotSpeaker(TypedDict):
+    """A speaker judged a thing or nobody, and its attributions (compare.json)."""
+
+    speaker: str
+    attributions: int
+
 
 @dataclass(frozen=True)
 class Comparison:
     run: Run
-    coverage: tuple
-    lead: tuple
-    median_lag: dict  # outlet -> median lag in minutes (threads timed to the minute)
-    single_outlet: tuple
-    terms: tuple
-    voices: tuple
-    hedges: tuple
-    figures: tuple
-    revisions: tuple
+    coverage: tuple[CoverageRow, ...]
+    lead: tuple[LeadRow, ...]
+    median_lag: dict[str, float]  # outlet -> median lag in minutes (threads timed to the minute)
+    single_outlet: tuple[str, ...]
+    terms: tuple[TermRow, ...]
+    voices: tuple[VoiceRow, ...]
+    hedges: tuple[HedgeRow, ...]
+    figures: tuple[FigureRow, ...]
+    revisions: tuple[Revision, ...]
     lead_window_days: float = MAX_LAG_DAYS  # lags are read only this far after a thread starts
-    quotes: tuple = ()  # one row per attribution (analysis.voices.QuoteRow)
-    sources: tuple = ()  # per (thread, outlet): attributions and the anonymous share
+    quotes: tuple[QuoteRow, ...] = ()  # one row per attribution (analysis.voices.QuoteRow)
+    sources: tuple[SourceRow, ...] = ()  # per (thread, outlet): attributions, anonymous share
     # when a word is listed as distinctive (z, false discovery rate, floors)
     rules: CompareSettings = field(default_factory=CompareSettings)
-    median_lag_days: dict = field(default_factory=dict)  # outlet -> days (dates only)
+    median_lag_days: dict[str, float] = field(default_factory=dict)  # outlet -> days (dates only)
     # outlet -> (low, high, threads): a 95 % interval of its median lag, in minutes and in
     # days (analysis.compare.outlets.median_interval)
-    lag_interval: dict = field(default_factory=dict)
-    lag_interval_days: dict = field(default_factory=dict)
+    lag_interval: dict[str, tuple[float, float, int]] = field(default_factory=dict)
+    lag_interval_days: dict[str, tuple[float, float, int]] = field(default_factory=dict)
     # per grouping of outlets (--groups): (Grouping, the same comparison over its groups)
-    groups: tuple = ()
+    groups: tuple[tuple[Grouping, Comparison], ...] = ()
     # per (thread, outlet, day): the outlet's posts on the story and its share that day
-    attention: tuple = ()
+    attention: tuple[AttentionRow, ...] = ()
     # the pooled comparison of the sides (outlets, or the groups of a grouped run) over the
     # threads each pair both covered (analysis.compare.pooled): every tested term, each
     # (thread, side)'s agenda test, and each pair with its shared threads
-    framing: tuple = ()
-    agenda: tuple = ()
-    pairs: tuple = ()
+    framing: tuple[PooledTermRow, ...] = ()
+    agenda: tuple[AgendaRow, ...] = ()
+    pairs: tuple[PairRow, ...] = ()
     # whom each side quotes more over the threads each pair both covered (pooled_voices):
     # every tested speaker, its row shaped as a framing row with the speaker as the term
-    quoted: tuple = ()
+    quoted: tuple[PooledTermRow, ...] = ()
 
-    def intervals(self) -> dict:
+    def intervals(self) -> dict[str, dict[str, list[float]]]:
         """compare.json's 95 % intervals of each side's median lag, [low, high, threads]."""
         return {
             "median_lag_interval_minutes": {o: list(v) for o, v in self.lag_interval.items()},
             "median_lag_interval_days": {o: list(v) for o, v in self.lag_interval_days.items()},
         }
 
-    def not_speakers(self) -> list[dict]:
+    def not_speakers(self) -> list[NotSpeaker]:
         """Each speaker judged a thing, an abstraction or nobody (kind "other"), with its
         attributions: kept in quotes, not listed as a voice."""
         from ..analysis.language.animacy import NOT_A_SPEAKER
@@ -97,7 +120,7 @@ def terms_rule_text(rules: CompareSettings) -> str:
 MAX_TABLE_ROWS = 20  # rows of a table in compare.md and compare.html; the CSV files: all
 
 
-def busiest(rows: list, limit: int = MAX_TABLE_ROWS) -> list:
+def busiest(rows: list[CoverageRow], limit: int = MAX_TABLE_ROWS) -> list[CoverageRow]:
     """The ``limit`` coverage rows with the most posts, in their own order (all of them
     when there are no more)."""
     if len(rows) <= limit:
@@ -111,7 +134,7 @@ def busiest(rows: list, limit: int = MAX_TABLE_ROWS) -> list:
 MANY_OUTLETS = 12
 
 
-def drawn_sides(c: Comparison) -> tuple[Comparison, list[str], dict]:
+def drawn_sides(c: Comparison) -> tuple[Comparison, list[str], dict[str, str]]:
     """What the charts draw: every outlet, or with more than ``MANY_OUTLETS`` the first
     grouping's groups (its comparison), else the busiest outlets by posts; and the words
     that say so (``by``: the columns' name, ``note``: what is left out)."""

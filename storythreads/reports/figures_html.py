@@ -22,10 +22,17 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
-from ..types import Run
+from ..types import Post, Run
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from plotly.graph_objects import Figure
 
 # A qualitative palette (plotly's D3 + Dark24 tones): colour i belongs to thread i of the
 # report, the same in the map, the timeline, the cards and the sections.
@@ -63,14 +70,17 @@ def hours(run: Run) -> list[datetime]:
     return [first + timedelta(hours=i) for i in range(n)]
 
 
-def plain_json(fig) -> dict:
+def plain_json(fig: Figure) -> dict[str, Any]:
     """Plain JSON data (lists, not typed arrays) for ``|tojson``."""
     import plotly.io as pio
 
-    return json.loads(pio.to_json(fig, validate=False, remove_uids=True, engine="json"))
+    data: dict[str, Any] = json.loads(
+        pio.to_json(fig, validate=False, remove_uids=True, engine="json")
+    )
+    return data
 
 
-def post_map(run: Run, anchors: dict[str, str]) -> dict | None:
+def post_map(run: Run, anchors: dict[str, str]) -> dict[str, Any] | None:
     """Scatter of the posts at their ``run.layout`` places, one trace per thread in report
     order (colour i = thread i); hover: headline, time, thread; click data: thread anchor.
 
@@ -124,18 +134,19 @@ def post_map(run: Run, anchors: dict[str, str]) -> dict | None:
     return {**plain_json(fig), "data": traces}
 
 
-_LAST_RUN: list = [None, {}]  # the run whose posts _posts_by_id indexed last
+# the run whose posts _posts_by_id indexed last, and its index
+_LAST_RUN: list[Run | dict[str, Post] | None] = [None, {}]
 
 
-def _posts_by_id(run: Run) -> dict:
+def _posts_by_id(run: Run) -> dict[str, Post]:
     """Post id -> Post, built once per run: one sparkline per thread must not cost a pass
     over every post (threads x posts at 100k posts)."""
     if _LAST_RUN[0] is not run:
         _LAST_RUN[:] = [run, {p.id: p for p in run.posts}]
-    return _LAST_RUN[1]
+    return cast("dict[str, Post]", _LAST_RUN[1])
 
 
-def _counts(run: Run, post_ids, hour_list: list[datetime]) -> list[int]:
+def _counts(run: Run, post_ids: Iterable[str], hour_list: list[datetime]) -> list[int]:
     posts = _posts_by_id(run)
     index = {h: i for i, h in enumerate(hour_list)}
     out = [0] * len(hour_list)
@@ -152,7 +163,7 @@ def _others(n: int) -> str:
     return f"{n} other thread{'s' if n != 1 else ''}"
 
 
-def timeline(run: Run) -> dict | None:
+def timeline(run: Run) -> dict[str, Any] | None:
     """Stacked bars: posts per thread per hour, busiest threads first, the rest as 'other'.
 
     No plotly legend: one inside the figure takes room from the plot (or, placed below
@@ -201,7 +212,7 @@ def timeline(run: Run) -> dict | None:
     return plain_json(fig)
 
 
-def timeline_legend(run: Run, anchors: dict[str, str]) -> list[dict]:
+def timeline_legend(run: Run, anchors: dict[str, str]) -> list[dict[str, str | None]]:
     """The timeline's colours for the page to list under the plot, in the timeline's
     trace order: ``label``, ``colour`` and the thread's ``anchor`` (None for the 'other
     threads' entry). Plain text: the template escapes it."""
@@ -220,7 +231,14 @@ def timeline_legend(run: Run, anchors: dict[str, str]) -> list[dict]:
 SPARK_HEIGHT = 36  # px, the card's sparkline box
 
 
-def sparkline(run: Run, post_ids, hour_list: list[datetime]) -> dict | None:
+class Sparkline(TypedDict):
+    """A card's sparkline for the template: ``width`` (hours), one ``(x, y, height)`` a bar."""
+
+    width: int
+    bars: list[tuple[float, float, float]]
+
+
+def sparkline(run: Run, post_ids: Iterable[str], hour_list: list[datetime]) -> Sparkline | None:
     """A tiny bar chart of one thread's posts per hour over the run's whole span, as the
     numbers of an inline SVG (the template draws it): ``width`` (hours) and one
     ``(x, y, height)`` per hour with posts. No plotly figure per card: a report of
@@ -242,7 +260,7 @@ def plotly_js() -> str:
     """The bundled plotly.js, inlined once per page. Checked so it cannot end its <script>."""
     from plotly.offline import get_plotlyjs
 
-    js = get_plotlyjs()
+    js: str = get_plotlyjs()  # plotly has no type hints
     if "</script" in js.lower() or "<!--" in js:
         raise RuntimeError("plotly.js contains '</script' or '<!--'; it cannot be inlined")
     return js
@@ -251,7 +269,7 @@ def plotly_js() -> str:
 ASSETS = "assets"
 
 
-def plotly_asset(out_dir) -> str:
+def plotly_asset(out_dir: str | Path) -> str:
     """Write the bundled plotly.js into ``out_dir/assets/`` once (named by its version, so
     a newer plotly gets a file of its own) and return its path relative to ``out_dir``:
     every report written to that folder loads the one copy."""

@@ -5,15 +5,15 @@ the Markdown and HTML view (render.py)."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, TypedDict
 
 from ..analysis.describe.crossref import chain_roots
-from ..types import Run
+from ..types import Link, LinkKind, Run
 
 
-def links_by_src(run: Run) -> dict[str, list]:
+def links_by_src(run: Run) -> dict[str, list[Link]]:
     """Each thread's outgoing links, strongest first; ties broken by (dst, kind)."""
-    out: dict[str, list] = {}
+    out: dict[str, list[Link]] = {}
     for link in sorted(run.links, key=lambda k: (-k.score, k.dst, k.kind)):
         out.setdefault(link.src, []).append(link)
     return out
@@ -53,14 +53,30 @@ def chain_paths(run: Run, chains: list[list[str]]) -> list[list[str]]:
     return paths
 
 
-def related_threads(run: Run) -> dict[str, list[dict]]:
+class Reason(TypedDict):
+    """One link of a related pair: why the two threads are related, and how strongly."""
+
+    kind: LinkKind
+    score: float
+    reason: str
+
+
+class Related(TypedDict):
+    """A related thread (``related_threads``): the pair's strongest score, every reason."""
+
+    thread_id: str
+    score: float
+    reasons: list[Reason]
+
+
+def related_threads(run: Run) -> dict[str, list[Related]]:
     """Each thread's related threads, one entry per pair with every reason (a pair linked
     as similar, by shared names and by a shared post is one cross-reference, not three),
     strongest pair first; the reasons strongest first too."""
-    pairs: dict[tuple[str, str], list] = {}
+    pairs: dict[tuple[str, str], list[Link]] = {}
     for link in run.links:
         pairs.setdefault((link.src, link.dst), []).append(link)
-    out: dict[str, list[dict]] = {}
+    out: dict[str, list[Related]] = {}
     for (src, dst), links in pairs.items():
         links.sort(key=lambda k: (-k.score, k.kind))
         out.setdefault(src, []).append(
@@ -75,10 +91,10 @@ def related_threads(run: Run) -> dict[str, list[dict]]:
 class Graph(NamedTuple):
     """How the threads link, as report.json and the view both read it (built once)."""
 
-    links: dict[str, list]  # links_by_src
+    links: dict[str, list[Link]]  # links_by_src
     root: dict[str, str]  # thread id -> first thread of its chain
     chains: list[list[str]]
-    related: dict[str, list[dict]]
+    related: dict[str, list[Related]]
 
 
 def links_graph(run: Run) -> Graph:

@@ -47,7 +47,7 @@ def select_window(run: Run, since: datetime | None = None, until: datetime | Non
     if since is None and until is None:
         return run
 
-    def inside(ts):
+    def inside(ts: datetime | None) -> bool:
         return ts is not None and (since is None or ts >= since) and (until is None or ts < until)
 
     posts = tuple(p for p in run.posts if inside(p.published))

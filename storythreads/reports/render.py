@@ -13,10 +13,11 @@ half-written or mixed report, and a large report is never one string in memory.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 from functools import lru_cache, partial
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from markupsafe import Markup
@@ -26,7 +27,7 @@ from ..errors import ConfigError
 from ..types import Citation, Run
 from . import figures_html
 from .files import remove_stale_temp_files, write_all_atomic
-from .graph import Graph, links_graph
+from .graph import Graph, Related, links_graph
 from .values import (
     iso_time,
     jsonable,
@@ -48,12 +49,12 @@ _TEMPLATES = Path(__file__).parent / "templates"
 # -- small formatting helpers ----------------------------------------------------------
 
 
-def _related_dict(entry: dict) -> dict:
+def _related_dict(entry: Related) -> dict[str, Any]:
     reasons = [{**r, "score": round_score(r["score"])} for r in entry["reasons"]]
     return {**entry, "score": round_score(entry["score"]), "reasons": reasons}
 
 
-def _citation_dict(c: Citation, **extra) -> dict:
+def _citation_dict(c: Citation, **extra: object) -> dict[str, Any]:
     return {
         "text": c.text,
         "post_id": c.post_id,
@@ -70,7 +71,7 @@ WINDOW_REST = (
 )
 
 
-def _window(run: Run) -> dict:
+def _window(run: Run) -> dict[str, Any]:
     """The report's window: "recent" (the threads active in the last ``days`` before the
     newest post), "dates" (``--since``/``--until``) or "all"; its bounds, the threads it
     shows and those it leaves to the archive, and how to get the rest."""
@@ -96,7 +97,7 @@ def _window(run: Run) -> dict:
     }
 
 
-def report_dict(run: Run, graph: Graph | None = None) -> dict:
+def report_dict(run: Run, graph: Graph | None = None) -> dict[str, Any]:
     """The report as plain data: the ``storythreads.report/1`` contract (additive changes
     only); ``graph`` is ``links_graph(run)`` when the caller has it already."""
     primary: dict[str, str] = {}
@@ -225,7 +226,7 @@ class _ViewEnvironment(jinja2.Environment):
     an attribute first and the key only after that fails; keys first halves the cost of
     the half-million lookups of a 10k-post report (no view key is a dict method's name)."""
 
-    def getattr(self, obj, attribute):
+    def getattr(self, obj: Any, attribute: str) -> Any:
         if type(obj) is dict:
             try:
                 return obj[attribute]
@@ -252,7 +253,7 @@ def environment(fmt: str) -> jinja2.Environment:
     )
 
 
-def stream_markdown(run: Run, view: dict | None = None) -> Iterator[str]:
+def stream_markdown(run: Run, view: dict[str, Any] | None = None) -> Iterator[str]:
     """report.md; ``view`` is ``report_view(run)`` when the caller has it already."""
     view = view if view is not None else report_view(run)
     return environment("md").get_template("report.md.j2").generate(v=view)
@@ -262,7 +263,9 @@ def render_markdown(run: Run) -> str:
     return "".join(stream_markdown(run))
 
 
-def stream_html(run: Run, view: dict | None = None, plotly_src: str | None = None) -> Iterator[str]:
+def stream_html(
+    run: Run, view: dict[str, Any] | None = None, plotly_src: str | None = None
+) -> Iterator[str]:
     """One page: the view, plus plot data and plotly.js, inlined once, or, given
     ``plotly_src``, loaded from that file beside the page (``figures_html.plotly_asset``).
 
@@ -311,7 +314,10 @@ RENDERERS = {"md": render_markdown, "json": render_json, "html": render_html}
 
 
 def write_reports(
-    run: Run, out_dir: str | Path, formats=("md", "json", "html"), single_file: bool = True
+    run: Run,
+    out_dir: str | Path,
+    formats: Iterable[str] = ("md", "json", "html"),
+    single_file: bool = True,
 ) -> list[Path]:
     """Render every format to a temp file, then atomically replace each report file;
     return their paths.

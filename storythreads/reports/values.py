@@ -7,7 +7,9 @@ import csv
 import io
 import math
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 
@@ -56,7 +58,7 @@ def anchor_id(key: str) -> str:
     return ".2D" + out[1:] if out.startswith("-") else out
 
 
-def _encoded(match: re.Match) -> str:
+def _encoded(match: re.Match[str]) -> str:
     return "".join(f".{b:02X}" for b in match.group(0).encode())
 
 
@@ -71,14 +73,14 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&])")
 _MD_LEADING = re.compile(r"^(\d+[.)](?=\s|$)|[-+=])")  # list item, rule or underline
 
 
-def names_md(names, shown: int = 12) -> str:
+def names_md(names: Iterable[str], shown: int = 12) -> str:
     """The first ``shown`` names in order, escaped, and how many more."""
     names = sorted(names)
     more = f" and {len(names) - shown} more" if len(names) > shown else ""
     return ", ".join(md_escape(n) for n in names[:shown]) + more
 
 
-def csv_text(rows: list[dict]) -> str:
+def csv_text(rows: list[dict[str, Any]]) -> str:
     """Rows of one shape as CSV text, a header first ("" for no rows)."""
     buffer = io.StringIO()
     if rows:
@@ -101,7 +103,7 @@ def md_escape(value: object) -> str:
 # -- the JSON contract -----------------------------------------------------------------
 
 
-def jsonable(value):
+def jsonable(value: object) -> Any:
     """Free-form parts of a Run (counts, changes) as JSON values, datetimes as 'Z' strings."""
     if isinstance(value, datetime):
         return iso_time(value)

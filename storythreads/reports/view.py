@@ -5,14 +5,16 @@ the two pages cannot disagree about what a thread contains."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from typing import Any
 
 from ..analysis.language.detect import language_note, languages, post_language
-from ..types import Citation, Post, Run
+from ..types import Citation, Link, Post, Run
 from .graph import Graph, chain_paths, links_graph
 from .values import anchor_id, jsonable, safe_url, time_span, when_text
 
 
-def _citation_view(c: Citation, date_only: bool = False, **extra) -> dict:
+def _citation_view(c: Citation, date_only: bool = False, **extra: object) -> dict[str, Any]:
     return {
         "text": c.text,
         "anchor": anchor_id(c.post_id),
@@ -23,7 +25,7 @@ def _citation_view(c: Citation, date_only: bool = False, **extra) -> dict:
     }
 
 
-def _entry(post: Post, *, anchored: bool, also: bool = False) -> dict:
+def _entry(post: Post, *, anchored: bool, also: bool = False) -> dict[str, Any]:
     return {
         "anchor": anchor_id(post.id),
         "anchored": anchored,  # only a post's primary entry carries its id (ids are unique)
@@ -38,7 +40,7 @@ def _entry(post: Post, *, anchored: bool, also: bool = False) -> dict:
     }
 
 
-def report_view(run: Run, graph: Graph | None = None) -> dict:
+def report_view(run: Run, graph: Graph | None = None) -> dict[str, Any]:
     """What the human-readable reports show, already ordered and formatted, not yet escaped."""
     posts = {p.id: p for p in run.posts}
     labels = {t.id: t.label for t in run.threads}
@@ -129,13 +131,13 @@ def report_view(run: Run, graph: Graph | None = None) -> dict:
     }
 
 
-def _dates_only(posts) -> bool:
+def _dates_only(posts: Iterable[Post]) -> bool:
     """Whether every dated post of ``posts`` gives a date only (and one does)."""
     flags = [p.date_only for p in posts if p.published is not None]
     return bool(flags) and all(flags)
 
 
-def _chain_view(links, kind: str, labels: dict) -> list[dict]:
+def _chain_view(links: Iterable[Link], kind: str, labels: dict[str, str]) -> list[dict[str, str]]:
     """A thread's ``follows`` (before) or ``followed-by`` (after) links, for a reader."""
     return [
         {"anchor": anchor_id(k.dst), "label": labels.get(k.dst, k.dst), "id": k.dst,
@@ -145,7 +147,7 @@ def _chain_view(links, kind: str, labels: dict) -> list[dict]:
     ]  # fmt: skip
 
 
-def _outlets(posts) -> list[tuple[str, int]]:
+def _outlets(posts: Iterable[Post]) -> list[tuple[str, int]]:
     """(outlet, posts) pairs, most posts first, ties by name; posts without a source skipped."""
     counts: dict[str, int] = {}
     for p in posts:
@@ -154,13 +156,13 @@ def _outlets(posts) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def _changes(changes: dict, labels: dict) -> list[tuple[str, list[str]]]:
+def _changes(changes: dict[str, Any], labels: dict[str, str]) -> list[tuple[str, list[str]]]:
     """run.changes is free-form: each key becomes a heading, each value a list of lines.
 
     A bare thread id is shown with its label; anything structured is shown as JSON.
     Empty values are dropped so 'What changed' only lists what did change.
     """
-    out = []
+    out: list[tuple[str, list[str]]] = []
     for key, value in jsonable(changes).items():
         if isinstance(value, dict):
             value = [f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in value.items()]
@@ -171,10 +173,10 @@ def _changes(changes: dict, labels: dict) -> list[tuple[str, list[str]]]:
     return out
 
 
-def _change_line(item, labels: dict) -> str:
+def _change_line(item: object, labels: dict[str, str]) -> str:
     """One change as a sentence; the pipeline's known shapes get words, others JSON."""
 
-    def name(tid):
+    def name(tid: str) -> str:
         return f"{labels[tid]} ({tid})" if tid in labels else str(tid)
 
     if isinstance(item, str):
