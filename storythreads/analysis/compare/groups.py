@@ -14,11 +14,12 @@ import csv
 import dataclasses
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ...errors import InputError
-from ...types import Run
+from ...types import Post, Run
 from .outlets import outlet_of
 
 
@@ -39,7 +40,7 @@ class Grouping:
 UNGROUPED = "(no group)"  # an outlet the grouping file does not name
 
 
-def read_grouping(path) -> Grouping:
+def read_grouping(path: str | Path) -> Grouping:
     """A CSV with an ``outlet`` and a ``group`` column (header names matched without regard
     to case; other columns ignored). InputError, naming the file and line, for a file
     that cannot be read, a missing column, an empty value, or an outlet given two groups."""
@@ -89,7 +90,7 @@ def regroup(run: Run, grouping: Grouping) -> Run:
 RECORD_GROUPING = "group"  # the grouping the records' own `group` field makes
 
 
-def record_grouping(posts) -> Grouping | None:
+def record_grouping(posts: Iterable[Post]) -> Grouping | None:
     """The grouping the records give themselves (a `group` field on a JSONL or CSV record):
     None when no post has one. InputError when one outlet's records name two groups."""
     mapping: dict[str, str] = {}

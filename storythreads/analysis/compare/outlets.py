@@ -65,7 +65,7 @@ class CoverageRow:
 def coverage(run: Run) -> list[CoverageRow]:
     """One row per (thread, outlet) with at least one primary post; (thread order, outlet)."""
     grouped = [(t, _by_outlet(posts)) for t, posts in thread_posts(run)]
-    totals: Counter = Counter()
+    totals: Counter[str] = Counter()
     for _, outlets in grouped:
         totals.update({o: len(ps) for o, ps in outlets.items()})
     rows = []
@@ -208,7 +208,7 @@ def _end(post: Post) -> datetime:
     return post.published + timedelta(days=1) if post.date_only else post.published
 
 
-def _lead_order(row: LeadRow) -> tuple:
+def _lead_order(row: LeadRow) -> tuple[int, float | datetime | None, str]:
     """Lagged rows by lag, then those beyond the window by time, then undated; by outlet."""
     if row.lag_minutes is not None:
         return (0, row.lag_minutes, row.outlet)
@@ -335,7 +335,7 @@ def attention(run: Run) -> list[AttentionRow]:
 
     grouped = [(t, [p for p in posts if p.published is not None]) for t, posts in thread_posts(run)]
     outlets = sorted({outlet_of(p) for _, posts in grouped for p in posts})
-    daily: Counter = Counter()  # (outlet, day) -> threaded posts
+    daily: Counter[tuple[str, date_type]] = Counter()  # (outlet, day) -> threaded posts
     for _, posts in grouped:
         daily.update((outlet_of(p), day(p)) for p in posts)
     rows: list[AttentionRow] = []

@@ -157,7 +157,7 @@ def pooled_comparison(run: Run, rules: CompareSettings | None = None) -> Pooled:
     ``groups.regroup``-ed run for a grouping, the run itself for outlets)."""
     rules = rules or CompareSettings()
     # side -> thread -> (term -> occurrences); each post read once
-    per_side: dict[str, dict[str, Counter]] = {}
+    per_side: dict[str, dict[str, Counter[str]]] = {}
     for thread, posts in thread_posts(run):
         for post in posts:
             cell = per_side.setdefault(outlet_of(post), {}).setdefault(thread.id, Counter())
@@ -166,7 +166,9 @@ def pooled_comparison(run: Run, rules: CompareSettings | None = None) -> Pooled:
     return Pooled(terms, tuple(agenda(run)), pairs)
 
 
-def pooled_voices(rows: Iterable[QuoteRow], rules: CompareSettings | None = None) -> tuple:
+def pooled_voices(
+    rows: Iterable[QuoteRow], rules: CompareSettings | None = None
+) -> tuple[PooledTermRow, ...]:
     """Whom each side quotes more over the threads each pair both covered: the test of
     ``pooled_comparison`` with speakers for terms (a speaker counts once per thread and
     side). Only voices count (``voices.is_voice``); a person is one name across threads,
@@ -174,7 +176,7 @@ def pooled_voices(rows: Iterable[QuoteRow], rules: CompareSettings | None = None
     rules = rules or CompareSettings()
     rows = [r for r in rows if is_voice(r)]
     names = fullest_names(Counter(r.speaker for r in rows if r.speaker_kind == "person"))
-    per_side: dict[str, dict[str, Counter]] = {}
+    per_side: dict[str, dict[str, Counter[str]]] = {}
     for r in rows:
         name = (
             names.get(last_word(r.speaker), r.speaker) if r.speaker_kind == "person" else r.speaker
@@ -183,16 +185,16 @@ def pooled_voices(rows: Iterable[QuoteRow], rules: CompareSettings | None = None
     return compare_pairs(per_side, rules, min_words=0, size=lambda cell: sum(cell.values()))[0]
 
 
-def words_in(cell: Counter) -> int:
+def words_in(cell: Counter[str]) -> int:
     """The words of a cell of terms: its one-word terms' occurrences."""
     return sum(n for term, n in cell.items() if " " not in term)
 
 
 def compare_pairs(
-    per_side: dict[str, dict[str, Counter]],
+    per_side: dict[str, dict[str, Counter[str]]],
     rules: CompareSettings,
     min_words: int,
-    size: Callable[[Counter], float],
+    size: Callable[[Counter[str]], float],
 ) -> tuple[tuple[PooledTermRow, ...], tuple[PairRow, ...]]:
     """Every pair of sides over its pool (the threads both have), each item (a term, a
     speaker) counted once per thread and side, tested against the union prior (see the
@@ -224,11 +226,11 @@ def _pair(
     a: str,
     b: str,
     pool: Sequence[str],
-    per_side: dict[str, dict[str, Counter]],
-    prior: Counter,
+    per_side: dict[str, dict[str, Counter[str]]],
+    prior: Counter[str],
     min_docs: int,
     min_words: int,
-    size: Callable[[Counter], float],
+    size: Callable[[Counter[str]], float],
 ) -> list[PooledTermRow]:
     """Every tested item of one pair over its pool (the q values come later)."""
     used_a = Counter(term for t in pool for term in per_side[a][t])  # threads using it
@@ -265,8 +267,8 @@ def _discordant(
     a: str,
     b: str,
     pool: Sequence[str],
-    per_side: dict[str, dict[str, Counter]],
-    size: Callable[[Counter], float],
+    per_side: dict[str, dict[str, Counter[str]]],
+    size: Callable[[Counter[str]], float],
 ) -> tuple[Counter[str], Counter[str], dict[str, float], dict[str, float]]:
     """Per term, over the pool's threads in which exactly one side used it: how many, the
     threads side ``a`` used it in, and the mean and variance of that number when each thread
@@ -294,9 +296,9 @@ def agenda(run: Run) -> list[AgendaRow]:
     (thread order, side)."""
     from scipy.stats import fisher_exact
 
-    posts_of: Counter = Counter()  # (thread, side) -> posts
-    side_total: Counter = Counter()
-    thread_total: Counter = Counter()
+    posts_of: Counter[tuple[str, str]] = Counter()  # (thread, side) -> posts
+    side_total: Counter[str] = Counter()
+    thread_total: Counter[str] = Counter()
     for thread, posts in thread_posts(run):
         for post in posts:
             posts_of[(thread.id, outlet_of(post))] += 1

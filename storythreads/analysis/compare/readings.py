@@ -8,10 +8,19 @@ same readings.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ...types import Run
 from ..language.detect import UNDETERMINED, post_language
 from .voices import post_text
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+
+    from ...embeddings.base import Embedder
+    from ..language.attribution import Attribution
+    from ..language.figures import Figure
 
 
 @dataclasses.dataclass(frozen=True)
@@ -19,11 +28,16 @@ class Reading:
     """What voices and figures take from one post's parse (the Doc itself is not kept: a
     spaCy Doc holds its tensors, ~0.8 MB a post)."""
 
-    figures: list
-    attributions: list
+    figures: list[Figure]
+    attributions: list[Attribution]
 
 
-def parse_posts(run: Run, nlp=None, progress=None, embedder=None) -> dict[str, Reading]:
+def parse_posts(
+    run: Run,
+    nlp: Language | None = None,
+    progress: Callable[[int], object] | None = None,
+    embedder: Embedder | None = None,
+) -> dict[str, Reading]:
     """Post id -> the figures and attributions of its text (``voices.post_text``), for every
     primary post of a thread in the pipeline's language (``language.detect``): parsed
     once, in batches, each Doc read and dropped as it comes. ``progress`` is called with

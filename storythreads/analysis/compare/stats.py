@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Sequence
 
 
 def log_odds_dirichlet(
-    counts_i: Counter, counts_j: Counter, prior: Counter, prior_scale: float | None = None
+    counts_i: Counter[str],
+    counts_j: Counter[str],
+    prior: Counter[str],
+    prior_scale: float | None = None,
 ) -> dict[str, tuple[float, float]]:
     """Log-odds ratio of each term in corpus i vs corpus j, with an informative Dirichlet prior.
 
@@ -55,7 +59,7 @@ def p_value(z: float) -> float:
     return math.erfc(abs(z) / math.sqrt(2))
 
 
-def benjamini_hochberg(p_values) -> list[float]:
+def benjamini_hochberg(p_values: Sequence[float]) -> list[float]:
     """Adjusted p-values (q-values) of the Benjamini-Hochberg step-up procedure, in input
     order: q_(i) = min over j >= i of p_(j) * m / j, at most 1."""
     import numpy as np

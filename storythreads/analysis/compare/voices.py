@@ -20,12 +20,17 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ...types import Run
+from ...types import Post, Run
 from ..language.animacy import NOT_A_SPEAKER
 from ..language.speakers import PRONOUNS
 from .outlets import outlet_of, thread_posts
+
+if TYPE_CHECKING:
+    from ..language.attribution import Attribution
 
 HEDGES = (
     "could not independently verify", "cannot independently verify",
@@ -34,7 +39,7 @@ HEDGES = (
 )  # fmt: skip
 
 
-def post_text(post) -> str:
+def post_text(post: Post) -> str:
     """The text a post is parsed as, and that quote offsets point into."""
     return f"{post.title}\n{post.body}"
 
@@ -82,7 +87,7 @@ class HedgeRow:
     count: int
 
 
-def quotes(run: Run, found: dict) -> list[QuoteRow]:
+def quotes(run: Run, found: Mapping[str, list[Attribution]]) -> list[QuoteRow]:
     """Every attribution in each thread's primary posts (``found``: post id -> its
     attributions, ``attribution.extract_attributions`` of the parse of ``post_text``);
     rows by (thread order, post time, post id, position in the post)."""
@@ -112,7 +117,7 @@ def voices(rows: list[QuoteRow]) -> list[VoiceRow]:
     pronoun that named nobody ("he", "himself", "they") is no speaker to list: its
     attributions count in ``sources`` and stay in quotes.csv; nor is a thing, an
     abstraction or nobody (kind "other": ``animacy.judge_speakers``, "no one said")."""
-    groups: dict[tuple, list[QuoteRow]] = {}
+    groups: dict[tuple[str, str, str], list[QuoteRow]] = {}
     order: dict[str, int] = {}
     for r in rows:
         order.setdefault(r.thread_id, len(order))
@@ -132,7 +137,7 @@ def voices(rows: list[QuoteRow]) -> list[VoiceRow]:
 
 def sources(rows: list[QuoteRow]) -> list[SourceRow]:
     """Per (thread, outlet): attributions and the share of anonymous ones."""
-    counts: dict[tuple, list[int]] = {}
+    counts: dict[tuple[str, str], list[int]] = {}
     order: dict[str, int] = {}
     for r in rows:
         order.setdefault(r.thread_id, len(order))
@@ -145,9 +150,9 @@ def sources(rows: list[QuoteRow]) -> list[SourceRow]:
     ]
 
 
-def hedges(text: str) -> Counter:
+def hedges(text: str) -> Counter[str]:
     """How often each phrase of `HEDGES` occurs (case-insensitive, whole words)."""
-    counts: Counter = Counter()
+    counts: Counter[str] = Counter()
     for phrase in HEDGES:
         pattern = r"\b" + r"\s+".join(map(re.escape, phrase.split())) + r"\b"
         n = len(re.findall(pattern, text, re.IGNORECASE))
@@ -160,7 +165,7 @@ def hedging(run: Run) -> list[HedgeRow]:
     """Hedge phrase counts per (thread, outlet) over primary posts; by (thread, outlet, phrase)."""
     rows = []
     for thread, posts in thread_posts(run):
-        per_outlet: dict[str, Counter] = {}
+        per_outlet: dict[str, Counter[str]] = {}
         for post in posts:
             per_outlet.setdefault(outlet_of(post), Counter()).update(hedges(post_text(post)))
         for outlet in sorted(per_outlet):

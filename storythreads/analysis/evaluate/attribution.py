@@ -30,9 +30,13 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NotRequired, Protocol, TypedDict
 
 from ...errors import InputError
 from ..language.text import word_set
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
 
 MATCH_F1 = 0.5
 _WORD = re.compile(r"\w+")
@@ -44,11 +48,41 @@ PRONOUNS = word_set("""
 """)
 
 
+class GoldAttribution(TypedDict):
+    """One gold attribution of a record, as ``load_gold`` checks it."""
+
+    content_spans: list[list[int]]  # [start, end] character offsets into the text
+    direct: bool
+    source: NotRequired[str | None]
+
+
+class GoldRecord(TypedDict):
+    """One gold article of the JSONL file, as ``load_gold`` checks it (other keys kept)."""
+
+    id: object
+    text: str
+    gold_attributions: list[GoldAttribution]
+
+
+class Extracted(Protocol):
+    """What ``predicted_items`` reads of an attribution (and ``spans``, ``mention`` where
+    it has them)."""
+
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def speaker(self) -> str | None: ...
+    @property
+    def direct(self) -> bool: ...
+
+
 @dataclass(frozen=True)
 class Item:
     """One attribution reduced to what is scored: content words, speaker, directness."""
 
-    words: Counter
+    words: Counter[str]
     speaker: str | None
     direct: bool
     # the speaker as the text writes it ("the mayor"), when the speaker was resolved to a
@@ -56,7 +90,7 @@ class Item:
     mention: str | None = None
 
 
-def load_gold(path: str | Path) -> list[dict]:
+def load_gold(path: str | Path) -> list[GoldRecord]:
     """The gold records of a JSONL file; InputError names the line of a bad record.
 
     A record is checked for what the scorer reads (see the module docstring): ``text`` a
@@ -64,7 +98,7 @@ def load_gold(path: str | Path) -> list[dict]:
     [start, end] character offsets into the text), ``direct`` (true or false) and, if
     given, ``source`` (a string or null).
     """
-    records = []
+    records: list[GoldRecord] = []
     try:
         with open(path, "rb") as handle:
             for number, raw in enumerate(handle, 1):
@@ -93,7 +127,7 @@ def load_gold(path: str | Path) -> list[dict]:
     return records
 
 
-def _gold_problem(record) -> str | None:
+def _gold_problem(record: object) -> str | None:
     """What is wrong with one gold record, or None when the scorer can use it."""
     if not isinstance(record, dict):
         return f"expected a JSON object, got {_json_type(record)}"
@@ -129,7 +163,7 @@ def _gold_problem(record) -> str | None:
     return None
 
 
-def _is_span(span) -> bool:
+def _is_span(span: object) -> bool:
     return (
         isinstance(span, list)
         and len(span) == 2
@@ -138,7 +172,7 @@ def _is_span(span) -> bool:
     )
 
 
-def _json_type(value) -> str:
+def _json_type(value: object) -> str:
     """A value's type as JSON names it."""
     if value is None:
         return "null"
@@ -150,17 +184,17 @@ def _json_type(value) -> str:
     return names.get(type(value), type(value).__name__)
 
 
-def _short(value, limit: int = 40) -> str:
+def _short(value: object, limit: int = 40) -> str:
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def words(text: str) -> Counter:
+def words(text: str) -> Counter[str]:
     """Lower-cased word counts: punctuation and quotation marks do not count."""
     return Counter(_WORD.findall(text.lower()))
 
 
-def word_f1(a: Counter, b: Counter) -> float:
+def word_f1(a: Counter[str], b: Counter[str]) -> float:
     """Bag-of-words F1 between two contents."""
     common = sum((a & b).values())
     if common == 0:
@@ -178,7 +212,7 @@ def holds_quote(content: str) -> bool:
     return any(ch in _GOLD_QUOTES for ch in content)
 
 
-def gold_items(record: dict) -> list[Item]:
+def gold_items(record: GoldRecord) -> list[Item]:
     """The scored form of an article's gold attributions."""
     text = record["text"]
     items = []
@@ -188,7 +222,9 @@ def gold_items(record: dict) -> list[Item]:
     return items
 
 
-def predicted_items(text: str, attributions: Iterable, own_flag: bool = False) -> list[Item]:
+def predicted_items(
+    text: str, attributions: Iterable[Extracted], own_flag: bool = False
+) -> list[Item]:
     """The scored form of extracted attributions (anything with spans or start/end, speaker).
 
     Direct by PolNeAR's rule on the content, or by the extractor's own `direct` flag.
@@ -260,7 +296,7 @@ class Tally:
                 said.mention is not None and same_speaker(said.mention, speaker)
             )
 
-    def result(self) -> dict:
+    def result(self) -> dict[str, float]:
         precision = self.tp / self.n_pred if self.n_pred else 0.0
         recall = self.tp / self.n_gold if self.n_gold else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
@@ -277,7 +313,11 @@ class Tally:
         }
 
 
-def score(records: Sequence[dict], predictions: Sequence[Iterable], own_flag=False) -> dict:
+def score(
+    records: Sequence[GoldRecord],
+    predictions: Sequence[Iterable[Extracted]],
+    own_flag: bool = False,
+) -> dict[str, dict[str, float]]:
     """Direct and all-attribution scores of predictions (one list per record, same order).
 
     own_flag: split predictions into direct or not by their `direct` flag instead of
@@ -297,8 +337,8 @@ def evaluate_attributions(
     nlp_model: str | None = None,
     *,
     n_process: int = 1,
-    docs: Sequence | None = None,
-) -> dict:
+    docs: Sequence[Doc] | None = None,
+) -> dict[str, Any]:
     """Parse the gold articles, extract attributions and score them (see the rules above).
 
     `docs` (parsed already, one per record, in order) skips the parse: the bench passes
@@ -316,7 +356,7 @@ def evaluate_attributions(
     parsed = time.perf_counter()
     predictions = [extract_attributions(doc) for doc in docs]
     extracted = time.perf_counter()
-    result = score(records, predictions)
+    result: dict[str, Any] = score(records, predictions)
     result.update(
         articles=len(records),
         model=pipeline_meta(nlp),
@@ -326,7 +366,7 @@ def evaluate_attributions(
     return result
 
 
-def format_scores(rows: dict[str, dict]) -> str:
+def format_scores(rows: dict[str, dict[str, Any]]) -> str:
     """A plain-text table: one row per system, direct and all P/R/F1 and speaker accuracy."""
     head = (
         f"{'system':<26} {'dir P':>6} {'dir R':>6} {'dir F1':>6} {'spk':>6}   "

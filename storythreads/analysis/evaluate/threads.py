@@ -10,10 +10,12 @@ import json
 from collections import Counter
 from collections.abc import Hashable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sklearn.metrics import adjusted_mutual_info_score, adjusted_rand_score
 
 from ...errors import InputError
+from ...types import Run
 
 
 def bcubed(predicted: Sequence[Hashable], gold: Sequence[Hashable]) -> tuple[float, float, float]:
@@ -64,7 +66,7 @@ def worst_errors(
     titles: Sequence[str],
     n: int = 5,
     times: Sequence[datetime | None] | None = None,
-) -> dict[str, list[dict]]:
+) -> dict[str, list[dict[str, Any]]]:
     """The ``n`` worst merges and splits, with one headline per part, so a person sees why.
 
     A merge is a thread holding several gold stories, ranked by the items outside its
@@ -76,14 +78,18 @@ def worst_errors(
     if times is not None and len(times) != len(predicted):
         raise ValueError(f"times has {len(times)} items, predicted has {len(predicted)}")
 
-    def parts(keys, values):
-        groups: dict = {}
+    def parts(
+        keys: Sequence[Hashable], values: Sequence[Hashable]
+    ) -> dict[Hashable, dict[Hashable, list[int]]]:
+        groups: dict[Hashable, dict[Hashable, list[int]]] = {}
         for i, (k, v) in enumerate(zip(keys, values, strict=True)):
             groups.setdefault(k, {}).setdefault(v, []).append(i)
         return groups
 
-    def worst(groups, part_name, spans=False):
-        rows = []
+    def worst(
+        groups: dict[Hashable, dict[Hashable, list[int]]], part_name: str, spans: bool = False
+    ) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
         for key, split in groups.items():
             if len(split) < 2:
                 continue
@@ -111,7 +117,7 @@ def worst_errors(
     }
 
 
-def _time_span(times: Sequence[datetime | None]) -> dict:
+def _time_span(times: Sequence[datetime | None]) -> dict[str, str | float | None]:
     """First and last time (ISO, UTC, 'Z') and the days between; None for what is undated."""
     dated = sorted(_utc(t) for t in times if t is not None)
     if not dated:
@@ -148,7 +154,7 @@ def gold_labels(path: str, field: str) -> dict[str, object]:
     return gold
 
 
-def evaluate_run(run, gold: dict[str, object], gold_field: str, path: str) -> dict:
+def evaluate_run(run: Run, gold: dict[str, object], gold_field: str, path: str) -> dict[str, Any]:
     """A run's threads scored against ``gold`` (post id -> story): the scores
     (``scores``) and the worst merges and splits (``worst_errors``), over the posts that
     have a label; an unthreaded post counts as a thread of its own. InputError when no post

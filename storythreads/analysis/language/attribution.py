@@ -40,12 +40,17 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, cast
 
 from .drafts import Draft, Parsed
 from .speakers import edges as _edges
 from .speakers import fullest_names, last_word
 from .speakers import speakers as _speakers
 from .text import word_set
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc, Span, Token
 
 # Verbs of saying, writing, reporting and believing. By lemma: "says", "said", "adding".
 SPEECH_LEMMAS = word_set("""
@@ -162,7 +167,7 @@ class _Quotes:
 # --- cues, sources and contents from the parse ------------------------------------------------
 
 
-def _is_cue(token, quotes) -> bool:
+def _is_cue(token: Token, quotes: _Quotes) -> bool:
     """A verb of saying or believing that is not itself inside a quotation."""
     return (
         token.pos_ in ("VERB", "AUX")
@@ -171,7 +176,7 @@ def _is_cue(token, quotes) -> bool:
     )
 
 
-def _source(verb, depth: int = 0):
+def _source(verb: Token, depth: int = 0) -> Token | None:
     """The token heading the cue's source: its nominal subject, or one it inherits.
 
     "adding that ..." and "... and added that ..." inherit the subject of the verb they
@@ -194,7 +199,7 @@ def _source(verb, depth: int = 0):
     return None
 
 
-def _char_span(doc, first: int, last: int) -> tuple[int, int] | None:
+def _char_span(doc: Doc, first: int, last: int) -> tuple[int, int] | None:
     """Characters of tokens first..last, with punctuation (not quote marks) trimmed."""
     while first <= last and _trimmable(doc[first]):
         first += 1
@@ -205,11 +210,11 @@ def _char_span(doc, first: int, last: int) -> tuple[int, int] | None:
     return doc[first].idx, doc[last].idx + len(doc[last])
 
 
-def _trimmable(token) -> bool:
+def _trimmable(token: Token) -> bool:
     return token.is_space or (token.is_punct and not token.is_quote)
 
 
-def _content_range(verb, quotes) -> tuple[int, int] | None:
+def _content_range(verb: Token, quotes: _Quotes) -> tuple[int, int] | None:
     """Token range of what was said: the ccomp, an intent xcomp, or a quoted complement.
 
     Verbs that only cite when quoting (QUOTING_LEMMAS: "called him a "nasty guy"") take the
@@ -239,7 +244,7 @@ def _content_range(verb, quotes) -> tuple[int, int] | None:
     return None
 
 
-def _quoted(token, quotes) -> bool:
+def _quoted(token: Token, quotes: _Quotes) -> bool:
     """Whether a token's subtree starts or ends inside a quotation."""
     first, last = _edges(token)
     doc = token.doc
@@ -249,7 +254,7 @@ def _quoted(token, quotes) -> bool:
 _SET_OFF = (",", "—", "–", "--")
 
 
-def _reported_clause(verb) -> list[tuple[int, int]]:
+def _reported_clause(verb: Token) -> list[tuple[int, int]]:
     """Token ranges of the clause a set-off cue reports, around the cue's own words.
 
     The parser hangs a trailing cue ("The UK is ..., Sunak told reporters") or a medial one
@@ -285,7 +290,7 @@ def _reported_clause(verb) -> list[tuple[int, int]]:
     return pieces
 
 
-def _verb_drafts(doc, quotes) -> Iterator[Draft]:
+def _verb_drafts(doc: Doc, quotes: _Quotes) -> Iterator[Draft]:
     """An attribution for each cue verb with a source and a content."""
     for token in doc:
         if not _is_cue(token, quotes):
@@ -305,12 +310,12 @@ def _verb_drafts(doc, quotes) -> Iterator[Draft]:
             yield Draft(token, source, spans)
 
 
-def _inside_source(span: tuple[int, int], source) -> bool:
+def _inside_source(span: tuple[int, int], source: Token) -> bool:
     """Whether the content span would hold the source itself (a bad parse)."""
     return span[0] <= source.idx < span[1]
 
 
-def _according_drafts(doc, quotes) -> Iterator[Draft]:
+def _according_drafts(doc: Doc, quotes: _Quotes) -> Iterator[Draft]:
     """ "according to Y, X" and "X, according to Y": Y the source, X the content."""
     for token in doc:
         if token.lower_ != "according" or quotes.holds(token.idx):
@@ -349,7 +354,7 @@ def _label_drafts(parsed: Parsed) -> Iterator[Draft]:
             yield Draft(tokens[colon], tokens[colon - 1], [content])
 
 
-def _is_label(parsed: Parsed, tokens) -> bool:
+def _is_label(parsed: Parsed, tokens: list[Token]) -> bool:
     """A speaker label: all of a PERSON/ORG entity, or a word in capitals."""
     if len(tokens) == 1 and tokens[0].is_upper and tokens[0].is_alpha and len(tokens[0]) > 2:
         return True
@@ -365,9 +370,9 @@ def _is_label(parsed: Parsed, tokens) -> bool:
 # --- quotations joined to attributions --------------------------------------------------------
 
 
-def _widen(drafts: list[Draft], quotes) -> set[tuple[int, int]]:
+def _widen(drafts: list[Draft], quotes: _Quotes) -> set[tuple[int, int]]:
     """Widen each content span over the quotations it overlaps; the quotes used, returned."""
-    used = set()
+    used: set[tuple[int, int]] = set()
     for draft in drafts:
         cue_at = _cue_offset(draft)
         widened = []
@@ -388,7 +393,7 @@ def _cue_offset(draft: Draft) -> int:
     return cue.idx if hasattr(cue, "idx") else cue.start_char
 
 
-def _quote_tokens(doc, quote: tuple[int, int]):
+def _quote_tokens(doc: Doc, quote: tuple[int, int]) -> list[Token]:
     """The words inside a quotation (its marks and spaces left out)."""
     span = doc.char_span(quote[0], quote[1], alignment_mode="expand")
     if span is None:
@@ -396,7 +401,7 @@ def _quote_tokens(doc, quote: tuple[int, int]):
     return [t for t in span if not (t.is_quote or t.is_space)]
 
 
-def _governing_cue(doc, quote, quotes):
+def _governing_cue(doc: Doc, quote: tuple[int, int], quotes: _Quotes) -> Token | None:
     """A cue verb outside the quotation that the parse hangs the quotation's words from."""
     inside = _quote_tokens(doc, quote)
     ids = {t.i for t in inside}
@@ -409,7 +414,7 @@ def _governing_cue(doc, quote, quotes):
     return None
 
 
-def _free_cue(token, quotes) -> bool:
+def _free_cue(token: Token, quotes: _Quotes) -> bool:
     """A cue with a source and no content of its own: it can take a nearby quotation."""
     return (
         _is_cue(token, quotes)
@@ -419,12 +424,13 @@ def _free_cue(token, quotes) -> bool:
     )
 
 
-def _cue_after(doc, quote, quotes, reach: int = 8):
+def _cue_after(doc: Doc, quote: tuple[int, int], quotes: _Quotes, reach: int = 8) -> Token | None:
     """A free cue just after the quotation: "“…?” he asks." even when parsed as two sentences.
 
     Only words of one clause may come between (no full stop, colon or other quotation).
     """
-    span = doc.char_span(quote[0], quote[1], alignment_mode="expand")
+    # not None: _attach_quotes passes only quotations with words (_quote_tokens)
+    span = cast("Span", doc.char_span(quote[0], quote[1], alignment_mode="expand"))
     for token in doc[span.end : span.end + reach]:
         if token.is_quote or token.text in (".", "?", "!", ":", ";") or "\n" in token.text:
             return None
@@ -433,12 +439,13 @@ def _cue_after(doc, quote, quotes, reach: int = 8):
     return None
 
 
-def _cue_before(doc, quote, quotes):
+def _cue_before(doc: Doc, quote: tuple[int, int], quotes: _Quotes) -> Token | None:
     """A free cue that introduces the quotation with a colon or comma: "He continued: “…”".
 
     The mark may end the previous paragraph ("Limbaugh added:" then the quoted paragraph).
     """
-    span = doc.char_span(quote[0], quote[1], alignment_mode="expand")
+    # not None: _attach_quotes passes only quotations with words (_quote_tokens)
+    span = cast("Span", doc.char_span(quote[0], quote[1], alignment_mode="expand"))
     i = span.start - 1
     while i >= 0 and doc[i].is_space:
         i -= 1
@@ -455,19 +462,20 @@ def _cue_before(doc, quote, quotes):
 _DASHES = ("―", "—", "–", "--", "-")
 
 
-def _signed_by(doc, quote):
+def _signed_by(doc: Doc, quote: tuple[int, int]) -> Token | None:
     """The dash of a sign-off after a quotation ("“…” ― Oscar P. Quintero"), if any.
 
     The dash must be followed by a name alone up to the end of its line: capitalised words
     (initials and a closing full stop allowed), as readers' comments and epigraphs are signed.
     """
-    span = doc.char_span(quote[0], quote[1], alignment_mode="expand")
+    # not None: _attach_quotes passes only quotations with words (_quote_tokens)
+    span = cast("Span", doc.char_span(quote[0], quote[1], alignment_mode="expand"))
     i = span.end
     while i < len(doc) and doc[i].is_space and "\n" not in doc[i].text:
         i += 1
     if i >= len(doc) or doc[i].text not in _DASHES:
         return None
-    name = []
+    name: list[Token] = []
     for token in doc[i + 1 :]:
         if "\n" in token.text or (token.text == "." and name):
             break
@@ -477,7 +485,7 @@ def _signed_by(doc, quote):
     return doc[i] if name else None
 
 
-def _signer(dash):
+def _signer(dash: Token) -> Token:
     """The last word of the name after a sign-off dash: the head of the source phrase."""
     name = dash
     for token in dash.doc[dash.i + 1 :]:
@@ -487,9 +495,10 @@ def _signer(dash):
     return name
 
 
-def _starts_sentence(doc, quote) -> bool:
+def _starts_sentence(doc: Doc, quote: tuple[int, int]) -> bool:
     """Whether a quotation opens its sentence (or follows a colon)."""
-    span = doc.char_span(quote[0], quote[1], alignment_mode="expand")
+    # not None: _attach_quotes passes only quotations with words (_quote_tokens)
+    span = cast("Span", doc.char_span(quote[0], quote[1], alignment_mode="expand"))
     first = span[0]
     if first.is_sent_start or first.i == 0:
         return True
@@ -569,7 +578,9 @@ def _attach_quotes(parsed: Parsed, drafts: list[Draft], quotes: _Quotes) -> list
     return sorted(drafts, key=lambda d: d.position)
 
 
-def _previous_direct(parsed: Parsed, drafts: _DraftIndex, quote, quotes) -> Draft | None:
+def _previous_direct(
+    parsed: Parsed, drafts: _DraftIndex, quote: tuple[int, int], quotes: _Quotes
+) -> Draft | None:
     """The speaker a quotation with no cue continues: the last direct quote before it.
 
     It must be in the same paragraph, with no attribution of another speaker between; the
@@ -589,7 +600,8 @@ def _previous_direct(parsed: Parsed, drafts: _DraftIndex, quote, quotes) -> Draf
         return None
     cue_sentence = last.cue.sent if hasattr(last.cue, "sent") else None
     doc = parsed.doc
-    quote_start = doc.char_span(quote[0], quote[1], alignment_mode="expand")[0]
+    # not None: _attach_quotes passes only quotations with words (_quote_tokens)
+    quote_start = cast("Span", doc.char_span(quote[0], quote[1], alignment_mode="expand"))[0]
     if _starts_sentence(doc, quote) or (cue_sentence is not None and quote_start in cue_sentence):
         return last
     return None
@@ -600,7 +612,8 @@ def _previous_direct(parsed: Parsed, drafts: _DraftIndex, quote, quotes) -> Draf
 
 def _cue_text(draft: Draft) -> str:
     """The cue as written, with its particles and negation ("did not say", "pointed out")."""
-    cue = draft.cue
+    # a Token, or a Span ("according to"): a Span has no children, so it returns at once
+    cue = cast("Token", draft.cue)
     if not hasattr(cue, "children") or cue.pos_ not in ("VERB", "AUX"):
         return cue.text
     parts = [cue] + [c for c in cue.children if c.dep_ in ("neg", "prt", "aux", "auxpass")]
@@ -608,7 +621,7 @@ def _cue_text(draft: Draft) -> str:
     return " ".join(t.text for t in parts)
 
 
-def _is_direct(spans, quotes: _Quotes) -> bool:
+def _is_direct(spans: Iterable[tuple[int, int]], quotes: _Quotes) -> bool:
     """Whether the content spans hold a whole quotation."""
     return any(quotes.within(start, end) for start, end in spans)
 
@@ -624,7 +637,7 @@ def _merge_spans(spans: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
     return tuple(merged)
 
 
-def extract_attributions(doc) -> list[Attribution]:
+def extract_attributions(doc: Doc) -> list[Attribution]:
     """Every attribution in one parsed text, in text order (see the module docstring)."""
     parsed = Parsed.of(doc)
     text = parsed.text
@@ -702,7 +715,7 @@ def _dedupe(drafts: list[Draft]) -> list[Draft]:
 
 def attributions_for_texts(
     texts: Iterable[str],
-    nlp=None,
+    nlp: Language | None = None,
     *,
     n_process: int = 1,
     batch_size: int = 256,

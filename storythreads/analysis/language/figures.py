@@ -27,12 +27,17 @@ Read from spaCy's parse (``analysis.nlp``), sentence by sentence:
 
 from __future__ import annotations
 
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ...types import Run
 from ..compare.outlets import outlet_of, thread_posts
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc, Span, Token
 
 
 def _words(text: str) -> list[str]:
@@ -124,7 +129,7 @@ def _word_value(words: list[str]) -> float | None:
     return float(total + current)
 
 
-def _value(tokens) -> float | None:
+def _value(tokens: list[Token]) -> float | None:
     """The value of a run of number tokens: digits (with a scale word after) or words."""
     words = [t.lower_ for t in tokens]
     digits = [w for w in words if any(c.isdigit() for c in w)]
@@ -143,14 +148,14 @@ def _value(tokens) -> float | None:
     return value if value < MAX_VALUE else None
 
 
-def _is_number(token) -> bool:
+def _is_number(token: Token) -> bool:
     text = token.lower_
     return (token.like_num or text in SCALES) and not text.endswith(("st", "nd", "rd", "th"))
 
 
-def _number_runs(sent) -> list[list]:
+def _number_runs(sent: Span) -> list[list[Token]]:
     """Maximal runs of adjacent number tokens of a sentence, in reading order."""
-    runs: list[list] = []
+    runs: list[list[Token]] = []
     for token in sent:
         if _is_number(token):
             if runs and runs[-1][-1].i == token.i - 1:
@@ -160,7 +165,7 @@ def _number_runs(sent) -> list[list]:
     return runs
 
 
-def _excluded(run, sent) -> bool:
+def _excluded(run: list[Token], sent: Span) -> bool:
     """Dates, times, ordinals, years, days of the month, glued numbers, ages, labels."""
     first, last = run[0], run[-1]
     doc = first.doc
@@ -198,10 +203,10 @@ def _excluded(run, sent) -> bool:
     return False
 
 
-def _qualifier(run) -> str | None:
+def _qualifier(run: list[Token]) -> str | None:
     """'at least', 'more than', 'about' ...: the modifiers the parse hangs on the number."""
     inside = {t.i for t in run}
-    words: list[Any] = []  # spaCy Tokens
+    words: list[Token] = []  # spaCy Tokens
     for token in run:
         for child in token.children:
             if (
@@ -214,7 +219,7 @@ def _qualifier(run) -> str | None:
     return phrase if phrase in QUALIFIERS else None
 
 
-def _casualty(*tokens) -> str | None:
+def _casualty(*tokens: Token | None) -> str | None:
     """'killed' or 'injured' when a token (a verb, an adjective or a noun) says so."""
     for token in tokens:
         if token is None:
@@ -227,7 +232,7 @@ def _casualty(*tokens) -> str | None:
     return None
 
 
-def _attachment(run):
+def _attachment(run: list[Token]) -> tuple[Token | None, Token | None]:
     """(noun the number counts or None, the verb or word that governs them or None)."""
     last = run[-1]
     head = last.head
@@ -246,7 +251,9 @@ def _attachment(run):
     return None, None
 
 
-def _subject(run, sent, last_group):
+def _subject(
+    run: list[Token], sent: Span, last_group: str | None
+) -> tuple[str | None, str | None, str | None]:
     """(subject, unit, group) of a number run, or (None, None, None)."""
     last = run[-1]
     doc = last.doc
@@ -260,7 +267,7 @@ def _subject(run, sent, last_group):
         return "money", currency, None
     noun, governor = _attachment(run)
     if noun is not None:
-        word = noun.lower_
+        word: str | None = noun.lower_
         if word == "square" or any(c.lower_ == "square" for c in noun.children):
             unit = UNITS.get(noun.lower_ if word != "square" else "")
             if unit:
@@ -286,7 +293,7 @@ def _subject(run, sent, last_group):
     return None, None, None
 
 
-def _earlier(run) -> bool:
+def _earlier(run: list[Token]) -> bool:
     """The clause holding the number is in the past perfect or says earlier / previously."""
     token = run[-1]
     for _ in range(8):  # up the heads to the clause's verb and the verb above it
@@ -302,10 +309,10 @@ def _earlier(run) -> bool:
     return False
 
 
-def sentence_figures(sent) -> list[Figure]:
+def sentence_figures(sent: Span) -> list[Figure]:
     """Counted things of one parsed sentence (a spaCy Span), in reading order."""
     found: list[Figure] = []
-    last_group = None
+    last_group: str | None = None
     text = sent.text.strip()
     for run in _number_runs(sent):
         if _excluded(run, sent):
@@ -324,7 +331,7 @@ def sentence_figures(sent) -> list[Figure]:
     return found
 
 
-def _about(run) -> str | None:
+def _about(run: list[Token]) -> str | None:
     """What an amount or a measure is of: the noun it modifies ("a $5,000 fine"), else the
     subject of the verb it is the object or complement of ("the bill would cost $293
     million", "unemployment rose to 9.1 percent"); None when the parse names nothing."""
@@ -344,12 +351,12 @@ def _about(run) -> str | None:
     return subject.lemma_.lower()
 
 
-def doc_figures(doc) -> list[Figure]:
+def doc_figures(doc: Doc) -> list[Figure]:
     """Counted things of a parsed text, in reading order."""
     return [figure for sent in doc.sents for figure in sentence_figures(sent)]
 
 
-def extract_figures(text: str, nlp=None) -> list[Figure]:
+def extract_figures(text: str, nlp: Language | None = None) -> list[Figure]:
     """Counted things of ``text`` (parsed with ``nlp``, default the shipped pipeline)."""
     from .nlp import parse
 
@@ -373,7 +380,9 @@ class FigureRow:
     about: str | None = None  # what an amount or a measure is of (Figure.about)
 
 
-def figures(run: Run, found: dict | None = None, nlp=None) -> list[FigureRow]:
+def figures(
+    run: Run, found: Mapping[str, list[Figure]] | None = None, nlp: Language | None = None
+) -> list[FigureRow]:
     """Figures of each thread's primary posts (title, then body); rows by (thread order,
     published with undated last, post id, position in the post). ``found`` gives each
     post's figures already (post id -> ``doc_figures`` of its parse, as ``compare`` reads
@@ -396,12 +405,13 @@ def figures(run: Run, found: dict | None = None, nlp=None) -> list[FigureRow]:
 class Revision:
     thread_id: str
     subject: str
-    values: list[tuple]  # (value, post_id, outlet, published, earlier), superseded first
+    # (value, post_id, outlet, published, earlier), superseded first
+    values: list[tuple[int | float, str, str, datetime | None, bool]]
     note: str  # "deaths: 6 (earlier report) → 8"
     unit: str | None = None
 
 
-def _time_key(when: datetime | None) -> tuple:
+def _time_key(when: datetime | None) -> tuple[bool, float]:
     return (when is None, when.timestamp() if when else 0.0)
 
 
@@ -409,7 +419,7 @@ def _format(value: float) -> str:
     return f"{value:,}" if isinstance(value, int) else f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
-def revisions(rows: list[FigureRow], subjects=None) -> list[Revision]:
+def revisions(rows: list[FigureRow], subjects: Container[str] | None = None) -> list[Revision]:
     """Subjects a thread reports with more than one value (per unit), e.g. a death toll
     that rose. Values: superseded reports (`earlier`) first, then by time and post id.
 
@@ -420,7 +430,7 @@ def revisions(rows: list[FigureRow], subjects=None) -> list[Revision]:
     Revisions come in the order their thread first appears in `rows`, then by subject and
     unit.
     """
-    groups: dict[tuple, list[tuple[int, FigureRow]]] = {}
+    groups: dict[tuple[str, str, str, str], list[tuple[int, FigureRow]]] = {}
     order: dict[str, int] = {}
     for n, row in enumerate(rows):
         order.setdefault(row.thread_id, len(order))

