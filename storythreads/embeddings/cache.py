@@ -8,7 +8,7 @@ call are embedded once.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -25,13 +25,13 @@ class VectorStore(Protocol):
 class MemoryVectorStore:
     """A dict-backed VectorStore for one process (tests, the Python API without a store)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._data: dict[tuple[str, str], np.ndarray] = {}
 
-    def get_vectors(self, model, shas):
+    def get_vectors(self, model: str, shas: Sequence[str]) -> dict[str, np.ndarray]:
         return {s: self._data[(model, s)] for s in shas if (model, s) in self._data}
 
-    def put_vectors(self, model, items):
+    def put_vectors(self, model: str, items: dict[str, np.ndarray]) -> None:
         for sha, vec in items.items():
             self._data[(model, sha)] = np.asarray(vec, dtype=np.float32)
 
@@ -53,13 +53,15 @@ class CachedEmbedder:
     def dim(self) -> int:
         return self.inner.dim
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         """The inner embedder's account of itself, and the key its vectors are kept under."""
         describe = getattr(self.inner, "describe", None)
         own = describe() if callable(describe) else {"model": self.name}
         return {**own, "vectors_key": self.key}
 
-    def _missing(self, texts: Sequence[str]) -> tuple[list[str], dict, dict[str, str]]:
+    def _missing(
+        self, texts: Sequence[str]
+    ) -> tuple[list[str], dict[str, np.ndarray], dict[str, str]]:
         """(the texts' shas, the vectors found for them, sha -> text of those not found)."""
         shas = [sha256_text(t) for t in texts]
         found = self.store.get_vectors(self.key, sorted(set(shas)))

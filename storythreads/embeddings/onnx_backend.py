@@ -38,17 +38,22 @@ import os
 import shutil
 import tempfile
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..config import EmbeddingSettings
 from ..errors import EmbeddingError
 from .base import normalize_rows
 from .identity import cpu_numerics
 from .sentence import SentenceTransformerEmbedder, resolve_model_path
+
+if TYPE_CHECKING:
+    import torch
+    from onnxruntime import InferenceSession
 
 INSTALL_HINT = "reinstall storythreads, whose dependencies include them: pip install -e ."
 FP32_FILE = "model.onnx"
@@ -67,14 +72,14 @@ def default_onnx_dir() -> Path:
     return Path.home() / ".cache" / "storythreads" / "onnx"
 
 
-def _read_json(path: Path) -> dict:
+def _read_json(path: Path) -> Any:  # a JSON value: modules.json is a list, the rest objects
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise EmbeddingError(f"cannot read {path}: {exc}") from exc
 
 
-def _pooling_config(model_dir: Path) -> dict:
+def _pooling_config(model_dir: Path) -> dict[str, Any]:
     """The model's 1_Pooling config (empty without a Pooling module)."""
     modules = _read_json(model_dir / "modules.json")
     pooling = next((m for m in modules if m["type"].endswith("Pooling")), None)
@@ -99,20 +104,26 @@ def pooling_mode(model_dir: Path) -> str:
     raise EmbeddingError(f"the onnx backends support mean or CLS pooling, not {config}")
 
 
-def _last_hidden(inner):
+def _last_hidden(inner: torch.nn.Module) -> torch.nn.Module:
     """The transformer as a module of three keyword inputs (transformers 5 changed their
     positional order) returning the token vectors."""
     import torch
 
     class Hidden(torch.nn.Module):
-        def __init__(self):
+        def __init__(self) -> None:
             super().__init__()
             self.inner = inner
 
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.inner(
+        def forward(
+            self,
+            input_ids: torch.Tensor,
+            attention_mask: torch.Tensor,
+            token_type_ids: torch.Tensor,
+        ) -> torch.Tensor:
+            hidden: torch.Tensor = self.inner(
                 input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
             ).last_hidden_state
+            return hidden
 
     return Hidden()
 
@@ -161,7 +172,7 @@ def _export(model_dir: Path, target: Path, fast: bool) -> None:
 
 
 @contextlib.contextmanager
-def _quiet():
+def _quiet() -> Iterator[None]:
     """The exporter and quantiser log pages of advice; a one-off export needs none of it."""
     # torch sets its loggers' levels when imported: import it first, then quiet them all
     # (the exporter warns once per missing torchvision op)
@@ -230,7 +241,7 @@ def ensure_onnx_file(model_dir: Path, cache_dir: Path, fingerprint: str, quantiz
     return target
 
 
-def _tokenizer(model_dir: Path, max_len: int):
+def _tokenizer(model_dir: Path, max_len: int) -> Callable[[list[str]], dict[str, np.ndarray]]:
     """texts -> the model's int64 inputs, padded to the longest and cut at ``max_len``.
 
     The model's ``tokenizer.json`` read by the ``tokenizers`` library directly (the same
@@ -292,7 +303,7 @@ class OnnxEmbedder:
         self.backend = "onnx-int8" if quantized else "onnx"
         self.name = self.settings.model
         self._path: Path | None = None
-        self._sessions: dict[bool, object] = {}  # small call or not -> session
+        self._sessions: dict[bool, InferenceSession] = {}  # small call or not -> session
         self._dim: int | None = None
 
     def fingerprint(self) -> str:
@@ -301,7 +312,7 @@ class OnnxEmbedder:
         tag = f"-{cpu_numerics()}" if self.quantized else ""
         return f"{SentenceTransformerEmbedder(self.settings).fingerprint()}+{self.backend}{tag}"
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         """The model and the numerics its vectors come from (storythreads.provenance)."""
         return {
             **SentenceTransformerEmbedder(self.settings).describe(),
@@ -339,7 +350,7 @@ class OnnxEmbedder:
         self._dim = int(width) if isinstance(width, int) else None
         self._path = path  # loaded
 
-    def _session(self, small: bool = False):
+    def _session(self, small: bool = False) -> InferenceSession:
         """The onnxruntime session for a call of few texts (``SMALL_CALL``) or of many."""
         self._load()
         if small not in self._sessions:
@@ -374,13 +385,13 @@ class OnnxEmbedder:
             self._dim = width if isinstance(width, int) else int(self._run(["dim"]).shape[1])
         return self._dim
 
-    def _run(self, texts: list[str], session=None) -> np.ndarray:
+    def _run(self, texts: list[str], session: InferenceSession | None = None) -> np.ndarray:
         feed = self._tokenizer(texts)
-        hidden = (session or self._session()).run(None, feed)[0]
+        hidden: NDArray[np.float32] = (session or self._session()).run(None, feed)[0]
         if self._pooling == "cls":
             return hidden[:, 0]
         mask = feed["attention_mask"][..., None].astype(np.float32)
-        return (hidden * mask).sum(1) / np.clip(mask.sum(1), 1e-9, None)
+        return cast("np.ndarray", (hidden * mask).sum(1) / np.clip(mask.sum(1), 1e-9, None))
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         self._load()

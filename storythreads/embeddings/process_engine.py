@@ -31,7 +31,7 @@ import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -64,10 +64,10 @@ def quiet_model_loading() -> None:
         from transformers.utils import logging as hf_logging
     except ImportError:
         return
-    hf_logging.disable_progress_bar()
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # transformers: unannotated
 
 
-def _serve(conn, factory: Callable[[], Embedder], quiet: bool, parent: int) -> None:
+def _serve(conn: Connection, factory: Callable[[], Embedder], quiet: bool, parent: int) -> None:
     """(child) Build the embedder, then answer requests until told to stop: ``("dim",)``
     -> its dimension (loading the model), ``("embed", texts)`` -> their vectors; an error
     goes back as ``("error", exception)``."""
@@ -210,9 +210,9 @@ class ProcessEmbedder(EngineEmbedder):
             self._warming = False
             self._dim = self._answer()
 
-    def _answer(self):
+    def _answer(self) -> Any:  # what the child sent: a dimension (int) or vectors
         try:
-            status, value = self._conn.recv()
+            status, value = cast("Connection", self._conn).recv()
         except (EOFError, OSError) as exc:
             code = self._child.exitcode if self._child is not None else None
             raise EmbeddingError(
@@ -226,6 +226,6 @@ class ProcessEmbedder(EngineEmbedder):
             raise value
         raise EmbeddingError(f"embedding failed: {value}") from value
 
-    def __del__(self):
+    def __del__(self) -> None:
         with contextlib.suppress(Exception):  # at interpreter shutdown, modules may be gone
             self.close()

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +27,7 @@ from .factory import EngineEmbedder
 INSTALL_HINT = "install the optional extra: pip install 'storythreads[ray]'"
 
 
-def import_ray():
+def import_ray() -> ModuleType:
     """The ray module with Ray Data, or an EmbeddingError saying how to install it."""
     try:
         import ray
@@ -56,7 +58,7 @@ class RayEmbedder(EngineEmbedder):
         address: str | None = None,
         actors: int | None = None,
         rows_per_batch: int = 256,
-        init_kwargs: dict | None = None,
+        init_kwargs: dict[str, Any] | None = None,
         show_progress: bool = False,
     ):
         super().__init__(factory, settings)
@@ -72,7 +74,7 @@ class RayEmbedder(EngineEmbedder):
             self._dim = int(self._local.dim)
         return self._dim
 
-    def _connect(self):
+    def _connect(self) -> ModuleType:
         ray = import_ray()
         if not ray.is_initialized():
             # no address: a private single-machine cluster, reachable on loopback only

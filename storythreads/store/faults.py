@@ -9,10 +9,24 @@ from __future__ import annotations
 import functools
 import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 from ..errors import StoreError
 from .snapshot_files import list_snapshots
+
+
+class _HasPath(Protocol):
+    """What ``guarded`` needs of the object whose method it wraps: the store's path."""
+
+    @property
+    def path(self) -> Path: ...
+
+
+_S = TypeVar("_S", bound=_HasPath)
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 def restore_hint(path: Path, snapshots: int) -> str:
@@ -68,11 +82,11 @@ def store_fault(path: Path, exc: sqlite3.Error) -> StoreError:
     return StoreError(f"{path}: store error: {text}")
 
 
-def guarded(method):
+def guarded(method: Callable[Concatenate[_S, _P], _R]) -> Callable[Concatenate[_S, _P], _R]:
     """Decorate a Store method: an sqlite3 error inside it becomes a one-line StoreError."""
 
     @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
+    def wrapper(self: _S, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
         try:
             return method(self, *args, **kwargs)
         except sqlite3.Error as exc:

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from .faults import classify
@@ -168,7 +169,7 @@ class StoreHealth:
     def good_snapshots(self) -> int:
         return sum(1 for s in self.snapshots if s.examined.ok)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         e = self.examined
         return {
             "store": str(self.path),

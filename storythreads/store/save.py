@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections import Counter
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..types import Run
+from ..types import Post, Run
 from .codec import citation_json, time_text
+
+if TYPE_CHECKING:
+    from ..analysis.threading.identity import LineageEvent
+    from .database import Store
 
 
 def save_run(
-    store,
+    store: Store,
     run: Run,
-    lineage,
+    lineage: Sequence[LineageEvent],
     next_thread_number: int,
-    edits=(),
+    edits: Sequence[tuple[Post, Post]] = (),
     model_hash: str | None = None,
     scope: tuple[set[str], set[str]] | None = None,
-    terms: tuple[int, Counter, bool] | None = None,
+    terms: tuple[int, Counter[str], bool] | None = None,
 ) -> None:
     """Write everything ``run`` produced in one transaction (all or nothing).
 
@@ -164,7 +171,12 @@ def save_run(
             _add_terms(db, *terms)
 
 
-def _clear(db, run: Run, lineage, scope) -> None:
+def _clear(
+    db: sqlite3.Connection,
+    run: Run,
+    lineage: Sequence[LineageEvent],
+    scope: tuple[set[str], set[str]] | None,
+) -> None:
     """Remove what the run replaces: every assignment, map position and link, or, for a
     working set, those of its posts, the links between its threads, and every link of a
     thread that ended (merged or retired)."""
@@ -188,7 +200,7 @@ def _clear(db, run: Run, lineage, scope) -> None:
     db.executemany("DELETE FROM links WHERE src = ? OR dst = ?", [(t, t) for t in ended])
 
 
-def _add_terms(db, n_posts: int, df: Counter, replace: bool) -> None:
+def _add_terms(db: sqlite3.Connection, n_posts: int, df: Counter[str], replace: bool) -> None:
     """Add to the kept document frequencies (``replace``: they are the counts afresh)."""
     if replace:
         db.execute("DELETE FROM terms")

@@ -16,11 +16,15 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import StoreError
 from .health import Examined, examine, open_read_only
 from .lock import held_lock
 from .snapshot_files import Snapshot, list_snapshots, read_snapshot, snapshot_dir, stamp
+
+if TYPE_CHECKING:
+    from .database import Store
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,7 @@ class Restored:
     skipped: tuple[tuple[Path, str], ...] = ()
 
 
-def keep_snapshot(store, keep: int) -> Path | None:
+def keep_snapshot(store: Store, keep: int) -> Path | None:
     """Before a run changes ``store``: copy it as it is into a new snapshot and drop all but
     the newest ``keep``. Only a store that passed the check is copied, so a good snapshot
     is never rotated out for a damaged one; a store holding no run yet is not copied.
@@ -56,7 +60,7 @@ class PendingSnapshot:
     or raises the StoreError that stopped it.
     """
 
-    def __init__(self, store, keep: int):
+    def __init__(self, store: Store, keep: int) -> None:
         self.path: Path | None = None
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None

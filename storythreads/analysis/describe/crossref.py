@@ -16,7 +16,9 @@ every pair of threads, so thousands of threads cost seconds.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -25,6 +27,9 @@ from ...types import Link, LinkKind
 from ..threading.neighbours import block_rows
 from ..threading.similarity import blend_weight, blended_block
 
+if TYPE_CHECKING:
+    from scipy import sparse
+
 MAX_NAME_THREADS = 50  # a name in more threads than this says nothing about any two of them
 # ... nor does a name in more than a tenth of the threads ("Congress" in a politics feed)
 NAME_SHARE = 10
@@ -32,7 +37,7 @@ MAX_SIMILAR = 5  # a reader follows a handful of "see also" links, not hundreds
 CHAIN_CANDIDATES = 50  # a thread's predecessor is sought among its 50 most alike earlier ones
 
 
-def _similar_pairs(centroids: np.ndarray, threshold: float):
+def _similar_pairs(centroids: np.ndarray, threshold: float) -> list[tuple[int, int, float]]:
     """Each thread's ``MAX_SIMILAR`` nearest threads above ``threshold``, as pairs i < j."""
     n = len(centroids)
     block = block_rows(n)
@@ -109,7 +114,7 @@ def cross_reference(
 def story_chains(
     thread_ids: list[str],
     centroids: np.ndarray,
-    lexical_centroids,
+    lexical_centroids: sparse.csr_matrix | None,
     spans: list[tuple[datetime | None, datetime | None]],
     thread_names: list[set[str]],
     threshold: float = 0.38,
@@ -165,14 +170,24 @@ def story_chains(
     return sorted(links, key=lambda link: (link.src, -link.score, link.dst, link.kind))
 
 
-def _chain_pair(thread_ids, spans, ia: int, ib: int, score: float, shared, max_names: int):
+def _chain_pair(
+    thread_ids: Sequence[str],
+    spans: Sequence[tuple[datetime | None, datetime | None]],
+    ia: int,
+    ib: int,
+    score: float,
+    shared: Sequence[str],
+    max_names: int,
+) -> list[Link]:
     """The two links of "ib follows ia", their reason giving the gap and the shared names."""
-    gap = (spans[ib][0] - (spans[ia][1] or spans[ia][0])).total_seconds()
+    # story_chains chains dated threads only: both have a start
+    start_a, start_b = cast(datetime, spans[ia][0]), cast(datetime, spans[ib][0])
+    gap = (start_b - (spans[ia][1] or start_a)).total_seconds()
     if gap > 0:
         when = f"{duration(gap / 60).lstrip('+')} after its last post"
     else:  # began while the earlier thread still had posts to come
         when = (
-            f"{duration((spans[ib][0] - spans[ia][0]).total_seconds() / 60).lstrip('+')} "
+            f"{duration((start_b - start_a).total_seconds() / 60).lstrip('+')} "
             "after it began, while it still ran"
         )
     shown = ", ".join(shared[:max_names]) + (" …" if len(shared) > max_names else "")
@@ -184,7 +199,7 @@ def _chain_pair(thread_ids, spans, ia: int, ib: int, score: float, shared, max_n
     ]  # fmt: skip
 
 
-def chain_roots(thread_ids: list[str], links) -> dict[str, str]:
+def chain_roots(thread_ids: list[str], links: Iterable[Link]) -> dict[str, str]:
     """Thread id -> the id of the first thread of its story chain (itself when unchained)."""
     parent = {k.src: k.dst for k in links if k.kind == "follows"}
     roots = {}

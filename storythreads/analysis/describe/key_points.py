@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 
 import numpy as np
@@ -50,12 +50,12 @@ def key_point_count(n_threads: int, setting: int | None = None) -> int:
     return setting if setting is not None else min(MOST, max(FEWEST, n_threads))
 
 
-def roundup_posts(also) -> set[str]:
+def roundup_posts(also: Iterable[tuple[str, int]]) -> set[str]:
     """Posts that also tell two or more other threads: roundups, not developments.
 
     ``also`` holds the pipeline's (post id, thread) pairs of `also` memberships.
     """
-    threads_of: dict[str, set] = defaultdict(set)
+    threads_of: dict[str, set[int]] = defaultdict(set)
     for post_id, thread in also:
         threads_of[post_id].add(thread)
     return {pid for pid, threads in threads_of.items() if len(threads) >= 2}

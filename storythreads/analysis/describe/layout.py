@@ -39,11 +39,18 @@ UMAP's own ``transform`` initialises new points). ``--rethread`` recomputes the 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ..threading.neighbours import block_rows
+
+if TYPE_CHECKING:
+    from ...config import ReportSettings
+    from ...types import Post
 
 MIN_UMAP = 5  # below this many posts: PCA
 N_NEIGHBORS = 15
@@ -97,7 +104,9 @@ def enable_numba_cache() -> int:
     return enabled
 
 
-def exact_knn(vectors: np.ndarray, k: int, block: int | None = None):
+def exact_knn(
+    vectors: np.ndarray, k: int, block: int | None = None
+) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
     """Each row's ``k`` nearest rows by cosine distance (itself first), a block at a time.
 
     Rows are unit-length. Quadratic time, memory ``block`` x n: see the module docstring
@@ -150,10 +159,10 @@ def _umap(vectors: np.ndarray, seed: int) -> np.ndarray:
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # n_jobs overridden by random_state; graph notices
-        return model.fit_transform(vectors)
+        return cast("np.ndarray", model.fit_transform(vectors))
 
 
-def project(vectors, seed: int = 42, method: str = "umap") -> np.ndarray:
+def project(vectors: ArrayLike, seed: int = 42, method: str = "umap") -> np.ndarray:
     """One (x, y) per row of ``vectors``: UMAP (cosine) to 2-D, or PCA for tiny inputs.
 
     Deterministic for a given ``seed`` and row order; scaled into [-1, 1], 4 decimals.
@@ -182,7 +191,9 @@ def project(vectors, seed: int = 42, method: str = "umap") -> np.ndarray:
         return _scaled(_pca(vectors))
 
 
-def place_new(vectors, placed: dict[int, tuple[float, float]], k: int = 5) -> np.ndarray:
+def place_new(
+    vectors: ArrayLike, placed: Mapping[int, tuple[float, float]], k: int = 5
+) -> np.ndarray:
     """Positions for every row: rows in ``placed`` keep theirs, the rest go near their
     ``k`` most similar placed rows (weights: cosine similarity, clipped at 0).
 
@@ -199,7 +210,7 @@ def place_new(vectors, placed: dict[int, tuple[float, float]], k: int = 5) -> np
     return _near_placed(vectors, known, out, k)
 
 
-def _near_placed(vectors, known: np.ndarray, xy: np.ndarray, k: int = 5) -> np.ndarray:
+def _near_placed(vectors: np.ndarray, known: np.ndarray, xy: np.ndarray, k: int = 5) -> np.ndarray:
     """``xy`` with every row not in ``known`` moved to the similarity-weighted mean of its
     ``k`` most similar ``known`` rows; rounded to ``DECIMALS``."""
     xy = xy.copy()
@@ -217,7 +228,13 @@ def _near_placed(vectors, known: np.ndarray, xy: np.ndarray, k: int = 5) -> np.n
     return np.round(xy, DECIMALS) + 0.0
 
 
-def post_layout(posts, vectors, report, seed: int, placed=None) -> tuple:
+def post_layout(
+    posts: Sequence[Post],
+    vectors: np.ndarray,
+    report: ReportSettings,
+    seed: int,
+    placed: Mapping[str, tuple[float, float]] | None = None,
+) -> tuple[tuple[str, float, float], ...]:
     """The report map's (post_id, x, y) per post, only when report.html is written.
 
     ``report`` is the report settings (``map``, ``formats``). ``placed`` (attach mode, post

@@ -55,8 +55,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -64,6 +65,10 @@ from ...types import Post
 from ..language.detect import thread_language
 from ..language.text import STOP_WORDS, says_what
 from ..threading.segment import split_sentences
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc, Token
 
 MIN_WORDS = 3
 MAX_WORDS = 8
@@ -173,9 +178,9 @@ def headline_parts(title: str) -> list[str]:
     return [p for p in parts if p and not _CHROME.match(p)]
 
 
-def _casing(posts: Sequence[Post]) -> Counter:
+def _casing(posts: Sequence[Post]) -> Counter[tuple[str, bool]]:
     """How often each word appears lower-cased mid-sentence in the posts' bodies."""
-    lower: Counter = Counter()
+    lower: Counter[tuple[str, bool]] = Counter()
     for post in posts:
         for m in re.finditer(r"(?<=[a-z,;] )([A-Za-z][a-z'’-]+)", post.body[:6000]):
             word = m.group(1)
@@ -183,7 +188,7 @@ def _casing(posts: Sequence[Post]) -> Counter:
     return lower
 
 
-def truecase(title: str, casing: Counter) -> str:
+def truecase(title: str, casing: Counter[tuple[str, bool]]) -> str:
     """A Title Case headline in sentence case: a capitalised word (not the first) is lowered
     when the thread's own text writes it lower-case more often than capitalised, or it is
     a stop word ("Reid Breaks With Obama" -> "Reid breaks with Obama"). Helps the parser
@@ -193,7 +198,7 @@ def truecase(title: str, casing: Counter) -> str:
     if not letters or sum(w[0].isupper() for w in letters) < 0.6 * len(letters):
         return title
 
-    def lower(match: re.Match) -> str:
+    def lower(match: re.Match[str]) -> str:
         word = match.group(0)
         low = word.lower()
         if casing[(low, True)] > casing[(low, False)] or not casing[(low, False)]:
@@ -208,7 +213,14 @@ def truecase(title: str, casing: Counter) -> str:
 class _Weights:
     """Shares and weights of the words of one thread (see the module's step 1)."""
 
-    def __init__(self, head_keys, lead_keys, idf, default_idf, boost):
+    def __init__(
+        self,
+        head_keys: Sequence[Iterable[str]],
+        lead_keys: Sequence[Iterable[str]],
+        idf: dict[str, float],
+        default_idf: float,
+        boost: AbstractSet[str],
+    ) -> None:
         self.heads = [set(keys) for keys in head_keys]
         self.leads = [set(keys) for keys in lead_keys]
         self.idf, self.default_idf, self.boost = idf, default_idf, boost
@@ -223,8 +235,8 @@ class _Weights:
         self.post_weight = [1.0] * len(self.heads)
         if central is not None:
             self.post_weight[central] += CENTRAL_WEIGHT
-        self.head_count: Counter = Counter()
-        self.lead_count: Counter = Counter()
+        self.head_count: Counter[str] = Counter()
+        self.lead_count: Counter[str] = Counter()
         for w, head, lead in zip(self.post_weight, self.heads, self.leads, strict=True):
             for k in head:
                 # typeshed types Counter values as int; these are float weights
@@ -268,7 +280,7 @@ class _Weights:
             }
         return self._shares[post]
 
-    def score(self, keys, post: int | None = None) -> float:
+    def score(self, keys: Iterable[str], post: int | None = None) -> float:
         """F of a word set cut from ``post``: weighted precision against the rest of the
         thread, recall of a typical headline."""
         keys = set(keys)
@@ -281,10 +293,10 @@ class _Weights:
         return 2 * precision * recall / (precision + recall)
 
 
-def _unit_options(doc) -> list[list[frozenset]]:
+def _unit_options(doc: Doc) -> list[list[frozenset[int]]]:
     """Per token, the token sets that may be dropped with it (its subtree, or less), read
     once per parsed text; what is left of one in a shortened form is dropped (``_units``)."""
-    out: list[list[frozenset]] = []
+    out: list[list[frozenset[int]]] = []
     for tok in doc:
         dep, options = tok.dep_, []
         if tok.lower_ in _KEEP or tok.dep_ == "ROOT":
@@ -312,9 +324,11 @@ def _unit_options(doc) -> list[list[frozenset]]:
     return out
 
 
-def _units(kept: frozenset, root: int, heads: list[int], options) -> list[frozenset]:
+def _units(
+    kept: frozenset[int], root: int, heads: list[int], options: list[list[frozenset[int]]]
+) -> list[frozenset[int]]:
     """What may be dropped next from the ``kept`` tokens of the clause headed by ``root``."""
-    units: dict[frozenset, None] = {}
+    units: dict[frozenset[int], None] = {}
     for i in sorted(kept):
         if i != root and heads[i] in kept:
             for option in options[i]:
@@ -324,13 +338,13 @@ def _units(kept: frozenset, root: int, heads: list[int], options) -> list[frozen
     return list(units)
 
 
-def _second_object(tok) -> bool:
+def _second_object(tok: Token) -> bool:
     """A second direct object of one verb: a misparse of a trailing phrase ("calls US
     decision ... an 'act of desperation'")."""
     return tok.dep_ == "dobj" and any(s.dep_ == "dobj" and s.i < tok.i for s in tok.head.children)
 
 
-def _places(doc) -> set[int]:
+def _places(doc: Doc) -> set[int]:
     """Tokens of "the embattled eastern city of" before a place name: always dropped."""
     out: set[int] = set()
     for tok in doc:
@@ -346,12 +360,12 @@ def _places(doc) -> set[int]:
     return out
 
 
-def _hyphenated(doc, i: int) -> range:
+def _hyphenated(doc: Doc, i: int) -> range:
     """The tokens of the word token ``i`` is part of: a hyphenated word ("Anti-Gay",
     "Biden-Ryan") or "at least" / "at most"."""
     start = end = i
 
-    def glued(a, b) -> bool:
+    def glued(a: Token, b: Token) -> bool:
         if not a.whitespace_ and "-" in a.text + b.text:
             return True
         return a.lower_ == "at" and b.lower_ in ("least", "most")
@@ -363,7 +377,7 @@ def _hyphenated(doc, i: int) -> range:
     return range(start, end + 1)
 
 
-def _needs_object(doc) -> list[tuple[int, frozenset]]:
+def _needs_object(doc: Doc) -> list[tuple[int, frozenset[int]]]:
     """Tokens with what they need: a preposition its object ("aide to apologizes"), a
     copula its complement ("the boss is"); one kept without makes no name."""
     out = []
@@ -381,14 +395,14 @@ class _Tokens:
     """What rendering reads of a parsed text's tokens, read once (spaCy makes a new object
     per token access)."""
 
-    def __init__(self, doc):
+    def __init__(self, doc: Doc) -> None:
         self.text = [t.text for t in doc]
         self.space = [bool(t.whitespace_) for t in doc]
         self.lower = [t.lower_ for t in doc]
         self.punct = [t.is_punct for t in doc]
         self.dropped = {t.i for t in doc if t.text in _QUOTES or t.is_bracket}
 
-    def render(self, kept) -> str:
+    def render(self, kept: Iterable[int]) -> str:
         """The kept tokens as text: original spacing, no quotes, no dangling ends."""
         toks = sorted(set(kept) - self.dropped)
         while toks and (self.punct[toks[0]] or self.lower[toks[0]] in ("and", "or", "but")):
@@ -407,7 +421,7 @@ class _Tokens:
         return text[:1].upper() + text[1:]
 
 
-def _starts(doc) -> list[tuple[Any, bool]]:  # (spaCy Token, has a verb)
+def _starts(doc: Doc) -> list[tuple[Token, bool]]:  # (spaCy Token, has a verb)
     """Clauses and noun phrases to shorten, each with whether it has a verb: each sentence;
     "Y" alone for "Y, X says" and as well for "X says (that) Y"; the noun phrases that are
     a sentence's subject or object ("US decision to provide Ukraine with cluster
@@ -432,7 +446,7 @@ def _starts(doc) -> list[tuple[Any, bool]]:  # (spaCy Token, has a verb)
     return starts
 
 
-def _shorten(doc, weights: _Weights, post: int) -> list[tuple[str, float]]:
+def _shorten(doc: Doc, weights: _Weights, post: int) -> list[tuple[str, float]]:
     """Shortened forms (3-8 words) of each clause of ``doc`` with their scores (a clause
     of fewer than 3 words as it is)."""
     out = []
@@ -442,15 +456,15 @@ def _shorten(doc, weights: _Weights, post: int) -> list[tuple[str, float]]:
     needs_object = _needs_object(doc)
     places = _places(doc)
     tokens = _Tokens(doc)
-    scores: dict[frozenset, float] = {}
+    scores: dict[frozenset[str], float] = {}
 
-    def score(kept: frozenset) -> float:
+    def score(kept: frozenset[int]) -> float:
         keys = frozenset(key_of[i] for i in kept if i in key_of)
         if keys not in scores:
             scores[keys] = weights.score(keys, post)
         return scores[keys]
 
-    def size(kept: frozenset) -> int:
+    def size(kept: frozenset[int]) -> int:
         return sum(i in key_of for i in kept)
 
     for root, has_verb in _starts(doc):
@@ -475,7 +489,9 @@ def _shorten(doc, weights: _Weights, post: int) -> list[tuple[str, float]]:
     return out
 
 
-def _best_headlines(posts, central, weights, limit) -> list[int]:
+def _best_headlines(
+    posts: Sequence[Post], central: int, weights: _Weights, limit: int
+) -> list[int]:
     """Indices of the posts whose headlines are parsed: the central one, then the others
     by how much of them the thread shares."""
     ranked = sorted(
@@ -507,7 +523,7 @@ def thread_names(
     threads_posts: Sequence[Sequence[Post]],
     central: Sequence[int | None] | None = None,
     keyphrases: Sequence[Sequence[str]] | None = None,
-    nlp=None,
+    nlp: Language | None = None,
     reserved: Iterable[str] = (),
 ) -> list[str]:
     """One name per thread, of 3-8 words, saying what happened; names differ.
@@ -532,7 +548,12 @@ def thread_names(
     return _distinct(ranked, threads_posts, keyphrases, weights, {name_key(r) for r in reserved})
 
 
-def _ranked(threads_posts, central, keyphrases, nlp):
+def _ranked(
+    threads_posts: Sequence[Sequence[Post]],
+    central: Sequence[int | None] | None,
+    keyphrases: Sequence[Sequence[str]],
+    nlp: Language | None,
+) -> tuple[list[list[_Candidate]], list[_Weights]]:
     """Per thread its candidates, best first, and its word weights."""
     from ..language.nlp import load_nlp, parse
 
@@ -542,7 +563,7 @@ def _ranked(threads_posts, central, keyphrases, nlp):
     ]
     leads = [[lead_of(p) for p in posts] for posts in threads_posts]
     lead_keys = [[_keys(text) for text in thread] for thread in leads]
-    df: Counter = Counter()
+    df: Counter[str] = Counter()
     for heads, lds in zip(head_keys, lead_keys, strict=True):
         df.update(set().union(*heads, *lds))
     idf = {k: float(np.log((1 + n) / (1 + c)) + 1) for k, c in df.items()}
@@ -562,7 +583,7 @@ def _ranked(threads_posts, central, keyphrases, nlp):
         if not posts:
             continue
         if central is not None and central[t] is not None:
-            c = int(central[t])
+            c = int(cast("int", central[t]))  # not None: tested above
         else:
             c = min(range(len(posts)), key=lambda j: (-weights[t].score(head_keys[t][j], j), j))
         centrals[t] = c
@@ -606,7 +627,13 @@ def _ranked(threads_posts, central, keyphrases, nlp):
     return ranked, weights
 
 
-def _distinct(ranked, threads_posts, keyphrases, weights, taken: set[str]) -> list[str]:
+def _distinct(
+    ranked: list[list[_Candidate]],
+    threads_posts: Sequence[Sequence[Post]],
+    keyphrases: Sequence[Sequence[str]],
+    weights: list[_Weights],
+    taken: set[str],
+) -> list[str]:
     """Each thread's best candidate that no stronger thread (and nothing in ``taken``) has
     taken (see the module's step 4)."""
     best = [cands[0].score if cands else -1.0 for cands in ranked]
@@ -622,7 +649,7 @@ def _distinct(ranked, threads_posts, keyphrases, weights, taken: set[str]) -> li
     return names
 
 
-def _extend(name: str, posts, weights: _Weights, taken: set[str]) -> str:
+def _extend(name: str, posts: Sequence[Post], weights: _Weights, taken: set[str]) -> str:
     """``name`` made distinct: a word of the thread it lacks, else a number."""
     have = set(_keys(name))
     words = Counter(

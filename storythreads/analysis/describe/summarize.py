@@ -9,6 +9,8 @@ marginal relevance then picks sentences that add something new.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -21,7 +23,7 @@ MAX_CHARS = 400
 NEAR_DUPLICATE = 0.8  # TF-IDF cosine at which two sentences say the same
 
 
-def _candidates(segments: list[Segment]):
+def _candidates(segments: list[Segment]) -> Iterator[tuple[Segment, int, str]]:
     """(segment, position, sentence) for every sentence worth citing; a sentence told twice
     (syndicated copies, a roundup repeating a post) is offered once, from its first segment."""
     seen: set[str] = set()
@@ -99,7 +101,7 @@ def summarize_thread(
             sims = (np.arange(n) == best).astype(float)
         redundancy = np.maximum(redundancy, sims)
 
-    def order(k):
+    def order(k: int) -> tuple[tuple[float, str], int, int]:
         post = posts[cands[k][0].post_id]
         return (post.sort_key, cands[k][0].ordinal, cands[k][1])
 

@@ -23,10 +23,13 @@ candidate passes the threshold, so time and memory stay linear in the segments.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from scipy import sparse
-from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from .neighbours import top_others
@@ -44,12 +47,12 @@ def also_memberships(
     labels: np.ndarray,
     centroids: np.ndarray,
     lexical: sparse.csr_matrix | None = None,
-    vectorizer=None,
+    vectorizer: TfidfVectorizer | None = None,
     counts: sparse.csr_matrix | None = None,
     lexical_weight: float = 0.5,
     threshold: float = 0.3,
     margin: float = 0.05,
-    timing=None,
+    timing: tuple[NDArray[np.float64], NDArray[np.float64], float, float] | None = None,
 ) -> dict[tuple[int, int], list[tuple[int, float]]]:
     """``{(post row, thread): [(segment row, score), ...]}`` of the `also` memberships.
 
@@ -71,6 +74,7 @@ def also_memberships(
     if n_threads < 2 or rows.size == 0:
         return found
     own = labels[seg_post[rows]]
+    own_sim: NDArray[np.floating[Any]]  # float32 here, float64 once blended below
     cand, cand_sem, own_sim = top_others(seg_vectors, rows, own, centroids, CANDIDATES)
     if timing is not None:
         cand_sem = scale(cand_sem.copy(), _time_factor(timing, seg_post[rows], cand))
@@ -111,7 +115,11 @@ def also_memberships(
     return found
 
 
-def segment_counts(texts: list[str], vectorizer, counted=None) -> sparse.csr_matrix:
+def segment_counts(
+    texts: list[str],
+    vectorizer: TfidfVectorizer,
+    counted: tuple[dict[str, int], sparse.csr_matrix] | None = None,
+) -> sparse.csr_matrix:
     """Every segment's term counts (float32 CSR) in ``vectorizer``'s vocabulary, titles too
     (they are part of "the rest" of a post). ``counted``: the texts' ``own_counts``,
     counted before the vocabulary was known (e.g. in another process): their columns are
@@ -139,7 +147,9 @@ def segment_counts(texts: list[str], vectorizer, counted=None) -> sparse.csr_mat
     return out
 
 
-def own_counts(texts: list[str], analyzer) -> tuple[dict[str, int], sparse.csr_matrix]:
+def own_counts(
+    texts: list[str], analyzer: Callable[[str], list[str]]
+) -> tuple[dict[str, int], sparse.csr_matrix]:
     """``texts``' term counts (float32 CSR) in a vocabulary of their own words, for
     ``segment_counts(counted=...)``."""
     counter = CountVectorizer(analyzer=analyzer, dtype=np.float32)
@@ -150,7 +160,11 @@ def own_counts(texts: list[str], analyzer) -> tuple[dict[str, int], sparse.csr_m
     return dict(counter.vocabulary_), counts
 
 
-def _time_factor(timing, post_rows: np.ndarray, cand: np.ndarray) -> np.ndarray:
+def _time_factor(
+    timing: tuple[NDArray[np.float64], NDArray[np.float64], float, float],
+    post_rows: np.ndarray,
+    cand: np.ndarray,
+) -> np.ndarray:
     """(segments, candidates) time factors between each segment's post and each candidate
     thread's span; 1 for missing candidates and undated posts or threads."""
     post_times, thread_times, grace, half_life = timing
@@ -161,8 +175,17 @@ def _time_factor(timing, post_rows: np.ndarray, cand: np.ndarray) -> np.ndarray:
 
 
 def _own_without_self(
-    counts, rows, near, seg_lex, seg_post, own, lexical, vectorizer, sums, sum_norm
-):
+    counts: sparse.csr_matrix,
+    rows: NDArray[np.integer[Any]],
+    near: NDArray[np.integer[Any]],
+    seg_lex: sparse.csr_matrix,
+    seg_post: NDArray[np.integer[Any]],
+    own: NDArray[np.integer[Any]],
+    lexical: sparse.csr_matrix,
+    vectorizer: TfidfVectorizer,
+    sums: sparse.csr_matrix,
+    sum_norm: NDArray[np.float64],
+) -> NDArray[np.float64]:
     """TF-IDF cosine of each segment ``rows[near[i]]`` with its own thread's words less its
     own: the thread's sum of rows with its post's row replaced by the row of the post's
     other segments (title included), summed from their counts. Expanded into dot
@@ -204,7 +227,7 @@ def _own_without_self(
     return out
 
 
-def _tfidf(counts: sparse.csr_matrix, vectorizer) -> sparse.csr_matrix:
+def _tfidf(counts: sparse.csr_matrix, vectorizer: TfidfVectorizer) -> sparse.csr_matrix:
     """``vectorizer.transform`` from term counts: sublinear tf, idf, L2-normalised rows."""
     out = counts.copy()
     out.data = 1.0 + np.log(out.data)
@@ -217,7 +240,9 @@ def _rowwise(a: sparse.csr_matrix, b: sparse.csr_matrix) -> np.ndarray:
     return np.asarray(a.multiply(b).sum(axis=1), dtype=np.float64).ravel()
 
 
-def _dots(a: sparse.csr_matrix, rows: np.ndarray, m: sparse.csr_matrix, which: np.ndarray):
+def _dots(
+    a: sparse.csr_matrix, rows: np.ndarray, m: sparse.csr_matrix, which: np.ndarray
+) -> NDArray[np.float64]:
     """``a[rows[i]] . m[which[i]]`` for every i: each term of ``a[rows[i]]`` looks its
     weight up in row ``which[i]`` of ``m`` (a thread's sum, with many terms; SciPy's
     indexing by (row, column) pairs does a binary search inside the row), so no row of

@@ -37,8 +37,11 @@ give a partition that agrees with the exact one at ARI 0.97 (bench/agreement.py)
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any, Self, cast
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
@@ -87,7 +90,7 @@ def top_k_first(sim: np.ndarray, k: int) -> np.ndarray:
     need = k - above.sum(axis=1, keepdims=True)
     level = sim == kth
     chosen = above | (level & (np.cumsum(level, axis=1) <= need))
-    cols = np.nonzero(chosen)[1].reshape(len(sim), k)
+    cols: np.ndarray = np.nonzero(chosen)[1].reshape(len(sim), k)
     return cols
 
 
@@ -96,7 +99,7 @@ def shared_neighbour_similarity(members: sparse.csr_matrix) -> np.ndarray:
     inter = (members @ members.T).toarray()
     size = np.asarray(members.sum(axis=1)).ravel()
     union = size[:, None] + size[None, :] - inter
-    return inter / np.maximum(union, 1.0)
+    return cast("np.ndarray", inter / np.maximum(union, 1.0))
 
 
 def average_linkage(snn: np.ndarray, threshold: float) -> np.ndarray:
@@ -105,7 +108,7 @@ def average_linkage(snn: np.ndarray, threshold: float) -> np.ndarray:
     dist = 1.0 - snn
     np.fill_diagonal(dist, 0.0)
     tree = linkage(squareform(np.clip(dist, 0.0, 1.0), checks=False), method="average")
-    return fcluster(tree, t=1.0 - threshold, criterion="distance")
+    return cast("np.ndarray", fcluster(tree, t=1.0 - threshold, criterion="distance"))
 
 
 class ThreadClusterer:
@@ -138,15 +141,15 @@ class ThreadClusterer:
 
     def __init__(
         self,
-        threshold=0.1,
-        floor=0.3,
-        n_neighbors=5,
-        lexical_weight=0.5,
-        large_n=4000,
-        seed=42,
-        time_grace_days=1.0,
-        time_half_life_days=2.0,
-    ):
+        threshold: float = 0.1,
+        floor: float = 0.3,
+        n_neighbors: int = 5,
+        lexical_weight: float = 0.5,
+        large_n: int = 4000,
+        seed: int = 42,
+        time_grace_days: float = 1.0,
+        time_half_life_days: float = 2.0,
+    ) -> None:
         self.threshold = threshold
         self.floor = floor
         self.n_neighbors = n_neighbors
@@ -156,11 +159,18 @@ class ThreadClusterer:
         self.time_half_life_days = time_half_life_days
         self.seed = seed
 
-    def _timed(self, sim, times, rows):
+    def _timed(
+        self,
+        sim: np.ndarray,
+        times: NDArray[np.float64] | None,
+        rows: Sequence[int] | NDArray[np.integer[Any]],
+    ) -> np.ndarray:
         """``sim`` (rows ``rows`` against every row) scaled in place by time, if given."""
         return scale_rows(sim, times, rows, self.time_grace_days, self.time_half_life_days)
 
-    def _validate(self, X, lexical, times=None):
+    def _validate(
+        self, X: ArrayLike, lexical: sparse.csr_matrix | None, times: ArrayLike | None = None
+    ) -> NDArray[np.float32]:
         if not 0.0 <= self.threshold <= 1.0:
             raise ValueError(f"threshold ({self.threshold}) must be within [0, 1]")
         if not -1.0 <= self.floor <= 1.0:
@@ -180,7 +190,12 @@ class ThreadClusterer:
             raise ValueError("time_grace_days and time_half_life_days must be >= 0")
         return X
 
-    def fit(self, X, lexical=None, times=None):
+    def fit(
+        self,
+        X: ArrayLike,
+        lexical: sparse.csr_matrix | None = None,
+        times: NDArray[np.float64] | None = None,
+    ) -> Self:
         """Cluster rows of ``X`` (unit semantic vectors) with optional TF-IDF rows ``lexical``
         and optional ``times`` ((n, 2) start and end seconds, NaN when undated; see
         ``analysis.timeline.time_intervals``)."""
@@ -189,6 +204,7 @@ class ThreadClusterer:
         if undated is None:
             labels = self._grouped(X, lexical, times)
         else:  # the dated posts, then the undated ones placed (module docstring)
+            times = cast("NDArray[np.float64]", times)  # undated is None without times
             labels = np.full(X.shape[0], -1, dtype=np.int64)
             dated = np.flatnonzero(~undated)
             sub_lexical = lexical[dated] if lexical is not None else None
@@ -198,14 +214,19 @@ class ThreadClusterer:
         self.n_threads_ = int(self.labels_.max() + 1) if X.shape[0] else 0
         return self
 
-    def _undated(self, times) -> np.ndarray | None:
+    def _undated(self, times: NDArray[np.float64] | None) -> np.ndarray | None:
         """Which rows are undated, when time is on and some rows are dated and some not."""
         if times is None or self.time_half_life_days <= 0:
             return None
         undated = np.isnan(np.asarray(times)[:, 0])
         return undated if 0 < undated.sum() < undated.size else None
 
-    def _grouped(self, X, lexical, times) -> np.ndarray:
+    def _grouped(
+        self,
+        X: NDArray[np.float32],
+        lexical: sparse.csr_matrix | None,
+        times: NDArray[np.float64] | None,
+    ) -> np.ndarray:
         """Group numbers of the rows, time counting as given (no undated rule)."""
         n = X.shape[0]
         if n <= 1:
@@ -216,7 +237,14 @@ class ThreadClusterer:
             return average_linkage(shared_neighbour_similarity(members), self.threshold)
         return self._large(X, lexical, times)
 
-    def place(self, X, lexical, labels: np.ndarray, rows: np.ndarray, times=None) -> np.ndarray:
+    def place(
+        self,
+        X: np.ndarray,
+        lexical: sparse.csr_matrix | None,
+        labels: np.ndarray,
+        rows: np.ndarray,
+        times: NDArray[np.float64] | None = None,
+    ) -> np.ndarray:
         """``labels`` with each of ``rows`` (label -1) placed in an existing group: a dated
         row in the group most of its neighbours hold (``vote_labels``), an undated one in
         the group it fits best (``best_fit_labels``); those placed nowhere are grouped
@@ -235,10 +263,20 @@ class ThreadClusterer:
             labels[pool] = self.fit_predict(X[pool], sub_lexical, sub_times) + max(n_groups, 0)
         return labels
 
-    def fit_predict(self, X, lexical=None, times=None):
+    def fit_predict(
+        self,
+        X: ArrayLike,
+        lexical: sparse.csr_matrix | None = None,
+        times: NDArray[np.float64] | None = None,
+    ) -> np.ndarray:
         return self.fit(X, lexical, times).labels_
 
-    def _neighbours(self, X, lexical, times=None) -> sparse.csr_matrix:
+    def _neighbours(
+        self,
+        X: np.ndarray,
+        lexical: sparse.csr_matrix | None,
+        times: NDArray[np.float64] | None = None,
+    ) -> sparse.csr_matrix:
         """Neighbour sets from the exact blended similarity, a block of rows at a time.
 
         Memory stays at ``block x n``; time is quadratic, in BLAS: cheaper than the
@@ -264,7 +302,12 @@ class ThreadClusterer:
         cols = np.concatenate(cols_out)
         return sparse.csr_matrix((np.ones(rows.size, dtype=np.float32), (rows, cols)), shape=(n, n))
 
-    def _large(self, X, lexical, times=None):
+    def _large(
+        self,
+        X: np.ndarray,
+        lexical: sparse.csr_matrix | None,
+        times: NDArray[np.float64] | None = None,
+    ) -> NDArray[np.int64]:
         from scipy.sparse.csgraph import connected_components
 
         w = blend_weight(self.lexical_weight, lexical)
@@ -299,7 +342,14 @@ class ThreadClusterer:
         return labels
 
 
-def vote_labels(X, lexical, labels, rows, clusterer, times=None) -> np.ndarray:
+def vote_labels(
+    X: np.ndarray,
+    lexical: sparse.csr_matrix | None,
+    labels: np.ndarray,
+    rows: ArrayLike,
+    clusterer: ThreadClusterer,
+    times: NDArray[np.float64] | None = None,
+) -> np.ndarray:
     """The group each of ``rows`` joins: the one held by most of its neighbours (the
     clusterer's own rule: its ``n_neighbors`` most similar rows, blended and scaled by
     time, above ``floor``; rows labelled -1 are neighbours but do not vote); ties go to
@@ -332,7 +382,13 @@ def vote_labels(X, lexical, labels, rows, clusterer, times=None) -> np.ndarray:
     return out
 
 
-def best_fit_labels(X, lexical, labels, rows, clusterer) -> np.ndarray:
+def best_fit_labels(
+    X: np.ndarray,
+    lexical: sparse.csr_matrix | None,
+    labels: np.ndarray,
+    rows: ArrayLike,
+    clusterer: ThreadClusterer,
+) -> np.ndarray:
     """The group each of ``rows`` fits best: the highest average blended similarity to the
     group's rows (labels >= 0; time left out: for undated rows it is 1 to everything),
     when that average is at least the clusterer's ``floor``; else -1. A block of rows at
@@ -358,7 +414,14 @@ def best_fit_labels(X, lexical, labels, rows, clusterer) -> np.ndarray:
     return out
 
 
-def attach_labels(post_ids, group_of, post_vecs, lexical, clusterer, times=None) -> np.ndarray:
+def attach_labels(
+    post_ids: Sequence[str],
+    group_of: Mapping[str, int],
+    post_vecs: np.ndarray,
+    lexical: sparse.csr_matrix | None,
+    clusterer: ThreadClusterer,
+    times: NDArray[np.float64] | None = None,
+) -> np.ndarray:
     """Groups for the cheap path: posts in ``group_of`` keep their group; each other post joins
     the thread that holds most of its neighbours (``vote_labels``); posts with no stored
     neighbour are clustered among themselves into new groups."""

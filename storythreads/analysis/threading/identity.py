@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 from scipy import sparse
 from scipy.optimize import linear_sum_assignment
 from scipy.sparse.csgraph import connected_components
+
+from ...types import Post, Thread
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,7 @@ def match_threads(
     return [str(i) for i in ids], events, next_number
 
 
-def _overlap(clusters, prior) -> sparse.coo_matrix:
+def _overlap(clusters: Sequence[Sequence[str]], prior: Sequence[PriorThread]) -> sparse.coo_matrix:
     """clusters x prior threads: how many posts each pair shares."""
     owners: dict[str, list[int]] = {}
     for t, thread in enumerate(prior):
@@ -147,7 +150,13 @@ def _most_shared(matrix: sparse.csr_matrix, row: int) -> tuple[int, int]:
     return int(cols[vals == best].min()), int(best)
 
 
-def mark_dormant(threads, prior, lineage, dormant_hours, now=None):
+def mark_dormant(
+    threads: Sequence[Thread],
+    prior: Iterable[PriorThread] | None,
+    lineage: Iterable[LineageEvent],
+    dormant_hours: float,
+    now: datetime | None = None,
+) -> tuple[list[Thread], list[LineageEvent]]:
     """Mark threads with no post for ``dormant_hours``, counted from the newest post (or from
     ``now`` when a post claims a future time, so one bad date cannot put every story to sleep)."""
     latest = max((t.last_seen for t in threads if t.last_seen), default=None)
@@ -168,10 +177,15 @@ def mark_dormant(threads, prior, lineage, dormant_hours, now=None):
     return out, events
 
 
-def describe_changes(threads, prior, lineage, by_id) -> dict:
+def describe_changes(
+    threads: Iterable[Thread],
+    prior: Iterable[PriorThread],
+    lineage: Iterable[LineageEvent],
+    by_id: Mapping[str, Post],
+) -> dict[str, list[str | dict[str, str | int | None]]]:
     """What a reader of the previous report needs to know, in report order."""
     before = {p.id: p.post_ids for p in prior}
-    changes: dict = {
+    changes: dict[str, list[str | dict[str, str | int | None]]] = {
         "new_threads": [],
         "updated_threads": [],
         "merged": [],

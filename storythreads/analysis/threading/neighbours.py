@@ -18,11 +18,16 @@
 from __future__ import annotations
 
 import heapq
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 from scipy import sparse
 
 from .similarity import blended_pairs
+
+if TYPE_CHECKING:
+    import faiss
 
 SEMANTIC_CANDIDATES = 32
 LEXICAL_CANDIDATES = 32
@@ -42,7 +47,7 @@ def block_rows(n_cols: int) -> int:
 DENSE_PAIRS_MAX = 2_000_000_000
 
 
-def hnsw_index(X: np.ndarray, ef_search: int = HNSW_EF):
+def hnsw_index(X: np.ndarray, ef_search: int = HNSW_EF) -> faiss.IndexHNSWFlat:
     """An HNSW index (faiss, inner product) of the rows of ``X``, built single-threaded:
     insertion order fixed, so the same graph, and the same answers, on every run."""
     import faiss
@@ -66,7 +71,14 @@ def semantic_candidates(X: np.ndarray, count: int) -> np.ndarray:
     return found.astype(np.int64)
 
 
-def top_others(X, rows, own, centroids, k: int = 1, block: int | None = None):
+def top_others(
+    X: np.ndarray,
+    rows: NDArray[np.integer[Any]],
+    own: NDArray[np.integer[Any]],
+    centroids: np.ndarray,
+    k: int = 1,
+    block: int | None = None,
+) -> tuple[NDArray[np.int64], NDArray[np.float32], NDArray[np.float32]]:
     """For each ``X[rows[i]]``: the ``k`` centroids most similar to it other than ``own[i]``
     (most similar first), those similarities, and the similarity to ``own[i]`` (inner
     products; needs >= 2 centroids). Missing candidates are -1 with similarity -inf.
@@ -106,7 +118,12 @@ def top_others(X, rows, own, centroids, k: int = 1, block: int | None = None):
 
 
 def windowed_candidates(
-    X, times, grace: float, half_life: float, floor: float, count: int
+    X: np.ndarray,
+    times: NDArray[np.float64],
+    grace: float,
+    half_life: float,
+    floor: float,
+    count: int,
 ) -> np.ndarray:
     """(n, count) semantic candidates among the posts close in time; -1 pads.
 
@@ -154,7 +171,9 @@ def lexical_candidates(lexical: sparse.csr_matrix, count: int, block: int = 2000
     return out
 
 
-def _rank_in_row(rows, cols, keys) -> np.ndarray:
+def _rank_in_row(
+    rows: NDArray[np.integer[Any]], cols: NDArray[np.integer[Any]], keys: np.ndarray
+) -> np.ndarray:
     """Position of each entry in its row when the row is ordered by ``keys``, then column."""
     order = np.lexsort((cols, keys, rows))
     rank = np.empty(rows.size, dtype=np.int64)
@@ -174,13 +193,13 @@ def _top_terms(matrix: sparse.csr_matrix, top: int) -> sparse.csr_matrix:
 
 
 def approximate_neighbours(
-    X,
-    lexical,
+    X: np.ndarray,
+    lexical: sparse.csr_matrix | None,
     n_neighbors: int,
     floor: float,
     w: float,
-    timing: tuple[np.ndarray, float, float] | None = None,
-):
+    timing: tuple[NDArray[np.float64], float, float] | None = None,
+) -> sparse.csr_matrix:
     """Indicator rows like ``neighbour_sets``: self plus the ``n_neighbors`` best candidates
     whose blended similarity is at least ``floor``. ``timing`` = (times, grace days,
     half-life days) scales each candidate's similarity by its time factor

@@ -8,6 +8,7 @@ segmented: they describe a photo, not the story, and are printed twice in copies
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import cast
 
 from ...config import SegmentSettings
@@ -113,5 +114,5 @@ def segment_post(post: Post, settings: SegmentSettings | None = None) -> list[Se
     ]
 
 
-def segment_posts(posts, settings: SegmentSettings | None = None) -> list[Segment]:
+def segment_posts(posts: Iterable[Post], settings: SegmentSettings | None = None) -> list[Segment]:
     return [s for post in posts for s in segment_post(post, settings)]

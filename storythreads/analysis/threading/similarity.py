@@ -14,7 +14,11 @@ index, `also`, the story chains and the placing of new posts.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, cast
+
 import numpy as np
+from numpy.typing import NDArray
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -22,24 +26,41 @@ from ...embeddings import normalize_rows
 from ...types import Post
 from ..language.text import says_what, tokens
 
+if TYPE_CHECKING:
+    from ...config import ClusterSettings
 
-def blend_weight(lexical_weight: float, lexical) -> float:
+
+def blend_weight(lexical_weight: float, lexical: sparse.csr_matrix | None) -> float:
     """The TF-IDF share of the blend: ``lexical_weight``, or 0 without TF-IDF rows."""
     return lexical_weight if lexical is not None else 0.0
 
 
-def blended_block(X: np.ndarray, lexical, rows, w: float, cols=None) -> np.ndarray:
+def blended_block(
+    X: np.ndarray,
+    lexical: sparse.csr_matrix | None,
+    rows: slice | NDArray[np.integer[Any]],
+    w: float,
+    cols: NDArray[np.integer[Any]] | None = None,
+) -> np.ndarray:
     """Blended similarities of the rows ``rows`` of ``X`` and ``lexical`` (a slice or an
     index array) against every row, or against the rows ``cols``."""
     others = X if cols is None else X[cols]
-    sim = (1.0 - w) * (X[rows] @ others.T)
+    sim: np.ndarray = (1.0 - w) * (X[rows] @ others.T)
     if w > 0:
+        lexical = cast("sparse.csr_matrix", lexical)  # w > 0: there are TF-IDF rows
         words = lexical if cols is None else lexical[cols]
         sim += w * (lexical[rows] @ words.T).toarray()
     return sim
 
 
-def blended_pairs(X, lexical, w: float, rows, cols, chunk: int = 16_384) -> np.ndarray:
+def blended_pairs(
+    X: np.ndarray,
+    lexical: sparse.csr_matrix | None,
+    w: float,
+    rows: NDArray[np.integer[Any]],
+    cols: NDArray[np.integer[Any]],
+    chunk: int = 16_384,
+) -> np.ndarray:
     """The exact blended similarity of each (rows[i], cols[i]) pair, a chunk at a time (the
     gathered rows of a chunk are copies: 16k pairs x 384 floats x 2 = 50 MB)."""
     out = np.empty(rows.size, dtype=np.float32)
@@ -47,6 +68,7 @@ def blended_pairs(X, lexical, w: float, rows, cols, chunk: int = 16_384) -> np.n
         r, c = rows[s : s + chunk], cols[s : s + chunk]
         sim = (1.0 - w) * np.einsum("ij,ij->i", X[r], X[c])
         if w > 0:
+            lexical = cast("sparse.csr_matrix", lexical)  # w > 0: there are TF-IDF rows
             sim += w * np.asarray(lexical[r].multiply(lexical[c]).sum(axis=1)).ravel()
         out[s : s + chunk] = sim
     return out
@@ -68,13 +90,16 @@ def lexical_model(texts: list[str]) -> tuple[TfidfVectorizer | None, sparse.csr_
         return None, sparse.csr_matrix((len(texts), 1), dtype=np.float32)
 
 
-def blended_similarity(semantic: np.ndarray, lexical, lexical_weight: float) -> np.ndarray:
+def blended_similarity(
+    semantic: np.ndarray, lexical: sparse.csr_matrix | None, lexical_weight: float
+) -> np.ndarray:
     """The blend; without TF-IDF rows it is the semantic cosine alone (weight 0)."""
     w = lexical_weight if lexical is not None else 0.0
     sim = (1.0 - w) * (semantic @ semantic.T)
     if w > 0:
+        lexical = cast("sparse.csr_matrix", lexical)  # w > 0: there are TF-IDF rows
         sim = sim + w * (lexical @ lexical.T).toarray()
-    return np.clip(sim, -1.0, 1.0)
+    return cast("np.ndarray", np.clip(sim, -1.0, 1.0))
 
 
 def lexical_text(post: Post) -> str:
@@ -82,7 +107,12 @@ def lexical_text(post: Post) -> str:
     return f"{post.title}\n{post.body}"
 
 
-def post_vectors(posts, segments_by_post, seg_vectors, settings):
+def post_vectors(
+    posts: Sequence[Post],
+    segments_by_post: Mapping[str, Sequence[tuple[str, int]]],
+    seg_vectors: np.ndarray,
+    settings: ClusterSettings,
+) -> np.ndarray:
     """A post's vector: its headline blended with its body, lead paragraphs weighing most.
 
     News is written as an inverted pyramid: the event first, context and background after.

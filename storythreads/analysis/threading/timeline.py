@@ -24,8 +24,10 @@ multiplies the blended similarity of two posts by a factor of the time between t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, cast
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ...types import Post
 
@@ -45,7 +47,7 @@ def time_intervals(posts: Sequence[Post]) -> np.ndarray:
 def gap_days(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(len(a), len(b)) days between the intervals of ``a`` and ``b``; NaN where undated."""
     gap = np.maximum(a[:, None, 0], b[None, :, 0]) - np.minimum(a[:, None, 1], b[None, :, 1])
-    return np.maximum(gap, 0.0) / DAY
+    return cast("np.ndarray", np.maximum(gap, 0.0) / DAY)
 
 
 def decay(gaps: np.ndarray, grace_days: float, half_life_days: float) -> np.ndarray:
@@ -55,10 +57,16 @@ def decay(gaps: np.ndarray, grace_days: float, half_life_days: float) -> np.ndar
     if half_life_days <= 0:
         return np.ones(gaps.shape, dtype=np.float32)
     over = np.maximum(np.nan_to_num(gaps, nan=0.0) - grace_days, 0.0)
-    return np.exp2(-over / half_life_days).astype(np.float32)
+    return cast("np.ndarray", np.exp2(-over / half_life_days).astype(np.float32))
 
 
-def pair_decay(times, rows, cols, grace_days: float, half_life_days: float) -> np.ndarray:
+def pair_decay(
+    times: NDArray[np.float64],
+    rows: NDArray[np.integer[Any]],
+    cols: NDArray[np.integer[Any]],
+    grace_days: float,
+    half_life_days: float,
+) -> np.ndarray:
     """The factor of each (rows[i], cols[i]) pair of ``times`` (see ``time_intervals``)."""
     a, b = times[rows], times[cols]
     gap = np.maximum(np.maximum(a[:, 0], b[:, 0]) - np.minimum(a[:, 1], b[:, 1]), 0.0) / DAY
@@ -72,7 +80,13 @@ def scale(sim: np.ndarray, factor: np.ndarray) -> np.ndarray:
     return sim
 
 
-def scale_rows(sim: np.ndarray, times, rows, grace_days: float, half_life_days: float):
+def scale_rows(
+    sim: np.ndarray,
+    times: NDArray[np.float64] | None,
+    rows: Sequence[int] | NDArray[np.integer[Any]],
+    grace_days: float,
+    half_life_days: float,
+) -> np.ndarray:
     """In place: row i of ``sim`` (a row of posts ``rows[i]`` against every post) scaled by
     the time factors, a block of rows at a time, in float32 days (16 MB a block at any
     size). Nothing happens when ``times`` is None, time is off, or every dated post lies
