@@ -14,13 +14,17 @@ Scheduled use keeps a store between runs::
 Nothing here loads a model at import time; the embedding model loads on first use.
 """
 
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
 # Names are imported on first use (PEP 562), so a process that needs one part -- the
 # embedding child of the local engine, the CLI printing --help -- does not import the
 # whole pipeline (scikit-learn, scipy) first.
 _EXPORTS = {
+    "Archive": ".analysis.ingest",
     "IngestResult": ".analysis.ingest",
+    "read_archive": ".analysis.ingest",
     "read_posts": ".analysis.ingest",
     "Settings": ".config",
     "ConfigError": ".errors",
@@ -30,6 +34,7 @@ _EXPORTS = {
     "StoryThreadsError": ".errors",
     "analyze": ".pipeline",
     "update": ".pipeline",
+    "publish": ".reports",
     "Store": ".store",
     **dict.fromkeys(
         ("Assignment", "Citation", "Link", "Post", "Problem", "Run", "Segment", "Thread"),
@@ -37,8 +42,18 @@ _EXPORTS = {
     ),
 }
 
+# what a type checker reads (the same names, imported for real only at run time above)
+if TYPE_CHECKING:
+    from .analysis.ingest import Archive, IngestResult, read_archive, read_posts
+    from .config import Settings
+    from .errors import ConfigError, EmbeddingError, InputError, StoreError, StoryThreadsError
+    from .pipeline import analyze, update
+    from .reports import publish
+    from .store import Store
+    from .types import Assignment, Citation, Link, Post, Problem, Run, Segment, Thread
 
-def __getattr__(name: str):
+
+def __getattr__(name: str) -> Any:
     if name not in _EXPORTS:
         raise AttributeError(f"module 'storythreads' has no attribute {name!r}")
     import importlib
@@ -48,11 +63,12 @@ def __getattr__(name: str):
     return value
 
 
-def __dir__():
+def __dir__() -> list[str]:
     return sorted([*globals(), *_EXPORTS])
 
 
 __all__ = [
+    "Archive",
     "Assignment",
     "Citation",
     "ConfigError",
@@ -70,6 +86,8 @@ __all__ = [
     "StoryThreadsError",
     "Thread",
     "analyze",
+    "publish",
+    "read_archive",
     "read_posts",
     "update",
 ]

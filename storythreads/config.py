@@ -12,6 +12,7 @@ import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import ConfigError
 
@@ -36,7 +37,7 @@ class EmbeddingSettings:
     backend: str = "onnx"
     onnx_dir: str = ""  # where the ONNX export is kept; "" = ~/.cache/storythreads/onnx
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         _check(self.batch_size >= 1, f"embedding.batch_size ({self.batch_size}) must be >= 1")
         _check(bool(self.model), "embedding.model must not be empty")
         _check(
@@ -50,7 +51,7 @@ class SegmentSettings:
     min_chars: int = 40  # shorter paragraphs are joined to their neighbour
     max_chars: int = 2000  # longer ones are cut at sentence ends
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         _check(self.min_chars >= 0, f"segment.min_chars ({self.min_chars}) must be >= 0")
         _check(
             self.max_chars > self.min_chars,
@@ -79,7 +80,7 @@ class ClusterSettings:
     large_n: int = 4000  # above this many posts, approximate neighbours
     seed: int = 42
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         for name in ("threshold", "lexical_weight", "title_weight", "lead_decay", "also_threshold"):
             value = getattr(self, name)
             _check(0.0 <= value <= 1.0, f"cluster.{name} ({value}) must be within [0, 1]")
@@ -98,7 +99,7 @@ class IdentitySettings:
     # depend on how posts were batched); larger ones attach new posts to existing threads.
     full_rethread_max_posts: int = 3000
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         _check(self.dormant_hours > 0, f"identity.dormant_hours ({self.dormant_hours}) must be > 0")
 
 
@@ -131,7 +132,7 @@ class ReportSettings:
     # true puts it inside the page, for a report mailed on its own
     single_file: bool = False
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         _check(
             0.0 <= self.window_days <= 36_500,
             f"report.window_days ({self.window_days}) must be within [0, 36500]",
@@ -181,7 +182,7 @@ class LimitSettings:
     odd_times: str = "undated"
     earliest_year: int = 1990
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         _check(self.max_post_chars >= 100, "limits.max_post_chars must be >= 100")
         _check(self.max_posts >= 1, "limits.max_posts must be >= 1")
         _check(
@@ -213,7 +214,7 @@ class CompareSettings:
     min_docs: int = 3  # posts of the whole comparison that use the word
     min_words: int = 100  # words on each side of a test
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         _check(self.fdr in ("bh", "none"), f"compare.fdr ({self.fdr!r}) must be 'bh' or 'none'")
         _check(0 < self.q < 1, f"compare.q ({self.q}) must be within (0, 1)")
         _check(self.z_min >= 0, f"compare.z_min ({self.z_min}) must be >= 0")
@@ -240,7 +241,7 @@ class StoreSettings:
     # the store (pipeline.backlog): peak memory follows this number, not the archive's size.
     backlog_window_posts: int = 20_000
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         _check(
             self.backlog_window_posts >= 1,
             f"store.backlog_window_posts ({self.backlog_window_posts}) must be >= 1",
@@ -284,8 +285,8 @@ class Settings:
     compare: CompareSettings = field(default_factory=CompareSettings)
 
     @classmethod
-    def from_dict(cls, data: dict) -> Settings:
-        sections = {}
+    def from_dict(cls, data: dict[str, Any]) -> Settings:
+        sections: dict[str, Any] = {}
         for name, value in data.items():
             if name not in _SECTIONS:
                 raise ConfigError(f"unknown settings section [{name}]; known: {sorted(_SECTIONS)}")
@@ -305,14 +306,14 @@ class Settings:
         except ConfigError as exc:
             raise ConfigError(f"{path}: {exc}") from exc
 
-    def replace(self, section: str, **changes) -> Settings:
+    def replace(self, section: str, **changes: Any) -> Settings:
         """A copy with some values of one section changed (CLI flags use this)."""
         current = getattr(self, section)
         return dataclasses.replace(
             self, **{section: _build(type(current), section, changes, current)}
         )
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     def digest(self) -> str:
@@ -322,7 +323,8 @@ class Settings:
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def _build(kind, name, values, base=None):
+def _build(kind: Any, name: str, values: dict[str, Any], base: Any = None) -> Any:
+    """A section of type ``kind`` from ``values`` (over ``base``), each value checked."""
     known = {f.name for f in dataclasses.fields(kind)}
     unknown = set(values) - known
     if unknown:
@@ -340,7 +342,7 @@ def _build(kind, name, values, base=None):
         raise ConfigError(f"[{name}]: {exc}") from exc
 
 
-def _check_type(section: str, key: str, value, annotation: str) -> None:
+def _check_type(section: str, key: str, value: object, annotation: str) -> None:
     """TOML values must have the field's type: `batch_size = 1.5` or `formats = "md"` is
     an error naming the setting, not a failure three stages later."""
     expected = {

@@ -103,13 +103,19 @@ class Forked:
             with contextlib.suppress(Exception):
                 self.result()
 
-    def __del__(self):
+    def __del__(self) -> None:
         # a child nobody asked for its answer (the caller failed in between) is stopped
         with contextlib.suppress(Exception):
             self.close()
 
 
-def _child(work, prepare, args_read: int, answer_write: int, parent: int) -> None:
+def _child(
+    work: Callable[..., Any],
+    prepare: Callable[[], Any] | None,
+    args_read: int,
+    answer_write: int,
+    parent: int,
+) -> None:
     status = 1
     try:
         # A collection here would walk every object inherited from the parent and write

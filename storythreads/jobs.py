@@ -8,16 +8,21 @@ overlap on a scheduled run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .analysis.ingest.archive import Archive
 from .config import Settings
 from .timing import StageTimer
 from .types import Post, Problem, Run
+
+if TYPE_CHECKING:
+    from .embeddings import CachedEmbedder
+    from .pipeline.backlog import Progress
+    from .store import Store
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,12 +43,12 @@ def run_job(
     job: Job,
     posts: Sequence[Post],
     settings: Settings,
-    embedder,
+    embedder: CachedEmbedder,
     *,
     problems: Sequence[Problem] = (),
     timer: StageTimer | None = None,
-    on_store: Callable[[object], None] | None = None,
-    progress: Callable[[Any], None] | None = None,
+    on_store: Callable[[Store], None] | None = None,
+    progress: Callable[[Progress], None] | None = None,
 ) -> tuple[Run, list[Path]]:
     """Thread ``posts`` and write the report folder (``reports.publish``); with a store,
     as one scheduled run (``pipeline.update``), its reports written under the store's lock
@@ -92,7 +97,9 @@ def run_job(
             return run, publish(run, job.out_dir, settings.report, job.since, job.until)
 
 
-def prefetch(embedder, posts, settings: Settings, store=None) -> None:
+def prefetch(
+    embedder: CachedEmbedder, posts: Iterable[Post], settings: Settings, store: Store | None = None
+) -> None:
     """The local engine starts embedding the input's paragraphs that ``store`` (or, with
     none, this run) has no vectors for, before this process imports the pipeline (a
     second of scikit-learn and SciPy): the two overlap on a scheduled run. The pipeline's

@@ -17,6 +17,7 @@ import platform
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .analysis.language.nlp import DEFAULT_MODEL as DEFAULT_PIPELINE  # spaCy itself loads lazily
@@ -67,14 +68,16 @@ def spacy_pipeline(name_or_path: str | None = None) -> dict[str, str | None]:
     return {"name": name, "version": _version(name)}
 
 
-def describe_embedder(embedder) -> dict:
+def describe_embedder(embedder: object) -> dict[str, Any]:
     """The embedder's own account (model, files' sha256, backend, quantisation) where it
     gives one, else its name; a caching embedder adds the key its vectors are kept under."""
     describe = getattr(embedder, "describe", None)
     return describe() if callable(describe) else {"model": getattr(embedder, "name", None)}
 
 
-def provenance(settings: Settings, embedder, nlp_pipeline: str | None = None) -> dict:
+def provenance(
+    settings: Settings, embedder: object, nlp_pipeline: str | None = None
+) -> dict[str, Any]:
     """Everything a run's result depends on besides its input."""
     return {
         "storythreads": __version__,

@@ -34,7 +34,7 @@ class StageTimer:
     stages add up to the wall time they cover.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
         self._inner: list[float] = []  # seconds spent in nested stages, per open stage
 

@@ -7,9 +7,13 @@ summarize -> Citation; crossref -> Link; the pipeline gathers everything in a Ru
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from .analysis.threading.identity import LineageEvent
 
 SegmentKind = Literal["title", "paragraph", "bullet"]
 Role = Literal["primary", "also"]
@@ -74,7 +78,7 @@ class Post:
         return "date only" if self.date_only else "given"
 
     @property
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[float, str]:
         """Order used everywhere a stable order matters: time (undated last), then id."""
         ts = self.published.timestamp() if self.published else float("inf")
         return (ts, self.id)
@@ -85,7 +89,7 @@ class Post:
         return sha256_text("\x1f".join([self.title, self.body, *self.captions]))
 
 
-def unique_posts(posts) -> list[Post]:
+def unique_posts(posts: Iterable[Post]) -> list[Post]:
     """One post per id, in (time, id) order, whatever order the posts came in.
 
     When two different posts share an id, the earlier one wins (ties: the smaller content
@@ -184,16 +188,16 @@ class Run:
     finished: datetime
     settings_digest: str
     model: str
-    counts: dict
+    counts: dict[str, Any]
     posts: tuple[Post, ...]
     threads: tuple[Thread, ...]
     assignments: tuple[Assignment, ...]
     links: tuple[Link, ...]
     unthreaded: tuple[str, ...] = ()  # post ids with no text to thread on
     problems: tuple[Problem, ...] = ()
-    changes: dict = field(default_factory=dict)
+    changes: dict[str, Any] = field(default_factory=dict)
     segments: tuple[Segment, ...] = field(default=(), repr=False)
-    lineage: tuple = ()  # LineageEvent values of this run (analysis.thread_identity)
+    lineage: tuple[LineageEvent, ...] = ()  # LineageEvent values of this run (analysis.thread_identity)
     next_thread_number: int = 1  # the first id number no thread has used yet
     # the report's map: (post_id, x, y) per threaded post in (time, id) order, x and y in
     # [-1, 1] (analysis.layout); empty when report.map = "none" or html is not written
@@ -202,9 +206,9 @@ class Run:
     key_points: tuple[Citation, ...] = ()
     # how the run was made: versions, model and its files' sha256, backend, settings
     # (storythreads.provenance); report.json's and compare.json's run.provenance
-    provenance: dict = field(default_factory=dict, compare=False)
+    provenance: dict[str, Any] = field(default_factory=dict, compare=False)
     # seconds per stage (storythreads.timing); never written to the reports or the store
-    timings: dict = field(default_factory=dict, compare=False, repr=False)
+    timings: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
 
     def primary_thread(self, post_id: str) -> str | None:
         for a in self.assignments:

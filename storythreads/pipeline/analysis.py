@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from ..analysis.describe.key_points import key_point_count, roundup_posts, select_key_points
 from ..analysis.describe.layout import post_layout
@@ -57,7 +58,13 @@ def _run_id(posts: Sequence[Post], settings: Settings) -> str:
     return "run-" + h.hexdigest()[:12]
 
 
-def _counts(posts, threading: Threading, threads, segments_embedded, problems) -> dict:
+def _counts(
+    posts: Sequence[Post],
+    threading: Threading,
+    threads: Sequence[Thread],
+    segments_embedded: int,
+    problems: Sequence[Problem],
+) -> dict[str, Any]:
     """The run's counts, as report.md's header and the store's runs table show them."""
     return {
         "posts": len(posts),

@@ -29,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ..analysis.ingest.archive import Archive
 from ..config import Settings
@@ -36,6 +37,9 @@ from ..embeddings import Embedder
 from ..timing import StageTimer
 from ..types import Post, Problem, Run, unique_posts
 from .scheduled import update
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,7 +53,7 @@ class Progress:
     resumed: int  # posts of the input the store already held unchanged
 
 
-def new_posts(store, posts: Iterable[Post]) -> tuple[Sequence[Post], int]:
+def new_posts(store: Store, posts: Iterable[Post]) -> tuple[Sequence[Post], int]:
     """The posts the store does not hold as they are (new or edited), in time order, and
     how many it already holds unchanged."""
     if isinstance(posts, Archive):
@@ -80,7 +84,7 @@ def windows(posts: Sequence[Post], size: int) -> list[list[Post]]:
 
 
 def backlog(
-    store,
+    store: Store,
     posts: Sequence[Post],
     settings: Settings,
     embedder: Embedder | None = None,
@@ -96,16 +100,16 @@ def backlog(
     if len(fresh) <= size and not (isinstance(posts, Archive) and len(posts) > size):
         return update(store, posts, settings, embedder, problems=problems, timer=timer)
     if len(fresh) <= size:  # a few new posts in a long archive: only they are read again
-        run = update(store, list(fresh), settings, embedder, problems=problems, timer=timer)
-        unchanged = run.counts["posts_unchanged"] + held
-        return dataclasses.replace(run, counts={**run.counts, "posts_unchanged": unchanged})
+        few = update(store, list(fresh), settings, embedder, problems=problems, timer=timer)
+        unchanged = few.counts["posts_unchanged"] + held
+        return dataclasses.replace(few, counts={**few.counts, "posts_unchanged": unchanged})
     times = fresh.times() if isinstance(fresh, Archive) else [p.published for p in fresh]
     pieces = cut(times, size)
     del times
     if progress is not None:
         progress(Progress(0, len(pieces), 0, len(fresh), held))
     quiet = dataclasses.replace(settings, store=dataclasses.replace(settings.store, snapshots=0))
-    run = None
+    run: Run | None = None
     done = 0
     for k, part in enumerate(pieces, start=1):
         last = k == len(pieces)

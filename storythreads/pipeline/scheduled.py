@@ -7,6 +7,7 @@ import dataclasses
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING, cast
 
 from ..analysis.threading.identity import PriorThread
 from ..analysis.threading.working_set import working_since
@@ -17,10 +18,15 @@ from ..store.snapshots import PendingSnapshot
 from ..timing import StageTimer
 from ..types import Post, Problem, Run, Thread, unique_posts
 from .analysis import Continuation, analyze
-from .words import term_counts
+from .words import Frequencies, term_counts
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 
-def _reusable(stored_threads, same_settings: bool, edited: set[str]) -> dict[str, Thread] | None:
+def _reusable(
+    stored_threads: Iterable[Thread], same_settings: bool, edited: set[str]
+) -> dict[str, Thread] | None:
     """The stored threads whose description (name, summary, keywords) a run may keep when
     its posts are unchanged: none when the last run had other settings, and none holding
     a post whose text was ``edited`` since."""
@@ -30,7 +36,7 @@ def _reusable(stored_threads, same_settings: bool, edited: set[str]) -> dict[str
 
 
 def update(
-    store,
+    store: Store,
     posts: Iterable[Post],
     settings: Settings | None = None,
     embedder: Embedder | None = None,
@@ -112,7 +118,7 @@ def update(
                     PriorThread(t.id, frozenset(t.post_ids), t.status)
                     for t in sorted(stored_threads, key=lambda t: t.id)
                 ],
-                next_thread_number=int(store.meta("next_thread_number", "1")),
+                next_thread_number=int(cast(str, store.meta("next_thread_number", "1"))),
                 run_id=f"run-{store.next_run_seq():06d}",
                 attach=attach,
                 reuse=reuse,
@@ -172,7 +178,14 @@ def _newest(stored: datetime | None, incoming: dict[str, Post]) -> datetime | No
     return max(times, default=None)
 
 
-def _term_counts(store, stored, scope, changed, edits, settings):
+def _term_counts(
+    store: Store,
+    stored: dict[str, Post],
+    scope: tuple[set[str], set[str]] | None,
+    changed: Sequence[Post],
+    edits: Sequence[tuple[Post, Post]],
+    settings: Settings,
+) -> tuple[tuple[int, Counter[str], bool] | None, Frequencies | None]:
     """The store's document frequencies as this run leaves them: (what to write: posts,
     word -> posts and whether they replace the kept counts, or None; a ``Frequencies``
     lookup for the run's working set, or None).
@@ -188,7 +201,7 @@ def _term_counts(store, stored, scope, changed, edits, settings):
         if not kept and len(everything) <= settings.identity.full_rethread_max_posts:
             return None, None
         return (*term_counts(everything.values()), True), None
-    start_n, start_df = 0, Counter()
+    start_n, start_df = 0, Counter[str]()
     if not kept:
         start_n, start_df = term_counts(store.load_posts())
     added_n, added = term_counts(changed)
@@ -197,7 +210,7 @@ def _term_counts(store, stored, scope, changed, edits, settings):
     delta.subtract(removed)
     n_delta = start_n + added_n - removed_n
 
-    def frequencies(words):
+    def frequencies(words: Iterable[str]) -> tuple[int, dict[str, int]]:
         n, df = store.document_frequencies(words) if kept else (0, {})
         return n + n_delta, {w: df.get(w, 0) + delta.get(w, 0) for w in words}
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Callable
-from typing import NamedTuple
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -24,8 +24,21 @@ from ..analysis.threading.segment import segment_posts
 from ..analysis.threading.similarity import post_vectors
 from ..analysis.threading.timeline import thread_intervals, time_intervals
 from ..embeddings import normalize_rows
-from ..types import Assignment, Post, Segment, Thread
+from ..types import Assignment, Link, Post, Segment, Thread
 from . import words as words
+
+if TYPE_CHECKING:
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from ..analysis.threading.identity import LineageEvent, PriorThread
+    from ..config import ClusterSettings, ReportSettings, Settings
+    from ..embeddings import Embedder
+    from ..forked import Forked
+    from ..timing import StageTimer
+
+# (post id, thread number) -> [(segment id, score)]: a post's `also` memberships
+Also = dict[tuple[str, int], list[tuple[str, float]]]
 
 
 @dataclasses.dataclass(frozen=True, eq=False, kw_only=True)  # arrays: no meaningful ==
@@ -44,9 +57,10 @@ class Threading:
     unthreaded: tuple[str, ...]
     post_index: dict[str, int]  # post id -> row
     post_vecs: np.ndarray
-    vectorizer: object
-    lexical: object  # the posts' TF-IDF rows (sparse)
-    segment_counts: object  # each segment's term counts in the vectorizer's vocabulary
+    vectorizer: TfidfVectorizer | None
+    lexical: sparse.csr_matrix  # the posts' TF-IDF rows
+    # each segment's term counts in the vectorizer's vocabulary (None: no vocabulary)
+    segment_counts: sparse.csr_matrix | None
     post_names: list[set[str]]  # per threaded post: the names it mentions
     common_words: set[str]  # words the threaded posts write in lower case somewhere
     labels: np.ndarray
@@ -65,7 +79,13 @@ class Described(NamedTuple):
     names: Callable[[], dict[str, str]]
 
 
-def segment_and_embed(posts, embedder, settings, timer, frequencies=None):
+def segment_and_embed(
+    posts: Sequence[Post],
+    embedder: Embedder,
+    settings: Settings,
+    timer: StageTimer,
+    frequencies: words.Frequencies | None = None,
+) -> tuple[list[Segment], words.Lexical, np.ndarray]:
     """Posts -> (segments, their words, one unit vector per segment), timed as `segment`,
     `cluster` (the words) and `embed`. The words come first: they need no vector, so they
     are counted while an engine that embeds in the background (``CachedEmbedder.prefetch``)
@@ -80,7 +100,14 @@ def segment_and_embed(posts, embedder, settings, timer, frequencies=None):
     return segments, lexical, seg_vectors
 
 
-def thread_posts(posts, segments, lexical: words.Lexical, seg_vectors, cs, attach_to) -> Threading:
+def thread_posts(
+    posts: Sequence[Post],
+    segments: list[Segment],
+    lexical: words.Lexical,
+    seg_vectors: np.ndarray,
+    cs: ClusterSettings,
+    attach_to: Sequence[PriorThread] | None,
+) -> Threading:
     """Posts with their segments -> threads: each post gets a vector and a TF-IDF row, and
     posts close in both (and in time) share a thread.
 
@@ -123,7 +150,13 @@ def thread_posts(posts, segments, lexical: words.Lexical, seg_vectors, cs, attac
     )
 
 
-def _labels(threaded, post_vecs, lexical, cs, attach_to):
+def _labels(
+    threaded: list[Post],
+    post_vecs: np.ndarray,
+    lexical: sparse.csr_matrix,
+    cs: ClusterSettings,
+    attach_to: Sequence[PriorThread] | None,
+) -> np.ndarray:
     """A thread number per threaded post: clustered whole, or, given ``attach_to``, the
     prior threads kept and the other posts attached (see ``attach_labels``)."""
     clusterer = ThreadClusterer(
@@ -148,7 +181,7 @@ def _labels(threaded, post_vecs, lexical, cs, attach_to):
     return clusterer.fit_predict(post_vecs, lexical if len(threaded) else None, times)
 
 
-def find_also(threading: Threading, settings):
+def find_also(threading: Threading, settings: ClusterSettings) -> Also:
     """`also` memberships (analysis/threading/also.py), keyed by (post id, thread) -> [(segment id,
     score)]. Every segment is of a threaded post: a post without one is unthreaded."""
     segments = threading.segments
@@ -167,14 +200,16 @@ def find_also(threading: Threading, settings):
         margin=settings.also_margin,
         timing=_also_timing(threading, settings),
     )
-    found: dict[tuple[str, int], list[tuple[str, float]]] = defaultdict(list)
+    found: Also = defaultdict(list)
     for (_, t), segs in hits.items():
         for row, score in segs:
             found[(segments[row].post_id, t)].append((segments[row].id, score))
     return found
 
 
-def _also_timing(threading: Threading, settings):
+def _also_timing(
+    threading: Threading, settings: ClusterSettings
+) -> tuple[np.ndarray, np.ndarray, float, float] | None:
     """(post intervals, thread spans, grace, half-life) for `also`, or None when time is off:
     a paragraph joins another thread only as far as the threads' own time factor lets it."""
     if settings.time_half_life_days <= 0 or not threading.threaded:
@@ -184,7 +219,9 @@ def _also_timing(threading: Threading, settings):
     return times, spans, settings.time_grace_days, settings.time_half_life_days
 
 
-def identify(threading: Threading, prior, next_thread_number):
+def identify(
+    threading: Threading, prior: Sequence[PriorThread] | None, next_thread_number: int
+) -> tuple[list[str], list[LineageEvent], int]:
     """Thread numbers -> ids: (thread ids, lineage, next thread number) from
     ``match_threads``, so a thread that continues a prior one keeps its id.
 
@@ -194,7 +231,7 @@ def identify(threading: Threading, prior, next_thread_number):
     return match_threads(clusters, prior or (), next_thread_number)
 
 
-def assign(threading: Threading, also, thread_ids) -> list[Assignment]:
+def assign(threading: Threading, also: Also, thread_ids: Sequence[str]) -> list[Assignment]:
     """One `primary` assignment per threaded post (scored by closeness to its thread's
     centroid), then the `also` ones, in post order."""
     assignments: list[Assignment] = []
@@ -213,8 +250,16 @@ def assign(threading: Threading, also, thread_ids) -> list[Assignment]:
 
 
 def describe_threads(
-    threading: Threading, *, also, thread_ids, by_id, reuse, report, timer, namer=None
-):
+    threading: Threading,
+    *,
+    also: Also,
+    thread_ids: Sequence[str],
+    by_id: dict[str, Post],
+    reuse: Mapping[str, Thread] | None,
+    report: ReportSettings,
+    timer: StageTimer,
+    namer: Forked | None = None,
+) -> Described:
     """Label, headline and summary per thread (kept ones from ``reuse``), and the names and
     shared posts ``link_threads`` needs. Summaries are timed as `summarize`. Fresh threads' names
     are asked of ``namer`` (a ``words.namer`` child) when there is one; see ``Described``."""
@@ -266,7 +311,12 @@ def describe_threads(
     return Described(threads, thread_names, shared_posts, named)
 
 
-def _kept(threading: Threading, also, thread_ids, reuse) -> dict[int, Thread]:
+def _kept(
+    threading: Threading,
+    also: Also,
+    thread_ids: Sequence[str],
+    reuse: Mapping[str, Thread] | None,
+) -> dict[int, Thread]:
     """Thread number -> its stored thread, for those whose posts and `also` posts are
     unchanged: they keep their description, which saves the labelling and summarizing."""
     kept = {}
@@ -279,7 +329,18 @@ def _kept(threading: Threading, also, thread_ids, reuse) -> dict[int, Thread]:
     return kept
 
 
-def _new_thread(threading: Threading, t, *, tid, rows, also_here, phrases, by_id, report, timer):
+def _new_thread(
+    threading: Threading,
+    t: int,
+    *,
+    tid: str,
+    rows: list[int],
+    also_here: list[tuple[str, list[tuple[str, float]]]],
+    phrases: list[str],
+    by_id: dict[str, Post],
+    report: ReportSettings,
+    timer: StageTimer,
+) -> Thread:
     """Thread ``t`` described afresh from its posts and the segment ``rows`` it holds
     (its posts' and its `also` segments')."""
     m = threading.members[t]
@@ -321,7 +382,13 @@ def _new_thread(threading: Threading, t, *, tid, rows, also_here, phrases, by_id
     )
 
 
-def link_threads(threading: Threading, thread_ids, threads, described: Described, settings):
+def link_threads(
+    threading: Threading,
+    thread_ids: list[str],
+    threads: Sequence[Thread],
+    described: Described,
+    settings: Settings,
+) -> list[Link]:
     """Links between threads, sorted by thread and score: similar, shared-entity and
     shared-post (``cross_reference``) and follows/followed-by (``story_chains``)."""
     cs = settings.cluster
@@ -347,7 +414,7 @@ def link_threads(threading: Threading, thread_ids, threads, described: Described
     return sorted(links + chains, key=lambda k: (k.src, -k.score, k.dst, k.kind))
 
 
-def _lexical_centroids(lexical, members):
+def _lexical_centroids(lexical: sparse.csr_matrix, members: list[np.ndarray]) -> sparse.csr_matrix:
     """Each thread's TF-IDF centroid: the L2-normalised sum of its posts' rows."""
     from scipy import sparse
     from sklearn.preprocessing import normalize

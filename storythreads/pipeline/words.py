@@ -8,8 +8,8 @@ the same results. Only ``_stages`` and ``pipeline`` call them.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
-from typing import NamedTuple
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -17,7 +17,16 @@ from ..analysis.describe.label import central_index
 from ..analysis.language.text import lowercase_words, names, tokens
 from ..analysis.threading.also import own_counts, segment_counts
 from ..analysis.threading.similarity import lexical_model, lexical_text
-from ..types import Post
+from ..types import Post, Segment
+
+if TYPE_CHECKING:
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from spacy.language import Language
+
+    from ..config import ReportSettings
+    from ..forked import Forked
+    from .stages import Threading
 
 
 class Lexical(NamedTuple):
@@ -29,9 +38,9 @@ class Lexical(NamedTuple):
     counted here."""
 
     threaded: list[Post]
-    vectorizer: object
-    rows: object  # sparse
-    words: Callable[[], tuple[object, list[set[str]], set[str]]]
+    vectorizer: TfidfVectorizer | None
+    rows: sparse.csr_matrix
+    words: Callable[[], tuple[sparse.csr_matrix | None, list[set[str]], set[str]]]
 
 
 # From this many segments on, their words are counted in a forked child while this
@@ -39,7 +48,9 @@ class Lexical(NamedTuple):
 COUNT_FORKED_FROM = 2000
 
 
-def lexical(posts, segments, frequencies: Frequencies | None = None) -> Lexical:
+def lexical(
+    posts: Iterable[Post], segments: Sequence[Segment], frequencies: Frequencies | None = None
+) -> Lexical:
     """The TF-IDF model of the threaded posts and their rows, and the rest of their words
     (``Lexical.words``). On a large run a forked child counts the segments, in a
     vocabulary of their own, and reads the posts' names while this process fits the model
@@ -73,7 +84,7 @@ def lexical(posts, segments, frequencies: Frequencies | None = None) -> Lexical:
             counter.close()
         raise
 
-    def words():
+    def words() -> tuple[sparse.csr_matrix | None, list[set[str]], set[str]]:
         try:
             counted, (post_names, common) = (
                 counter.result() if counter else (None, post_words(threaded))
@@ -91,7 +102,7 @@ def lexical(posts, segments, frequencies: Frequencies | None = None) -> Lexical:
 Frequencies = Callable[[Iterable[str]], tuple[int, dict[str, int]]]
 
 
-def store_idf(words, n_docs: int, df: dict[str, int]) -> np.ndarray:
+def store_idf(words: Iterable[str], n_docs: int, df: dict[str, int]) -> np.ndarray:
     """The IDF scikit-learn's ``TfidfVectorizer`` (smooth_idf) fits on ``n_docs`` posts of
     these document frequencies: ``ln((1 + n) / (1 + df)) + 1``.
 
@@ -103,10 +114,10 @@ def store_idf(words, n_docs: int, df: dict[str, int]) -> np.ndarray:
     return (np.log((1.0 + n_docs) / (1.0 + counts)) + 1.0).astype(np.float32)
 
 
-def term_counts(posts) -> tuple[int, Counter]:
+def term_counts(posts: Iterable[Post]) -> tuple[int, Counter[str]]:
     """(posts with words, word -> how many of them use it): the document frequencies a
     store keeps (``store_idf``), counted as the TF-IDF model reads a post."""
-    df: Counter = Counter()
+    df: Counter[str] = Counter()
     n = 0
     for post in posts:
         text = lexical_text(post)
@@ -116,7 +127,7 @@ def term_counts(posts) -> tuple[int, Counter]:
     return n, df
 
 
-def post_words(posts) -> tuple[list[set[str]], set[str]]:
+def post_words(posts: Sequence[Post]) -> tuple[list[set[str]], set[str]]:
     """Per post the names it mentions, and the words the posts write in lower case
     somewhere (what ``stages.describe_threads`` tells names from common words by)."""
     post_names = [names(f"{p.title}. {p.body}") for p in posts]
@@ -128,7 +139,7 @@ def post_words(posts) -> tuple[list[set[str]], set[str]]:
 NAME_FORKED_FROM = 500
 
 
-def namer(report, n_posts: int):
+def namer(report: ReportSettings, n_posts: int) -> Forked | None:
     """A forked child (forked.py) that loads the spaCy pipeline now and names the fresh
     threads when ``stages.describe_threads`` asks, beside the cross-referencing; None when the
     names are made here: names off, a small run, no fork, or spaCy loaded here already."""
@@ -142,13 +153,27 @@ def namer(report, n_posts: int):
     return Forked(names_with, prepare=nlp.load_nlp, what="naming threads")
 
 
-def names_with(nlp, posts, central, phrases, reserved):
+def names_with(
+    nlp: Language | None,
+    posts: Sequence[Sequence[Post]],
+    central: Sequence[int | None],
+    phrases: Sequence[Sequence[str]],
+    reserved: Iterable[str],
+) -> list[str]:
     from ..analysis.describe.naming import thread_names
 
     return thread_names(posts, central, phrases, nlp=nlp, reserved=reserved)
 
 
-def name_fresh(threading, ids, fresh, phrases, reserved, report, namer):
+def name_fresh(
+    threading: Threading,
+    ids: Sequence[str],
+    fresh: Sequence[int],
+    phrases: dict[int, list[str]],
+    reserved: Iterable[str],
+    report: ReportSettings,
+    namer: Forked | None,
+) -> Callable[[], dict[str, str]]:
     """Names for the ``fresh`` threads (ids ``ids``): of 3-8 words cut from their
     headlines (analysis/describe/naming.py), unlike every other thread's, ``reserved`` (kept ones')
     included; as a function that gives thread id -> name. None of them for
@@ -163,14 +188,15 @@ def name_fresh(threading, ids, fresh, phrases, reserved, report, namer):
     members = threading.members
     posts = [[threading.threaded[i] for i in members[t]] for t in fresh]
     central = [central_index(threading.post_vecs[members[t]]) for t in fresh]
-    phrases = [phrases[t] for t in fresh]
+    their_phrases = [phrases[t] for t in fresh]
     if namer is None:
         try:
-            found = dict(zip(ids, names_with(None, posts, central, phrases, reserved), strict=True))
+            named = names_with(None, posts, central, their_phrases, reserved)
+            found = dict(zip(ids, named, strict=True))
         except NlpModelError:
             found = {}
         return lambda: found
-    namer.send(posts, central, phrases, reserved)
+    namer.send(posts, central, their_phrases, reserved)
 
     def collect() -> dict[str, str]:
         try:
