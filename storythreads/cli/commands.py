@@ -10,7 +10,10 @@ import gc
 import json
 import os
 import sys
+from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -37,6 +40,10 @@ from .options import (
 from .progress import BacklogProgress, parse_posts
 from .store import export_command, store_group
 
+if TYPE_CHECKING:
+    from ..store import Store
+    from ..types import Problem
+
 
 def _settings(
     config: str | None, model: str | None, backend: str | None = None, window: float | None = None
@@ -51,7 +58,7 @@ def _settings(
     return settings
 
 
-def _report_problems(problems) -> None:
+def _report_problems(problems: Sequence[Problem]) -> None:
     for problem in problems[:20]:
         click.echo(f"storythreads: skipped: {problem}", err=True)
     if len(problems) > 20:
@@ -60,7 +67,7 @@ def _report_problems(problems) -> None:
         click.echo(f"storythreads: {len(problems)} record(s) skipped or repaired", err=True)
 
 
-def _print_version(ctx, _param, value) -> None:
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
     from ..provenance import version_text
@@ -84,7 +91,7 @@ def _print_version(ctx, _param, value) -> None:
     is_flag=True,
     help="On an error, print its traceback before the one-line message (for bug reports).",
 )
-def main(debug):
+def main(debug: bool) -> None:
     """Turn live blogs and news streams into story threads with cited reports."""
 
 
@@ -112,24 +119,24 @@ def main(debug):
 @WINDOW_OPTION
 @handled
 def run(
-    inputs,
-    out_dir,
-    fmt,
-    source,
-    config,
-    model,
-    store_path,
-    no_store,
-    wait,
-    rethread,
-    since,
-    until,
-    window,
-    profile,
-    backend,
-    engine,
-    ray_address,
-):
+    inputs: tuple[str, ...],
+    out_dir: str,
+    fmt: str | None,
+    source: str | None,
+    config: str | None,
+    model: str | None,
+    store_path: str | None,
+    no_store: bool,
+    wait: float,
+    rethread: bool,
+    since: datetime | None,
+    until: datetime | None,
+    window: float | None,
+    profile: bool,
+    backend: str | None,
+    engine: str,
+    ray_address: str | None,
+) -> None:
     """Thread the posts in INPUTS (live-blog text, JSONL or CSV) and write reports to --out.
 
     With a store (the default), posts accumulate across runs: only new text is embedded,
@@ -151,7 +158,7 @@ def run(
     if not result.posts:
         raise InputError("no usable posts in the input", path=", ".join(inputs))
 
-    def say_store(store) -> None:
+    def say_store(store: Store) -> None:
         if earlier := store.post_count():
             click.echo(f"storythreads: adding to {store.path} ({earlier} earlier posts)", err=True)
 
@@ -220,8 +227,18 @@ def run(
 @window_options
 @handled
 def compare(
-    inputs, out_dir, fmt, config, model, store_path, top_terms, group_files, nlp_model, since, until
-):
+    inputs: tuple[str, ...],
+    out_dir: str,
+    fmt: str | None,
+    config: str | None,
+    model: str | None,
+    store_path: str | None,
+    top_terms: int,
+    group_files: tuple[str, ...],
+    nlp_model: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> None:
     """Compare outlets: coverage, who reported first, distinctive words, voices, figures.
 
     Threads are built over all outlets together (an outlet is a post's source, or its URL's
@@ -282,7 +299,14 @@ def compare(
 @window_options
 @WINDOW_OPTION
 @handled
-def report(store_path, out_dir, config, since, until, window):
+def report(
+    store_path: str,
+    out_dir: str,
+    config: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    window: float | None,
+) -> None:
     """Re-render the latest run's reports from the store, without recomputing anything."""
     from ..reports import publish
     from ..store import Store
@@ -299,7 +323,7 @@ def report(store_path, out_dir, config, since, until, window):
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--all", "show_all", is_flag=True, help="Include merged and retired threads.")
 @handled
-def threads(store_path, as_json, show_all):
+def threads(store_path: str, as_json: bool, show_all: bool) -> None:
     """List the store's threads with their history (born, continued, merged, split, dormant)."""
     from ..store import Store
 
@@ -318,7 +342,7 @@ def threads(store_path, as_json, show_all):
             click.echo(f"    {e['run']}: {e['event']}{other} {e['detail']}".rstrip())
 
 
-def error_heading(row: dict) -> str:
+def error_heading(row: dict[str, Any]) -> str:
     """'t-000008 (9 stray) spans 2010-12-01 .. 2012-12-13 (+743 days)': a merge over years is
     two events joined, which its headlines alone may not show. Splits and undated merges
     have no span."""
@@ -340,7 +364,7 @@ def error_heading(row: dict) -> str:
     help="Also write voices-scores.json to this directory.",
 )
 @handled
-def eval_voices(gold_file, nlp_model, out_dir):
+def eval_voices(gold_file: str, nlp_model: str | None, out_dir: str | None) -> None:
     """Score quotes and attributions against attribution gold (PolNeAR-style JSONL).
 
     Each record: id, text, gold_attributions (source, cue, content with character spans,
@@ -381,7 +405,14 @@ def eval_voices(gold_file, nlp_model, out_dir):
 @MODEL_OPTION
 @BACKEND_OPTION
 @handled
-def evaluate(input_file, gold_field, out_dir, config, model, backend):
+def evaluate(
+    input_file: str,
+    gold_field: str,
+    out_dir: str | None,
+    config: str | None,
+    model: str | None,
+    backend: str | None,
+) -> None:
     """Score the threads of a JSONL file against a gold story field (BCubed, ARI, AMI)."""
     from ..analysis.evaluate.threads import evaluate_run, gold_labels
     from ..pipeline import analyze

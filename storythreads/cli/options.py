@@ -6,7 +6,9 @@ from __future__ import annotations
 import functools
 import sys
 import traceback
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
 
 import click
 
@@ -15,13 +17,25 @@ from ..errors import StoryThreadsError
 
 FORMAT_CHOICES = click.Choice(["liveblog", "jsonl", "csv", "html", "feed"])
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
-class _When(click.ParamType):
+if TYPE_CHECKING:
+    _WhenType = click.ParamType[datetime, str | datetime]
+    _WindowType = click.ParamType[float, str | float]
+else:  # ParamType is generic only from click 8.4 on (the project allows click 8.1)
+    _WhenType = _WindowType = click.ParamType
+
+
+class _When(_WhenType):
     """An ISO 8601 date or time; without a zone it is taken as UTC."""
 
     name = "datetime"
 
-    def convert(self, value, param, ctx):
+    def convert(
+        self, value: str | datetime, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
         if isinstance(value, datetime):
             return value
         try:
@@ -34,12 +48,14 @@ class _When(click.ParamType):
 WHEN = _When()
 
 
-class _Window(click.ParamType):
+class _Window(_WindowType):
     """Days of a report's window, or "all" (0: every thread)."""
 
     name = "DAYS|all"
 
-    def convert(self, value, param, ctx):
+    def convert(
+        self, value: str | float, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
         if isinstance(value, float):
             return value
         if str(value).strip().lower() == "all":
@@ -68,7 +84,7 @@ WINDOW_OPTION = click.option(
 )
 
 
-def window_options(command):
+def window_options(command: _F) -> _F:
     command = click.option(
         "--until", type=WHEN, default=None, help="Report only posts published before this time."
     )(command)
@@ -134,7 +150,7 @@ BACKEND_OPTION = click.option(
 )
 
 
-def engine_options(command):
+def engine_options(command: _F) -> _F:
     command = click.option(
         "--ray-address",
         default=None,
@@ -152,7 +168,7 @@ def engine_options(command):
     )(command)
 
 
-def out_option(help_text: str):
+def out_option(help_text: str) -> Callable[[_F], _F]:
     return click.option(
         "--out", "out_dir", required=True, type=click.Path(file_okay=False), help=help_text
     )
@@ -164,7 +180,7 @@ def debug_wanted() -> bool:
     return bool(ctx and ctx.find_root().params.get("debug"))
 
 
-def fail(exc: StoryThreadsError):
+def fail(exc: StoryThreadsError) -> NoReturn:
     """Print the one-line error (its traceback first with --debug) and exit with its code."""
     if debug_wanted():
         traceback.print_exception(exc, file=sys.stderr)
@@ -172,7 +188,7 @@ def fail(exc: StoryThreadsError):
     sys.exit(exc.exit_code)
 
 
-def fail_io(exc: OSError):
+def fail_io(exc: OSError) -> NoReturn:
     """An output that cannot be written: one line, exit code 1."""
     if debug_wanted():
         traceback.print_exception(exc, file=sys.stderr)
@@ -181,13 +197,13 @@ def fail_io(exc: OSError):
     sys.exit(1)
 
 
-def handled(command):
+def handled(command: Callable[_P, _R]) -> Callable[_P, _R]:
     """A command whose errors end it as the CLI promises: a StoryThreadsError as its one
     line and its exit code (``fail``), an OSError as a bad-input or bad-output line with
     exit code 1 (``fail_io``). Every command is wrapped in it, so none repeats the rule."""
 
     @functools.wraps(command)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         try:
             return command(*args, **kwargs)
         except StoryThreadsError as exc:

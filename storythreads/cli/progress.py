@@ -4,12 +4,22 @@ mail gets the summary lines only)."""
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+if TYPE_CHECKING:
+    from spacy.language import Language
 
-def parse_posts(run_, nlp, embedder=None):
+    from ..analysis.compare.readings import Reading
+    from ..embeddings.base import Embedder
+    from ..pipeline.backlog import Progress
+    from ..types import Run
+
+
+def parse_posts(
+    run_: Run, nlp: Language | None, embedder: Embedder | None = None
+) -> dict[str, Reading]:
     """The posts' parses for voices and figures, with a progress bar on stderr when a
     person is watching and the work is long (cron mail gets none)."""
     from ..analysis.compare.readings import parse_posts as parse
@@ -22,7 +32,7 @@ def parse_posts(run_, nlp, embedder=None):
     ) as bar:
         done = [0]
 
-        def advance(count):
+        def advance(count: int) -> None:
             bar.update(count - done[0])
             done[0] = count
 
@@ -38,7 +48,7 @@ class BacklogProgress:
         self.window_posts = window_posts
         self.bar: Any = None  # click.progressbar, on a terminal
 
-    def __call__(self, p) -> None:
+    def __call__(self, p: Progress) -> None:
         if p.window == 0:
             resumed = (f"; resuming: {p.resumed} posts of the input are stored already"
                        if p.resumed else "")  # fmt: skip

@@ -5,15 +5,19 @@ put back its last good snapshot (the snapshots themselves are kept by every run)
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
 from ..errors import StoreError
 from .options import EXISTING_STORE, STORE_FILE, WAIT_HELP, fail, handled, out_option
 
+if TYPE_CHECKING:
+    from ..store.health import StoreHealth
+
 
 @click.group("store")
-def store_group():
+def store_group() -> None:
     """Check a store, or put back its last good snapshot.
 
     Before each run changes the store, a copy of it as it is is kept in STORE.snapshots/
@@ -29,7 +33,7 @@ def _size(n: float) -> str:
     return f"{n} B"
 
 
-def _print_health(health) -> None:
+def _print_health(health: StoreHealth) -> None:
     e = health.examined
     status = e.status if not e.problem else f"{e.status} ({e.problem})"
     click.echo(f"{health.path}: {status}")
@@ -47,7 +51,7 @@ def _print_health(health) -> None:
         click.echo(f"    {taken}  {_size(s.size):>9}  {s.examined.status:<8} {s.path}")
 
 
-def _health_error(health) -> StoreError:
+def _health_error(health: StoreHealth) -> StoreError:
     """The one line `store check` ends with when the store is not ok."""
     from ..store.faults import damaged
 
@@ -61,7 +65,7 @@ def _health_error(health) -> StoreError:
 @STORE_FILE
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @handled
-def store_check(store_path, as_json):
+def store_check(store_path: str, as_json: bool) -> None:
     """Check the store with SQLite's quick_check; print its counts and snapshots.
 
     Exit code 0 when it is sound, 3 when it is damaged, missing or not a store this
@@ -85,7 +89,7 @@ def store_check(store_path, as_json):
     "--wait", type=click.FloatRange(min=0), default=30.0, show_default=True, help=WAIT_HELP
 )
 @handled
-def store_restore(snapshot, store_path, wait):
+def store_restore(snapshot: str | None, store_path: str, wait: float) -> None:
     """Put back SNAPSHOT (default: the newest one that passes the check) as the store.
 
     SNAPSHOT is a file name in STORE.snapshots/ (as `store check` lists them) or a path.
@@ -106,7 +110,7 @@ def store_restore(snapshot, store_path, wait):
 @EXISTING_STORE
 @out_option("Directory for posts, threads, links and lineage (.csv, .jsonl, .parquet).")
 @handled
-def export_command(store_path, out_dir):
+def export_command(store_path: str, out_dir: str) -> None:
     """Write every post with its thread (and `also` threads), every thread, every link and
     every lineage event of the store as CSV and JSONL (Parquet too with pyarrow), streamed,
     for other tools (report.json holds the report's window only)."""

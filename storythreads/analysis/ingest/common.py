@@ -133,7 +133,7 @@ class PostSink:
         file, with the first case and the count (``result``)."""
         self._disagreements.append((line, message))
 
-    def add_record(self, record: Mapping, line: int | None) -> None:
+    def add_record(self, record: Mapping[str, object], line: int | None) -> None:
         """A JSONL object or CSV row; field names are matched without regard to case.
 
         Only the known fields are read, so labels such as gold_story_id never get in.

@@ -8,7 +8,9 @@ the errors real feeds have (undefined entities, broken markup).
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import feedparser
 
@@ -53,7 +55,7 @@ def read(
     return sink.result()
 
 
-def _xml_error(feed) -> str | None:
+def _xml_error(feed: Any) -> str | None:  # feedparser's FeedParserDict (untyped)
     """What is wrong with the XML, if anything; not its position, which feedparser shifts."""
     if not feed.get("bozo"):
         return None
@@ -62,14 +64,14 @@ def _xml_error(feed) -> str | None:
     return message or "unknown error"
 
 
-def _plain(detail, value: str | None) -> str:
+def _plain(detail: Mapping[str, Any] | None, value: str | None) -> str:
     """Entry text as plain text: HTML is stripped only where the feed marks it as HTML."""
     if detail is not None and "html" in (detail.get("type") or ""):
         return html_to_text(detail.get("value"))
     return value or ""
 
 
-def _body(entry) -> str:
+def _body(entry: Mapping[str, Any]) -> str:
     """The full content where the feed carries it, else the summary."""
     for content in entry.get("content") or []:
         if content.get("value"):
@@ -77,7 +79,7 @@ def _body(entry) -> str:
     return _plain(entry.get("summary_detail"), entry.get("summary"))
 
 
-def _published(entry) -> str | None:
+def _published(entry: dict[str, Any]) -> str | None:
     """The date as the feed writes it, read by common.parse_time like every other format.
 
     Not feedparser's *_parsed values: where common.parse_time fails they often keep only the
@@ -88,7 +90,7 @@ def _published(entry) -> str | None:
     return dict.get(entry, "published") or dict.get(entry, "updated")
 
 
-def _byline(entry) -> str | None:
+def _byline(entry: Mapping[str, Any]) -> str | None:
     names = [clean_line(a.get("name") or "") for a in entry.get("authors") or []]
     names = [name for name in names if name]
     return ", ".join(dict.fromkeys(names)) or entry.get("author")

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 from ...config import LimitSettings
 from ...errors import InputError
@@ -75,7 +77,16 @@ def read(
     return sink.result()
 
 
-def _parse_block(block: _Block) -> dict | None:
+class _Parsed(TypedDict):
+    """A post's fields as ``_parse_block`` reads them (its time is the block's stamp)."""
+
+    title: str
+    byline: str | None
+    body: str
+    captions: tuple[str, ...]
+
+
+def _parse_block(block: _Block) -> _Parsed | None:
     lines = [clean_line(line) for line in block.lines]
     filled = [i for i, line in enumerate(lines) if line]
     if not filled:
@@ -123,7 +134,7 @@ def _is_caption(line: str, following: str) -> bool:
     return len(following) - len(line) - 1 <= _CREDIT_MAX
 
 
-def _infer_outlet(bylines) -> str | None:
+def _infer_outlet(bylines: Iterable[str | None]) -> str | None:
     """The outlet most bylines name ("From CNN's ..." -> "CNN"); ties go to the first."""
     outlets: Counter[str] = Counter()
     for byline in bylines:

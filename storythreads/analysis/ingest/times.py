@@ -189,7 +189,7 @@ def _foreign_date(text: str) -> datetime | None:
     return to_utc(found) if found is not None else None
 
 
-def _stamp_time(match: re.Match) -> datetime:
+def _stamp_time(match: re.Match[str]) -> datetime:
     month = _MONTHS.get(match["month"].lower())
     if month is None:
         raise ValueError(f"unknown month {match['month']!r}")

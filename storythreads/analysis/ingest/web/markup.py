@@ -53,7 +53,7 @@ def html_to_text(markup: str | None) -> str:
     return "\n\n".join(paragraphs(root))
 
 
-def paragraphs(root, skip: Callable[[etree._Element], bool] | None = None) -> list[str]:
+def paragraphs(root: Any, skip: Callable[[etree._Element], bool] | None = None) -> list[str]:
     """Text runs of `root` split at block elements; a walk, not recursion, for deep pages."""
     parts: list[list[str]] = [[]]
     walker = etree.iterwalk(root, events=("start", "end", "comment", "pi"))
@@ -89,7 +89,7 @@ class MarkupPost:
     relative: bool = False  # `published` was counted back from a stamp ("16 min ago")
 
 
-def markup_posts(tree) -> list[MarkupPost]:
+def markup_posts(tree: Any) -> list[MarkupPost]:
     """The posts of a live blog that has no JSON-LD, in page order.
 
     The heuristic: every post carries one `<time datetime=...>`. From each such time, the
@@ -103,7 +103,7 @@ def markup_posts(tree) -> list[MarkupPost]:
     figures and share buttons, the body.
     """
     times = [time for time in tree.iter("time") if time.get("datetime")]
-    dated: dict = {}  # element -> number of dated times inside it
+    dated: dict[Any, int] = {}  # element -> number of dated times inside it
     for time in times:
         for ancestor in time.iterancestors():
             dated[ancestor] = dated.get(ancestor, 0) + 1
@@ -120,7 +120,7 @@ def markup_posts(tree) -> list[MarkupPost]:
     return found if len(found) >= 2 else []
 
 
-def _is_live(element) -> bool:
+def _is_live(element: Any) -> bool:
     """Whether a post element is in a live stream: "live" in its or an ancestor's class or
     id, and no "comment" (a comment list is not the story, whatever the page's class)."""
     live = False
@@ -176,7 +176,7 @@ def _stamp_time(stamp: Stamp | None) -> str:
     return "" if stamp is None else (stamp.at or stamp.text)
 
 
-def _is_key_event(post) -> bool:
+def _is_key_event(post: Any) -> bool:
     """The editors' mark on a post: a class or data attribute naming a key event or a
     pinned post (the Guardian's `is-key-event`), or a short label reading "Key event"."""
     for node in (post, *post.iterdescendants()):
@@ -192,7 +192,7 @@ def _is_key_event(post) -> bool:
     return False
 
 
-def _is_byline(node) -> bool:
+def _is_byline(node: Any) -> bool:
     if not isinstance(node.tag, str):
         return False
     return (
