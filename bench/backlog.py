@@ -1,9 +1,12 @@
 """A backlog in one command (issue 34): a first run over an archive, whole or window by
 window, side by side, up to a million posts.
 
-The archives are the growth bench's posts (bench/growth.py: the dated bench posts copied
-with new ids and dates 15 months apart): the first 20,000, all 103,803 (7 copies), and the
-first 1,000,000 of 70 copies. Each is run into a fresh store with ``storythreads run``:
+The archives are the growth bench's posts (bench/growth.py: the dated bench posts, July
+2014 to March 2018, copied with new ids and dates 15 months apart): the first 20,000 and
+all 103,803 (7 copies, up to 2025). The million is 68 copies with the same 15 months
+between them, going back from the original (1928 to 2018: forward, they would pass today
+and be taken for placeholder times), its first 1,000,000 posts; every run is told
+``[limits] earliest_year = 1900``, which changes nothing for the others. Each is run into a fresh store with ``storythreads run``:
 whole (``[store] backlog_window_posts`` above the archive's size: the one-run path of
 before; not at 1M, which does not fit) and window by window (the default window, 20,000
 posts; the archive is read as an ``Archive``, each window's posts from the file). Both
@@ -29,6 +32,7 @@ import argparse
 import json
 import sqlite3
 import sys
+from datetime import datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -41,15 +45,40 @@ from storythreads.store import Store  # noqa: E402
 
 RESULTS = HERE / "results-backlog.json"
 SIZES = {"20k": 20_000, "100k": None, "1m": 1_000_000}
-SOURCE = {"20k": "100k", "100k": "100k", "1m": "1m"}  # the growth bench's posts cut from
+COPIES_1M, STEP_MONTHS = 68, 15
+
+
+def months_earlier(when: str, months: int) -> str:
+    t = datetime.fromisoformat(when)
+    y, m = divmod(t.month - 1 - months, 12)
+    return t.replace(year=t.year + y, month=m + 1, day=min(t.day, 28)).isoformat(timespec="minutes")
+
+
+def million(path: Path) -> None:
+    """The first copy of the 100k posts (the original dates), and 67 copies each 15
+    months earlier than the last, with new ids: the first 1,000,000 of them."""
+    lines = store_posts("100k").read_text().splitlines()
+    original = [json.loads(line) for line in lines[: len(lines) // 7]]
+    written = 0
+    with path.open("w") as out:
+        for k in range(COPIES_1M):
+            for row in original:
+                if written == SIZES["1m"]:
+                    return
+                copy = {**row, "id": f"{row['id']}~b{k}" if k else row["id"],
+                        "published": months_earlier(row["published"], STEP_MONTHS * k)}  # fmt: skip
+                out.write(json.dumps(copy, ensure_ascii=False) + "\n")
+                written += 1
 VECTORS = WORK / "store-100k.sqlite"
 
 
 def archive(size: str) -> Path:
     path = WORK / f"backlog-{size}.jsonl"
+    if not path.exists() and size == "1m":
+        million(path)
     if not path.exists():
         limit = SIZES[size]
-        with store_posts(SOURCE[size]).open() as src, path.open("w") as dst:
+        with store_posts("100k").open() as src, path.open("w") as dst:
             for k, line in enumerate(src):
                 if limit is not None and k >= limit:
                     break
@@ -82,7 +111,7 @@ def first_run(size: str, how: str) -> tuple[dict, dict[str, str]]:
     fresh_store(store)
     config = WORK / f"backlog-{how}.toml"
     window = 10_000_000 if how == "whole" else 20_000
-    config.write_text(f"[store]\nbacklog_window_posts = {window}\n")
+    config.write_text(f"[store]\nbacklog_window_posts = {window}\n[limits]\nearliest_year = 1900\n")
     cmd = [str(Path(sys.executable).with_name("storythreads")), "run", str(archive(size)),
            "--store", str(store), "--out", str(out), "--config", str(config),
            "--profile"]  # fmt: skip
