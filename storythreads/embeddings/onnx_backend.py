@@ -400,7 +400,7 @@ class OnnxEmbedder:
         session = self._session(small=len(texts) <= SMALL_CALL)
         # longest first, as sentence-transformers does: batches of alike lengths pad little
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        out: list[np.ndarray] = [None] * len(texts)  # type: ignore[list-item]
+        out: list[np.ndarray] = [None] * len(texts)  # type: ignore[list-item]  # every slot set below
         size = self.settings.batch_size
         try:
             for start in range(0, len(order), size):

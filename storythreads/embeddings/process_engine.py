@@ -124,7 +124,7 @@ class ProcessEmbedder(EngineEmbedder):
             self._conn, theirs = context.Pipe()
             # typeshed types get_context(str) as BaseContext, which lacks the Process that
             # the fork and spawn contexts have
-            self._child = context.Process(  # type: ignore[attr-defined]
+            self._child = context.Process(  # type: ignore[attr-defined]  # typeshed: BaseContext lacks it
                 target=_serve,
                 args=(theirs, self.factory, self.quiet, os.getpid()),
                 name="storythreads-embed",

@@ -95,7 +95,7 @@ def enable_numba_cache() -> int:
     for module in modules:
         for obj in vars(module).values():
             # numba sets _cache in Dispatcher.__init__; its type hints do not declare it
-            if isinstance(obj, CPUDispatcher) and isinstance(obj._cache, NullCache):  # type: ignore[attr-defined]
+            if isinstance(obj, CPUDispatcher) and isinstance(obj._cache, NullCache):  # type: ignore[attr-defined]  # numba: untyped
                 try:
                     obj.enable_caching()
                     enabled += 1

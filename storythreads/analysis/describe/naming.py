@@ -240,10 +240,10 @@ class _Weights:
         for w, head, lead in zip(self.post_weight, self.heads, self.leads, strict=True):
             for k in head:
                 # typeshed types Counter values as int; these are float weights
-                self.head_count[k] += w  # type: ignore[assignment]
+                self.head_count[k] += w  # type: ignore[assignment]  # typeshed: Counter counts are int; these are weights
             for k in lead:
                 # typeshed types Counter values as int; these are float weights
-                self.lead_count[k] += w  # type: ignore[assignment]
+                self.lead_count[k] += w  # type: ignore[assignment]  # typeshed: Counter counts are int; these are weights
         self._shares: dict[int | None, dict[str, float]] = {}
 
     def weight(self, key: str) -> float:

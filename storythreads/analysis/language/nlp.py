@@ -90,7 +90,7 @@ def _torch_hidden(hide: bool) -> Iterator[None]:
     if not hide or "torch" in sys.modules or "thinc" in sys.modules:
         yield
         return
-    sys.modules["torch"] = None  # type: ignore[assignment]
+    sys.modules["torch"] = None  # type: ignore[assignment]  # None blocks the import (importlib docs)
     try:
         yield
     finally:
