@@ -24,7 +24,7 @@ from typing import Any
 from ..types import Run
 from .files import write_all_atomic
 from .graph import Graph
-from .render import environment, report_dict
+from .render import PostRow, ThreadRow, environment, report_dict
 from .values import safe_url
 
 FOLDER = "archive"
@@ -155,7 +155,7 @@ def _block_json(value: object) -> bytes:
     return (_json(value) + "\n").encode()
 
 
-def _entry(t: dict[str, Any], digest: str) -> dict[str, Any]:
+def _entry(t: ThreadRow, digest: str) -> dict[str, Any]:
     return {
         "id": t["id"],
         "label": t["label"],
@@ -172,7 +172,7 @@ def _json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, allow_nan=False)
 
 
-def _thread_html(t: dict[str, Any], posts: list[dict[str, Any]]) -> str:
+def _thread_html(t: ThreadRow, posts: list[PostRow]) -> str:
     also = set(t["also_posts"])
     related = [
         {

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import jinja2
 from markupsafe import Markup
@@ -97,7 +97,69 @@ def _window(run: Run) -> dict[str, Any]:
     }
 
 
-def report_dict(run: Run, graph: Graph | None = None) -> dict[str, Any]:
+class PostRow(TypedDict):
+    """A post of report.json's ``posts`` (its meaning, field by field: ``report_dict``)."""
+
+    id: str
+    source: str | None
+    url: str | None
+    published: str | None
+    title: str
+    byline: str | None
+    thread_id: str | None
+    also: list[str]
+    date_only: bool
+    time_source: str
+    time_inferred_from: str | None
+    key_event: bool
+    language: str
+    time_inferred_from_page: str | None
+
+
+class LinkRow(TypedDict):
+    """One link of a thread's ``links`` in report.json."""
+
+    thread_id: str
+    kind: str
+    score: float | None
+    reason: str
+
+
+class ThreadRow(TypedDict):
+    """A thread of report.json's ``threads``."""
+
+    id: str
+    label: str
+    headline: str
+    keywords: list[str]
+    posts: list[str]
+    also_posts: list[str]
+    first_seen: str | None
+    last_seen: str | None
+    status: str
+    summary: list[dict[str, Any]]
+    links: list[LinkRow]
+    chain: str
+    related: list[dict[str, Any]]
+
+
+class ReportDict(TypedDict):
+    """report.json, the ``storythreads.report/1`` contract, as ``report_dict`` builds it."""
+
+    schema: str
+    run: dict[str, Any]
+    changes: Any
+    key_points: list[dict[str, Any]]
+    posts: list[PostRow]
+    threads: list[ThreadRow]
+    unthreaded: list[str]
+    problems: list[dict[str, Any]]
+    chains: list[list[str]]
+    window: dict[str, Any]
+    languages: dict[str, Any]
+
+
+def report_dict(run: Run, graph: Graph | None = None) -> ReportDict:
     """The report as plain data: the ``storythreads.report/1`` contract (additive changes
     only); ``graph`` is ``links_graph(run)`` when the caller has it already."""
     primary: dict[str, str] = {}
@@ -108,7 +170,7 @@ def report_dict(run: Run, graph: Graph | None = None) -> dict[str, Any]:
         else:
             also.setdefault(a.post_id, set()).add(a.thread_id)
     language = {p.id: post_language(p) for p in run.posts}
-    posts = [
+    posts: list[PostRow] = [
         {
             "id": p.id,
             "source": p.source,
@@ -133,7 +195,7 @@ def report_dict(run: Run, graph: Graph | None = None) -> dict[str, Any]:
     ]
     found = languages(language.values())
     links, root, chains, related = graph or links_graph(run)
-    threads = []
+    threads: list[ThreadRow] = []
     for t in run.threads:
         threads.append(
             {
