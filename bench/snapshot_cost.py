@@ -218,8 +218,10 @@ def main() -> None:
     args = parser.parse_args()
 
     results = {}
-    if args.store:
-        results["given"] = measure(args.store, args.repeat)
+    if args.store:  # added to the sizes measured before, under the store's file name
+        if RESULTS.exists():
+            results = json.loads(RESULTS.read_text()).get("sizes", {})
+        results[args.store.name] = measure(args.store, args.repeat)
     else:
         CACHE.mkdir(exist_ok=True)
         for n in (int(s) for s in args.sizes.split(",")):
