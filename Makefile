@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-slow lint bench bench-growth clean
+.PHONY: setup demo test test-slow lint bench bench-growth bench-backlog clean
 
 $(STAMP): pyproject.toml requirements-nlp.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ bench: $(STAMP)
 # the first runs at 1k and 100k, report sizes (GROWTH_ARGS="--keep-stores": +50 rows only).
 bench-growth: $(STAMP)
 	$(BIN)/python bench/growth.py $(GROWTH_ARGS)
+
+# First runs of a 20k, 100k and 1M-post archive, window by window, side by side (issue 34;
+# about 2 hours on 2 cores). The paragraphs' vectors come from the growth bench's 100k store.
+bench-backlog: $(STAMP)
+	test -f bench/.cache/growth/store-100k.sqlite || $(BIN)/python bench/growth.py --sizes 100k --first-only
+	$(BIN)/python bench/backlog.py $(BACKLOG_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check storythreads tests bench
